@@ -161,7 +161,6 @@ static void event_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wi
 
 	if (!h) {
 		if (!ws->vetoed && ev != EV_ABORT && ev != EV_BACKUP_SHUTDOWN) {
-			vsserr_set("event", VSS_E_WRITER_NOT_RESPONDING, "no answer");
 			apply_failure(ws, ev, VSS_E_WRITER_NOT_RESPONDING, S_OK,
 				      c->dead ? "the writer disconnected" :
 					      "the writer did not answer in time", true);
@@ -240,7 +239,6 @@ static void freeze_expired(struct timer *t)
 
 	if (!ws->frozen || ws->vetoed)
 		return;
-	vsserr_set("freeze", VSS_E_WRITERERROR_TIMEOUT, "freeze window expired");
 	apply_failure(ws, EV_FREEZE, VSS_E_WRITERERROR_TIMEOUT, S_OK,
 		      "the freeze window expired before Thaw", true);
 }
@@ -304,7 +302,6 @@ int event_fanout(struct session *s, int ev, ws_pred pred, void (*done)(struct se
 
 	s->step_done = done;
 	s->outstanding = 1;
-	log_info("event %s to writers", proto_event_name(ev));
 	for (size_t i = 0; i < s->nws; i++) {
 		struct wstatus *ws = &s->ws[i];
 
@@ -315,11 +312,12 @@ int event_fanout(struct session *s, int ev, ws_pred pred, void (*done)(struct se
 			sent++;
 		} else if (ev != EV_ABORT && ev != EV_BACKUP_SHUTDOWN && ev != EV_IDENTIFY &&
 			   !ws->vetoed) {
-			vsserr_set("event", VSS_E_WRITER_NOT_RESPONDING, "writer gone");
 			apply_failure(ws, ev, VSS_E_WRITER_NOT_RESPONDING, S_OK,
 				      "the writer is gone", true);
 		}
 	}
+	if (sent)
+		log_info("event %s sent to %d writer(s)", proto_event_name(ev), sent);
 	if (!sent) {
 		/* nothing to wait for: the caller goes on by itself */
 		s->outstanding = 0;

@@ -177,7 +177,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		loop_del_fd(fd);
 		f->closed = true;
 		if (!f->ready)
-			report(f, VSSERR(VSS_E_FLUSH_WRITES_TIMEOUT,
+			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
 					 "the freeze guard died before freezing"), vss_last_error());
 		return;
 	}
@@ -194,7 +194,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		} else if (sscanf(f->rbuf, "E %d %d", &idx, &err) == 2 && idx >= 0 &&
 			   (size_t)idx < f->n) {
 			f->failed = true;
-			report(f, VSSERR(VSS_E_FLUSH_WRITES_TIMEOUT, "cannot freeze %s: %s",
+			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "cannot freeze %s: %s",
 					 f->mounts[idx], strerror(err)), vss_last_error());
 		} else if (sscanf(f->rbuf, "D %llu %d", &us, &to) == 2) {
 			/* the guard thawed on its own (hold bound) */
@@ -212,7 +212,7 @@ static void flush_timeout(struct timer *t)
 
 	/* The guard thaws whatever froze as soon as its FIFREEZE calls return. */
 	guard_send(f->sock, "T");
-	report(f, VSSERR(VSS_E_FLUSH_WRITES_TIMEOUT, "flushing the filesystems took longer "
+	report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "flushing the filesystems took longer "
 			 "than %u ms", cfg.flush_timeout_ms), vss_last_error());
 }
 

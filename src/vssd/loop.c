@@ -307,7 +307,6 @@ void conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	conn_ref(c);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	c->fd = -1;
@@ -327,7 +326,6 @@ void conn_close(struct conn *c)
 		session_release(s);
 	}
 	conn_unref(c);		/* the loop's reference */
-	conn_unref(c);
 }
 
 static bool uid_in_group(uid_t uid, gid_t gid, gid_t want)
@@ -435,6 +433,7 @@ static void dispatch(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		conn_reply_hr(c, code, h->seq, VSS_E_BAD_STATE);
 		return;
 	}
+	vsserr_context(proto_msg_name(code));
 	switch (c->role) {
 	case ROLE_REQUESTER:
 		session_handle(c, h, p);
@@ -446,6 +445,7 @@ static void dispatch(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		provider_handle(c, h, p);
 		break;
 	}
+	vsserr_context(NULL);
 }
 
 static void conn_process(struct conn *c)

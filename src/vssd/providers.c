@@ -294,6 +294,7 @@ static void begin_prepare_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 	struct session *s = x->s;
 	char idbuf[VSS_ID_STRLEN];
 
+	vsserr_context("AddToSnapshotSet");
 	if (h)
 		hr = (vss_hr_t)wire_get_u32(pl, h->len, ATTR_HR, (uint32_t)E_UNEXPECTED);
 	else
@@ -306,7 +307,7 @@ static void begin_prepare_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 			    x->best->prop.provider_name, x->canon, msg ? msg : "no reason given");
 		free(msg);
 	}
-	if (VSS_SUCCEEDED(hr) && (s->releasing || s->state != SS_BS && s->state != SS_BP))
+	if (VSS_SUCCEEDED(hr) && (s->releasing || (s->state != SS_BS && s->state != SS_BP)))
 		hr = VSSERR(VSS_E_BAD_STATE, "the session changed state during AddToSnapshotSet");
 	if (VSS_SUCCEEDED(hr)) {
 		struct snap *sn = &s->snaps[s->nsnaps++];
@@ -326,6 +327,7 @@ static void begin_prepare_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 			 vss_id_format(&sn->id, idbuf), sn->prov->prop.provider_name);
 	}
 	select_finish_hr(x, hr);
+	vsserr_context(NULL);
 }
 
 static void select_decide(struct select_ctx *x)
@@ -382,6 +384,7 @@ static void supported_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 	struct select_ctx *x = ctx;
 	struct provider *p = pc->provider;
 
+	vsserr_context(x->add ? "AddToSnapshotSet" : "IsVolumeSupported");
 	if (h && p) {
 		hr = (vss_hr_t)wire_get_u32(pl, h->len, ATTR_HR, (uint32_t)E_UNEXPECTED);
 		if (VSS_SUCCEEDED(hr) && wire_get_u32(pl, h->len, ATTR_BOOL, 0) &&
@@ -398,6 +401,7 @@ static void supported_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 	}
 	if (--x->outstanding == 0)
 		select_decide(x);
+	vsserr_context(NULL);
 }
 
 void provider_select(struct session *s, struct conn *c, uint32_t seq,

@@ -239,6 +239,8 @@ void session_op_done(struct session *s, vss_hr_t status)
 
 	if (status == S_OK)
 		status = VSS_S_ASYNC_FINISHED;
+	if (VSS_FAILED(status) && !s->op_msg[0])
+		snprintf(s->op_msg, sizeof(s->op_msg), "%s", vss_last_error());
 	s->op.status = status;
 	log_info("%s finished: %s", proto_msg_name(s->op.code),
 		 vss_hr_name(status) ? vss_hr_name(status) : "error");

@@ -144,7 +144,7 @@ static void prov_fanout(struct session *s, int code, uint32_t timeout,
 		}
 		r = calloc(1, sizeof(*r));
 		if (!r) {
-			s->step_hr = VSSERR(E_OUTOFMEMORY, "out of memory");
+			s->step_hr = vsserr_set("DoSnapshotSet", E_OUTOFMEMORY, "out of memory");
 			continue;
 		}
 		r->s = s;
@@ -266,7 +266,7 @@ static void hold_expired(struct timer *t)
 	struct session *s = container_of(t, struct session, hold_timer);
 
 	if (VSS_SUCCEEDED(s->step_hr))
-		s->step_hr = VSSERR(VSS_E_HOLD_WRITES_TIMEOUT,
+		s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_HOLD_WRITES_TIMEOUT,
 				    "the commit did not finish within the %u ms hold window",
 				    cfg.hold_timeout_ms);
 	/* Thaw now; the pending commit replies will find step_hr set. */
@@ -312,7 +312,7 @@ static void d5_hold(struct session *s)
 	r = freeze_start(mounts, n, cfg.flush_timeout_ms, cfg.hold_timeout_ms, frozen, s,
 			 &s->freeze);
 	if (r < 0) {
-		s->step_hr = VSSERR(VSS_E_FLUSH_WRITES_TIMEOUT, "cannot start the freeze guard: %s",
+		s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "cannot start the freeze guard: %s",
 				    strerror(-r));
 		abort_path(s, s->step_hr);
 	}
