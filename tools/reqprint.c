@@ -141,6 +141,17 @@ static char *utc_time(vss_timestamp_t ts, char *buf, size_t len)
 	return buf;
 }
 
+bool reqp_same_volume(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
 char *reqp_hex(vss_hr_t hr, char buf[12])
 {
 	snprintf(buf, 12, "0x%08X", (unsigned)hr);

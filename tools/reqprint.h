@@ -32,6 +32,8 @@ void reqp_attributes(int32_t attrs, const char *sep, char *buf, size_t len);
 const char *reqp_context_label(int32_t attrs);
 /* Local time "YYYY-MM-DD HH:MM:SS"; "-" for 0. */
 char *reqp_time(vss_timestamp_t ts, char *buf, size_t len);
+/* Same volume name, trailing slashes aside. */
+bool reqp_same_volume(const char *a, const char *b);
 /* "0x80042301" */
 char *reqp_hex(vss_hr_t hr, char buf[12]);
 

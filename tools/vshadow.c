@@ -225,17 +225,6 @@ static vss_hr_t delete_one(const vss_id_t *id, VSS_OBJECT_TYPE type, long *total
 	return hr;
 }
 
-static bool same_volume(const char *a, const char *v)
-{
-	size_t la = strlen(a), lv = strlen(v);
-
-	while (la > 1 && a[la - 1] == '/')
-		la--;
-	while (lv > 1 && v[lv - 1] == '/')
-		lv--;
-	return la == lv && strncmp(a, v, la) == 0;
-}
-
 static int delete_main(void)
 {
 	vss_snapshot_prop_t *sp = NULL;
@@ -265,7 +254,7 @@ static int delete_main(void)
 				continue;
 			}
 			if (sp[i].original_volume_name &&
-			    same_volume(sp[i].original_volume_name, o.cmd_arg) &&
+			    reqp_same_volume(sp[i].original_volume_name, o.cmd_arg) &&
 			    (oldest == (size_t)-1 ||
 			     sp[i].creation_timestamp < sp[oldest].creation_timestamp))
 				oldest = i;
