@@ -1,0 +1,317 @@
+/* conn.c — a served client connection to vssd (see conn.h). */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/util.h"
+#include "libvss/conn.h"
+
+/* A conn_call() waiting for its reply. */
+struct waiter {
+	uint32_t seq;
+	bool done;
+	int err;
+	struct conn_reply *reply;
+	struct waiter *next;
+};
+
+struct conn {
+	int fd;
+	struct conn_ops ops;
+	void *user;
+	pthread_mutex_t send_lock;
+	pthread_mutex_t lock;		/* everything below */
+	pthread_cond_t cond;
+	uint32_t next_seq;
+	struct waiter *waiters;
+	unsigned workers;
+	bool dead;
+	bool closing;
+	pthread_t rx_thread;
+};
+
+void conn_reply_clear(struct conn_reply *r)
+{
+	free(r->payload);
+	free(r->message);
+	memset(r, 0, sizeof(*r));
+}
+
+void conn_req_free(struct conn_req *req)
+{
+	if (!req)
+		return;
+	free(req->payload);
+	free(req);
+}
+
+bool conn_alive(struct conn *c)
+{
+	bool alive;
+
+	pthread_mutex_lock(&c->lock);
+	alive = !c->dead;
+	pthread_mutex_unlock(&c->lock);
+	return alive;
+}
+
+int conn_send(struct conn *c, struct wire_msg *m)
+{
+	int r;
+
+	pthread_mutex_lock(&c->send_lock);
+	r = wire_send(c->fd, m);
+	pthread_mutex_unlock(&c->send_lock);
+	return r;
+}
+
+void conn_reply_init(struct wire_msg *m, const struct conn_req *req, vss_hr_t hr)
+{
+	wire_msg_init(m, req->code | WIRE_REPLY, req->seq);
+	wire_put_u32(m, ATTR_HR, (uint32_t)hr);
+}
+
+int conn_reply_hr(const struct conn_req *req, vss_hr_t hr, const char *msg)
+{
+	struct wire_msg m;
+	int r;
+
+	conn_reply_init(&m, req, hr);
+	wire_put_str(&m, ATTR_MESSAGE, msg);
+	r = conn_send(req->conn, &m);
+	wire_msg_free(&m);
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct conn_req *req = arg;
+	struct conn *c = req->conn;
+
+	c->ops.request(c->user, req);
+	pthread_mutex_lock(&c->lock);
+	c->workers--;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uint8_t *pl)
+{
+	struct conn_req *req = calloc(1, sizeof(*req));
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (!req)
+		goto nomem;
+	req->conn = c;
+	req->code = WIRE_CODE(h->type);
+	req->seq = h->seq;
+	req->len = h->len;
+	req->payload = malloc(h->len ? h->len : 1);
+	if (!req->payload)
+		goto nomem;
+	memcpy(req->payload, pl, h->len);
+	pthread_mutex_lock(&c->lock);
+	c->workers++;
+	pthread_mutex_unlock(&c->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, worker_main, req);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->workers--;
+	pthread_mutex_unlock(&c->lock);
+nomem:
+	{
+		struct conn_req tmp = { .conn = c, .code = WIRE_CODE(h->type), .seq = h->seq };
+
+		conn_reply_hr(&tmp, E_OUTOFMEMORY, "no memory or thread to serve the request");
+	}
+	conn_req_free(req);
+}
+
+static void deliver_reply(struct conn *c, const struct wire_hdr *h, const uint8_t *pl)
+{
+	struct waiter *w;
+
+	pthread_mutex_lock(&c->lock);
+	for (w = c->waiters; w; w = w->next)
+		if (w->seq == h->seq && !w->done)
+			break;
+	if (w) {
+		struct conn_reply *r = w->reply;
+
+		r->code = WIRE_CODE(h->type);
+		r->len = h->len;
+		r->payload = malloc(h->len ? h->len : 1);
+		if (r->payload) {
+			memcpy(r->payload, pl, h->len);
+			r->hr = (vss_hr_t)wire_get_u32(pl, h->len, ATTR_HR,
+						       (uint32_t)E_UNEXPECTED);
+			r->message = wire_get_str(pl, h->len, ATTR_MESSAGE);
+		} else {
+			w->err = -ENOMEM;
+		}
+		w->done = true;
+		pthread_cond_broadcast(&c->cond);
+	}
+	/* A reply to nothing (a call that timed out) is dropped. */
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *rx_main(void *arg)
+{
+	struct conn *c = arg;
+	struct wire_rx rx = { 0 };
+	struct wire_hdr h;
+	const uint8_t *pl;
+	bool notify;
+	int r;
+
+	for (;;) {
+		r = wire_recv(c->fd, &rx, -1, &h, &pl);
+		if (r != 1)
+			break;
+		if (h.type & WIRE_REPLY)
+			deliver_reply(c, &h, pl);
+		else if (!(h.type & WIRE_NOTIFY))
+			dispatch_request(c, &h, pl);
+		/* Notifications from vssd carry nothing a writer or provider
+		 * needs yet; they are ignored. */
+	}
+	wire_rx_free(&rx);
+	pthread_mutex_lock(&c->lock);
+	c->dead = true;
+	notify = !c->closing;
+	for (struct waiter *w = c->waiters; w; w = w->next)
+		if (!w->done) {
+			w->done = true;
+			w->err = -ECONNRESET;
+		}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	if (notify && c->ops.closed)
+		c->ops.closed(c->user, r < 0 ? r : -ECONNRESET);
+	return NULL;
+}
+
+int conn_open(struct conn **out, const char *socket, enum vss_role role,
+	      const char *client_name, const struct conn_ops *ops, void *user,
+	      vss_hr_t *hr, char *msg, size_t msglen)
+{
+	struct conn *c;
+	pthread_condattr_t ca;
+	int fd, r;
+
+	*out = NULL;
+	fd = proto_connect(socket, role, client_name, hr, msg, msglen);
+	if (fd < 0)
+		return fd;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->ops = *ops;
+	c->user = user;
+	c->next_seq = 2;	/* 1 was the hello */
+	pthread_mutex_init(&c->send_lock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	r = pthread_create(&c->rx_thread, NULL, rx_main, c);
+	if (r) {
+		close(fd);
+		pthread_cond_destroy(&c->cond);
+		pthread_mutex_destroy(&c->lock);
+		pthread_mutex_destroy(&c->send_lock);
+		free(c);
+		return -r;
+	}
+	*out = c;
+	return 0;
+}
+
+void conn_mono_ts(struct timespec *ts, uint64_t at_ms)
+{
+	ts->tv_sec = (time_t)(at_ms / 1000);
+	ts->tv_nsec = (long)(at_ms % 1000) * 1000000;
+}
+
+int conn_call(struct conn *c, struct wire_msg *m, int timeout_ms, struct conn_reply *reply)
+{
+	struct waiter w = { .reply = reply };
+	struct waiter **pp;
+	struct timespec ts;
+	int r;
+
+	memset(reply, 0, sizeof(*reply));
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return -ECONNRESET;
+	}
+	w.seq = c->next_seq++;
+	if (c->next_seq == 0)
+		c->next_seq = 2;
+	w.next = c->waiters;
+	c->waiters = &w;
+	pthread_mutex_unlock(&c->lock);
+
+	/* The seq lives at offset 8 of the frame header. */
+	if (m->buf && m->len >= WIRE_HDR_SIZE)
+		for (int i = 0; i < 4; i++)
+			m->buf[8 + i] = (uint8_t)(w.seq >> (8 * i));
+	r = conn_send(c, m);
+
+	conn_mono_ts(&ts, mono_ms() + (timeout_ms < 0 ? 0 : (uint64_t)timeout_ms));
+	pthread_mutex_lock(&c->lock);
+	while (r == 0 && !w.done) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&c->cond, &c->lock);
+		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			r = -ETIMEDOUT;
+	}
+	if (r == 0 && w.done)
+		r = w.err;
+	for (pp = &c->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == &w) {
+			*pp = w.next;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	if (r)
+		conn_reply_clear(reply);
+	return r;
+}
+
+void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->closing = true;
+	pthread_mutex_unlock(&c->lock);
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_join(c->rx_thread, NULL);
+	pthread_mutex_lock(&c->lock);
+	while (c->workers)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	close(c->fd);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->send_lock);
+	free(c);
+}

@@ -1,0 +1,80 @@
+/* conn.h — internal: one client connection to vssd that serves requests.
+ *
+ * Design note.  Writers and providers hold a long-lived connection on which
+ * vssd sends requests (events, provider calls) and the client sends a few
+ * requests of its own (subscribe, unsubscribe, register).  A conn owns:
+ *
+ *   - a receive thread that reads frames; a reply (WIRE_REPLY) wakes the one
+ *     caller waiting in conn_call() for that seq; a request is copied and
+ *     handed to a new worker thread running ops->request, so that a slow
+ *     handler (a Freeze of one session) never delays another request (an
+ *     Identify of another session);
+ *   - a send mutex: every frame goes out whole, replies carry the request's
+ *     seq and may leave in any order;
+ *   - a count of running workers: conn_close() shuts the socket down, joins
+ *     the receive thread and waits for the workers before freeing anything.
+ *
+ * When the peer goes away (EOF, framing error) the receive thread marks the
+ * conn dead, wakes every conn_call() waiter with -ECONNRESET and calls
+ * ops->closed once.  Internal code: functions return 0 or -errno. */
+#ifndef VSS_LIBVSS_CONN_H
+#define VSS_LIBVSS_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "common/proto.h"
+#include "common/wire.h"
+
+struct conn;
+
+/* One request from vssd, owned by the worker; freed by conn_req_free(). */
+struct conn_req {
+	struct conn *conn;
+	uint16_t code;		/* WIRE_CODE of the request */
+	uint32_t seq;
+	uint8_t *payload;	/* validated attributes */
+	size_t len;
+};
+
+struct conn_ops {
+	/* Worker thread: serve one request and reply (conn_reply_*). */
+	void (*request)(void *user, struct conn_req *req);
+	/* Receive thread, at most once: the peer closed or broke the stream
+	 * (err: -ECONNRESET, -EPROTO, ...).  Not called after conn_close(). */
+	void (*closed)(void *user, int err);
+};
+
+/* A reply received by conn_call(): the payload is malloc'd. */
+struct conn_reply {
+	uint16_t code;
+	uint8_t *payload;
+	size_t len;
+	vss_hr_t hr;		/* ATTR_HR, E_UNEXPECTED when absent */
+	char *message;		/* ATTR_MESSAGE or NULL */
+};
+void conn_reply_clear(struct conn_reply *r);
+
+/* Connects (proto_connect, MSG_HELLO in role) and starts the receive
+ * thread.  On a refused hello returns -EACCES with *hr and msg set. */
+int conn_open(struct conn **out, const char *socket, enum vss_role role,
+	      const char *client_name, const struct conn_ops *ops, void *user,
+	      vss_hr_t *hr, char *msg, size_t msglen);
+/* Sends a request built by the caller (its seq is assigned here) and waits
+ * up to timeout_ms for its reply.  -ETIMEDOUT, -ECONNRESET, -errno. */
+int conn_call(struct conn *c, struct wire_msg *m, int timeout_ms, struct conn_reply *r);
+/* Sends one frame under the send mutex. */
+int conn_send(struct conn *c, struct wire_msg *m);
+/* Starts a reply to req: type = code | WIRE_REPLY, seq = req's, ATTR_HR. */
+void conn_reply_init(struct wire_msg *m, const struct conn_req *req, vss_hr_t hr);
+/* Replies with just hr and an optional message; frees nothing. */
+int conn_reply_hr(const struct conn_req *req, vss_hr_t hr, const char *msg);
+void conn_req_free(struct conn_req *req);
+bool conn_alive(struct conn *c);
+/* An absolute CLOCK_MONOTONIC time (for pthread_cond_timedwait on conds
+ * made with that clock) from a mono_ms() value. */
+void conn_mono_ts(struct timespec *ts, uint64_t at_ms);
+/* Shuts down, joins the receive thread, waits for running workers, frees. */
+void conn_close(struct conn *c);
+
+#endif

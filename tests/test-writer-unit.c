@@ -1,0 +1,632 @@
+/* test-writer-unit.c — Check tests of the writer library against a fake
+ * coordinator that lives in this file (a listening socket in a temp dir;
+ * the test thread plays vssd: it answers Hello and Subscribe, sends
+ * MSG_EVENT requests and reads the replies), plus the pieces that need no
+ * coordinator: IsPathAffected and the writer programs' option parsing. */
+#include "config.h"
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vss/writer.h>
+#include "common/proto.h"
+#include "common/wire.h"
+#include "libvss/writer-int.h"
+#include "tools/writer-opts.h"
+
+/* ------------------------------------------------------------ fake vssd */
+
+struct fake {
+	char dir[64], path[128];
+	int lfd, fd;
+	struct wire_rx rx;
+	pthread_t thread;
+	/* what the writer subscribed with */
+	char *name;
+	uint32_t level, freeze_timeout;
+	vss_id_t instance;
+};
+
+static int recv_frame(struct fake *f, struct wire_hdr *h, const uint8_t **pl)
+{
+	return wire_recv(f->fd, &f->rx, 5000, h, pl);
+}
+
+static void reply_hr(struct fake *f, const struct wire_hdr *h, vss_hr_t hr,
+		     const vss_id_t *instance)
+{
+	struct wire_msg m;
+
+	wire_msg_init(&m, WIRE_CODE(h->type) | WIRE_REPLY, h->seq);
+	wire_put_u32(&m, ATTR_HR, (uint32_t)hr);
+	if (instance)
+		wire_put_id(&m, ATTR_INSTANCE_ID, instance);
+	ck_assert_int_eq(wire_send(f->fd, &m), 0);
+	wire_msg_free(&m);
+}
+
+/* Accepts one writer and answers its Hello and Subscribe. */
+static void *fake_accept(void *arg)
+{
+	struct fake *f = arg;
+	struct wire_hdr h;
+	const uint8_t *pl;
+
+	f->fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (f->fd < 0)
+		return NULL;
+	wire_rx_free(&f->rx);
+	if (recv_frame(f, &h, &pl) != 1 || WIRE_CODE(h.type) != MSG_HELLO ||
+	    wire_get_u32(pl, h.len, ATTR_ROLE, 0) != ROLE_WRITER)
+		return NULL;
+	reply_hr(f, &h, S_OK, NULL);
+	if (recv_frame(f, &h, &pl) != 1 || WIRE_CODE(h.type) != MSG_WRITER_SUBSCRIBE)
+		return NULL;
+	free(f->name);
+	f->name = wire_get_str(pl, h.len, ATTR_WRITER_NAME);
+	f->level = wire_get_u32(pl, h.len, ATTR_LEVEL, 0);
+	f->freeze_timeout = wire_get_u32(pl, h.len, ATTR_FREEZE_TIMEOUT, 0);
+	vss_id_generate(&f->instance);
+	reply_hr(f, &h, S_OK, &f->instance);
+	return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	strcpy(f->dir, "/tmp/test-writer-unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/vssd.sock", f->dir);
+	strcpy(sa.sun_path, f->path);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(f->lfd, 0);
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(f->lfd, 4), 0);
+}
+
+static void fake_expect_writer(struct fake *f)
+{
+	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_accept, f), 0);
+}
+
+static void fake_joined(struct fake *f)
+{
+	pthread_join(f->thread, NULL);
+	ck_assert_int_ge(f->fd, 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	close(f->lfd);
+	unlink(f->path);
+	rmdir(f->dir);
+	wire_rx_free(&f->rx);
+	free(f->name);
+}
+
+struct evspec {
+	int event;
+	vss_id_t session, set;
+	const char *volumes[3];
+	uint32_t backup_type;
+	int32_t context;
+};
+
+static void send_event(struct fake *f, uint32_t seq, const struct evspec *e)
+{
+	struct wire_msg m;
+
+	wire_msg_init(&m, MSG_EVENT, seq);
+	wire_put_u32(&m, ATTR_EVENT, (uint32_t)e->event);
+	wire_put_id(&m, ATTR_SESSION_ID, &e->session);
+	if (!vss_id_is_null(&e->set))
+		wire_put_id(&m, ATTR_SNAPSHOT_SET_ID, &e->set);
+	wire_put_u32(&m, ATTR_CONTEXT, (uint32_t)e->context);
+	wire_put_u32(&m, ATTR_BACKUP_TYPE, e->backup_type);
+	wire_put_u32(&m, ATTR_LEVEL, VSS_APP_BACK_END);
+	for (int i = 0; i < 3 && e->volumes[i]; i++)
+		wire_put_str(&m, ATTR_VOLUME, e->volumes[i]);
+	ck_assert_int_eq(wire_send(f->fd, &m), 0);
+	wire_msg_free(&m);
+}
+
+struct evreply {
+	uint32_t seq;
+	vss_hr_t hr;
+	uint32_t result;
+	vss_hr_t failure, app;
+	char message[256];
+};
+
+static void read_reply(struct fake *f, struct evreply *r)
+{
+	struct wire_hdr h;
+	const uint8_t *pl;
+	char *msg;
+
+	ck_assert_int_eq(recv_frame(f, &h, &pl), 1);
+	ck_assert_uint_eq(h.type, MSG_EVENT | WIRE_REPLY);
+	r->seq = h.seq;
+	r->hr = (vss_hr_t)wire_get_u32(pl, h.len, ATTR_HR, 0xdead);
+	r->result = wire_get_u32(pl, h.len, ATTR_RESULT, 99);
+	r->failure = (vss_hr_t)wire_get_u32(pl, h.len, ATTR_FAILURE_HR, 0xdead);
+	r->app = (vss_hr_t)wire_get_u32(pl, h.len, ATTR_APP_HR, 0xdead);
+	msg = wire_get_str(pl, h.len, ATTR_MESSAGE);
+	snprintf(r->message, sizeof(r->message), "%s", msg ? msg : "");
+	free(msg);
+}
+
+/* ------------------------------------------------------------ a writer */
+
+static struct {
+	pthread_mutex_t lock;
+	int calls[EV_COUNT];
+	bool timeout_abort;
+	sem_t freeze_entered, freeze_release;
+	bool block_freeze;
+	bool veto_thaw;
+	bool fail_prepare;
+	vss_hr_t identify_failure_hr;
+	/* what the PrepareForSnapshot handler saw */
+	vss_id_t session, set;
+	unsigned nvol;
+	char vol0[64];
+	VSS_BACKUP_TYPE btype;
+	int32_t ctx;
+	VSS_APPLICATION_LEVEL level;
+	bool path_on_proc, path_on_root;
+	int disconnects;
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void count(int ev)
+{
+	pthread_mutex_lock(&st.lock);
+	st.calls[ev]++;
+	pthread_mutex_unlock(&st.lock);
+}
+
+static int calls(int ev)
+{
+	int n;
+
+	pthread_mutex_lock(&st.lock);
+	n = st.calls[ev];
+	pthread_mutex_unlock(&st.lock);
+	return n;
+}
+
+static bool h_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
+{
+	st.identify_failure_hr = vss_writer_set_failure(w, VSS_E_WRITERERROR_RETRYABLE);
+	count(EV_IDENTIFY);
+	return true;
+}
+
+static bool h_prepare_snapshot(vss_writer_t *w, void *u)
+{
+	const char *const *vols;
+
+	vss_writer_get_session_id(w, &st.session);
+	vss_writer_get_current_snapshot_set_id(w, &st.set);
+	vss_writer_get_current_volume_array(w, &vols, &st.nvol);
+	if (st.nvol)
+		snprintf(st.vol0, sizeof(st.vol0), "%s", vols[0]);
+	vss_writer_get_backup_type(w, &st.btype);
+	vss_writer_get_context(w, &st.ctx);
+	vss_writer_get_current_level(w, &st.level);
+	vss_writer_is_path_affected(w, "/proc/self/status", &st.path_on_proc);
+	vss_writer_is_path_affected(w, "/no/such/dir/file", &st.path_on_root);
+	if (st.fail_prepare)
+		vss_writer_set_failure_ex(w, VSS_E_WRITERERROR_OUTOFRESOURCES, E_OUTOFMEMORY,
+					  "no room");
+	count(EV_PREPARE_SNAPSHOT);
+	return true;
+}
+
+static bool h_freeze(vss_writer_t *w, void *u)
+{
+	count(EV_FREEZE);
+	if (st.block_freeze) {
+		sem_post(&st.freeze_entered);
+		sem_wait(&st.freeze_release);
+	}
+	return true;
+}
+
+static bool h_thaw(vss_writer_t *w, void *u)
+{
+	count(EV_THAW);
+	return !st.veto_thaw;
+}
+
+static bool h_abort(vss_writer_t *w, void *u)
+{
+	bool t = false;
+
+	vss_writer_is_freeze_timeout_abort(w, &t);
+	pthread_mutex_lock(&st.lock);
+	st.timeout_abort = t;
+	pthread_mutex_unlock(&st.lock);
+	count(EV_ABORT);
+	return true;
+}
+
+static void h_disconnect(vss_writer_t *w, vss_hr_t hr, void *u)
+{
+	pthread_mutex_lock(&st.lock);
+	st.disconnects++;
+	pthread_mutex_unlock(&st.lock);
+}
+
+static const struct vss_writer_ops test_ops = {
+	.struct_size = sizeof(struct vss_writer_ops),
+	.on_identify = h_identify,
+	.on_prepare_snapshot = h_prepare_snapshot,
+	.on_freeze = h_freeze,
+	.on_thaw = h_thaw,
+	.on_abort = h_abort,
+	.on_disconnect = h_disconnect,
+};
+
+static const vss_id_t class_a = { { 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } };
+
+static vss_writer_t *subscribed_writer(struct fake *f, uint32_t freeze_ms)
+{
+	vss_writer_t *w;
+
+	memset(st.calls, 0, sizeof(st.calls));
+	sem_init(&st.freeze_entered, 0, 0);
+	sem_init(&st.freeze_release, 0, 0);
+	fake_start(f);
+	ck_assert_int_eq(vss_writer_new(&test_ops, NULL, &w), S_OK);
+	ck_assert_int_eq(vss_writer_set_socket(w, f->path), S_OK);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "unit", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_BACK_END, freeze_ms,
+					       NULL, 1, 0), S_OK);
+	fake_expect_writer(f);
+	ck_assert_msg(vss_writer_subscribe(w, 0) == S_OK, "%s", vss_last_error());
+	fake_joined(f);
+	return w;
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(subscribe_identity)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	vss_id_t id;
+
+	ck_assert_str_eq(f.name, "unit");
+	ck_assert_uint_eq(f.level, VSS_APP_BACK_END);
+	ck_assert_uint_eq(f.freeze_timeout, VSS_DEFAULT_FREEZE_TIMEOUT_MS);
+	ck_assert_int_eq(vss_writer_get_instance_id(w, &id), S_OK);
+	ck_assert(vss_id_equal(&id, &f.instance));
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), VSS_E_WRITER_ALREADY_SUBSCRIBED);
+	ck_assert_ptr_nonnull(strstr(vss_last_error(), "vss_writer_subscribe: "
+				     "VSS_E_WRITER_ALREADY_SUBSCRIBED"));
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(api_misuse)
+{
+	vss_writer_t *w;
+	struct vss_writer_ops bad = test_ops;
+	bool b;
+
+	bad.on_freeze = NULL;
+	ck_assert_int_eq(vss_writer_new(&bad, NULL, &w), E_INVALIDARG);
+	ck_assert_int_eq(vss_writer_new(&test_ops, NULL, &w), S_OK);
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), VSS_E_BAD_STATE);
+	ck_assert_int_eq(vss_writer_initialize(w, &VSS_ID_NULL, "x", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
+			 E_INVALIDARG);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "x", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
+			 S_OK);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "x", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
+			 VSS_E_BAD_STATE);
+	/* Query helpers outside a handler. */
+	ck_assert_int_eq(vss_writer_are_components_selected(w, &b), VSS_E_BAD_STATE);
+	ck_assert_int_eq(vss_writer_set_failure(w, VSS_E_WRITERERROR_RETRYABLE),
+			 VSS_E_BAD_STATE);
+	ck_assert_int_eq(vss_writer_unsubscribe(w), VSS_E_BAD_STATE);
+	/* No vssd at this socket. */
+	vss_writer_set_socket(w, "/nonexistent/vssd.sock");
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), VSS_E_WRITER_INFRASTRUCTURE);
+	vss_writer_free(w);
+	vss_writer_free(NULL);
+}
+END_TEST
+
+START_TEST(event_round_trip)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	struct evspec e = { .event = EV_PREPARE_SNAPSHOT, .volumes = { "/proc" },
+			    .backup_type = VSS_BT_FULL, .context = VSS_CTX_BACKUP };
+	struct evreply r;
+
+	vss_id_generate(&e.session);
+	vss_id_generate(&e.set);
+	send_event(&f, 77, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 77);
+	ck_assert_int_eq(r.hr, S_OK);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_int_eq(r.failure, S_OK);
+	ck_assert(vss_id_equal(&st.session, &e.session));
+	ck_assert(vss_id_equal(&st.set, &e.set));
+	ck_assert_uint_eq(st.nvol, 1);
+	ck_assert_str_eq(st.vol0, "/proc");
+	ck_assert_int_eq(st.btype, VSS_BT_FULL);
+	ck_assert_int_eq(st.level, VSS_APP_BACK_END);
+	ck_assert(st.path_on_proc);
+	ck_assert(!st.path_on_root);
+
+	/* A non-fatal failure is reported as given, with the message. */
+	st.fail_prepare = true;
+	send_event(&f, 78, &e);
+	read_reply(&f, &r);
+	st.fail_prepare = false;
+	ck_assert_uint_eq(r.seq, 78);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_int_eq(r.failure, VSS_E_WRITERERROR_OUTOFRESOURCES);
+	ck_assert_int_eq(r.app, E_OUTOFMEMORY);
+	ck_assert_str_eq(r.message, "no room");
+
+	/* Identify: SetWriterFailure is refused there. */
+	e.event = EV_IDENTIFY;
+	send_event(&f, 79, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_int_eq(r.failure, S_OK);
+	ck_assert_int_eq(st.identify_failure_hr, VSS_E_BAD_STATE);
+
+	/* A veto without SetWriterFailure: RESULT 0, FAILURE_HR S_OK. */
+	st.veto_thaw = true;
+	e.event = EV_THAW;
+	send_event(&f, 80, &e);
+	read_reply(&f, &r);
+	st.veto_thaw = false;
+	ck_assert_uint_eq(r.result, 0);
+	ck_assert_int_eq(r.failure, S_OK);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(identify_during_freeze)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	struct evspec fr = { .event = EV_FREEZE }, id = { .event = EV_IDENTIFY };
+	struct evreply r;
+
+	st.block_freeze = true;
+	vss_id_generate(&fr.session);
+	vss_id_generate(&id.session);
+	send_event(&f, 10, &fr);
+	sem_wait(&st.freeze_entered);
+	send_event(&f, 11, &id);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 11);	/* Identify answered, Freeze still runs */
+	ck_assert_int_eq(calls(EV_IDENTIFY), 1);
+	sem_post(&st.freeze_release);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 10);
+	ck_assert_uint_eq(r.result, 1);
+	st.block_freeze = false;
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(freeze_timeout)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 100);
+	struct evspec e = { .event = EV_FREEZE };
+	struct evreply r;
+
+	vss_id_generate(&e.session);
+	vss_id_generate(&e.set);
+	send_event(&f, 20, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	for (int i = 0; i < 100 && calls(EV_ABORT) == 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(calls(EV_ABORT), 1);
+	ck_assert(st.timeout_abort);
+	e.event = EV_THAW;
+	send_event(&f, 21, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 21);
+	ck_assert_uint_eq(r.result, 0);
+	ck_assert_int_eq(r.failure, VSS_E_WRITERERROR_TIMEOUT);
+	ck_assert_int_eq(calls(EV_THAW), 0);
+
+	/* A Thaw in time disarms the timer: no abort. */
+	vss_id_generate(&e.session);
+	e.event = EV_FREEZE;
+	send_event(&f, 22, &e);
+	read_reply(&f, &r);
+	e.event = EV_THAW;
+	send_event(&f, 23, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	usleep(200000);
+	ck_assert_int_eq(calls(EV_ABORT), 1);
+	ck_assert_int_eq(calls(EV_THAW), 1);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(freeze_outlives_timeout)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 50);
+	struct evspec e = { .event = EV_FREEZE };
+	struct evreply r;
+
+	st.block_freeze = true;
+	vss_id_generate(&e.session);
+	send_event(&f, 30, &e);
+	sem_wait(&st.freeze_entered);
+	usleep(150000);
+	ck_assert_int_eq(calls(EV_ABORT), 0);	/* not while OnFreeze runs */
+	sem_post(&st.freeze_release);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 0);
+	ck_assert_int_eq(r.failure, VSS_E_WRITERERROR_TIMEOUT);
+	ck_assert_int_eq(calls(EV_ABORT), 1);
+	st.block_freeze = false;
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(disconnect_and_reconnect)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	vss_id_t first = f.instance, again;
+
+	ck_assert_int_eq(vss_writer_wait(w, 10), S_FALSE);
+	close(f.fd);
+	f.fd = -1;
+	ck_assert_int_eq(vss_writer_wait(w, 5000), VSS_E_WRITER_INFRASTRUCTURE);
+	for (int i = 0; i < 100 && st.disconnects == 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(st.disconnects, 1);
+	fake_expect_writer(&f);
+	ck_assert_msg(vss_writer_subscribe(w, 0) == S_OK, "%s", vss_last_error());
+	fake_joined(&f);
+	ck_assert_int_eq(vss_writer_get_instance_id(w, &again), S_OK);
+	ck_assert(!vss_id_equal(&first, &again));
+	ck_assert_int_eq(vss_writer_wait(w, 0), S_FALSE);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+START_TEST(path_affected)
+{
+	const char *proc[] = { "/proc" }, *root[] = { "/" };
+	bool a;
+
+	ck_assert_int_eq(path_on_volumes("/proc/self/status", proc, 1, &a), 0);
+	ck_assert(a);
+	ck_assert_int_eq(path_on_volumes("/proc/no/such/file", proc, 1, &a), 0);
+	ck_assert(a);
+	ck_assert_int_eq(path_on_volumes("/etc/passwd", proc, 1, &a), 0);
+	ck_assert(!a);
+	ck_assert_int_eq(path_on_volumes("/etc/*.conf", root, 1, &a), 0);
+	ck_assert(a);
+	ck_assert_int_eq(path_on_volumes("/etc/passwd", proc, 0, &a), 0);
+	ck_assert(!a);
+	ck_assert_int_eq(path_on_volumes("relative/path", root, 1, &a), -EINVAL);
+}
+END_TEST
+
+START_TEST(writer_options)
+{
+	struct writer_opts o;
+	VSS_APPLICATION_LEVEL l;
+	const char *val;
+	uint32_t ms;
+	int ev;
+
+	ck_assert_int_eq(wopts_level("back", &l), 0);
+	ck_assert_int_eq(l, VSS_APP_BACK_END);
+	ck_assert_int_eq(wopts_level("VSS_APP_SYSTEM", &l), 0);
+	ck_assert_int_eq(l, VSS_APP_SYSTEM);
+	ck_assert_int_eq(wopts_level("middle", &l), -EINVAL);
+	ck_assert_int_eq(wopts_event("freeze"), EV_FREEZE);
+	ck_assert_int_eq(wopts_event("PrepareForSnapshot"), EV_PREPARE_SNAPSHOT);
+	ck_assert_int_eq(wopts_event("prepare-snapshot"), EV_PREPARE_SNAPSHOT);
+	ck_assert_int_eq(wopts_event("backup-shutdown"), EV_BACKUP_SHUTDOWN);
+	ck_assert_int_eq(wopts_event("nope"), -EINVAL);
+	ck_assert_int_eq(wopts_event_value("Thaw:250", &ev, &val), 0);
+	ck_assert_int_eq(ev, EV_THAW);
+	ck_assert_str_eq(val, "250");
+	ck_assert_int_eq(wopts_event_value("Thaw", &ev, &val), -EINVAL);
+	ck_assert_int_eq(wopts_event_value("Thaw:", &ev, &val), -EINVAL);
+	ck_assert_int_eq(wopts_ms("1500", &ms), 0);
+	ck_assert_uint_eq(ms, 1500);
+	ck_assert_int_eq(wopts_ms("-1", &ms), -EINVAL);
+	ck_assert_int_eq(wopts_ms("12x", &ms), -EINVAL);
+
+	wopts_init(&o);
+	ck_assert_int_eq(wopts_add_files(&o, "/data:*.db"), -EINVAL);	/* no component */
+	ck_assert_int_eq(wopts_add_component(&o, "db:main:selectable"), 0);
+	ck_assert_int_eq(wopts_add_component(&o, ":logs"), 0);
+	ck_assert_int_eq(wopts_add_component(&o, "x"), -EINVAL);
+	ck_assert_int_eq(wopts_add_component(&o, "a:b:c"), -EINVAL);
+	ck_assert_int_eq(wopts_add_files(&o, "/var/log:*.log:recursive"), 0);
+	ck_assert_int_eq(wopts_add_files(&o, "relative:*.log"), -EINVAL);
+	ck_assert_uint_eq(o.ncomps, 2);
+	ck_assert_str_eq(o.comps[0].logical_path, "db");
+	ck_assert_str_eq(o.comps[0].name, "main");
+	ck_assert(o.comps[0].selectable);
+	ck_assert_str_eq(o.comps[1].logical_path, "");
+	ck_assert(!o.comps[1].selectable);
+	ck_assert_uint_eq(o.comps[1].nfiles, 1);
+	ck_assert_str_eq(o.comps[1].files[0].spec, "*.log");
+	ck_assert(o.comps[1].files[0].recursive);
+	o.name = strdup("same");
+	wopts_finish(&o);
+	{
+		struct writer_opts o2;
+		vss_id_t a = o.class_id;
+
+		wopts_init(&o2);
+		o2.name = strdup("same");
+		wopts_finish(&o2);
+		ck_assert(vss_id_equal(&a, &o2.class_id));
+		ck_assert(!vss_id_is_null(&a));
+		wopts_free(&o2);
+	}
+	wopts_free(&o);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("writer");
+	TCase *tc = tcase_create("writer");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, subscribe_identity);
+	tcase_add_test(tc, api_misuse);
+	tcase_add_test(tc, event_round_trip);
+	tcase_add_test(tc, identify_during_freeze);
+	tcase_add_test(tc, freeze_timeout);
+	tcase_add_test(tc, freeze_outlives_timeout);
+	tcase_add_test(tc, disconnect_and_reconnect);
+	tcase_add_test(tc, path_affected);
+	tcase_add_test(tc, writer_options);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

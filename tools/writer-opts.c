@@ -1,0 +1,218 @@
+/* writer-opts.c — see writer-opts.h. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uuid/uuid.h>
+#include "common/proto.h"
+#include "tools/writer-opts.h"
+
+static const char *const ev_opt[EV_COUNT] = {
+	[EV_IDENTIFY] = "identify",
+	[EV_PREPARE_BACKUP] = "prepare-backup",
+	[EV_PREPARE_SNAPSHOT] = "prepare-snapshot",
+	[EV_FREEZE] = "freeze",
+	[EV_THAW] = "thaw",
+	[EV_POST_SNAPSHOT] = "post-snapshot",
+	[EV_ABORT] = "abort",
+	[EV_BACKUP_COMPLETE] = "backup-complete",
+	[EV_BACKUP_SHUTDOWN] = "backup-shutdown",
+	[EV_PRE_RESTORE] = "pre-restore",
+	[EV_POST_RESTORE] = "post-restore",
+};
+
+void wopts_init(struct writer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->level = VSS_APP_FRONT_END;
+	o->usage = VSS_UT_USERDATA;
+	o->source = VSS_ST_OTHER;
+}
+
+void wopts_free(struct writer_opts *o)
+{
+	for (unsigned i = 0; i < o->ncomps; i++) {
+		struct wopt_component *c = &o->comps[i];
+
+		for (unsigned j = 0; j < c->nfiles; j++) {
+			free(c->files[j].path);
+			free(c->files[j].spec);
+		}
+		free(c->files);
+		free(c->logical_path);
+		free(c->name);
+	}
+	free(o->comps);
+	free(o->name);
+	free(o->instance_name);
+	memset(o, 0, sizeof(*o));
+}
+
+int wopts_level(const char *s, VSS_APPLICATION_LEVEL *level)
+{
+	if (!strcasecmp(s, "front") || !strcasecmp(s, "VSS_APP_FRONT_END"))
+		*level = VSS_APP_FRONT_END;
+	else if (!strcasecmp(s, "back") || !strcasecmp(s, "VSS_APP_BACK_END"))
+		*level = VSS_APP_BACK_END;
+	else if (!strcasecmp(s, "system") || !strcasecmp(s, "VSS_APP_SYSTEM"))
+		*level = VSS_APP_SYSTEM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int wopts_event(const char *s)
+{
+	for (int ev = 1; ev < EV_COUNT; ev++)
+		if (!strcasecmp(s, ev_opt[ev]) || !strcasecmp(s, proto_event_name(ev)))
+			return ev;
+	return -EINVAL;
+}
+
+const char *wopts_event_opt_name(int ev)
+{
+	return ev > 0 && ev < EV_COUNT ? ev_opt[ev] : "unknown";
+}
+
+int wopts_event_value(const char *s, int *ev, const char **value)
+{
+	const char *colon = strchr(s, ':');
+	char name[64];
+
+	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(name) || !colon[1])
+		return -EINVAL;
+	memcpy(name, s, colon - s);
+	name[colon - s] = '\0';
+	*ev = wopts_event(name);
+	if (*ev < 0)
+		return -EINVAL;
+	*value = colon + 1;
+	return 0;
+}
+
+int wopts_ms(const char *s, uint32_t *ms)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 0x7fffffffUL)
+		return -EINVAL;
+	*ms = (uint32_t)v;
+	return 0;
+}
+
+/* Splits s at ':' into at most n fields (malloc'd copy in *buf). */
+static int split(const char *s, char **f, int n, char **buf)
+{
+	int k = 0;
+	char *p;
+
+	*buf = strdup(s);
+	if (!*buf)
+		return -ENOMEM;
+	p = *buf;
+	while (k < n) {
+		f[k++] = p;
+		p = strchr(p, ':');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (p) {		/* more fields than allowed */
+		free(*buf);
+		*buf = NULL;
+		return -EINVAL;
+	}
+	return k;
+}
+
+int wopts_add_component(struct writer_opts *o, const char *s)
+{
+	struct wopt_component *c, *nc;
+	char *f[3], *buf;
+	int n = split(s, f, 3, &buf);
+
+	if (n < 2 || !*f[1] || (n == 3 && strcmp(f[2], "selectable"))) {
+		free(buf);
+		return -EINVAL;
+	}
+	nc = realloc(o->comps, (o->ncomps + 1) * sizeof(*nc));
+	if (!nc) {
+		free(buf);
+		return -ENOMEM;
+	}
+	o->comps = nc;
+	c = &o->comps[o->ncomps];
+	memset(c, 0, sizeof(*c));
+	c->logical_path = strdup(f[0]);
+	c->name = strdup(f[1]);
+	c->selectable = n == 3;
+	free(buf);
+	if (!c->logical_path || !c->name) {
+		free(c->logical_path);
+		free(c->name);
+		return -ENOMEM;
+	}
+	o->ncomps++;
+	return 0;
+}
+
+int wopts_add_files(struct writer_opts *o, const char *s)
+{
+	struct wopt_component *c;
+	struct wopt_files *nf, *fl;
+	char *f[3], *buf;
+	int n;
+
+	if (!o->ncomps)
+		return -EINVAL;
+	n = split(s, f, 3, &buf);
+	if (n < 2 || f[0][0] != '/' || !*f[1] || (n == 3 && strcmp(f[2], "recursive"))) {
+		free(buf);
+		return -EINVAL;
+	}
+	c = &o->comps[o->ncomps - 1];
+	nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
+	if (!nf) {
+		free(buf);
+		return -ENOMEM;
+	}
+	c->files = nf;
+	fl = &c->files[c->nfiles];
+	fl->path = strdup(f[0]);
+	fl->spec = strdup(f[1]);
+	fl->recursive = n == 3;
+	free(buf);
+	if (!fl->path || !fl->spec) {
+		free(fl->path);
+		free(fl->spec);
+		return -ENOMEM;
+	}
+	c->nfiles++;
+	return 0;
+}
+
+void wopts_finish(struct writer_opts *o)
+{
+	/* A fixed namespace so the same name always gives the same class. */
+	static const uuid_t ns = {
+		0x6f, 0x70, 0x65, 0x6e, 0x76, 0x73, 0x73, 0x2d,
+		0x77, 0x72, 0x69, 0x74, 0x65, 0x72, 0x00, 0x01,
+	};
+
+	if (vss_id_is_null(&o->class_id) && o->name)
+		uuid_generate_md5(o->class_id.b, ns, o->name, strlen(o->name));
+}
+
+vss_hr_t wopts_fill_wmd(const struct writer_opts *o, vss_wmd_t *md)
+{
+	/* Filled once the metadata model (vss/metadata.h) is in the tree. */
+	(void)o;
+	(void)md;
+	return S_OK;
+}
