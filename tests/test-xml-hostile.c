@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <check.h>
+#include "xml-check.h"
 #include <vss/metadata.h>
 
 #define IDENT "<IDENTIFICATION writerId=\"d61d61c8-d73a-4eee-8cdd-f6f9786b7124\" " \
@@ -214,27 +214,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("hostile");
-	TCase *tc = tcase_create("hostile");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, billion_laughs);
-	tcase_add_test(tc, external_entity);
-	tcase_add_test(tc, dtd);
-	tcase_add_test(tc, deep_nesting);
-	tcase_add_test(tc, huge_attribute);
-	tcase_add_test(tc, huge_document);
-	tcase_add_test(tc, bad_encodings);
-	tcase_add_test(tc, wrong_root);
-	tcase_add_test(tc, wrong_namespace);
-	tcase_add_test(tc, bad_values);
-	tcase_add_test(tc, xinclude_inert);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	RUN_TESTS("hostile", billion_laughs, external_entity, dtd, deep_nesting, huge_attribute, huge_document, bad_encodings, wrong_root, wrong_namespace, bad_values, xinclude_inert);
 }
