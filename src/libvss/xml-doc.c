@@ -322,8 +322,8 @@ static xmlAttrPtr find_attr(const xmlNode *n, const char *name)
 {
 	xmlAttrPtr a;
 
-	for (a = n->properties; a; a = a->next)
-		if (strcmp((const char *)a->name, name) == 0)
+	for (a = n->properties; a; a = a->next)	/* prefixed ones are not ours */
+		if (!a->ns && strcmp((const char *)a->name, name) == 0)
 			return a;
 	return NULL;
 }
@@ -518,8 +518,6 @@ int xdoc_norm(xmlNodePtr n, const struct elem_def *d, char *err,
 				goto oom;
 			continue;
 		}
-		if (a->ns)	/* a prefixed look-alike: not ours */
-			continue;
 		if (a->children && (a->children->next ||
 				    a->children->type != XML_TEXT_NODE)) {
 			flat = xmlNodeListGetString(n->doc, a->children, 1);
