@@ -5,6 +5,12 @@
 #include "common/error.h"
 
 static __thread char last_error[1024];
+static __thread const char *context;
+
+void vsserr_context(const char *call)
+{
+	context = call;
+}
 
 vss_hr_t vsserr_set(const char *call, vss_hr_t hr, const char *fmt, ...)
 {
@@ -13,6 +19,8 @@ vss_hr_t vsserr_set(const char *call, vss_hr_t hr, const char *fmt, ...)
 	int n;
 	char hex[16];
 
+	if (context)
+		call = context;
 	if (!name) {
 		snprintf(hex, sizeof(hex), "0x%08X", (unsigned)hr);
 		name = hex;

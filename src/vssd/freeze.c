@@ -1,0 +1,322 @@
+/* freeze.c — flush-and-hold through a guard process.
+ *
+ * FIFREEZE leaves a filesystem frozen until someone calls FITHAW; if the
+ * process that froze it dies, nobody does, and the machine hangs on the
+ * next write.  So vssd never freezes anything itself: it forks a small
+ * guard per snapshot set that
+ *   1. freezes every mount point in parallel (one thread each) and reports
+ *      "R" (all frozen) or "E <index> <errno>" (one failed: whatever froze
+ *      is thawed at once);
+ *   2. then holds until the first of: vssd says "T" (thaw), vssd's end of
+ *      the socket closes (vssd died, even by kill -9: the kernel closes the
+ *      socket), or the hold bound passes (10 s, VSS_E_HOLD_WRITES_TIMEOUT);
+ *   3. thaws everything it froze, reports "D <hold-µs> <timed-out>", exits.
+ * The guard touches no file and allocates nothing while filesystems are
+ * frozen, and locks its memory, so it cannot itself block on a frozen
+ * filesystem or on reclaim that writes to one. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "vssd/vssd.h"
+
+struct freeze {
+	pid_t pid;
+	int sock;
+	bool ready, failed, reported, thawed, closed;
+	int64_t hold_us;
+	struct timer flush_timer;
+	void (*done)(void *arg, vss_hr_t hr, const char *msg);
+	void *arg;
+	char *const *mounts;
+	size_t n;
+	char rbuf[256];
+	size_t rlen;
+};
+
+/* ------------------------------------------------------------ guard */
+
+struct fz {
+	const char *path;
+	int fd;
+	int err;
+	bool frozen;
+};
+
+static void *freeze_thread(void *arg)
+{
+	struct fz *z = arg;
+
+	z->fd = open(z->path, O_RDONLY | O_CLOEXEC);
+	if (z->fd < 0) {
+		z->err = errno;
+		return NULL;
+	}
+	if (ioctl(z->fd, FIFREEZE, 0) < 0)
+		z->err = errno;
+	else
+		z->frozen = true;
+	return NULL;
+}
+
+static void guard_send(int sock, const char *s)
+{
+	ssize_t r;
+
+	do
+		r = send(sock, s, strlen(s), MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+static void thaw_all(struct fz *z, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (z[i].frozen) {
+			while (ioctl(z[i].fd, FITHAW, 0) < 0 && errno == EINTR)
+				;
+			z[i].frozen = false;
+		}
+}
+
+static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, size_t n,
+						 uint32_t hold_ms)
+{
+	struct fz z[VSS_MAX_VOLUMES_PER_SET];
+	pthread_t th[VSS_MAX_VOLUMES_PER_SET];
+	char msg[64];
+	uint64_t t0, t1;
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	bool timed_out = false;
+	int err_index = -1;
+
+	mlockall(MCL_CURRENT);
+	memset(z, 0, sizeof(z));
+	for (size_t i = 0; i < n; i++) {
+		z[i].path = mounts[i];
+		z[i].fd = -1;
+		if (pthread_create(&th[i], NULL, freeze_thread, &z[i]) != 0) {
+			z[i].err = EAGAIN;
+			th[i] = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (th[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		if (z[i].err && err_index < 0)
+			err_index = (int)i;
+	if (err_index >= 0) {
+		thaw_all(z, n);
+		snprintf(msg, sizeof(msg), "E %d %d\n", err_index, z[err_index].err);
+		guard_send(sock, msg);
+		_exit(1);
+	}
+	t0 = mono_us();
+	guard_send(sock, "R\n");
+	for (;;) {
+		uint64_t el = (mono_us() - t0) / 1000;
+		int r;
+		char c;
+
+		if (el >= hold_ms) {
+			timed_out = true;
+			break;
+		}
+		r = poll(&pfd, 1, (int)(hold_ms - el));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue;
+		/* "T", EOF (vssd gone) or an error: thaw now */
+		r = (int)recv(sock, &c, 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	thaw_all(z, n);
+	t1 = mono_us();
+	snprintf(msg, sizeof(msg), "D %llu %d\n", (unsigned long long)(t1 - t0), timed_out);
+	guard_send(sock, msg);
+	_exit(timed_out ? 2 : 0);
+}
+
+/* ------------------------------------------------------------ vssd side */
+
+static void report(struct freeze *f, vss_hr_t hr, const char *msg)
+{
+	if (f->reported)
+		return;
+	f->reported = true;
+	timer_cancel(&f->flush_timer);
+	f->done(f->arg, hr, msg);
+}
+
+static void freeze_io(int fd, uint32_t events, void *arg)
+{
+	struct freeze *f = arg;
+	ssize_t n = recv(fd, f->rbuf + f->rlen, sizeof(f->rbuf) - 1 - f->rlen, MSG_DONTWAIT);
+	char *nl;
+
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		loop_del_fd(fd);
+		f->closed = true;
+		if (!f->ready)
+			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
+					 "the freeze guard died before freezing"), vss_last_error());
+		return;
+	}
+	f->rlen += n;
+	f->rbuf[f->rlen] = '\0';
+	while ((nl = strchr(f->rbuf, '\n'))) {
+		int idx, err, to;
+		unsigned long long us;
+
+		*nl = '\0';
+		if (strcmp(f->rbuf, "R") == 0) {
+			f->ready = true;
+			report(f, S_OK, NULL);
+		} else if (sscanf(f->rbuf, "E %d %d", &idx, &err) == 2 && idx >= 0 &&
+			   (size_t)idx < f->n) {
+			f->failed = true;
+			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "cannot freeze %s: %s",
+					 f->mounts[idx], strerror(err)), vss_last_error());
+		} else if (sscanf(f->rbuf, "D %llu %d", &us, &to) == 2) {
+			/* the guard thawed on its own (hold bound) */
+			f->thawed = true;
+			f->hold_us = (int64_t)us;
+		}
+		memmove(f->rbuf, nl + 1, f->rlen - (nl + 1 - f->rbuf) + 1);
+		f->rlen -= nl + 1 - f->rbuf;
+	}
+}
+
+static void flush_timeout(struct timer *t)
+{
+	struct freeze *f = container_of(t, struct freeze, flush_timer);
+
+	/* The guard thaws whatever froze as soon as its FIFREEZE calls return. */
+	guard_send(f->sock, "T");
+	report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "flushing the filesystems took longer "
+			 "than %u ms", cfg.flush_timeout_ms), vss_last_error());
+}
+
+int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold_ms,
+		 void (*done)(void *arg, vss_hr_t hr, const char *msg), void *arg,
+		 struct freeze **out)
+{
+	struct freeze *f;
+	int sv[2];
+
+	if (n > VSS_MAX_VOLUMES_PER_SET)
+		return -E2BIG;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(f);
+		return -errno;
+	}
+	f->pid = fork();
+	if (f->pid < 0) {
+		int e = errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		free(f);
+		return -e;
+	}
+	if (f->pid == 0) {
+		sigset_t ss;
+
+		/* Only the guard's end stays open: vssd's death must be seen. */
+		close(sv[0]);
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sv[1])
+				close(fd);
+		sigemptyset(&ss);
+		sigprocmask(SIG_SETMASK, &ss, NULL);
+		signal(SIGTERM, SIG_IGN);	/* only EOF, "T" or the bound end it */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		guard_main(sv[1], mounts, n, hold_ms);
+	}
+	close(sv[1]);
+	f->sock = sv[0];
+	f->done = done;
+	f->arg = arg;
+	f->mounts = mounts;
+	f->n = n;
+	f->flush_timer.fn = flush_timeout;
+	if (loop_add_fd(f->sock, freeze_io, f) < 0) {
+		close(f->sock);
+		kill(f->pid, SIGKILL);	/* nothing frozen yet can outlive: EOF thaws */
+		waitpid(f->pid, NULL, 0);
+		free(f);
+		return -ENOMEM;
+	}
+	timer_arm(&f->flush_timer, flush_ms);
+	*out = f;
+	return 0;
+}
+
+int64_t freeze_release(struct freeze *f)
+{
+	int64_t hold = -1;
+	char buf[128];
+	size_t len = 0;
+	uint64_t deadline = mono_ms() + 5000;
+
+	if (!f)
+		return -1;
+	timer_cancel(&f->flush_timer);
+	if (f->thawed)
+		hold = f->hold_us;
+	else if (f->ready && !f->closed)
+		guard_send(f->sock, "T");
+	/* Wait for the guard's report: thawing takes milliseconds. */
+	while (!f->thawed && f->ready && !f->closed && mono_ms() < deadline && len < sizeof(buf) - 1) {
+		struct pollfd pfd = { .fd = f->sock, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = recv(f->sock, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += n;
+		buf[len] = '\0';
+		if (strstr(buf, "D ")) {
+			unsigned long long us;
+			int to;
+
+			if (sscanf(strstr(buf, "D "), "D %llu %d", &us, &to) == 2) {
+				hold = (int64_t)us;
+				break;
+			}
+		}
+	}
+	if (!f->closed)
+		loop_del_fd(f->sock);
+	close(f->sock);		/* EOF: a guard still holding thaws now */
+	/* vssd ignores SIGCHLD (children are reaped by the kernel); a guard
+	 * stuck in FIFREEZE must not block the loop. */
+	waitpid(f->pid, NULL, WNOHANG);
+	free(f);
+	return hold;
+}

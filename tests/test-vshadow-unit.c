@@ -1,0 +1,330 @@
+/* test-vshadow-unit.c — vshadow's argument parsing, context choice,
+ * component selection, BCD file encoding, and the labels and records the
+ * requester tools print (tools/vshadow-*.c, tools/reqprint.c). */
+#include "config.h"
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/reqprint.h"
+#include "tools/vshadow.h"
+
+static int parse(struct vs_opts *o, char *err, size_t len, ...)
+{
+	char *argv[32] = { (char *)"vshadow" };
+	int argc = 1;
+	va_list ap;
+	const char *a;
+
+	va_start(ap, len);
+	while ((a = va_arg(ap, const char *)) && argc < 31)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	return vs_parse_args(argc, argv, o, err, len);
+}
+
+#define PARSE(o, ...) parse(o, err, sizeof(err), __VA_ARGS__, (const char *)NULL)
+
+START_TEST(creation_flags)
+{
+	struct vs_opts o;
+	char err[256];
+
+	ck_assert_int_eq(PARSE(&o, "-p", "/NW", "-nar", "-wait", "/mnt/data", "/dev/loop0"), 0);
+	ck_assert_int_eq(o.cmd, VS_CREATE);
+	ck_assert(o.persistent && o.no_writers && o.no_autorecovery && o.wait);
+	ck_assert_uint_eq(o.nvolumes, 2);
+	ck_assert_str_eq(o.volumes[0], "/mnt/data");
+	ck_assert_int_eq(vs_context(&o), VSS_CTX_NAS_ROLLBACK | VSS_VOLSNAP_ATTR_NO_AUTORECOVERY);
+	vs_opts_free(&o);
+
+	ck_assert_int_eq(PARSE(&o, "-wi=db", "/wx=Files:\\logs", "-wx={0102}", "-bc=out.xml",
+			       "-script=s.sh", "-exec=/bin/true", "--json", "/mnt"), 0);
+	ck_assert_uint_eq(o.nwi, 1);
+	ck_assert_uint_eq(o.nwx, 2);
+	ck_assert_str_eq(o.wx[0], "Files:\\logs");
+	ck_assert_str_eq(o.bc_file, "out.xml");
+	ck_assert_str_eq(o.exec_cmd, "/bin/true");
+	ck_assert(o.json);
+	ck_assert_int_eq(vs_context(&o), VSS_CTX_BACKUP);
+	vs_opts_free(&o);
+
+	ck_assert_int_eq(PARSE(&o, "-p", "-t=t.xml", "-ad", "--", "-odd-volume"), 0);
+	ck_assert_int_eq(vs_context(&o), VSS_CTX_APP_ROLLBACK | VSS_VOLSNAP_ATTR_TRANSPORTABLE |
+			 VSS_VOLSNAP_ATTR_DIFFERENTIAL);
+	ck_assert_str_eq(o.volumes[0], "-odd-volume");
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "-scsf", "/x"), 0);
+	ck_assert_int_eq(vs_context(&o), VSS_CTX_CLIENT_ACCESSIBLE);
+	vs_opts_free(&o);
+}
+END_TEST
+
+START_TEST(commands)
+{
+	struct vs_opts o;
+	char err[256];
+
+	ck_assert_int_eq(PARSE(&o, "-q"), 0);
+	ck_assert_int_eq(o.cmd, VS_QUERY);
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "/qx={12345678-1234-1234-1234-123456789abc}"), 0);
+	ck_assert_int_eq(o.cmd, VS_QUERY_SET);
+	ck_assert_int_eq(o.id.b[0], 0x12);
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "-isup", "/mnt/data"), 0);
+	ck_assert_int_eq(o.cmd, VS_IS_SUPPORTED);
+	ck_assert_str_eq(o.cmd_arg, "/mnt/data");
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "-el=12345678-1234-1234-1234-123456789abc,/mnt/snap"), 0);
+	ck_assert_int_eq(o.cmd, VS_EXPOSE);
+	ck_assert_str_eq(o.expose_dir, "/mnt/snap");
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "-do=/mnt/data"), 0);
+	ck_assert_int_eq(o.cmd, VS_DELETE_OLDEST);
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "-ws", "--help"), 0);
+	ck_assert_int_eq(o.cmd, VS_HELP);
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "--version"), 0);
+	ck_assert_int_eq(o.cmd, VS_VERSION);
+	vs_opts_free(&o);
+	ck_assert_int_eq(PARSE(&o, "/WM3"), 0);
+	ck_assert_int_eq(o.cmd, VS_WRITER_META3);
+	vs_opts_free(&o);
+}
+END_TEST
+
+static void bad(const char *expect, ...)
+{
+	char *argv[8] = { (char *)"vshadow" };
+	int argc = 1;
+	struct vs_opts o;
+	char err[256];
+	va_list ap;
+	const char *a;
+
+	va_start(ap, expect);
+	while ((a = va_arg(ap, const char *)))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	ck_assert_int_eq(vs_parse_args(argc, argv, &o, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, expect);
+	vs_opts_free(&o);
+}
+
+START_TEST(bad_parameters)
+{
+	bad("no volume and no command given", NULL);
+	bad("unknown option '-zz'", "-zz", NULL);
+	bad("option '-p' takes no value", "-p=1", "/mnt", NULL);
+	bad("option '-bc' needs a value (-bc=VALUE)", "-bc", "/mnt", NULL);
+	bad("option '/qx' needs a value (/qx=VALUE)", "/qx", NULL);
+	bad("option '-isup' needs a volume", "-isup", NULL);
+	bad("only one command may be given ('-ws')", "-q", "-ws", NULL);
+	bad("volumes cannot be given with a query, delete or writer command", "-q", "/mnt",
+	    NULL);
+	bad("-nw excludes -wi and -wx", "-nw", "-wx=a", "/mnt", NULL);
+	bad("-t and -bc exclude each other", "-t=a", "-bc=b", "/mnt", NULL);
+	bad("-ad and -ap exclude each other", "-ad", "-ap", "/mnt", NULL);
+	bad("not an id: 'xyz'", "-ds=xyz", NULL);
+	bad("-el needs SNAPID,DIRECTORY", "-el=12345678-1234-1234-1234-123456789abc", NULL);
+}
+END_TEST
+
+static const char wmd[] =
+	"<?xml version=\"1.0\"?>"
+	"<WRITER_METADATA xmlns=\"x-schema:#VssWriterMetadataInfo\" version=\"1.2\">"
+	"<IDENTIFICATION friendlyName=\"db\"/>"
+	"<BACKUP_LOCATIONS>"
+	"<FILE_GROUP logicalPath=\"\" componentName=\"config\" selectable=\"no\"/>"
+	"<DATABASE logicalPath=\"\" componentName=\"main\" selectable=\"yes\"/>"
+	"<FILE_GROUP logicalPath=\"main\" componentName=\"logs\" selectable=\"yes\"/>"
+	"<FILE_GROUP logicalPath=\"\" componentName=\"cache\" selectable=\"yes\"/>"
+	"</BACKUP_LOCATIONS></WRITER_METADATA>";
+
+static const vss_id_t WID = { { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 } };
+
+static void load(struct vs_writer *w, const char *name)
+{
+	memset(w, 0, sizeof(*w));
+	w->name = name;
+	w->writer_id = WID;
+	ck_assert_int_eq(vs_wmd_components(wmd, &w->comps, &w->ncomps), 0);
+	ck_assert_uint_eq(w->ncomps, 4);
+}
+
+static void expect(const struct vs_writer *w, bool excluded, const char *sel)
+{
+	char got[8] = "";
+
+	for (size_t i = 0; i < w->ncomps; i++)
+		got[i] = w->comps[i].selected ? '1' : '0';
+	ck_assert_int_eq(w->excluded, excluded);
+	ck_assert_str_eq(got, sel);
+}
+
+START_TEST(selection)
+{
+	struct vs_writer w[2];
+	const char *wi[2], *wx[2];
+	char err[256];
+
+	load(&w[0], "db");
+	load(&w[1], "files");
+	ck_assert_str_eq(w[0].comps[2].full_path, "main\\logs");
+	ck_assert_int_eq(w[0].comps[1].type, VSS_CT_DATABASE);
+	ck_assert(!w[0].comps[0].selectable && w[0].comps[1].selectable);
+
+	/* default: all heads, never the member of a selectable set */
+	ck_assert_int_eq(vs_select(w, 2, NULL, 0, NULL, 0, err, sizeof(err)), 0);
+	expect(&w[0], false, "1101");
+	expect(&w[1], false, "1101");
+
+	/* -wx of a writer (by name, case-insensitive) and of a component */
+	wx[0] = "FILES";
+	wx[1] = "db:\\cache";
+	ck_assert_int_eq(vs_select(w, 2, NULL, 0, wx, 2, err, sizeof(err)), 0);
+	expect(&w[0], false, "1100");
+	expect(&w[1], true, "0000");
+
+	/* -wi of one component: that writer only, required ones kept */
+	wi[0] = "db:main";
+	ck_assert_int_eq(vs_select(w, 2, wi, 1, NULL, 0, err, sizeof(err)), 0);
+	expect(&w[0], false, "1100");
+	expect(&w[1], true, "0000");
+
+	/* -wi by writer id */
+	wi[0] = "{aa010203-0405-0607-0809-0a0b0c0d0e0f}";
+	ck_assert_int_eq(vs_select(w, 1, wi, 1, NULL, 0, err, sizeof(err)), 0);
+	expect(&w[0], false, "1101");
+
+	/* names that match nothing */
+	wi[0] = "nosuch";
+	ck_assert_int_eq(vs_select(w, 2, wi, 1, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "writer or component 'nosuch' not found (-wi)");
+	wx[0] = "db:\\nosuch";
+	ck_assert_int_eq(vs_select(w, 2, NULL, 0, wx, 1, err, sizeof(err)), -1);
+
+	vs_components_free(w[0].comps, w[0].ncomps);
+	vs_components_free(w[1].comps, w[1].ncomps);
+}
+END_TEST
+
+START_TEST(wmd_bad_and_empty)
+{
+	struct vs_component *c;
+	size_t n;
+
+	ck_assert_int_eq(vs_wmd_components("<not xml", &c, &n), -1);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(vs_wmd_components("", &c, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	vs_components_free(c, n);
+}
+END_TEST
+
+START_TEST(utf16_container)
+{
+	char *buf;
+	size_t len;
+
+	ck_assert_int_eq(vs_utf16le("<a>\xc3\xa9</a>", &buf, &len), 0);
+	ck_assert_uint_eq(len, 18);	/* 8 UTF-16 units + U+0000 */
+	ck_assert_int_eq(memcmp(buf, "<\0a\0>\0\xe9\0<\0/\0a\0>\0\0\0", 18), 0);
+	free(buf);
+	ck_assert_int_lt(vs_utf16le("\xff", &buf, &len), 0);
+}
+END_TEST
+
+START_TEST(labels)
+{
+	char buf[256], hex[12];
+
+	ck_assert_str_eq(reqp_writer_state_label(VSS_WS_STABLE), "Stable");
+	ck_assert_str_eq(reqp_writer_state_label(VSS_WS_WAITING_FOR_BACKUP_COMPLETE),
+			 "Waiting for completion");
+	ck_assert_str_eq(reqp_writer_state_label(VSS_WS_FAILED_AT_FREEZE), "Failed");
+	ck_assert_str_eq(reqp_writer_state_label(99), "Failed");
+	ck_assert_str_eq(reqp_last_error_label(S_OK), "No error");
+	ck_assert_str_eq(reqp_last_error_label(VSS_E_WRITERERROR_TIMEOUT), "Timed out");
+	ck_assert_str_eq(reqp_last_error_label(E_FAIL), "Unexpected error");
+	reqp_attributes(VSS_CTX_APP_ROLLBACK | VSS_VOLSNAP_ATTR_DIFFERENTIAL, " ", buf,
+			sizeof(buf));
+	ck_assert_str_eq(buf, "Persistent No_Auto_Release Differential");
+	reqp_attributes(VSS_CTX_NAS_ROLLBACK, ", ", buf, 20);
+	ck_assert_str_eq(buf, "Persistent, No_Auto");
+	ck_assert_str_eq(reqp_context_label(VSS_CTX_CLIENT_ACCESSIBLE), "ClientAccessible");
+	ck_assert_str_eq(reqp_context_label(VSS_CTX_BACKUP | VSS_VOLSNAP_ATTR_PLEX), "Backup");
+	ck_assert_str_eq(reqp_hex(VSS_E_BAD_STATE, hex), "0x80042301");
+	ck_assert_str_eq(reqp_time(0, buf, sizeof(buf)), "-");
+	ck_assert_int_eq(reqp_exit_code(S_FALSE), 0);
+	ck_assert_int_eq(reqp_exit_code(VSS_E_OBJECT_NOT_FOUND), 1);
+	ck_assert_int_eq(reqp_exit_code(VSS_E_BAD_STATE), 2);
+	ck_assert_int_eq(reqp_exit_code(E_OUTOFMEMORY), 3);
+}
+END_TEST
+
+START_TEST(records)
+{
+	vss_snapshot_prop_t p = {
+		.snapshots_count = 1, .snapshot_device_object = (char *)"/dev/loop7",
+		.original_volume_name = (char *)"/mnt/data",
+		.snapshot_attributes = VSS_CTX_APP_ROLLBACK, .status = VSS_SS_CREATED,
+		.creation_timestamp = 116444736000000000LL + 10000000LL * 86400,
+	};
+	vss_writer_status_t w = {
+		.writer_name = (char *)"db", .instance_name = (char *)"",
+		.state = VSS_WS_FAILED_AT_FREEZE, .failure_hr = VSS_E_WRITERERROR_TIMEOUT,
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_object *j;
+
+	reqp_print_writer_status(f, &w);
+	fclose(f);
+	ck_assert_str_eq(text,
+		"* WRITER \"db\"\n"
+		"   - Status: 9 (VSS_WS_FAILED_AT_FREEZE)\n"
+		"   - Writer Failure code: 0x800423F2 (VSS_E_WRITERERROR_TIMEOUT)\n"
+		"   - Writer ID: {00000000-0000-0000-0000-000000000000}\n"
+		"   - Instance ID: {00000000-0000-0000-0000-000000000000}\n\n");
+	free(text);
+	j = reqp_json_snapshot(&p);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "creation_time")),
+			 "1970-01-02T00:00:00Z");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "context")),
+			 "ApplicationRollback");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(j, "state_name")),
+			 "VSS_SS_CREATED");
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(j, "attribute_names")),
+			 2);
+	ck_assert(json_object_object_get(j, "exposed_name") == NULL);
+	json_object_put(j);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("vshadow-unit");
+	TCase *tc = tcase_create("unit");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, creation_flags);
+	tcase_add_test(tc, commands);
+	tcase_add_test(tc, bad_parameters);
+	tcase_add_test(tc, selection);
+	tcase_add_test(tc, wmd_bad_and_empty);
+	tcase_add_test(tc, utf16_container);
+	tcase_add_test(tc, labels);
+	tcase_add_test(tc, records);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,438 @@
+/* vssadmin — administration of the shadow copy service, modelled on the
+ * Windows command (vss-protocol §11.1).  Manual: vssadmin(8).
+ *
+ * A table of "verb object" commands, each a <verb>_<object>_main().
+ * Options take the Windows form /name=VALUE or the Linux forms
+ * --name=VALUE and --name VALUE; --json switches the list commands to
+ * JSON.  Commands of later issues keep their slot and say so. */
+#include "config.h"
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "reqprint.h"
+
+struct args {
+	const char *for_vol;	/* /for= */
+	const char *shadow;	/* /shadow= */
+	const char *on;		/* /on= */
+	const char *maxsize;	/* /maxsize= */
+	bool oldest, all, quiet, json;
+	vss_id_t shadow_id;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage:\n"
+" vssadmin list writers [--json]\n"
+" vssadmin list providers [--json]\n"
+" vssadmin list shadows [/for=VOLUME] [/shadow=ID] [--json]\n"
+" vssadmin delete shadows /for=VOLUME [/oldest | /all | /shadow=ID] [/quiet]\n"
+"\n"
+"Administers the Volume Shadow Copy Service (vssd).\n"
+"Options take the form /name=VALUE, --name=VALUE or --name VALUE.\n"
+"\n"
+"Options:\n"
+" /for=VOLUME        the volume whose shadow copies are listed or deleted\n"
+" /shadow=ID         one shadow copy\n"
+" /oldest            delete the oldest shadow copy of the volume\n"
+" /all               delete every shadow copy of the volume\n"
+" /quiet             do not ask for confirmation\n"
+" --json             machine-readable output of the list commands\n"
+" -h, --help         display this help\n"
+" -V, --version      display version\n"
+"\n"
+"Not yet supported: list shadowstorage, list volumes, create shadow,\n"
+"add/resize/delete shadowstorage, revert shadow, query reverts.\n"
+"\n"
+"Environment: VSS_SOCKET names vssd's socket.\n"
+"For more details see vssadmin(8).\n");
+}
+
+static void banner(const struct args *a)
+{
+	if (!a->json)
+		printf("vssadmin %s - Volume Shadow Copy Service administrative command-line "
+		       "tool (openvss)\n\n", PACKAGE_VERSION);
+}
+
+static int failed(vss_hr_t hr)
+{
+	char hex[12];
+
+	warnx("%s (%s)", vss_last_error(), reqp_hex(hr, hex));
+	return reqp_exit_code(hr);
+}
+
+static int no_items(void)
+{
+	printf("No items found that satisfy the query.\n");
+	return EXIT_VS_OK;
+}
+
+/* ---- list writers ---- */
+static int list_writers_main(vss_backup_t *b, const struct args *a)
+{
+	vss_writer_status_t *w;
+	char id[VSS_ID_STRLEN];
+	json_object *arr;
+	size_t n;
+	vss_hr_t hr = vss_backup_list_writers(b, &w, &n);
+
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	if (a->json) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, reqp_json_writer_status(&w[i], true));
+		reqp_json_print(stdout, "writers", arr);
+	}
+	for (size_t i = 0; i < n && !a->json; i++) {
+		printf("Writer name: '%s'\n", w[i].writer_name);
+		printf("   Writer Id: %s\n", vss_id_format(&w[i].writer_id, id));
+		printf("   Writer Instance Id: %s\n", vss_id_format(&w[i].instance_id, id));
+		if (*w[i].instance_name)
+			printf("   Writer Instance Name: %s\n", w[i].instance_name);
+		printf("   State: [%d] %s\n", (int)w[i].state,
+		       reqp_writer_state_label(w[i].state));
+		printf("   Last error: %s\n", reqp_last_error_label(w[i].failure_hr));
+		printf("   Level: %s\n", vss_app_level_name(w[i].level));
+		if (w[i].pid)
+			printf("   Process Id: %u\n", w[i].pid);
+		printf("\n");
+	}
+	vss_writer_status_array_free(w, n);
+	return EXIT_VS_OK;
+}
+
+/* ---- list providers ---- */
+static int list_providers_main(vss_backup_t *b, const struct args *a)
+{
+	vss_provider_prop_t *p;
+	char id[VSS_ID_STRLEN];
+	json_object *arr;
+	size_t n;
+	vss_hr_t hr = vss_backup_list_providers(b, &p, &n);
+
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	if (a->json) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, reqp_json_provider(&p[i]));
+		reqp_json_print(stdout, "providers", arr);
+	} else if (!n) {
+		no_items();
+	}
+	for (size_t i = 0; i < n && !a->json; i++) {
+		printf("Provider name: '%s'\n", p[i].provider_name ? p[i].provider_name : "");
+		printf("   Provider type: %s\n", reqp_provider_type_label(p[i].provider_type));
+		printf("   Provider Id: %s\n", vss_id_format(&p[i].provider_id, id));
+		printf("   Version: %s\n\n", p[i].provider_version ? p[i].provider_version : "");
+	}
+	vss_provider_prop_array_free(p, n);
+	return EXIT_VS_OK;
+}
+
+/* ---- shadows ---- */
+
+static bool shadow_wanted(const vss_snapshot_prop_t *p, const struct args *a)
+{
+	if (a->for_vol && !(p->original_volume_name &&
+			    reqp_same_volume(p->original_volume_name, a->for_vol)))
+		return false;
+	if (a->shadow && !vss_id_equal(&p->snapshot_id, &a->shadow_id))
+		return false;
+	return true;
+}
+
+/* Snapshots visible with VSS_CTX_ALL, filtered by /for and /shadow. */
+static vss_hr_t query_shadows(vss_backup_t *b, const struct args *a,
+			      vss_snapshot_prop_t **sp, size_t *n)
+{
+	vss_hr_t hr = vss_backup_initialize_for_backup(b, NULL);
+	size_t k = 0;
+
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_set_context(b, VSS_CTX_ALL);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_query_snapshots(b, sp, n);
+	if (VSS_FAILED(hr))
+		return hr;
+	for (size_t i = 0; i < *n; i++) {
+		if (!shadow_wanted(&(*sp)[i], a)) {
+			vss_snapshot_prop_clear(&(*sp)[i]);
+			continue;
+		}
+		(*sp)[k++] = (*sp)[i];
+	}
+	*n = k;
+	return S_OK;
+}
+
+static const char *provider_name(const vss_provider_prop_t *pp, size_t np,
+				 const vss_id_t *id, char buf[VSS_ID_STRLEN])
+{
+	for (size_t i = 0; i < np; i++)
+		if (vss_id_equal(&pp[i].provider_id, id) && pp[i].provider_name)
+			return pp[i].provider_name;
+	return vss_id_format(id, buf);
+}
+
+static void print_shadow(const vss_snapshot_prop_t *p, const vss_provider_prop_t *pp,
+			 size_t np)
+{
+	char id[VSS_ID_STRLEN], attrs[512];
+
+	printf("      Shadow Copy ID: %s\n", vss_id_format(&p->snapshot_id, id));
+	printf("         Original Volume: %s\n",
+	       p->original_volume_name ? p->original_volume_name : "");
+	printf("         Shadow Copy Volume: %s\n",
+	       p->snapshot_device_object ? p->snapshot_device_object : "");
+	printf("         Originating Machine: %s\n",
+	       p->originating_machine ? p->originating_machine : "");
+	printf("         Service Machine: %s\n", p->service_machine ? p->service_machine : "");
+	if (p->exposed_name && *p->exposed_name)
+		printf("         Exposed Name: %s\n", p->exposed_name);
+	printf("         Provider: '%s'\n", provider_name(pp, np, &p->provider_id, id));
+	printf("         Type: %s\n", reqp_context_label(p->snapshot_attributes));
+	reqp_attributes(p->snapshot_attributes, ", ", attrs, sizeof(attrs));
+	printf("         Attributes: %s\n\n", attrs);
+}
+
+static int list_shadows_main(vss_backup_t *b, const struct args *a)
+{
+	vss_snapshot_prop_t *sp = NULL;
+	vss_provider_prop_t *pp = NULL;
+	size_t n = 0, np = 0;
+	char id[VSS_ID_STRLEN], t[64];
+	vss_hr_t hr = query_shadows(b, a, &sp, &n);
+
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	if (a->json) {
+		json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, reqp_json_snapshot(&sp[i]));
+		reqp_json_print(stdout, "snapshots", arr);
+	} else if (!n) {
+		no_items();
+	} else if (VSS_FAILED(vss_backup_list_providers(b, &pp, &np))) {
+		np = 0;		/* names unknown: print provider ids */
+	}
+	/* grouped by set, in the order the sets first appear */
+	for (size_t i = 0; i < n && !a->json; i++) {
+		size_t first = 0;
+
+		while (!vss_id_equal(&sp[first].snapshot_set_id, &sp[i].snapshot_set_id))
+			first++;
+		if (first != i)
+			continue;
+		printf("Contents of shadow copy set ID: %s\n",
+		       vss_id_format(&sp[i].snapshot_set_id, id));
+		printf("   Contained %d shadow copies at creation time: %s\n",
+		       (int)sp[i].snapshots_count, reqp_time(sp[i].creation_timestamp, t, sizeof(t)));
+		for (size_t j = i; j < n; j++)
+			if (vss_id_equal(&sp[j].snapshot_set_id, &sp[i].snapshot_set_id))
+				print_shadow(&sp[j], pp, np);
+	}
+	vss_provider_prop_array_free(pp, np);
+	vss_snapshot_prop_array_free(sp, n);
+	return EXIT_VS_OK;
+}
+
+static int delete_shadows_main(vss_backup_t *b, const struct args *a)
+{
+	vss_snapshot_prop_t *sp = NULL;
+	size_t n = 0, oldest = 0;
+	char id[VSS_ID_STRLEN], line[16];
+	long deleted = 0;
+	vss_hr_t hr;
+
+	if (!a->for_vol && !a->shadow) {
+		warnx("delete shadows needs /for=VOLUME or /shadow=ID");
+		return EXIT_VS_USAGE;
+	}
+	if ((int)a->oldest + (int)a->all + (a->shadow != NULL) != 1) {
+		warnx("delete shadows needs exactly one of /oldest, /all and /shadow=ID");
+		return EXIT_VS_USAGE;
+	}
+	hr = query_shadows(b, a, &sp, &n);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	if (!n) {
+		vss_snapshot_prop_array_free(sp, n);
+		return no_items();
+	}
+	for (size_t i = 1; i < n; i++)
+		if (sp[i].creation_timestamp < sp[oldest].creation_timestamp)
+			oldest = i;
+	if (!a->quiet) {
+		printf("Do you really want to delete %zu shadow cop%s (Y/N): [N]? ",
+		       a->oldest ? 1 : n, (a->oldest || n == 1) ? "y" : "ies");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y')) {
+			printf("\n");
+			vss_snapshot_prop_array_free(sp, n);
+			return EXIT_VS_OK;
+		}
+	}
+	for (size_t i = 0; i < n && VSS_SUCCEEDED(hr); i++) {
+		long one = 0;
+
+		if (a->oldest && i != oldest)
+			continue;
+		hr = vss_backup_delete_snapshots(b, &sp[i].snapshot_id, VSS_OBJECT_SNAPSHOT, true,
+						 &one, NULL);
+		deleted += one;
+		if (VSS_SUCCEEDED(hr))
+			printf("Deleted shadow copy %s\n", vss_id_format(&sp[i].snapshot_id, id));
+	}
+	vss_snapshot_prop_array_free(sp, n);
+	printf("\nSuccessfully deleted %ld shadow cop%s.\n", deleted, deleted == 1 ? "y" : "ies");
+	return VSS_FAILED(hr) ? failed(hr) : EXIT_VS_OK;
+}
+
+static int unsupported_main(vss_backup_t *b, const struct args *a)
+{
+	return -1;	/* reported by main with the command's words */
+}
+
+static const struct command {
+	const char *verb, *object;
+	int (*fn)(vss_backup_t *b, const struct args *a);
+	const char *options;	/* allowed option names, space separated */
+} commands[] = {
+	{ "list", "writers", list_writers_main, "" },
+	{ "list", "providers", list_providers_main, "" },
+	{ "list", "shadows", list_shadows_main, "for shadow" },
+	{ "delete", "shadows", delete_shadows_main, "for shadow oldest all quiet" },
+	/* later issues (volumes, shadow storage, creation, revert) */
+	{ "list", "shadowstorage", unsupported_main, "for on" },
+	{ "list", "volumes", unsupported_main, "" },
+	{ "create", "shadow", unsupported_main, "for autoretry" },
+	{ "add", "shadowstorage", unsupported_main, "for on maxsize" },
+	{ "resize", "shadowstorage", unsupported_main, "for on maxsize" },
+	{ "delete", "shadowstorage", unsupported_main, "for on quiet" },
+	{ "revert", "shadow", unsupported_main, "shadow forcedismount quiet" },
+	{ "query", "reverts", unsupported_main, "for" },
+};
+
+static bool allowed(const char *list, const char *name, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, " ");
+
+		if (k == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* Parses the options after "verb object"; 0 or -1 (reported). */
+static int parse_options(int argc, char **argv, const struct command *c, struct args *a)
+{
+	for (int i = 3; i < argc; i++) {
+		const char *arg = argv[i], *name, *val, *eq;
+		size_t n;
+
+		if (strcmp(arg, "--json") == 0) {
+			a->json = true;
+			continue;
+		}
+		if (arg[0] == '/')
+			name = arg + 1;
+		else if (arg[0] == '-' && arg[1] == '-')
+			name = arg + 2;
+		else {
+			warnx("unexpected argument '%s'", arg);
+			return -1;
+		}
+		eq = strchr(name, '=');
+		n = eq ? (size_t)(eq - name) : strlen(name);
+		val = eq ? eq + 1 : NULL;
+		if (!allowed(c->options, name, n)) {
+			warnx("option '%s' is not valid for '%s %s'", arg, c->verb, c->object);
+			return -1;
+		}
+		if (!strncasecmp(name, "oldest", n) || !strncasecmp(name, "all", n) ||
+		    !strncasecmp(name, "quiet", n) || !strncasecmp(name, "forcedismount", n)) {
+			if (val) {
+				warnx("option '%s' takes no value", arg);
+				return -1;
+			}
+			a->oldest |= !strncasecmp(name, "oldest", n);
+			a->all |= !strncasecmp(name, "all", n);
+			a->quiet |= !strncasecmp(name, "quiet", n);
+			continue;
+		}
+		if (!val && arg[0] == '-' && i + 1 < argc)
+			val = argv[++i];
+		if (!val || !*val) {
+			warnx("option '%s' needs a value", arg);
+			return -1;
+		}
+		if (!strncasecmp(name, "for", n))
+			a->for_vol = val;
+		else if (!strncasecmp(name, "shadow", n))
+			a->shadow = val;
+		else if (!strncasecmp(name, "on", n))
+			a->on = val;
+		else
+			a->maxsize = val;
+	}
+	if (a->shadow && vss_id_parse(a->shadow, &a->shadow_id)) {
+		warnx("not a shadow copy id: '%s'", a->shadow);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c = NULL;
+	struct args a = { 0 };
+	vss_backup_t *b;
+	vss_hr_t hr;
+	int rc;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "/?"))) {
+		usage(stdout);
+		return EXIT_VS_OK;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("vssadmin from %s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EXIT_VS_OK;
+	}
+	for (size_t i = 0; argc >= 3 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcasecmp(argv[1], commands[i].verb) &&
+		    !strcasecmp(argv[2], commands[i].object))
+			c = &commands[i];
+	if (!c) {
+		if (argc < 3)
+			warnx("a command needs a verb and an object");
+		else
+			warnx("unknown command '%s %s'", argv[1], argv[2]);
+		fprintf(stderr, "Try 'vssadmin --help' for more information.\n");
+		return EXIT_VS_USAGE;
+	}
+	if (parse_options(argc, argv, c, &a))
+		return EXIT_VS_USAGE;
+	if (c->fn == unsupported_main) {
+		warnx("'%s %s' is not yet supported", c->verb, c->object);
+		return EXIT_VS_RUNTIME;
+	}
+	banner(&a);
+	hr = vss_backup_new(&b, NULL);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	rc = c->fn(b, &a);
+	vss_backup_free(b);
+	return rc;
+}
