@@ -1,10 +1,14 @@
 /* writer-opts.c — see writer-opts.h. */
 #include "config.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
+#include <vss/metadata.h>
 #include "common/proto.h"
 #include "tools/writer-opts.h"
 
@@ -211,8 +215,41 @@ void wopts_finish(struct writer_opts *o)
 
 vss_hr_t wopts_fill_wmd(const struct writer_opts *o, vss_wmd_t *md)
 {
-	/* Filled once the metadata model (vss/metadata.h) is in the tree. */
-	(void)o;
-	(void)md;
-	return S_OK;
+	vss_hr_t hr = S_OK;
+
+	for (unsigned i = 0; VSS_SUCCEEDED(hr) && i < o->ncomps; i++) {
+		const struct wopt_component *c = &o->comps[i];
+		const char *lp = *c->logical_path ? c->logical_path : NULL;
+
+		hr = vss_wmd_add_component(md, VSS_CT_FILEGROUP, lp, c->name, NULL, NULL, 0,
+					   false, false, c->selectable, c->selectable, 0);
+		for (unsigned j = 0; VSS_SUCCEEDED(hr) && j < c->nfiles; j++)
+			hr = vss_wmd_add_files_to_file_group(md, lp, c->name, c->files[j].path,
+							     c->files[j].spec,
+							     c->files[j].recursive, NULL,
+							     VSS_FSBT_DEFAULT);
+	}
+	return hr;
+}
+
+void wopts_block_term(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+bool wopts_term_received(const sigset_t *set, int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	int sig = sigtimedwait(set, NULL, &ts);
+
+	return sig == SIGTERM || sig == SIGINT;
+}
+
+void wopts_log_line(int fd, const char *line, int n)
+{
+	if (fd >= 0 && n > 0 && write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "log write: %s\n", strerror(errno));
 }
