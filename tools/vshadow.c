@@ -204,8 +204,10 @@ static bool confirm(const char *question)
 
 	fprintf(stderr, "%s [Y/N] ", question);
 	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
+	if (!fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "\n");
 		return false;
+	}
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
