@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <check.h>
+#include "xml-check.h"
 #include <vss/metadata.h>
 
 static vss_id_t W1, I1, W2, I2, SET;
@@ -335,20 +335,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("bcd");
-	TCase *tc = tcase_create("bcd");
-	SRunner *sr;
-	int failed;
-
 	ids();
-	tcase_add_test(tc, build_exact);
-	tcase_add_test(tc, component_state);
-	tcase_add_test(tc, extract_merge);
-	tcase_add_test(tc, namespace_forms);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	RUN_TESTS("bcd", build_exact, component_state, extract_merge, namespace_forms);
 }

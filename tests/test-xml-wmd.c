@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <check.h>
+#include "xml-check.h"
 #include <vss/metadata.h>
 
 static vss_id_t WID, IID, DEP;
@@ -437,22 +437,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("wmd");
-	TCase *tc = tcase_create("wmd");
-	SRunner *sr;
-	int failed;
-
 	ids();
-	tcase_add_test(tc, build_save_exact);
-	tcase_add_test(tc, writer_errors);
-	tcase_add_test(tc, lenient_reading);
-	tcase_add_test(tc, containers);
-	tcase_add_test(tc, unknown_kept);
-	tcase_add_test(tc, generated_round_trip);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	RUN_TESTS("wmd", build_save_exact, writer_errors, lenient_reading, containers, unknown_kept, generated_round_trip);
 }

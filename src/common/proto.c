@@ -72,6 +72,11 @@ const char *proto_msg_name(int code)
 	case MSG_QUERY_REVERT_STATUS: return "QueryRevertStatus";
 	case MSG_PRE_RESTORE: return "PreRestore";
 	case MSG_POST_RESTORE: return "PostRestore";
+	case MSG_SET_SELECTED_FOR_RESTORE: return "SetSelectedForRestore";
+	case MSG_SET_RESTORE_OPTIONS: return "SetRestoreOptions";
+	case MSG_SET_ADDITIONAL_RESTORES: return "SetAdditionalRestores";
+	case MSG_SET_FILE_RESTORE_STATUS: return "SetFileRestoreStatus";
+	case MSG_SET_RESTORE_STATE: return "SetRestoreState";
 	case MSG_ASYNC_DONE: return "AsyncDone";
 	case MSG_WRITER_SUBSCRIBE: return "Subscribe";
 	case MSG_WRITER_UNSUBSCRIBE: return "Unsubscribe";

@@ -121,6 +121,14 @@ enum vss_msg_code {
 	MSG_QUERY_REVERT_STATUS = 0x31,		/* VOLUME -> async OP_ID */
 	MSG_PRE_RESTORE = 0x32,			/* async -> OP_ID */
 	MSG_POST_RESTORE = 0x33,		/* async -> OP_ID */
+	/* restore-session setters; the component key names the writer as the
+	 * Backup Components Document does (its instance and class id at backup
+	 * time) + COMPONENT_TYPE, LOGICAL_PATH, COMPONENT_NAME */
+	MSG_SET_SELECTED_FOR_RESTORE = 0x34,	/* key + BOOL */
+	MSG_SET_RESTORE_OPTIONS = 0x35,		/* key + VALUE */
+	MSG_SET_ADDITIONAL_RESTORES = 0x36,	/* key + BOOL */
+	MSG_SET_FILE_RESTORE_STATUS = 0x37,	/* key + STATUS (VSS_FILE_RESTORE_STATUS) */
+	MSG_SET_RESTORE_STATE = 0x38,		/* RESTORE_TYPE */
 
 	/* vssd -> requester, WIRE_NOTIFY: OP_ID, STATUS */
 	MSG_ASYNC_DONE = 0x3f,

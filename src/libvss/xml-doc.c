@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@ static void on_error(void *ctx, xmlErrorPtr e)
 	n = strlen(st->err);
 	while (n && (st->err[n - 1] == '\n' || st->err[n - 1] == ' '))
 		st->err[--n] = '\0';
+	while (n--)
+		if (st->err[n] == '\n')
+			st->err[n] = ' ';
 }
 
 /* DOCTYPE is refused before its internal subset is read, so no entity is
@@ -71,6 +75,23 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext,
 
 	st->doctype = true;
 	xmlStopParser(c);
+}
+
+/* libxml2 reports encoding and I/O errors outside any parser context
+ * through its (thread-local) generic handler; a library stays quiet. */
+static __thread char gen_err[160];
+
+__attribute__((format(printf, 2, 3)))
+static void quiet(void *ctx, const char *msg, ...)
+{
+	size_t n = strlen(gen_err);
+	va_list ap;
+
+	if (n >= sizeof(gen_err) - 1 || strchr(gen_err, '\n'))
+		return;		/* keep the first message only */
+	va_start(ap, msg);
+	vsnprintf(gen_err + n, sizeof(gen_err) - n, msg, ap);
+	va_end(ap);
 }
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -141,6 +162,8 @@ int xdoc_parse(const void *buf, size_t len, xmlDocPtr *out, char *err,
 	const uint8_t *p = buf;
 	const char *enc = NULL;
 	bool utf16 = false;
+	xmlGenericErrorFunc old_fn;
+	void *old_ctx;
 	xmlParserCtxtPtr ctxt;
 	struct pstate st = { err, errlen, false, false };
 	xmlDocPtr doc;
@@ -205,10 +228,24 @@ int xdoc_parse(const void *buf, size_t len, xmlDocPtr *out, char *err,
 	ctxt->sax->internalSubset = on_doctype;
 	ctxt->sax->serror = on_error;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
+	old_fn = xmlGenericError;
+	old_ctx = xmlGenericErrorContext;
+	gen_err[0] = '\0';
+	xmlSetGenericErrorFunc(NULL, quiet);
 	doc = xmlCtxtReadMemory(ctxt, (const char *)p, (int)len, NULL, enc, opts);
+	xmlSetGenericErrorFunc(old_ctx, old_fn);
 	if (st.doctype) {
 		snprintf(err, errlen,
 			 "document type declarations (DOCTYPE) are not accepted");
+		goto fail;
+	}
+	if ((!doc || !ctxt->wellFormed) && gen_err[0]) {
+		char *nl = strchr(gen_err, '\n');
+
+		if (nl)
+			*nl = '\0';
+		snprintf(err, errlen, "invalid %s: %s", utf16 ? "UTF-16" : "encoding",
+			 gen_err);
 		goto fail;
 	}
 	if (!doc || !ctxt->wellFormed) {
@@ -285,8 +322,8 @@ static xmlAttrPtr find_attr(const xmlNode *n, const char *name)
 {
 	xmlAttrPtr a;
 
-	for (a = n->properties; a; a = a->next)
-		if (strcmp((const char *)a->name, name) == 0)
+	for (a = n->properties; a; a = a->next)	/* prefixed ones are not ours */
+		if (!a->ns && strcmp((const char *)a->name, name) == 0)
 			return a;
 	return NULL;
 }
@@ -481,8 +518,6 @@ int xdoc_norm(xmlNodePtr n, const struct elem_def *d, char *err,
 				goto oom;
 			continue;
 		}
-		if (a->ns)	/* a prefixed look-alike: not ours */
-			continue;
 		if (a->children && (a->children->next ||
 				    a->children->type != XML_TEXT_NODE)) {
 			flat = xmlNodeListGetString(n->doc, a->children, 1);

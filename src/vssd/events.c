@@ -119,7 +119,8 @@ static void build_event(struct wire_msg *m, struct wstatus *ws, int ev, uint32_t
 	if (carries_bcd(ev) && s->select_components && ws->ncomponents > 0) {
 		char *xml = NULL;
 
-		if (VSS_SUCCEEDED(vss_bcd_extract_writer(s->bcd, &ws->w->instance_id, &xml)))
+		if (VSS_SUCCEEDED(vss_bcd_extract_writer(s->bcd, s->restore ? &ws->bcd_instance :
+							 &ws->w->instance_id, &xml)))
 			wire_put_str(m, ATTR_BCD_XML, xml);
 		free(xml);
 	}
@@ -221,7 +222,8 @@ static void event_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wi
 			ws->past_post = true;
 		if (returns_bcd(ev) && s->select_components && ws->ncomponents > 0 &&
 		    wire_find(p, h->len, ATTR_BCD_XML, &a) && a.kind == WIRE_STR &&
-		    VSS_FAILED(vss_bcd_merge_writer(s->bcd, &ws->w->instance_id, a.val, a.len)))
+		    VSS_FAILED(vss_bcd_merge_writer(s->bcd, s->restore ? &ws->bcd_instance :
+						     &ws->w->instance_id, a.val, a.len)))
 			log_warn("writer '%s' returned a Backup Components Document that cannot be "
 				 "merged (%s): its changes are ignored", ws->w->name,
 				 vss_last_error());

@@ -112,6 +112,11 @@ static int call_of(int code)
 	case MSG_REVERT_TO_SNAPSHOT:
 	case MSG_QUERY_REVERT_STATUS: return C_MANAGE;
 	case MSG_SAVE_AS_XML: return C_SAVE_XML;
+	case MSG_SET_SELECTED_FOR_RESTORE:
+	case MSG_SET_RESTORE_OPTIONS:
+	case MSG_SET_ADDITIONAL_RESTORES:
+	case MSG_SET_RESTORE_STATE: return C_RESTORE_SET;
+	case MSG_SET_FILE_RESTORE_STATUS: return C_FILE_RESTORE_STATUS;
 	case MSG_PRE_RESTORE: return C_PRE_RESTORE;
 	case MSG_POST_RESTORE: return C_POST_RESTORE;
 	}
@@ -264,6 +269,11 @@ static bool op_running(const struct session *s)
 
 /* ------------------------------------------------------------ helpers */
 
+static bool pred_participating_restore(const struct wstatus *ws)
+{
+	return ws->participating && ws->w->conn;
+}
+
 static struct wstatus *ws_find(struct session *s, const vss_id_t *instance)
 {
 	for (size_t i = 0; i < s->nws; i++)
@@ -346,6 +356,140 @@ static void key_free(struct comp_key *k)
 {
 	free(k->lp);
 	free(k->name);
+}
+
+/* A restore call names the component as the Backup Components Document
+ * does; the writer's instance may have changed since the backup. */
+static vss_hr_t read_restore_key(struct session *s, const struct wire_hdr *h, const uint8_t *p,
+				 struct comp_key *k)
+{
+	vss_component_t *c;
+	vss_hr_t hr;
+
+	memset(k, 0, sizeof(*k));
+	if (!wire_get_id(p, h->len, ATTR_INSTANCE_ID, &k->instance) ||
+	    !wire_get_id(p, h->len, ATTR_WRITER_ID, &k->writer))
+		return VSSERR(E_INVALIDARG, "a writer instance id and class id are required");
+	k->type = wire_get_u32(p, h->len, ATTR_COMPONENT_TYPE, 0);
+	k->lp = wire_get_str(p, h->len, ATTR_LOGICAL_PATH);
+	k->name = wire_get_str(p, h->len, ATTR_COMPONENT_NAME);
+	if (!k->name) {
+		free(k->lp);
+		return VSSERR(E_INVALIDARG, "a component name is required");
+	}
+	hr = vss_bcd_find_component(s->bcd, &k->instance, &k->writer, k->type, k->lp, k->name, &c);
+	if (VSS_FAILED(hr)) {
+		hr = VSSERR(VSS_E_OBJECT_NOT_FOUND, "the Backup Components Document has no "
+			    "component %s\\%s of that writer", k->lp ? k->lp : "", k->name);
+		free(k->lp);
+		free(k->name);
+	}
+	return hr;
+}
+
+static vss_hr_t do_restore_set(struct session *s, int code, const struct wire_hdr *h,
+			       const uint8_t *p)
+{
+	struct comp_key k;
+	vss_hr_t hr;
+	char *v;
+
+	if (code == MSG_SET_RESTORE_STATE) {
+		uint32_t t = wire_get_u32(p, h->len, ATTR_RESTORE_TYPE, VSS_RTYPE_BY_COPY);
+
+		if (t > VSS_RTYPE_OTHER)
+			return VSSERR(E_INVALIDARG, "restore type %u is not a VSS_RESTORE_TYPE", t);
+		return vss_bcd_set_restore_type(s->bcd, t);
+	}
+	hr = read_restore_key(s, h, p, &k);
+	if (VSS_FAILED(hr))
+		return hr;
+	switch (code) {
+	case MSG_SET_SELECTED_FOR_RESTORE:
+		hr = vss_bcd_set_selected_for_restore(s->bcd, &k.instance, &k.writer, k.type, k.lp,
+						      k.name, wire_get_u32(p, h->len, ATTR_BOOL, 0));
+		break;
+	case MSG_SET_RESTORE_OPTIONS:
+		v = wire_get_str(p, h->len, ATTR_VALUE);
+		hr = vss_bcd_set_restore_options(s->bcd, &k.instance, &k.writer, k.type, k.lp,
+						 k.name, v ? v : "");
+		free(v);
+		break;
+	case MSG_SET_ADDITIONAL_RESTORES:
+		hr = vss_bcd_set_additional_restores(s->bcd, &k.instance, &k.writer, k.type, k.lp,
+						     k.name, wire_get_u32(p, h->len, ATTR_BOOL, 0));
+		break;
+	case MSG_SET_FILE_RESTORE_STATUS: {
+		uint32_t st = wire_get_u32(p, h->len, ATTR_STATUS, VSS_RS_UNDEFINED);
+
+		if (st > VSS_RS_FAILED)
+			hr = VSSERR(E_INVALIDARG, "%u is not a VSS_FILE_RESTORE_STATUS", st);
+		else
+			hr = vss_bcd_set_file_restore_status(s->bcd, &k.instance, &k.writer, k.type,
+							     k.lp, k.name, st);
+		break;
+	}
+	}
+	key_free(&k);
+	return hr;
+}
+
+/* Writers taking part in a restore: the running writers of a class the
+ * document names with at least one component selected for restore. */
+static void restore_participants(struct session *s)
+{
+	for (size_t i = 0; i < s->nws; i++) {
+		struct wstatus *ws = &s->ws[i];
+
+		ws->participating = false;
+		ws->ncomponents = 0;
+		for (size_t w = 0; w < vss_bcd_writer_count(s->bcd); w++) {
+			vss_id_t inst, cls;
+			const char *iname;
+			uint32_t schema;
+			int sel = 0;
+
+			if (VSS_FAILED(vss_bcd_get_writer_info(s->bcd, w, &inst, &cls, &iname, &schema)) ||
+			    !vss_id_equal(&cls, &ws->w->class_id))
+				continue;
+			if (iname && *iname && ws->w->instance_name &&
+			    strcmp(iname, ws->w->instance_name) != 0)
+				continue;
+			for (size_t c = 0; c < vss_bcd_component_count(s->bcd, w); c++) {
+				vss_component_t *comp;
+
+				if (VSS_SUCCEEDED(vss_bcd_get_component(s->bcd, w, c, &comp)) &&
+				    vss_component_is_selected_for_restore(comp))
+					sel++;
+			}
+			if (sel) {
+				ws->participating = true;
+				ws->ncomponents = sel;
+				ws->bcd_instance = inst;
+				break;
+			}
+		}
+	}
+}
+
+static void restore_done(struct session *s)
+{
+	if (s->op.cancel_requested) {
+		session_op_done(s, VSS_S_ASYNC_CANCELLED);
+		return;
+	}
+	s->state = s->op.code == MSG_PRE_RESTORE ? SS_RP : SS_RR;
+	session_op_done(s, S_OK);
+}
+
+static vss_hr_t do_restore_event(struct session *s, int code, uint32_t seq)
+{
+	if (code == MSG_PRE_RESTORE)
+		restore_participants(s);
+	op_start(s, code, seq);
+	event_fanout_then(s, code == MSG_PRE_RESTORE ? EV_PRE_RESTORE : EV_POST_RESTORE,
+			  pred_participating_restore, restore_done);
+	return S_OK;
 }
 
 /* ------------------------------------------------------------ calls */
@@ -1008,6 +1152,19 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	case MSG_SAVE_AS_XML:
 		do_save_xml(s, h->seq);
 		return;
+	case MSG_SET_SELECTED_FOR_RESTORE:
+	case MSG_SET_RESTORE_OPTIONS:
+	case MSG_SET_ADDITIONAL_RESTORES:
+	case MSG_SET_RESTORE_STATE:
+	case MSG_SET_FILE_RESTORE_STATUS:
+		hr = do_restore_set(s, code, h, p);
+		break;
+	case MSG_PRE_RESTORE:
+	case MSG_POST_RESTORE:
+		hr = do_restore_event(s, code, h->seq);
+		if (VSS_SUCCEEDED(hr))
+			return;
+		break;
 	default:
 		hr = VSSERR(E_NOTIMPL, "%s is not implemented by this vssd yet",
 			    proto_msg_name(code));

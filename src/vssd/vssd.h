@@ -164,6 +164,7 @@ struct wstatus {
 	bool past_post;			/* PostSnapshot finished */
 	bool took_part;			/* got an event after Identify */
 	int ncomponents;
+	vss_id_t bcd_instance;		/* restore: the writer as the BCD names it */
 	VSS_WRITER_STATE state;
 	vss_hr_t hr, app_hr;
 	char *msg;
