@@ -1,5 +1,5 @@
-/* test-writer-unit.c — Check tests of the writer library against a fake
- * coordinator that lives in this file (a listening socket in a temp dir;
+/* test-writer-unit.c — Check tests of the writer and provider libraries
+ * against a fake coordinator that lives in this file (a listening socket in a temp dir;
  * the test thread plays vssd: it answers Hello and Subscribe, sends
  * MSG_EVENT requests and reads the replies), plus the pieces that need no
  * coordinator: IsPathAffected and the writer programs' option parsing. */
@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vss/provider.h>
 #include <vss/writer.h>
 #include "common/proto.h"
 #include "common/wire.h"
@@ -27,7 +28,9 @@ struct fake {
 	int lfd, fd;
 	struct wire_rx rx;
 	pthread_t thread;
-	/* what the writer subscribed with */
+	uint32_t role;		/* the role expected */
+	vss_hr_t register_hr;	/* the answer to Subscribe / RegisterProvider */
+	/* what the writer subscribed / the provider registered with */
 	char *name;
 	uint32_t level, freeze_timeout;
 	vss_id_t instance;
@@ -51,29 +54,32 @@ static void reply_hr(struct fake *f, const struct wire_hdr *h, vss_hr_t hr,
 	wire_msg_free(&m);
 }
 
-/* Accepts one writer and answers its Hello and Subscribe. */
+/* Accepts one client and answers its Hello and its Subscribe (writer) or
+ * RegisterProvider (provider). */
 static void *fake_accept(void *arg)
 {
 	struct fake *f = arg;
 	struct wire_hdr h;
 	const uint8_t *pl;
+	bool writer = f->role == ROLE_WRITER;
 
 	f->fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (f->fd < 0)
 		return NULL;
 	wire_rx_free(&f->rx);
 	if (recv_frame(f, &h, &pl) != 1 || WIRE_CODE(h.type) != MSG_HELLO ||
-	    wire_get_u32(pl, h.len, ATTR_ROLE, 0) != ROLE_WRITER)
+	    wire_get_u32(pl, h.len, ATTR_ROLE, 0) != f->role)
 		return NULL;
 	reply_hr(f, &h, S_OK, NULL);
-	if (recv_frame(f, &h, &pl) != 1 || WIRE_CODE(h.type) != MSG_WRITER_SUBSCRIBE)
+	if (recv_frame(f, &h, &pl) != 1 ||
+	    WIRE_CODE(h.type) != (writer ? MSG_WRITER_SUBSCRIBE : MSG_PROVIDER_REGISTER))
 		return NULL;
 	free(f->name);
-	f->name = wire_get_str(pl, h.len, ATTR_WRITER_NAME);
+	f->name = wire_get_str(pl, h.len, writer ? ATTR_WRITER_NAME : ATTR_PROVIDER_NAME);
 	f->level = wire_get_u32(pl, h.len, ATTR_LEVEL, 0);
 	f->freeze_timeout = wire_get_u32(pl, h.len, ATTR_FREEZE_TIMEOUT, 0);
 	vss_id_generate(&f->instance);
-	reply_hr(f, &h, S_OK, &f->instance);
+	reply_hr(f, &h, f->register_hr, writer ? &f->instance : NULL);
 	return NULL;
 }
 
@@ -83,6 +89,7 @@ static void fake_start(struct fake *f)
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->role = ROLE_WRITER;
 	strcpy(f->dir, "/tmp/test-writer-unit.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/vssd.sock", f->dir);
@@ -606,6 +613,230 @@ START_TEST(writer_options)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ provider */
+
+static struct {
+	bool supported;
+	vss_id_t set, snap;
+	char volume[64];
+	int32_t context, count;
+} pv;
+
+static vss_hr_t p_supported(vss_provider_t *p, const char *volume, bool *supported, void *u)
+{
+	*supported = strcmp(volume, "/dev/loop7") == 0;
+	return S_OK;
+}
+
+static vss_hr_t p_begin(vss_provider_t *p, const vss_id_t *set, const vss_id_t *snap,
+			const char *volume, int32_t context, void *u)
+{
+	pv.set = *set;
+	pv.snap = *snap;
+	snprintf(pv.volume, sizeof(pv.volume), "%s", volume);
+	pv.context = context;
+	return S_OK;
+}
+
+static vss_hr_t p_commit(vss_provider_t *p, const vss_id_t *set, void *u)
+{
+	return VSS_E_PROVIDER_VETO;
+}
+
+static vss_hr_t p_post_commit(vss_provider_t *p, const vss_id_t *set, int32_t count, void *u)
+{
+	pv.count = count;
+	return S_OK;
+}
+
+static vss_hr_t p_props(vss_provider_t *p, const vss_id_t *id, vss_snapshot_prop_t *prop,
+			void *u)
+{
+	prop->snapshot_id = *id;
+	prop->snapshot_device_object = strdup("/dev/fake0");
+	prop->status = VSS_SS_CREATED;
+	return S_OK;
+}
+
+static vss_hr_t p_query(vss_provider_t *p, vss_provider_query_t *q, void *u)
+{
+	vss_snapshot_prop_t a = { .snapshot_device_object = "/dev/a" };
+	vss_snapshot_prop_t b = { .snapshot_device_object = "/dev/b" };
+
+	vss_provider_query_add(q, &a);
+	return vss_provider_query_add(q, &b);
+}
+
+static const struct vss_provider_ops prov_ops = {
+	.struct_size = sizeof(struct vss_provider_ops),
+	.is_volume_supported = p_supported,
+	.begin_prepare_snapshot = p_begin,
+	.commit = p_commit,
+	.post_commit = p_post_commit,
+	.get_snapshot_properties = p_props,
+	.query = p_query,
+};
+
+/* Sends a provider call built in m (freed here) and returns the reply's
+ * payload (malloc'd). */
+static uint8_t *prov_send(struct fake *f, struct wire_msg *m, size_t *len, vss_hr_t *hr)
+{
+	struct wire_hdr h;
+	const uint8_t *pl;
+	uint8_t *copy;
+	uint16_t code = m->buf[6] | m->buf[7] << 8;
+	uint32_t seq = m->buf[8] | (uint32_t)m->buf[9] << 8;
+
+	ck_assert_int_eq(wire_send(f->fd, m), 0);
+	wire_msg_free(m);
+	ck_assert_int_eq(recv_frame(f, &h, &pl), 1);
+	ck_assert_uint_eq(h.type, code | WIRE_REPLY);
+	ck_assert_uint_eq(h.seq, seq);
+	*hr = (vss_hr_t)wire_get_u32(pl, h.len, ATTR_HR, 0xdead);
+	copy = malloc(h.len + 1);
+	memcpy(copy, pl, h.len);
+	*len = h.len;
+	return copy;
+}
+
+/* A call without arguments. */
+static vss_hr_t prov_call(struct fake *f, uint16_t code)
+{
+	struct wire_msg m;
+	size_t len;
+	vss_hr_t hr;
+
+	wire_msg_init(&m, code, 500 + code);
+	free(prov_send(f, &m, &len, &hr));
+	return hr;
+}
+
+START_TEST(provider_calls)
+{
+	struct fake f;
+	vss_provider_t *p;
+	const vss_id_t pid = { { 0x5e, 0x1f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 } };
+	vss_id_t set, snap;
+	struct wire_msg args;
+	struct wire_attr a;
+	struct wire_iter it;
+	vss_snapshot_prop_t prop;
+	uint8_t *pl;
+	size_t len;
+	vss_hr_t hr;
+	int n;
+
+	fake_start(&f);
+	f.role = ROLE_PROVIDER;
+	ck_assert_int_eq(vss_provider_new(&prov_ops, NULL, &p), S_OK);
+	vss_provider_set_socket(p, f.path);
+	fake_expect_writer(&f);
+	ck_assert_msg(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE, "1.0",
+					    NULL) == S_OK, "%s", vss_last_error());
+	fake_joined(&f);
+	ck_assert_str_eq(f.name, "unit provider");
+
+	wire_msg_init(&args, MSG_PROV_IS_VOLUME_SUPPORTED, 1);
+	wire_put_str(&args, ATTR_VOLUME, "/dev/loop7");
+	pl = prov_send(&f, &args, &len, &hr);
+	ck_assert_int_eq(hr, S_OK);
+	ck_assert_uint_eq(wire_get_u32(pl, len, ATTR_BOOL, 9), 1);
+	free(pl);
+
+	vss_id_generate(&set);
+	vss_id_generate(&snap);
+	wire_msg_init(&args, MSG_PROV_BEGIN_PREPARE, 2);
+	wire_put_id(&args, ATTR_SNAPSHOT_SET_ID, &set);
+	wire_put_id(&args, ATTR_SNAPSHOT_ID, &snap);
+	wire_put_str(&args, ATTR_VOLUME, "/dev/loop7");
+	wire_put_u32(&args, ATTR_CONTEXT, VSS_CTX_NAS_ROLLBACK);
+	free(prov_send(&f, &args, &len, &hr));
+	ck_assert_int_eq(hr, S_OK);
+	ck_assert(vss_id_equal(&pv.set, &set));
+	ck_assert(vss_id_equal(&pv.snap, &snap));
+	ck_assert_str_eq(pv.volume, "/dev/loop7");
+	ck_assert_int_eq(pv.context, VSS_CTX_NAS_ROLLBACK);
+
+	/* Results as the callbacks gave them; NULL members answer S_OK;
+	 * missing arguments and non-provider calls E_INVALIDARG. */
+	ck_assert_int_eq(prov_call(&f, MSG_PROV_COMMIT), VSS_E_PROVIDER_VETO);
+	ck_assert_int_eq(prov_call(&f, MSG_PROV_PRECOMMIT), S_OK);
+	ck_assert_int_eq(prov_call(&f, MSG_PROV_GET_PROPERTIES), E_INVALIDARG);
+	ck_assert_int_eq(prov_call(&f, MSG_PROV_DELETE), E_INVALIDARG);
+	ck_assert_int_eq(prov_call(&f, MSG_ADD_COMPONENT), E_INVALIDARG);
+
+	wire_msg_init(&args, MSG_PROV_QUERY, 3);
+	pl = prov_send(&f, &args, &len, &hr);
+	ck_assert_int_eq(hr, S_OK);
+	n = 0;
+	wire_iter_init(&it, pl, len);
+	while (wire_next(&it, &a)) {
+		if (a.tag != ATTR_SNAPSHOT)
+			continue;
+		ck_assert_int_eq(proto_get_snapshot(&a, &prop), 0);
+		ck_assert_str_eq(prop.snapshot_device_object, n ? "/dev/b" : "/dev/a");
+		vss_snapshot_prop_clear(&prop);
+		n++;
+	}
+	ck_assert_int_eq(n, 2);
+	free(pl);
+
+	wire_msg_init(&args, MSG_PROV_GET_PROPERTIES, 4);
+	wire_put_id(&args, ATTR_SNAPSHOT_ID, &snap);
+	pl = prov_send(&f, &args, &len, &hr);
+	ck_assert_int_eq(hr, S_OK);
+	ck_assert(wire_find(pl, len, ATTR_SNAPSHOT, &a));
+	ck_assert_int_eq(proto_get_snapshot(&a, &prop), 0);
+	ck_assert(vss_id_equal(&prop.snapshot_id, &snap));
+	ck_assert_str_eq(prop.snapshot_device_object, "/dev/fake0");
+	ck_assert_int_eq(prop.status, VSS_SS_CREATED);
+	vss_snapshot_prop_clear(&prop);
+	free(pl);
+
+	wire_msg_init(&args, MSG_PROV_POSTCOMMIT, 5);
+	wire_put_id(&args, ATTR_SNAPSHOT_SET_ID, &set);
+	wire_put_u32(&args, ATTR_COUNT, 3);
+	free(prov_send(&f, &args, &len, &hr));
+	ck_assert_int_eq(pv.count, 3);
+
+	/* SnapshotLost goes out as a notification. */
+	ck_assert_int_eq(vss_provider_notify_snapshot_lost(p, &snap, "diff area full"), S_OK);
+	{
+		struct wire_hdr h;
+		const uint8_t *rp;
+		vss_id_t got;
+		char *msg;
+
+		ck_assert_int_eq(recv_frame(&f, &h, &rp), 1);
+		ck_assert_uint_eq(h.type, MSG_PROV_SNAPSHOT_LOST | WIRE_NOTIFY);
+		ck_assert(wire_get_id(rp, h.len, ATTR_SNAPSHOT_ID, &got));
+		ck_assert(vss_id_equal(&got, &snap));
+		msg = wire_get_str(rp, h.len, ATTR_MESSAGE);
+		ck_assert_str_eq(msg, "diff area full");
+		free(msg);
+	}
+
+	/* vssd goes away. */
+	close(f.fd);
+	f.fd = -1;
+	ck_assert_int_eq(vss_provider_wait(p, 5000), VSS_E_PROVIDER_NOT_REGISTERED);
+	ck_assert_int_eq(vss_provider_notify_snapshot_lost(p, &snap, "x"),
+			 VSS_E_PROVIDER_NOT_REGISTERED);
+
+	/* Registering again reconnects; a refusal comes back as given. */
+	f.register_hr = VSS_E_PROVIDER_ALREADY_REGISTERED;
+	fake_expect_writer(&f);
+	ck_assert_int_eq(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE,
+					       "1.0", NULL), VSS_E_PROVIDER_ALREADY_REGISTERED);
+	fake_joined(&f);
+	ck_assert_int_eq(vss_provider_unregister(p), VSS_E_PROVIDER_NOT_REGISTERED);
+	vss_provider_free(p);
+	vss_provider_free(NULL);
+	fake_stop(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("writer");
@@ -623,6 +854,10 @@ int main(void)
 	tcase_add_test(tc, disconnect_and_reconnect);
 	tcase_add_test(tc, path_affected);
 	tcase_add_test(tc, writer_options);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("provider");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, provider_calls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

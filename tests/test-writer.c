@@ -35,11 +35,11 @@
  * and exits 0).  When vssd goes away it exits 3, or with --reconnect it
  * subscribes again every 100 ms. */
 #include "config.h"
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +75,8 @@ static void log_event(struct instance *in, int ev)
 	n = snprintf(line, sizeof(line), "%s %s session=%s set=%s%s\n", in->name,
 		     proto_event_name(ev), vss_id_format(&session, sid),
 		     vss_id_format(&setid, set), by_timer ? " by=timer" : "");
-	if (log_fd >= 0 && n > 0 && (size_t)n < sizeof(line) &&
-	    write(log_fd, line, (size_t)n) != n)
-		fprintf(stderr, "test-writer: log write: %s\n", strerror(errno));
+	if ((size_t)n < sizeof(line))
+		wopts_log_line(log_fd, line, n);
 }
 
 static bool handle(vss_writer_t *w, int ev, void *user)
@@ -148,25 +147,12 @@ static const struct vss_writer_ops ops = {
 	.on_post_restore = on_post_restore,
 };
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "test-writer: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(2);
-}
-
 static int event_arg(const char *s)
 {
 	int ev = wopts_event(s);
 
 	if (ev < 0)
-		usage_error("unknown event '%s'", s);
+		errx(2, "unknown event '%s'", s);
 	return ev;
 }
 
@@ -207,32 +193,32 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CLASS:
 			if (vss_id_parse(optarg, &opts.class_id))
-				usage_error("bad GUID '%s'", optarg);
+				errx(2, "bad GUID '%s'", optarg);
 			break;
 		case OPT_LEVEL:
 			if (wopts_level(optarg, &opts.level))
-				usage_error("bad level '%s' (front, back or system)", optarg);
+				errx(2, "bad level '%s' (front, back or system)", optarg);
 			break;
 		case OPT_FREEZE:
 			if (wopts_ms(optarg, &opts.freeze_timeout))
-				usage_error("bad freeze timeout '%s'", optarg);
+				errx(2, "bad freeze timeout '%s'", optarg);
 			break;
 		case OPT_LOG:
 			log_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 			if (log_fd < 0)
-				usage_error("cannot open log '%s'", optarg);
+				errx(2, "cannot open log '%s'", optarg);
 			break;
 		case OPT_SOCKET:
 			socket_path = optarg;
 			break;
 		case OPT_COMPONENT:
 			if (wopts_add_component(&opts, optarg))
-				usage_error("bad component '%s' (LOGICALPATH:NAME[:selectable])",
+				errx(2, "bad component '%s' (LOGICALPATH:NAME[:selectable])",
 					    optarg);
 			break;
 		case OPT_FILES:
 			if (wopts_add_files(&opts, optarg))
-				usage_error("bad files '%s' (PATH:SPEC[:recursive] after "
+				errx(2, "bad files '%s' (PATH:SPEC[:recursive] after "
 					    "--component)", optarg);
 			break;
 		case OPT_VETO:
@@ -243,16 +229,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FAIL:
 			if (wopts_event_value(optarg, &ev, &val) || vss_hr_parse(val, &fail_hr[ev]))
-				usage_error("bad --fail '%s' (EVENT:HR)", optarg);
+				errx(2, "bad --fail '%s' (EVENT:HR)", optarg);
 			fail[ev] = true;
 			break;
 		case OPT_SLEEP:
 			if (wopts_event_value(optarg, &ev, &val) || wopts_ms(val, &sleep_ms[ev]))
-				usage_error("bad --sleep '%s' (EVENT:MS)", optarg);
+				errx(2, "bad --sleep '%s' (EVENT:MS)", optarg);
 			break;
 		case OPT_COUNT:
 			if (wopts_ms(optarg, &count) || count < 1 || count > 10000)
-				usage_error("bad count '%s'", optarg);
+				errx(2, "bad count '%s'", optarg);
 			break;
 		case OPT_RECONNECT:
 			reconnect = true;
@@ -262,18 +248,15 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!opts.name || optind != argc)
-		usage_error("%s", "usage: test-writer --name NAME [options] (see the source)");
+		errx(2, "%s", "usage: test-writer --name NAME [options] (see the source)");
 	wopts_finish(&opts);
 
 	/* Signals are taken with sigtimedwait; threads inherit the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	wopts_block_term(&sigs);
 
 	inst = calloc(count, sizeof(*inst));
 	if (!inst)
-		usage_error("%s", "out of memory");
+		errx(2, "%s", "out of memory");
 	for (uint32_t i = 0; i < count; i++) {
 		struct instance *in = &inst[i];
 
@@ -296,10 +279,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	for (;;) {
-		struct timespec tick = { 0, 100 * 1000000 };
-		int sig = sigtimedwait(&sigs, NULL, &tick);
-
-		if (sig == SIGTERM || sig == SIGINT)
+		if (wopts_term_received(&sigs, 100))
 			break;
 		for (uint32_t i = 0; i < count; i++) {
 			if (vss_writer_wait(inst[i].w, 0) != VSS_E_WRITER_INFRASTRUCTURE)

@@ -1,9 +1,12 @@
 /* writer-opts.c — see writer-opts.h. */
 #include "config.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 #include "common/proto.h"
 #include "tools/writer-opts.h"
@@ -215,4 +218,26 @@ vss_hr_t wopts_fill_wmd(const struct writer_opts *o, vss_wmd_t *md)
 	(void)o;
 	(void)md;
 	return S_OK;
+}
+
+void wopts_block_term(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+bool wopts_term_received(const sigset_t *set, int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	int sig = sigtimedwait(set, NULL, &ts);
+
+	return sig == SIGTERM || sig == SIGINT;
+}
+
+void wopts_log_line(int fd, const char *line, int n)
+{
+	if (fd >= 0 && n > 0 && write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "log write: %s\n", strerror(errno));
 }

@@ -5,6 +5,7 @@
 #ifndef VSS_TOOLS_WRITER_OPTS_H
 #define VSS_TOOLS_WRITER_OPTS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <vss/writer.h>
 
@@ -54,5 +55,14 @@ int wopts_ms(const char *s, uint32_t *ms);
 void wopts_finish(struct writer_opts *o);
 /* Describes the components and files in the writer's metadata document. */
 vss_hr_t wopts_fill_wmd(const struct writer_opts *o, vss_wmd_t *md);
+
+/* Blocks SIGTERM and SIGINT (threads started later inherit the mask) and
+ * returns them in *set. */
+void wopts_block_term(sigset_t *set);
+/* Waits up to ms for SIGTERM/SIGINT; true when one came. */
+bool wopts_term_received(const sigset_t *set, int ms);
+/* Appends one line with a single write(2) (O_APPEND logs shared by many
+ * writers and processes); fd < 0 does nothing. */
+void wopts_log_line(int fd, const char *line, int n);
 
 #endif

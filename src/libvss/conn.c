@@ -75,6 +75,19 @@ void conn_reply_init(struct wire_msg *m, const struct conn_req *req, vss_hr_t hr
 	wire_put_u32(m, ATTR_HR, (uint32_t)hr);
 }
 
+static void patch_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void conn_reply_set_hr(struct wire_msg *m, vss_hr_t hr)
+{
+	/* header, then tag u16, kind u16, len u32, value */
+	if (!m->err && m->len >= WIRE_HDR_SIZE + 12)
+		patch_le32(m->buf + WIRE_HDR_SIZE + 8, (uint32_t)hr);
+}
+
 int conn_reply_hr(const struct conn_req *req, vss_hr_t hr, const char *msg)
 {
 	struct wire_msg m;
@@ -203,12 +216,51 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
+static void cond_init_mono(pthread_cond_t *cond)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+void conn_client_init(struct conn_client *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	pthread_mutex_init(&cl->api_lock, NULL);
+	pthread_mutex_init(&cl->lock, NULL);
+	cond_init_mono(&cl->cond);
+}
+
+void conn_client_destroy(struct conn_client *cl)
+{
+	pthread_cond_destroy(&cl->cond);
+	pthread_mutex_destroy(&cl->lock);
+	pthread_mutex_destroy(&cl->api_lock);
+	free(cl->socket);
+	cl->socket = NULL;
+}
+
+int conn_client_set_socket(struct conn_client *cl, const char *path)
+{
+	char *s = NULL;
+
+	if (path && !(s = strdup(path)))
+		return -ENOMEM;
+	pthread_mutex_lock(&cl->lock);
+	free(cl->socket);
+	cl->socket = s;
+	pthread_mutex_unlock(&cl->lock);
+	return 0;
+}
+
 int conn_open(struct conn **out, const char *socket, enum vss_role role,
 	      const char *client_name, const struct conn_ops *ops, void *user,
 	      vss_hr_t *hr, char *msg, size_t msglen)
 {
 	struct conn *c;
-	pthread_condattr_t ca;
 	int fd, r;
 
 	*out = NULL;
@@ -226,10 +278,7 @@ int conn_open(struct conn **out, const char *socket, enum vss_role role,
 	c->next_seq = 2;	/* 1 was the hello */
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&c->cond);
 	r = pthread_create(&c->rx_thread, NULL, rx_main, c);
 	if (r) {
 		close(fd);
@@ -271,8 +320,7 @@ int conn_call(struct conn *c, struct wire_msg *m, int timeout_ms, struct conn_re
 
 	/* The seq lives at offset 8 of the frame header. */
 	if (m->buf && m->len >= WIRE_HDR_SIZE)
-		for (int i = 0; i < 4; i++)
-			m->buf[8 + i] = (uint8_t)(w.seq >> (8 * i));
+		patch_le32(m->buf + 8, w.seq);
 	r = conn_send(c, m);
 
 	conn_mono_ts(&ts, mono_ms() + (timeout_ms < 0 ? 0 : (uint64_t)timeout_ms));
@@ -314,4 +362,20 @@ void conn_close(struct conn *c)
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->send_lock);
 	free(c);
+}
+
+int conn_wait_state(pthread_mutex_t *lock, pthread_cond_t *cond, const int *state, int live,
+		    int timeout_ms)
+{
+	struct timespec ts;
+
+	if (timeout_ms >= 0)
+		conn_mono_ts(&ts, mono_ms() + (uint64_t)timeout_ms);
+	while (*state == live) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(cond, lock);
+		else if (pthread_cond_timedwait(cond, lock, &ts) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	return 0;
 }

@@ -21,6 +21,7 @@
 #define VSS_LIBVSS_CONN_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 #include "common/proto.h"
@@ -67,6 +68,8 @@ int conn_call(struct conn *c, struct wire_msg *m, int timeout_ms, struct conn_re
 int conn_send(struct conn *c, struct wire_msg *m);
 /* Starts a reply to req: type = code | WIRE_REPLY, seq = req's, ATTR_HR. */
 void conn_reply_init(struct wire_msg *m, const struct conn_req *req, vss_hr_t hr);
+/* Changes the ATTR_HR that conn_reply_init put first. */
+void conn_reply_set_hr(struct wire_msg *m, vss_hr_t hr);
 /* Replies with just hr and an optional message; frees nothing. */
 int conn_reply_hr(const struct conn_req *req, vss_hr_t hr, const char *msg);
 void conn_req_free(struct conn_req *req);
@@ -74,6 +77,25 @@ bool conn_alive(struct conn *c);
 /* An absolute CLOCK_MONOTONIC time (for pthread_cond_timedwait on conds
  * made with that clock) from a mono_ms() value. */
 void conn_mono_ts(struct timespec *ts, uint64_t at_ms);
+/* With lock held: waits on cond (a CLOCK_MONOTONIC one) while *state ==
+ * live, up to timeout_ms (-1: forever).  0 or -ETIMEDOUT. */
+int conn_wait_state(pthread_mutex_t *lock, pthread_cond_t *cond, const int *state, int live,
+		    int timeout_ms);
+/* What a writer and a provider handle share: the lock that serialises
+ * subscribe/register against unsubscribe/free, the lock and condition
+ * (CLOCK_MONOTONIC) of the state, the socket path and the connection. */
+struct conn_client {
+	pthread_mutex_t api_lock;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int state;
+	char *socket;
+	struct conn *conn;
+};
+void conn_client_init(struct conn_client *cl);
+void conn_client_destroy(struct conn_client *cl);
+/* Sets (a copy of) the socket path, NULL for the default; -ENOMEM. */
+int conn_client_set_socket(struct conn_client *cl, const char *path);
 /* Shuts down, joins the receive thread, waits for running workers, frees. */
 void conn_close(struct conn *c);
 

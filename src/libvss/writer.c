@@ -51,18 +51,14 @@ struct wsession {
 struct vss_writer {
 	struct vss_writer_ops ops;
 	void *user;
-	char *socket;
+	struct conn_client cl;	/* cl.state: enum wstate */
 	struct writer_identity id;
 	char *name, *instance_name;
 	VSS_APPLICATION_LEVEL level;
 	uint32_t freeze_timeout;
 	uint32_t flags;
 
-	pthread_mutex_t api_lock;	/* subscribe / unsubscribe / free */
-	pthread_mutex_t lock;		/* everything below */
-	pthread_cond_t cond;
-	enum wstate state;
-	struct conn *conn;
+	/* under cl.lock: */
 	struct wsession *sessions;
 	unsigned nsessions;
 	bool timer_running, timer_quit;
@@ -183,7 +179,7 @@ static void *timer_main(void *arg)
 	vss_writer_t *w = arg;
 	struct timespec ts;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	while (!w->timer_quit) {
 		uint64_t now = mono_ms(), next = 0;
 		struct wsession *s;
@@ -204,20 +200,20 @@ static void *timer_main(void *arg)
 			s->timed_out = true;
 			s->local_abort_done = run;
 			if (run) {
-				pthread_mutex_unlock(&w->lock);
+				pthread_mutex_unlock(&w->cl.lock);
 				local_abort(w, &sid, &set, NULL);
-				pthread_mutex_lock(&w->lock);
+				pthread_mutex_lock(&w->cl.lock);
 			}
 			continue;
 		}
 		if (!next) {
-			pthread_cond_wait(&w->cond, &w->lock);
+			pthread_cond_wait(&w->cl.cond, &w->cl.lock);
 			continue;
 		}
 		conn_mono_ts(&ts, next);
-		pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+		pthread_cond_timedwait(&w->cl.cond, &w->cl.lock, &ts);
 	}
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	return NULL;
 }
 
@@ -226,7 +222,7 @@ static bool run_freeze(vss_writer_t *w, struct wevent *ev)
 	struct wsession *s;
 	bool r, timed, abort_now;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	s = session_find(w, &ev->session_id, true);
 	if (s) {
 		s->set_id = ev->set_id;
@@ -234,13 +230,13 @@ static bool run_freeze(vss_writer_t *w, struct wevent *ev)
 		s->freeze_running = true;
 		s->timed_out = false;
 		s->local_abort_done = false;
-		pthread_cond_broadcast(&w->cond);
+		pthread_cond_broadcast(&w->cl.cond);
 	}
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 
 	r = w->ops.on_freeze(w, w->user);
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	s = session_find(w, &ev->session_id, false);
 	timed = s && s->timed_out;
 	abort_now = timed && !s->local_abort_done;
@@ -251,7 +247,7 @@ static bool run_freeze(vss_writer_t *w, struct wevent *ev)
 		if (abort_now)
 			s->local_abort_done = true;
 	}
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	if (abort_now)
 		local_abort(w, &ev->session_id, &ev->set_id, ev);
 	if (timed) {
@@ -272,12 +268,12 @@ static bool run_thaw(vss_writer_t *w, struct wevent *ev)
 	struct wsession *s;
 	bool timed;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	s = session_find(w, &ev->session_id, false);
 	timed = s && s->timed_out;
 	if (s)
 		s->deadline = 0;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	if (!timed)
 		return w->ops.on_thaw(w, w->user);
 	ev->failure_set = true;
@@ -292,11 +288,11 @@ static bool run_abort(vss_writer_t *w, struct wevent *ev)
 {
 	struct wsession *s;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	s = session_find(w, &ev->session_id, false);
 	if (s)
 		s->deadline = 0;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	return w->ops.on_abort(w, w->user);
 }
 
@@ -324,9 +320,9 @@ static bool run_identify(vss_writer_t *w, char **xml_out, vss_hr_t *hr, const ch
 	struct writer_identity id;
 	bool r = true;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	id = w->id;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	*hr = wmd_begin(&id, &md, err);
 	if (VSS_FAILED(*hr))
 		return false;
@@ -363,9 +359,9 @@ static bool dispatch(vss_writer_t *w, struct wevent *ev, char **wmd, char **bcd,
 	case EV_BACKUP_SHUTDOWN:
 		if (o->on_backup_shutdown)
 			r = o->on_backup_shutdown(w, &ev->set_id, w->user);
-		pthread_mutex_lock(&w->lock);
+		pthread_mutex_lock(&w->cl.lock);
 		session_forget(w, &ev->session_id);
-		pthread_mutex_unlock(&w->lock);
+		pthread_mutex_unlock(&w->cl.lock);
 		return r;
 	case EV_PRE_RESTORE:
 		return run_with_bcd(w, ev, o->on_pre_restore, true, bcd, hr, err);
@@ -475,12 +471,12 @@ static void writer_closed(void *user, int err)
 	vss_writer_t *w = user;
 	bool notify;
 
-	pthread_mutex_lock(&w->lock);
-	notify = w->state == W_SUBSCRIBED;
+	pthread_mutex_lock(&w->cl.lock);
+	notify = w->cl.state == W_SUBSCRIBED;
 	if (notify)
-		w->state = W_LOST;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+		w->cl.state = W_LOST;
+	pthread_cond_broadcast(&w->cl.cond);
+	pthread_mutex_unlock(&w->cl.lock);
 	if (notify && w->ops.on_disconnect)
 		w->ops.on_disconnect(w, VSS_E_WRITER_INFRASTRUCTURE, w->user);
 	(void)err;
@@ -496,7 +492,6 @@ static const struct conn_ops writer_conn_ops = {
 vss_hr_t vss_writer_new(const struct vss_writer_ops *ops, void *user, vss_writer_t **out)
 {
 	vss_writer_t *w;
-	pthread_condattr_t ca;
 	size_t n;
 
 	if (!out)
@@ -515,28 +510,17 @@ vss_hr_t vss_writer_new(const struct vss_writer_ops *ops, void *user, vss_writer
 	memcpy(&w->ops, ops, n);
 	w->ops.struct_size = sizeof(w->ops);
 	w->user = user;
-	pthread_mutex_init(&w->api_lock, NULL);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	conn_client_init(&w->cl);
 	*out = w;
 	return S_OK;
 }
 
 vss_hr_t vss_writer_set_socket(vss_writer_t *w, const char *path)
 {
-	char *s = NULL;
-
 	if (!w)
 		return VSSERR(E_INVALIDARG, "w is NULL");
-	if (path && !(s = strdup(path)))
+	if (conn_client_set_socket(&w->cl, path) < 0)
 		return VSSERR(E_OUTOFMEMORY, "no memory");
-	pthread_mutex_lock(&w->lock);
-	free(w->socket);
-	w->socket = s;
-	pthread_mutex_unlock(&w->lock);
 	return S_OK;
 }
 
@@ -557,8 +541,8 @@ vss_hr_t vss_writer_initialize(vss_writer_t *w, const vss_id_t *class_id, const 
 	if ((unsigned)usage > VSS_UT_OTHER || (unsigned)source > VSS_ST_OTHER)
 		return VSSERR(E_INVALIDARG, "bad usage type %d or source type %d",
 			      (int)usage, (int)source);
-	pthread_mutex_lock(&w->lock);
-	if (w->state != W_NEW) {
+	pthread_mutex_lock(&w->cl.lock);
+	if (w->cl.state != W_NEW) {
 		hr = VSSERR(VSS_E_BAD_STATE, "the writer is already initialized");
 		goto out;
 	}
@@ -580,9 +564,9 @@ vss_hr_t vss_writer_initialize(vss_writer_t *w, const vss_id_t *class_id, const 
 	w->id.minor = minor;
 	w->level = level;
 	w->freeze_timeout = freeze_timeout_ms ? freeze_timeout_ms : VSS_DEFAULT_FREEZE_TIMEOUT_MS;
-	w->state = W_INITIALIZED;
+	w->cl.state = W_INITIALIZED;
 out:
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	return hr;
 }
 
@@ -590,17 +574,17 @@ static void stop_timer(vss_writer_t *w)
 {
 	bool join;
 
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	join = w->timer_running;
 	w->timer_quit = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	pthread_cond_broadcast(&w->cl.cond);
+	pthread_mutex_unlock(&w->cl.lock);
 	if (join)
 		pthread_join(w->timer, NULL);
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	w->timer_running = false;
 	w->timer_quit = false;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 }
 
 /* Drops the connection after unsubscribe or loss; api_lock held. */
@@ -608,15 +592,15 @@ static void drop_connection(vss_writer_t *w)
 {
 	struct conn *c;
 
-	pthread_mutex_lock(&w->lock);
-	c = w->conn;
-	w->conn = NULL;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
+	c = w->cl.conn;
+	w->cl.conn = NULL;
+	pthread_mutex_unlock(&w->cl.lock);
 	conn_close(c);
 	stop_timer(w);
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
 	sessions_clear(w);
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 }
 
 static vss_hr_t send_subscribe(vss_writer_t *w, struct conn *c, uint32_t flags)
@@ -667,10 +651,10 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 		return VSSERR(VSS_E_BAD_STATE, "not allowed inside a handler");
 	if (!flags)
 		flags = VSS_SM_BACKUP_EVENTS_FLAG | VSS_SM_RESTORE_EVENTS_FLAG;
-	pthread_mutex_lock(&w->api_lock);
-	pthread_mutex_lock(&w->lock);
-	st = w->state;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->cl.api_lock);
+	pthread_mutex_lock(&w->cl.lock);
+	st = w->cl.state;
+	pthread_mutex_unlock(&w->cl.lock);
 	if (st == W_NEW) {
 		hr = VSSERR(VSS_E_BAD_STATE, "vss_writer_initialize was not called");
 		goto out;
@@ -682,7 +666,7 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	}
 	if (st == W_LOST)
 		drop_connection(w);
-	r = conn_open(&c, w->socket, ROLE_WRITER, w->name, &writer_conn_ops, w, &hr,
+	r = conn_open(&c, w->cl.socket, ROLE_WRITER, w->name, &writer_conn_ops, w, &hr,
 		      msg, sizeof(msg));
 	if (r == -EACCES) {
 		hr = VSSERR(VSS_FAILED(hr) ? hr : E_ACCESSDENIED, "vssd refused the writer: %s",
@@ -691,30 +675,30 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	}
 	if (r < 0) {
 		hr = VSSERR(VSS_E_WRITER_INFRASTRUCTURE, "cannot reach vssd at %s: %s",
-			    proto_socket_path(w->socket), strerror(-r));
+			    proto_socket_path(w->cl.socket), strerror(-r));
 		goto out;
 	}
-	pthread_mutex_lock(&w->lock);
-	w->conn = c;
+	pthread_mutex_lock(&w->cl.lock);
+	w->cl.conn = c;
 	w->flags = flags;
-	w->state = W_SUBSCRIBED;	/* events may come once vssd answers */
+	w->cl.state = W_SUBSCRIBED;	/* events may come once vssd answers */
 	w->timer_quit = false;
 	r = pthread_create(&w->timer, NULL, timer_main, w);
 	w->timer_running = r == 0;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	if (r) {
 		hr = VSSERR(E_OUTOFMEMORY, "cannot start the freeze timer thread");
 	} else {
 		hr = send_subscribe(w, c, flags);
 	}
 	if (VSS_FAILED(hr)) {
-		pthread_mutex_lock(&w->lock);
-		w->state = W_INITIALIZED;
-		pthread_mutex_unlock(&w->lock);
+		pthread_mutex_lock(&w->cl.lock);
+		w->cl.state = W_INITIALIZED;
+		pthread_mutex_unlock(&w->cl.lock);
 		drop_connection(w);
 	}
 out:
-	pthread_mutex_unlock(&w->api_lock);
+	pthread_mutex_unlock(&w->cl.api_lock);
 	return hr;
 }
 
@@ -729,52 +713,43 @@ vss_hr_t vss_writer_unsubscribe(vss_writer_t *w)
 		return VSSERR(E_INVALIDARG, "w is NULL");
 	if (cur_ev)
 		return VSSERR(VSS_E_BAD_STATE, "not allowed inside a handler");
-	pthread_mutex_lock(&w->api_lock);
-	pthread_mutex_lock(&w->lock);
-	st = w->state;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->cl.api_lock);
+	pthread_mutex_lock(&w->cl.lock);
+	st = w->cl.state;
+	pthread_mutex_unlock(&w->cl.lock);
 	if (st != W_SUBSCRIBED && st != W_LOST) {
 		hr = VSSERR(VSS_E_BAD_STATE, "the writer is not subscribed");
 		goto out;
 	}
 	if (st == W_SUBSCRIBED) {
 		wire_msg_init(&m, MSG_WRITER_UNSUBSCRIBE, 0);
-		if (conn_call(w->conn, &m, 5000, &rep) == 0)
+		if (conn_call(w->cl.conn, &m, 5000, &rep) == 0)
 			conn_reply_clear(&rep);
 		wire_msg_free(&m);
 	}
-	pthread_mutex_lock(&w->lock);
-	w->state = W_INITIALIZED;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
+	w->cl.state = W_INITIALIZED;
+	pthread_cond_broadcast(&w->cl.cond);
+	pthread_mutex_unlock(&w->cl.lock);
 	drop_connection(w);
 out:
-	pthread_mutex_unlock(&w->api_lock);
+	pthread_mutex_unlock(&w->cl.api_lock);
 	return hr;
 }
 
 vss_hr_t vss_writer_wait(vss_writer_t *w, int timeout_ms)
 {
-	struct timespec ts;
 	vss_hr_t hr = S_OK;
 
 	if (!w)
 		return VSSERR(E_INVALIDARG, "w is NULL");
-	if (timeout_ms >= 0)
-		conn_mono_ts(&ts, mono_ms() + (uint64_t)timeout_ms);
-	pthread_mutex_lock(&w->lock);
-	while (w->state == W_SUBSCRIBED) {
-		if (timeout_ms < 0) {
-			pthread_cond_wait(&w->cond, &w->lock);
-		} else if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT) {
-			hr = S_FALSE;
-			break;
-		}
-	}
-	if (w->state == W_LOST)
+	pthread_mutex_lock(&w->cl.lock);
+	if (conn_wait_state(&w->cl.lock, &w->cl.cond, &w->cl.state, W_SUBSCRIBED, timeout_ms))
+		hr = S_FALSE;
+	else if (w->cl.state == W_LOST)
 		hr = VSSERR(VSS_E_WRITER_INFRASTRUCTURE,
 			    "the connection to vssd was lost; subscribe again to reconnect");
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	return hr;
 }
 
@@ -784,12 +759,12 @@ vss_hr_t vss_writer_get_instance_id(vss_writer_t *w, vss_id_t *id)
 
 	if (!w || !id)
 		return VSSERR(E_INVALIDARG, "w or id is NULL");
-	pthread_mutex_lock(&w->lock);
-	if (w->state == W_SUBSCRIBED || w->state == W_LOST)
+	pthread_mutex_lock(&w->cl.lock);
+	if (w->cl.state == W_SUBSCRIBED || w->cl.state == W_LOST)
 		*id = w->id.instance_id;
 	else
 		hr = VSSERR(VSS_E_BAD_STATE, "the writer is not subscribed");
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->cl.lock);
 	return hr;
 }
 
@@ -799,15 +774,12 @@ void vss_writer_free(vss_writer_t *w)
 
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
-	sub = w->state == W_SUBSCRIBED || w->state == W_LOST;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->cl.lock);
+	sub = w->cl.state == W_SUBSCRIBED || w->cl.state == W_LOST;
+	pthread_mutex_unlock(&w->cl.lock);
 	if (sub)
 		vss_writer_unsubscribe(w);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	pthread_mutex_destroy(&w->api_lock);
-	free(w->socket);
+	conn_client_destroy(&w->cl);
 	free(w->name);
 	free(w->instance_name);
 	free(w);

@@ -1,0 +1,92 @@
+/* vss/provider.h — the provider API of libvss (IVssSoftwareSnapshotProvider
+ * and IVssProviderCreateSnapshotSet).
+ *
+ * A provider fills a struct vss_provider_ops, creates a vss_provider_t and
+ * registers with vssd; vssd then calls it during AddToSnapshotSet,
+ * DoSnapshotSet and snapshot management.  Each call runs on a worker thread
+ * of the library: calls of different snapshot sets or sessions may run at
+ * the same time (an IsVolumeSupported during another set's EndPrepare);
+ * vssd sends the calls of one set one after the other.  A callback returns
+ * S_OK or one of the codes of vss-protocol §8.5; vssd converts anything
+ * else to VSS_E_UNEXPECTED_PROVIDER_ERROR.  The lifecycle is drawn in
+ * libvss-provider(3). */
+#ifndef VSS_PROVIDER_H
+#define VSS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vss/vss.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vss_provider vss_provider_t;
+/* The result list of a Query call, filled with vss_provider_query_add(). */
+typedef struct vss_provider_query vss_provider_query_t;
+
+/* New members are only ever appended; set struct_size to
+ * sizeof(struct vss_provider_ops).  A NULL member answers S_OK (the
+ * trivial provider), except is_volume_supported (answers "not supported"),
+ * get_snapshot_properties (VSS_E_OBJECT_NOT_FOUND), delete_snapshots
+ * (VSS_E_OBJECT_NOT_FOUND) and query (an empty list). */
+struct vss_provider_ops {
+	uint32_t struct_size;
+	vss_hr_t (*is_volume_supported)(vss_provider_t *p, const char *volume,
+					bool *supported, void *user);
+	vss_hr_t (*begin_prepare_snapshot)(vss_provider_t *p, const vss_id_t *set_id,
+					   const vss_id_t *snapshot_id, const char *volume,
+					   int32_t context, void *user);
+	vss_hr_t (*end_prepare_snapshots)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	vss_hr_t (*pre_commit)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	/* Inside the flush-and-hold window: no I/O to the held volumes, no
+	 * synchronous logging. */
+	vss_hr_t (*commit)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	vss_hr_t (*post_commit)(vss_provider_t *p, const vss_id_t *set_id, int32_t count,
+				void *user);
+	vss_hr_t (*pre_final_commit)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	vss_hr_t (*post_final_commit)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	/* Result ignored by vssd. */
+	vss_hr_t (*abort_snapshots)(vss_provider_t *p, const vss_id_t *set_id, void *user);
+	/* Fill prop with malloc'd strings; the library frees them. */
+	vss_hr_t (*get_snapshot_properties)(vss_provider_t *p, const vss_id_t *snapshot_id,
+					    vss_snapshot_prop_t *prop, void *user);
+	/* type: VSS_OBJECT_SNAPSHOT or VSS_OBJECT_SNAPSHOT_SET. */
+	vss_hr_t (*delete_snapshots)(vss_provider_t *p, const vss_id_t *source_id,
+				     VSS_OBJECT_TYPE type, bool force, int32_t *deleted,
+				     vss_id_t *nondeleted, void *user);
+	vss_hr_t (*query)(vss_provider_t *p, vss_provider_query_t *q, void *user);
+	/* Optional: the connection to vssd was lost (receive thread). */
+	void (*on_disconnect)(vss_provider_t *p, vss_hr_t hr, void *user);
+};
+
+vss_hr_t vss_provider_new(const struct vss_provider_ops *ops, void *user,
+			  vss_provider_t **out);
+/* Unregisters if needed, waits for running calls.  NULL is a no-op. */
+void vss_provider_free(vss_provider_t *p);
+/* Socket of vssd (default: $VSS_SOCKET, else /run/vss/vssd.sock). */
+vss_hr_t vss_provider_set_socket(vss_provider_t *p, const char *path);
+/* Connects (role provider; root or the vss group) and registers.  vssd
+ * answers VSS_E_PROVIDER_ALREADY_REGISTERED for a provider id already
+ * present.  version_id may be NULL.  After a lost connection, registering
+ * again reconnects. */
+vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
+			       const char *name, VSS_PROVIDER_TYPE type, const char *version,
+			       const vss_id_t *version_id);
+/* Closes the connection (vssd forgets the provider); waits for calls. */
+vss_hr_t vss_provider_unregister(vss_provider_t *p);
+/* Blocks until the provider stops being registered or timeout_ms passes
+ * (-1: forever).  S_OK: unregistered; S_FALSE: timed out, still
+ * registered; VSS_E_PROVIDER_NOT_REGISTERED: the connection was lost. */
+vss_hr_t vss_provider_wait(vss_provider_t *p, int timeout_ms);
+/* Tells vssd a snapshot is gone (diff area full, backing lost); message
+ * says why. */
+vss_hr_t vss_provider_notify_snapshot_lost(vss_provider_t *p, const vss_id_t *snapshot_id,
+					   const char *message);
+/* In the query callback: appends one snapshot (copied). */
+vss_hr_t vss_provider_query_add(vss_provider_query_t *q, const vss_snapshot_prop_t *prop);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
