@@ -691,10 +691,10 @@ vss_hr_t vss_bcd_merge_writer(vss_bcd_t *b, const vss_id_t *instance_id,
 	    bcd_from_doc(doc, &tmp, err) < 0)
 		return load_err(__func__, err);
 	if (tmp->writers.n != 1) {
+		i = tmp->writers.n;
 		vss_bcd_free(tmp);
 		return VSSERR(E_INVALIDARG,
-			      "the returned document holds %zu writers, not 1",
-			      tmp->writers.n);
+			      "the returned document holds %zu writers, not 1", i);
 	}
 	tw = tmp->writers.v[0];
 	xattr_guid(tw->node, A_INSTANCE_ID, &a);
