@@ -1,6 +1,7 @@
 /* cow-testlib.c — see cow-testlib.h. */
 #include "config.h"
 
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -462,4 +463,15 @@ void tmpdir_remove(char *dir)
 		closedir(d);
 	rmdir(dir);
 	free(dir);
+}
+
+int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -62,6 +62,10 @@ uint64_t sector_tag(const void *buf, uint64_t sec);
  * Returns 0 or prints what differs and returns -1. */
 int model_verify(struct model *m, struct cow_volume *v, bool origin_exact);
 
+/* Run a Check suite; the exit status for main(). */
+struct Suite;
+int run_suite(struct Suite *s);
+
 /* ---- temp dirs (under /var/tmp: O_DIRECT needs a real filesystem) ---- */
 char *tmpdir_make(void);
 void tmpdir_remove(char *dir);
