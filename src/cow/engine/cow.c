@@ -131,6 +131,7 @@ struct cow_volume {
 	unsigned nsnaps;
 	_Atomic int64_t newest;		/* epoch of the newest snapshot, or -1 */
 	_Atomic int broken;
+	_Atomic int origin_dirty;	/* written since the last flush */
 	pthread_rwlock_t epoch_lock;
 
 	struct chunk *chunks;
@@ -821,8 +822,25 @@ static int modify_locked(struct cow_volume *v, const void *buf, size_t len,
 	if (r)
 		return r;
 	if (buf)
-		return v->ops->write(v->io, COW_ORIGIN, buf, len, off);
-	return v->ops->zero(v->io, COW_ORIGIN, len, off);
+		r = v->ops->write(v->io, COW_ORIGIN, buf, len, off);
+	else
+		r = v->ops->zero(v->io, COW_ORIGIN, len, off);
+	/* after it completed: a flush that began earlier need not cover it */
+	atomic_store(&v->origin_dirty, 1);
+	return r;
+}
+
+/* Flush the origin if anything was written since the last flush. */
+static int origin_flush(struct cow_volume *v)
+{
+	int r;
+
+	if (!atomic_exchange(&v->origin_dirty, 0))
+		return 0;
+	r = v->ops->flush(v->io, COW_ORIGIN);
+	if (r)
+		atomic_store(&v->origin_dirty, 1);
+	return r;
 }
 
 static int modify(struct cow_volume *v, const void *buf, size_t len,
@@ -868,7 +886,7 @@ int cow_flush(struct cow_volume *v)
 {
 	int r = v ? atomic_load(&v->broken) : -EINVAL;
 
-	return r ? r : v->ops->flush(v->io, COW_ORIGIN);
+	return r ? r : origin_flush(v);
 }
 
 /* ---- snapshots ---- */
@@ -888,7 +906,7 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 	if (!r && v->cur_epoch == UINT32_MAX)
 		r = -EOVERFLOW;
 	if (!r)
-		r = v->ops->flush(v->io, COW_ORIGIN);
+		r = origin_flush(v);
 	if (r)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1129,7 +1147,7 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 			fn(arg, c + 1, v->nchunks);
 	}
 	if (!r)
-		r = v->ops->flush(v->io, COW_ORIGIN);
+		r = origin_flush(v);
 	pthread_rwlock_unlock(&v->epoch_lock);
 	cow_free_aligned(buf);
 	return r;
@@ -1211,6 +1229,7 @@ static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
 	pthread_mutex_init(&v->meta_lock, NULL);
 	pthread_cond_init(&v->meta_cond, NULL);
 	atomic_store(&v->newest, -1);
+	atomic_store(&v->origin_dirty, 1);	/* a crashed writer may have left some */
 	return v;
 }
 
