@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +572,97 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* ---- snapshots taken while writers run ---- */
+#define CW_THREADS	4
+#define CW_SECS		24	/* 12 KiB at an odd offset: 4 chunks each */
+
+struct cwriter {
+	struct cow_volume *v;
+	unsigned idx;
+	_Atomic bool *stop;
+};
+
+static uint64_t cw_first(unsigned idx)
+{
+	return idx * 64 + 3;
+}
+
+static void *cwriter_run(void *arg)
+{
+	struct cwriter *w = arg;
+	void *buf;
+
+	ck_assert_int_eq(posix_memalign(&buf, 4096, CW_SECS * 512), 0);
+	for (uint64_t k = 1; !atomic_load(w->stop); k++) {
+		fill_sectors(buf, cw_first(w->idx), CW_SECS,
+			     (uint64_t)(w->idx + 1) << 32 | k);
+		ck_assert_int_eq(cow_write(w->v, buf, CW_SECS * 512,
+					   cw_first(w->idx) * 512), 0);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Each writer's region in a snapshot holds one write whole (creation
+ * waits for writes in flight), and never an older one than before. */
+static void cw_check(struct cow_volume *v, const uint64_t *ids, unsigned n)
+{
+	uint64_t seen[CW_THREADS] = { 0 };
+	uint8_t *buf = malloc(CW_SECS * 512);
+
+	for (unsigned s = 0; s < n; s++)
+		for (unsigned t = 0; t < CW_THREADS; t++) {
+			uint64_t first = cw_first(t), tag;
+
+			ck_assert_int_eq(cow_snapshot_read(v, ids[s], buf,
+							   CW_SECS * 512,
+							   first * 512), 0);
+			tag = sector_tag(buf, first);
+			for (unsigned k = 1; k < CW_SECS; k++)
+				ck_assert_uint_eq(sector_tag(buf + k * 512,
+							     first + k), tag);
+			ck_assert_uint_ge(tag, seen[t]);
+			seen[t] = tag;
+		}
+	free(buf);
+}
+
+START_TEST(test_snapshots_while_writing)
+{
+	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
+	     *d = path_join(dir, "diff");
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 256 << 10,
+				.diff_max = 32 << 20 };	/* no overflow */
+	struct cwriter w[CW_THREADS];
+	pthread_t th[CW_THREADS];
+	_Atomic bool stop = false;
+	uint64_t ids[40];
+	struct cow_volume *v;
+
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	for (unsigned t = 0; t < CW_THREADS; t++) {
+		w[t] = (struct cwriter){ .v = v, .idx = t, .stop = &stop };
+		pthread_create(&th[t], NULL, cwriter_run, &w[t]);
+	}
+	for (unsigned s = 0; s < 40; s++) {
+		usleep(2000);
+		ck_assert_int_eq(cow_snapshot_create(v, NULL, &ids[s]), 0);
+	}
+	atomic_store(&stop, true);
+	for (unsigned t = 0; t < CW_THREADS; t++)
+		pthread_join(th[t], NULL);
+	cw_check(v, ids, 40);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	cw_check(v, ids, 40);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cow-engine");
@@ -591,6 +683,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_snapshots_while_writing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -443,7 +443,10 @@ static int snap_remove(struct cow_volume *v, unsigned i)
 	return 0;
 }
 
-/* Diff area full: delete the oldest snapshot other than pin. */
+/* Diff area full: delete the oldest snapshot other than pin.  With none
+ * left to delete nothing needs preserving any more (another thread deleted
+ * them meanwhile, or only pin is left, whose chunks being reverted were
+ * preserved after it): the caller retries. */
 static int overflow_locked(struct cow_volume *v, uint64_t pin)
 {
 	uint8_t tag[COW_TAG_LEN];
@@ -456,7 +459,7 @@ static int overflow_locked(struct cow_volume *v, uint64_t pin)
 	while (i < v->nsnaps && v->snaps[i].id == pin)
 		i++;
 	if (i >= v->nsnaps)
-		return -ENOSPC;
+		return 0;
 	id = v->snaps[i].id;
 	memcpy(tag, v->snaps[i].tag, COW_TAG_LEN);
 	v->overflow_total++;
@@ -848,12 +851,14 @@ static int modify(struct cow_volume *v, const void *buf, size_t len,
 {
 	int r = check_io(v, len, off);
 
-	while (!r) {
+	for (unsigned tries = 0; !r; tries++) {
 		pthread_rwlock_rdlock(&v->epoch_lock);
 		r = modify_locked(v, buf, len, off);
 		pthread_rwlock_unlock(&v->epoch_lock);
 		if (r != NEEDSPACE)
 			break;
+		if (tries > 2 * COW_MAX_SNAPSHOTS)
+			return -ENOSPC;	/* cannot happen: at most one per snapshot */
 		pthread_rwlock_wrlock(&v->epoch_lock);
 		r = overflow_locked(v, 0);
 		pthread_rwlock_unlock(&v->epoch_lock);
@@ -1135,12 +1140,13 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 		if (slot >= 0) {
 			r = v->ops->read(v->io, COW_DIFF, buf, clen(v, c),
 					 slot_off(v, (uint32_t)slot));
-			while (!r) {
+			for (unsigned tries = 0; !r; tries++) {
 				r = modify_locked(v, buf, clen(v, c),
 						  c << v->chunk_shift);
 				if (r != NEEDSPACE)
 					break;
-				r = overflow_locked(v, id);
+				r = tries > 2 * COW_MAX_SNAPSHOTS ? -ENOSPC :
+				    overflow_locked(v, id);
 			}
 		}
 		if (fn && !r && ((c + 1) % 1024 == 0 || c + 1 == v->nchunks))
