@@ -342,9 +342,13 @@ int main(int argc, char **argv)
 		} else if (strcmp(w, "do-nowait") == 0) {
 			check("DoSnapshotSet", vss_backup_do_snapshot_set(b, &a));
 		} else if (strcmp(w, "cancel") == 0) {
+			const char *want = expect;
+
+			expect = NULL;
 			hr = vss_backup_do_snapshot_set(b, &a);
 			if (VSS_SUCCEEDED(hr))
 				check("Cancel", vss_async_cancel(a));
+			expect = want;
 			check("DoSnapshotSet", finish(hr, &a));
 		} else if (strcmp(w, "status") == 0) {
 			check("GatherWriterStatus", status());
