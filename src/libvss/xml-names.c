@@ -283,7 +283,9 @@ const struct elem_def ED_NEW_TARGET = { E_NEW_TARGET, a_alt_mapping, true };
 const struct elem_def ED_PARTIAL_FILE = { E_PARTIAL_FILE, a_partial_file, true };
 const struct elem_def ED_DIFFERENCED_FILES = { E_DIFFERENCED_FILES, a_differenced_files, true };
 const struct elem_def ED_DIRECTED_TARGET = { E_DIRECTED_TARGET, a_directed_target, true };
-const struct elem_def ED_RESTORE_SUBCOMPONENT = { E_RESTORE_SUBCOMPONENT, a_restore_subcomponent, true };
+const struct elem_def ED_RESTORE_SUBCOMPONENT = {
+	E_RESTORE_SUBCOMPONENT, a_restore_subcomponent, true
+};
 
 static const struct {
 	const char *name;
