@@ -11,53 +11,18 @@ set -eu
 requires_root
 requires iconv --version
 
-sock="$tmpdir/vssd.sock"
-vssd --foreground --socket "$sock" --state-dir "$tmpdir/state" \
-	>"$tmpdir/vssd.log" 2>&1 &
-vssd_pid=$!
-cleanup_fn "kill $vssd_pid 2>/dev/null; wait $vssd_pid 2>/dev/null || :"
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -S "$sock" ] || { cat "$tmpdir/vssd.log"; fail "vssd did not start"; }
-VSS_SOCKET="$sock"
-export VSS_SOCKET
+. "${top_srcdir:-.}/tests/requester-lib.sh"
+start_vssd
 
 vol="$tmpdir/vol.img"
 bad="$tmpdir/veto.img"
 truncate -s 4M "$vol" "$bad"
 
-# start_provider NAME ARGS...: runs test-provider until it says "ready"
-start_provider() {
-	local out="$tmpdir/$1.out"
-	shift
-	test-provider --socket "$sock" --log "$tmpdir/provider.log" "$@" >"$out" 2>&1 &
-	cleanup_fn "kill $! 2>/dev/null"
-	i=0
-	while ! grep -q ready "$out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	grep -q ready "$out" || { cat "$out"; fail "provider did not start"; }
-}
-start_provider good --volume "$vol" --dir "$tmpdir/snaps"
-start_provider veto --id "{5e1f7e57-0000-4000-8000-000000000002}" --name veto \
+start_ready good test-provider --log "$tmpdir/provider.log" --volume "$vol" \
+	--dir "$tmpdir/snaps"
+start_ready veto test-provider --id "{5e1f7e57-0000-4000-8000-000000000002}" --name veto \
 	--volume "$bad" --dir "$tmpdir/snaps2" --fail CommitSnapshots
 
-host=$(hostname)
-mask() {
-	sed -E -e 's/\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}/{ID}/g' \
-	    -e "s|$tmpdir|TMP|g" -e "s/: $host\$/: HOST/" \
-	    -e 's/(Creation Time: |creation time: ).*/\1TIME/' \
-	    -e 's/^vshadow [0-9][0-9a-z.]* -/vshadow VERSION -/' \
-	    -e 's/^vssadmin [0-9][0-9a-z.]* -/vssadmin VERSION -/'
-}
-# check NAME EXPECTED-RC CMD...: masked stdout then stderr must equal NAME.exp
-check() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$tmpdir/$name.out" 2>"$tmpdir/$name.err" </dev/null || rc=$?
-	cat "$tmpdir/$name.err" >>"$tmpdir/$name.out"
-	mask <"$tmpdir/$name.out" >"$tmpdir/$name.got"
-	diff -u "$tmpdir/$name.exp" "$tmpdir/$name.got" || fail "$name: output differs"
-	assert_eq "$name: exit status" "$want" "$rc"
-}
 count_snapshots() { vshadow -q --json 2>/dev/null | grep -c '"snapshot_id"' || :; }
 
 cat >"$tmpdir/isup.exp" <<'EOF'
