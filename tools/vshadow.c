@@ -64,7 +64,7 @@ static void usage(FILE *f)
 " -revert=SNAPID     revert a volume to a shadow copy\n"
 " -isup VOLUME       tell whether a provider supports a volume\n"
 "\n"
-" --json             machine-readable output (queries, writer lists, -isup)\n"
+" --json             machine-readable output (queries, writers, -isup, creation)\n"
 " -?, -h, --help     display this help\n"
 " --version          display version\n"
 "\n"
