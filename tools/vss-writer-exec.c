@@ -288,55 +288,16 @@ failed:
 	return false;
 }
 
-static bool handle(vss_writer_t *w, int ev)
+static bool handle(vss_writer_t *w, int ev, vss_wmd_t *md, void *u)
 {
+	if (md && VSS_FAILED(wopts_fill_wmd(&opts, md))) {
+		warnx("%s", vss_last_error());
+		return false;
+	}
 	if (verbose)
 		warnx("%s: event %s", opts.name, proto_event_name(ev));
 	return run_hook(w, ev);
 }
-
-static bool on_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
-{
-	if (VSS_FAILED(wopts_fill_wmd(&opts, md))) {
-		warnx("%s", vss_last_error());
-		return false;
-	}
-	return handle(w, EV_IDENTIFY);
-}
-
-#define BCD_HANDLER(fn, ev) \
-	static bool fn(vss_writer_t *w, vss_bcd_t *c, void *u) { return handle(w, ev); }
-#define PLAIN_HANDLER(fn, ev) \
-	static bool fn(vss_writer_t *w, void *u) { return handle(w, ev); }
-BCD_HANDLER(on_prepare_backup, EV_PREPARE_BACKUP)
-PLAIN_HANDLER(on_prepare_snapshot, EV_PREPARE_SNAPSHOT)
-PLAIN_HANDLER(on_freeze, EV_FREEZE)
-PLAIN_HANDLER(on_thaw, EV_THAW)
-BCD_HANDLER(on_post_snapshot, EV_POST_SNAPSHOT)
-PLAIN_HANDLER(on_abort, EV_ABORT)
-BCD_HANDLER(on_backup_complete, EV_BACKUP_COMPLETE)
-BCD_HANDLER(on_pre_restore, EV_PRE_RESTORE)
-BCD_HANDLER(on_post_restore, EV_POST_RESTORE)
-
-static bool on_backup_shutdown(vss_writer_t *w, const vss_id_t *set, void *u)
-{
-	return handle(w, EV_BACKUP_SHUTDOWN);
-}
-
-static const struct vss_writer_ops ops = {
-	.struct_size = sizeof(struct vss_writer_ops),
-	.on_identify = on_identify,
-	.on_prepare_backup = on_prepare_backup,
-	.on_prepare_snapshot = on_prepare_snapshot,
-	.on_freeze = on_freeze,
-	.on_thaw = on_thaw,
-	.on_post_snapshot = on_post_snapshot,
-	.on_abort = on_abort,
-	.on_backup_complete = on_backup_complete,
-	.on_backup_shutdown = on_backup_shutdown,
-	.on_pre_restore = on_pre_restore,
-	.on_post_restore = on_post_restore,
-};
 
 /* ------------------------------------------------------------ options */
 
@@ -507,7 +468,7 @@ int main(int argc, char **argv)
 	wopts_finish(&opts);
 	wopts_block_term(&sigs);
 
-	if (vss_writer_new(&ops, NULL, &w) || vss_writer_set_socket(w, socket_path) ||
+	if (vss_writer_new(wopts_generic_ops(handle), NULL, &w) || vss_writer_set_socket(w, socket_path) ||
 	    vss_writer_initialize(w, &opts.class_id, opts.name, opts.usage, opts.source,
 				  opts.level, opts.freeze_timeout, opts.instance_name, 1, 0)) {
 		warnx("%s", vss_last_error());
