@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vss/metadata.h>
 #include "tools/reqprint.h"
 #include "tools/vshadow.h"
 
@@ -133,26 +134,43 @@ START_TEST(bad_parameters)
 }
 END_TEST
 
-static const char wmd[] =
-	"<?xml version=\"1.0\"?>"
-	"<WRITER_METADATA xmlns=\"x-schema:#VssWriterMetadataInfo\" version=\"1.2\">"
-	"<IDENTIFICATION friendlyName=\"db\"/>"
-	"<BACKUP_LOCATIONS>"
-	"<FILE_GROUP logicalPath=\"\" componentName=\"config\" selectable=\"no\"/>"
-	"<DATABASE logicalPath=\"\" componentName=\"main\" selectable=\"yes\"/>"
-	"<FILE_GROUP logicalPath=\"main\" componentName=\"logs\" selectable=\"yes\"/>"
-	"<FILE_GROUP logicalPath=\"\" componentName=\"cache\" selectable=\"yes\"/>"
-	"</BACKUP_LOCATIONS></WRITER_METADATA>";
-
 static const vss_id_t WID = { { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 } };
+
+/* A WMD built with the document model: config (not selectable), main
+ * (selectable database), main\logs (selectable, in main's set), cache. */
+static char *make_wmd(void)
+{
+	static const struct { VSS_COMPONENT_TYPE t; const char *lp, *name; bool sel; } c[] = {
+		{ VSS_CT_FILEGROUP, NULL, "config", false },
+		{ VSS_CT_DATABASE, NULL, "main", true },
+		{ VSS_CT_FILEGROUP, "main", "logs", true },
+		{ VSS_CT_FILEGROUP, NULL, "cache", true },
+	};
+	vss_wmd_t *w;
+	char *xml;
+
+	ck_assert_int_eq(vss_wmd_new(&w), S_OK);
+	ck_assert_int_eq(vss_wmd_set_identity(w, &WID, &WID, "db", NULL, VSS_UT_USERDATA,
+					      VSS_ST_OTHER, 1, 0), S_OK);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(vss_wmd_add_component(w, c[i].t, c[i].lp, c[i].name, NULL, NULL,
+						       0, false, false, c[i].sel, false, 0),
+				 S_OK);
+	ck_assert_int_eq(vss_wmd_save_xml(w, &xml), S_OK);
+	vss_wmd_free(w);
+	return xml;
+}
 
 static void load(struct vs_writer *w, const char *name)
 {
+	char *wmd = make_wmd();
+
 	memset(w, 0, sizeof(*w));
 	w->name = name;
 	w->writer_id = WID;
 	ck_assert_int_eq(vs_wmd_components(wmd, &w->comps, &w->ncomps), 0);
 	ck_assert_uint_eq(w->ncomps, 4);
+	free(wmd);
 }
 
 static void expect(const struct vs_writer *w, bool excluded, const char *sel)

@@ -100,6 +100,7 @@ for p in "$S"/*/WM*.xml "$S"/*/BCDocument.xml; do
 	vss-xml convert --to=utf16 "$p" >"$tmpdir/1.u16" || fail "$f: convert utf16"
 	vss-xml show --json "$tmpdir/1.u16" >"$tmpdir/c.json"
 	cmp -s "$tmpdir/a.json" "$tmpdir/c.json" || fail "$f: UTF-16 container differs"
+	vss-xml check --windows "$p" >/dev/null || fail "$f: Windows spellings refused"
 	case $f in
 	*/WM0.xml|*/WM1.xml|*/WM2.xml|with_sql/BCDocument.xml) continue ;;
 	esac

@@ -10,15 +10,14 @@
  * writer name, writer id or instance id, and a component by
  * "WRITER:\logical\path\name" (the leading '\' optional).
  *
- * The component list comes from the Writer Metadata Document: the
- * FILE_GROUP and DATABASE elements of §7.5 (read here with libxml2). */
+ * The component list comes from the Writer Metadata Document, read with
+ * the document model of vss/metadata.h. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <vss/metadata.h>
 #include "vshadow.h"
 
 void vs_components_free(struct vs_component *c, size_t n)
@@ -33,86 +32,62 @@ void vs_components_free(struct vs_component *c, size_t n)
 	free(c);
 }
 
-static char *xml_attr(xmlNode *n, const char *name)
+static int add_component(const vss_wm_component_t *wc, struct vs_component *c)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	char *s = strdup(v ? (const char *)v : "");
-
-	xmlFree(v);
-	return s;
-}
-
-static int add_component(xmlNode *n, struct vs_component **arr, size_t *cnt)
-{
-	struct vs_component *a = realloc(*arr, (*cnt + 1) * sizeof(*a)), *c;
-	char *sel;
+	vss_wm_component_info_t info;
+	const char *lp;
 	size_t len;
 
-	if (!a)
+	if (VSS_FAILED(vss_wm_component_get_info(wc, &info)))
 		return -1;
-	*arr = a;
-	c = &a[*cnt];
-	memset(c, 0, sizeof(*c));
-	(*cnt)++;
-	c->type = strcmp((const char *)n->name, "DATABASE") == 0 ? VSS_CT_DATABASE :
-		  VSS_CT_FILEGROUP;
-	c->logical_path = xml_attr(n, "logicalPath");
-	c->name = xml_attr(n, "componentName");
-	sel = xml_attr(n, "selectable");
-	if (!c->logical_path || !c->name || !sel) {
-		free(sel);
-		return -1;
-	}
-	c->selectable = strcasecmp(sel, "yes") == 0 || strcmp(sel, "1") == 0 ||
-			strcasecmp(sel, "true") == 0;
-	free(sel);
-	len = strlen(c->logical_path) + strlen(c->name) + 2;
+	lp = info.logical_path ? info.logical_path : "";
+	c->type = info.type;
+	c->selectable = info.selectable;
+	c->logical_path = strdup(lp);
+	c->name = strdup(info.name ? info.name : "");
+	len = strlen(lp) + strlen(info.name ? info.name : "") + 2;
 	c->full_path = malloc(len);
-	if (!c->full_path)
+	if (!c->logical_path || !c->name || !c->full_path)
 		return -1;
-	if (*c->logical_path)
-		snprintf(c->full_path, len, "%s\\%s", c->logical_path, c->name);
+	if (*lp)
+		snprintf(c->full_path, len, "%s\\%s", lp, c->name);
 	else
 		snprintf(c->full_path, len, "%s", c->name);
 	return 0;
 }
 
-static int walk(xmlNode *n, struct vs_component **arr, size_t *cnt)
-{
-	for (; n; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if ((strcmp((const char *)n->name, "FILE_GROUP") == 0 ||
-		     strcmp((const char *)n->name, "DATABASE") == 0) &&
-		    add_component(n, arr, cnt))
-			return -1;
-		if (walk(n->children, arr, cnt))
-			return -1;
-	}
-	return 0;
-}
-
 int vs_wmd_components(const char *xml, struct vs_component **comps, size_t *n)
 {
-	xmlDoc *doc;
-	int r;
+	vss_wmd_t *doc;
+	size_t cnt;
 
 	*comps = NULL;
 	*n = 0;
 	if (!xml || !*xml)
 		return 0;
-	doc = xmlReadMemory(xml, (int)strlen(xml), "wmd.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
+	if (VSS_FAILED(vss_wmd_load_xml(xml, strlen(xml), &doc)))
 		return -1;
-	r = walk(xmlDocGetRootElement(doc), comps, n);
-	xmlFreeDoc(doc);
-	if (r) {
-		vs_components_free(*comps, *n);
-		*comps = NULL;
-		*n = 0;
+	cnt = vss_wmd_component_count(doc);
+	*comps = calloc(cnt ? cnt : 1, sizeof(**comps));
+	if (!*comps) {
+		vss_wmd_free(doc);
+		return -1;
 	}
-	return r;
+	for (size_t i = 0; i < cnt; i++) {
+		const vss_wm_component_t *wc;
+
+		(*n)++;
+		if (VSS_FAILED(vss_wmd_get_component(doc, i, &wc)) ||
+		    add_component(wc, &(*comps)[i])) {
+			vss_wmd_free(doc);
+			vs_components_free(*comps, *n);
+			*comps = NULL;
+			*n = 0;
+			return -1;
+		}
+	}
+	vss_wmd_free(doc);
+	return 0;
 }
 
 /* ---- matching ---- */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vss/metadata.h>
 #include "reqprint.h"
 #include "vshadow.h"
 
@@ -204,8 +205,10 @@ static bool confirm(const char *question)
 
 	fprintf(stderr, "%s [Y/N] ", question);
 	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
+	if (!fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "\n");
 		return false;
+	}
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
@@ -315,10 +318,60 @@ static int writer_status_main(void)
 	return finish(hr);
 }
 
-static void print_metadata(const vss_writer_metadata_t *md, const struct vs_component *c,
-			   size_t nc)
+/* The file descriptions of one component, for -wm2 (text, or a JSON
+ * array when arr is not NULL). */
+static void component_files(const vss_wm_component_t *wc, const vss_wm_component_info_t *ci,
+			    json_object *arr)
 {
+	static const struct {
+		const char *kind;
+		vss_hr_t (*get)(const vss_wm_component_t *, size_t, const vss_wm_filedesc_t **);
+	} lists[] = {
+		{ "files", vss_wm_component_get_file },
+		{ "database", vss_wm_component_get_database_file },
+		{ "log", vss_wm_component_get_database_log_file },
+	};
+	size_t counts[] = { ci->file_count, ci->database_count, ci->log_file_count };
+
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const vss_wm_filedesc_t *fd;
+			const char *path, *spec;
+			bool rec;
+
+			if (VSS_FAILED(lists[l].get(wc, i, &fd)))
+				continue;
+			path = vss_wm_filedesc_get_path(fd);
+			spec = vss_wm_filedesc_get_filespec(fd);
+			rec = vss_wm_filedesc_get_recursive(fd);
+			if (arr) {
+				json_object *f = json_object_new_object();
+
+				json_object_object_add(f, "kind", json_object_new_string(lists[l].kind));
+				json_object_object_add(f, "path", json_object_new_string(path ? path : ""));
+				json_object_object_add(f, "filespec",
+						       json_object_new_string(spec ? spec : ""));
+				json_object_object_add(f, "recursive", json_object_new_boolean(rec));
+				json_object_array_add(arr, f);
+			} else {
+				fprintf(out, "           - %s: path = %s, filespec = %s%s\n",
+					lists[l].kind, path ? path : "", spec ? spec : "",
+					rec ? ", recursive" : "");
+			}
+		}
+}
+
+/* One writer of -wm/-wm2/-wm3: identity from vssd, components from its
+ * document (doc may be NULL when it does not load). */
+static void print_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc)
+{
+	size_t nc = doc ? vss_wmd_component_count(doc) : 0;
+	VSS_RESTOREMETHOD_ENUM method;
+	VSS_WRITERRESTORE_ENUM wre;
+	const char *svc, *proc;
 	char id[VSS_ID_STRLEN];
+	bool reboot;
+	size_t maps;
 
 	fprintf(out, "* WRITER \"%s\"\n", md->writer_name);
 	fprintf(out, "   - WriterId   = %s\n", vss_id_format(&md->writer_id, id));
@@ -328,21 +381,42 @@ static void print_metadata(const vss_writer_metadata_t *md, const struct vs_comp
 	fprintf(out, "   - Usage type: %s\n", vss_usage_type_name(md->usage));
 	fprintf(out, "   - Source type: %s\n", vss_source_type_name(md->source));
 	fprintf(out, "   - Application level: %s\n", vss_app_level_name(md->level));
-	fprintf(out, "   - Metadata document: %zu bytes\n", strlen(md->wmd_xml));
+	if (doc && vss_wmd_get_restore_method(doc, &method, &svc, &proc, &wre, &reboot,
+					      &maps) == S_OK) {
+		fprintf(out, "   - Restore method = %d\n", (int)method);
+		fprintf(out, "   - Writer restore conditions = %d\n", (int)wre);
+		fprintf(out, "   - Requires reboot after restore = %s\n", reboot ? "TRUE" : "FALSE");
+	}
 	fprintf(out, "   - Components: %zu\n", nc);
-	for (size_t j = 0; o.cmd == VS_WRITER_META2 && j < nc; j++)
-		fprintf(out, "       + Component \"%s:\\%s\" (%s, %sselectable)\n",
-			md->writer_name, c[j].full_path, vss_component_type_name(c[j].type),
-			c[j].selectable ? "" : "not ");
+	for (size_t j = 0; j < nc && o.cmd != VS_WRITER_META3; j++) {
+		const vss_wm_component_t *wc;
+		vss_wm_component_info_t ci;
+
+		if (VSS_FAILED(vss_wmd_get_component(doc, j, &wc)) ||
+		    VSS_FAILED(vss_wm_component_get_info(wc, &ci)))
+			continue;
+		fprintf(out, "       + Component \"%s:\\%s%s%s\"\n", md->writer_name,
+			ci.logical_path ? ci.logical_path : "", ci.logical_path ? "\\" : "",
+			ci.name);
+		if (o.cmd != VS_WRITER_META2)
+			continue;
+		fprintf(out, "           - Type: %s\n", vss_component_type_name(ci.type));
+		if (ci.caption)
+			fprintf(out, "           - Caption: %s\n", ci.caption);
+		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
+		fprintf(out, "           - Notify on backup complete: %s\n",
+			ci.notify_on_backup_complete ? "TRUE" : "FALSE");
+		component_files(wc, &ci, NULL);
+	}
 	if (o.cmd == VS_WRITER_META3)
 		fprintf(out, "%s\n", md->wmd_xml);
 	fprintf(out, "\n");
 }
 
-static json_object *json_metadata(const vss_writer_metadata_t *md,
-				  const struct vs_component *c, size_t nc)
+static json_object *json_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc)
 {
 	json_object *w = json_object_new_object(), *arr = json_object_new_array();
+	size_t nc = doc ? vss_wmd_component_count(doc) : 0;
 
 	json_object_object_add(w, "writer_name", json_object_new_string(md->writer_name));
 	json_object_object_add(w, "writer_id", reqp_json_id(&md->writer_id));
@@ -352,14 +426,25 @@ static json_object *json_metadata(const vss_writer_metadata_t *md,
 	json_object_object_add(w, "source", json_object_new_string(vss_source_type_name(md->source)));
 	json_object_object_add(w, "level", json_object_new_string(vss_app_level_name(md->level)));
 	for (size_t j = 0; j < nc; j++) {
-		json_object *jc = json_object_new_object();
+		const vss_wm_component_t *wc;
+		vss_wm_component_info_t ci;
+		json_object *jc, *files;
 
-		json_object_object_add(jc, "logical_path",
-				       json_object_new_string(c[j].logical_path));
-		json_object_object_add(jc, "name", json_object_new_string(c[j].name));
+		if (VSS_FAILED(vss_wmd_get_component(doc, j, &wc)) ||
+		    VSS_FAILED(vss_wm_component_get_info(wc, &ci)))
+			continue;
+		jc = json_object_new_object();
+		json_object_object_add(jc, "logical_path", ci.logical_path ?
+				       json_object_new_string(ci.logical_path) : NULL);
+		json_object_object_add(jc, "name", json_object_new_string(ci.name));
 		json_object_object_add(jc, "type", json_object_new_string(
-					       vss_component_type_name(c[j].type)));
-		json_object_object_add(jc, "selectable", json_object_new_boolean(c[j].selectable));
+					       vss_component_type_name(ci.type)));
+		json_object_object_add(jc, "selectable", json_object_new_boolean(ci.selectable));
+		if (o.cmd != VS_WRITER_META) {
+			files = json_object_new_array();
+			component_files(wc, &ci, files);
+			json_object_object_add(jc, "files", files);
+		}
 		json_object_array_add(arr, jc);
 	}
 	json_object_object_add(w, "components", arr);
@@ -382,18 +467,17 @@ static int writer_metadata_main(void)
 	fprintf(out, "\nMetadata of %u writer%s:\n\n", n, n == 1 ? "" : "s");
 	arr = json_object_new_array();
 	for (unsigned i = 0; i < n; i++) {
-		struct vs_component *c;
-		size_t nc;
+		vss_wmd_t *doc = NULL;
 
 		if (VSS_FAILED(hr = CHK(vss_backup_get_writer_metadata(b, i, NULL, &md))))
 			break;
-		if (vs_wmd_components(md->wmd_xml, &c, &nc))
-			warnx("writer '%s': unreadable metadata document", md->writer_name);
+		if (VSS_FAILED(vss_wmd_load_xml(md->wmd_xml, strlen(md->wmd_xml), &doc)))
+			warnx("writer '%s': %s", md->writer_name, vss_last_error());
 		if (o.json)
-			json_object_array_add(arr, json_metadata(md, c, nc));
+			json_object_array_add(arr, json_metadata(md, doc));
 		else
-			print_metadata(md, c, nc);
-		vs_components_free(c, nc);
+			print_metadata(md, doc);
+		vss_wmd_free(doc);
 	}
 	if (o.json && VSS_SUCCEEDED(hr))
 		reqp_json_print(stdout, "writers", arr);

@@ -334,6 +334,11 @@ static bool allowed(const char *list, const char *name, size_t n)
 	return false;
 }
 
+static bool is(const char *name, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(name, word, n) == 0;
+}
+
 /* Parses the options after "verb object"; 0 or -1 (reported). */
 static int parse_options(int argc, char **argv, const struct command *c, struct args *a)
 {
@@ -360,15 +365,15 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			warnx("option '%s' is not valid for '%s %s'", arg, c->verb, c->object);
 			return -1;
 		}
-		if (!strncasecmp(name, "oldest", n) || !strncasecmp(name, "all", n) ||
-		    !strncasecmp(name, "quiet", n) || !strncasecmp(name, "forcedismount", n)) {
+		if (is(name, n, "oldest") || is(name, n, "all") ||
+		    is(name, n, "quiet") || is(name, n, "forcedismount")) {
 			if (val) {
 				warnx("option '%s' takes no value", arg);
 				return -1;
 			}
-			a->oldest |= !strncasecmp(name, "oldest", n);
-			a->all |= !strncasecmp(name, "all", n);
-			a->quiet |= !strncasecmp(name, "quiet", n);
+			a->oldest |= is(name, n, "oldest");
+			a->all |= is(name, n, "all");
+			a->quiet |= is(name, n, "quiet");
 			continue;
 		}
 		if (!val && arg[0] == '-' && i + 1 < argc)
@@ -377,11 +382,11 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			warnx("option '%s' needs a value", arg);
 			return -1;
 		}
-		if (!strncasecmp(name, "for", n))
+		if (is(name, n, "for"))
 			a->for_vol = val;
-		else if (!strncasecmp(name, "shadow", n))
+		else if (is(name, n, "shadow"))
 			a->shadow = val;
-		else if (!strncasecmp(name, "on", n))
+		else if (is(name, n, "on"))
 			a->on = val;
 		else
 			a->maxsize = val;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vss/vss.h>
+#include <vss/metadata.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -142,6 +143,29 @@ vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
 					 VSS_COMPONENT_TYPE type,
 					 const char *logical_path,
 					 const char *name, bool succeeded);
+
+/* Restore (InitializeForRestore sessions).  The component key names the
+ * writer as the Backup Components Document does (instance and class id at
+ * backup time). */
+vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
+					     const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					     const char *logical_path, const char *name,
+					     bool selected);
+vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
+					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					const char *logical_path, const char *name,
+					const char *options);
+vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    bool additional);
+vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    VSS_FILE_RESTORE_STATUS status);
+vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type);
+vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async);
+vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async);
 vss_hr_t vss_backup_backup_complete(vss_backup_t *b, vss_async_t **async);
 vss_hr_t vss_backup_abort_backup(vss_backup_t *b);
 

@@ -80,6 +80,12 @@ typedef enum {
 #define VSS_XML_MAX_ATTRIBUTE	(4u << 20)	/* bytes of one attribute value */
 #define VSS_XML_MAX_DEPTH	32		/* element nesting */
 
+/* Flags of the *_save_xml_ex calls.  VSS_XML_SAVE_WINDOWS refuses (with
+ * VSS_E_INVALID_XML_DOCUMENT) a document holding an element, attribute or
+ * token whose XML spelling no Windows capture has confirmed, so that a
+ * guess is never sent to Windows (spec/vss-xml.md §5, §9). */
+#define VSS_XML_SAVE_WINDOWS	0x1u
+
 /* ---- Writer Metadata Document ---- */
 
 typedef struct vss_wmd vss_wmd_t;
@@ -110,6 +116,7 @@ vss_hr_t vss_wmd_new(vss_wmd_t **out);
 void vss_wmd_free(vss_wmd_t *w);
 vss_hr_t vss_wmd_load_xml(const void *buf, size_t len, vss_wmd_t **out);
 vss_hr_t vss_wmd_save_xml(const vss_wmd_t *w, char **xml);
+vss_hr_t vss_wmd_save_xml_ex(const vss_wmd_t *w, unsigned flags, char **xml);
 
 /* Writer side (IVssCreateWriterMetadata). */
 vss_hr_t vss_wmd_set_identity(vss_wmd_t *w, const vss_id_t *writer_id,
@@ -207,6 +214,7 @@ vss_hr_t vss_bcd_new(vss_bcd_t **out);
 void vss_bcd_free(vss_bcd_t *b);
 vss_hr_t vss_bcd_load_xml(const void *buf, size_t len, vss_bcd_t **out);
 vss_hr_t vss_bcd_save_xml(const vss_bcd_t *b, char **xml);
+vss_hr_t vss_bcd_save_xml_ex(const vss_bcd_t *b, unsigned flags, char **xml);
 
 vss_hr_t vss_bcd_set_backup_state(vss_bcd_t *b, bool select_components,
 		bool bootable_system_state, VSS_BACKUP_TYPE type,

@@ -436,6 +436,82 @@ vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
 			      writer_id, type, logical_path, name, NULL, succeeded);
 }
 
+/* ---- restore ---- */
+
+vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
+					     const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					     const char *logical_path, const char *name,
+					     bool selected)
+{
+	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
+	return component_call(b, __func__, MSG_SET_SELECTED_FOR_RESTORE, instance_id, writer_id,
+			      type, logical_path, name, NULL, selected);
+}
+
+vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
+					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					const char *logical_path, const char *name,
+					const char *options)
+{
+	CHECK_OBJ(b);
+	if (!instance_id || !options)
+		return VSSERR(E_INVALIDARG, "NULL instance id or options");
+	return component_call(b, __func__, MSG_SET_RESTORE_OPTIONS, instance_id, writer_id,
+			      type, logical_path, name, options, -1);
+}
+
+vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    bool additional)
+{
+	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
+	return component_call(b, __func__, MSG_SET_ADDITIONAL_RESTORES, instance_id, writer_id,
+			      type, logical_path, name, NULL, additional);
+}
+
+vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    VSS_FILE_RESTORE_STATUS status)
+{
+	struct wire_msg m;
+
+	CHECK_OBJ(b);
+	if (!instance_id || !writer_id || !name || !*name)
+		return VSSERR(E_INVALIDARG, "a component needs ids and a name");
+	client_msg(&b->c, &m, MSG_SET_FILE_RESTORE_STATUS);
+	put_component_key(&m, instance_id, writer_id, type, logical_path, name);
+	wire_put_u32(&m, ATTR_STATUS, (uint32_t)status);
+	return call_simple(b, __func__, &m);
+}
+
+vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type)
+{
+	struct wire_msg m;
+
+	CHECK_OBJ(b);
+	client_msg(&b->c, &m, MSG_SET_RESTORE_STATE);
+	wire_put_u32(&m, ATTR_RESTORE_TYPE, (uint32_t)type);
+	return call_simple(b, __func__, &m);
+}
+
+vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async)
+{
+	CHECK_OBJ(b);
+	return async_call(b, __func__, MSG_PRE_RESTORE, async);
+}
+
+vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async)
+{
+	CHECK_OBJ(b);
+	return async_call(b, __func__, MSG_POST_RESTORE, async);
+}
+
 /* ---- the snapshot set ---- */
 
 vss_hr_t vss_backup_start_snapshot_set(vss_backup_t *b, vss_id_t *set_id)

@@ -124,7 +124,8 @@ static int comp_index(struct bcd_writer *w, xmlNodePtr n, char *err)
 				return -1;
 			}
 			*slot = ch;
-			if (xdoc_norm(ch, &ED_METADATA, err, ERRLEN) < 0)
+			if (xdoc_norm(ch, slot == &c->bmeta ? &ED_METADATA :
+				      &ED_RESTORE_METADATA, err, ERRLEN) < 0)
 				return -1;
 		} else if (xis(ch, E_NEW_TARGET)) {
 			if (xdoc_norm(ch, &ED_NEW_TARGET, err, ERRLEN) < 0)
@@ -221,11 +222,18 @@ vss_hr_t vss_bcd_load_xml(const void *buf, size_t len, vss_bcd_t **out)
 	return S_OK;
 }
 
+vss_hr_t vss_bcd_save_xml_ex(const vss_bcd_t *b, unsigned flags, char **xml)
+{
+	if (!b || !xml)
+		return VSSERR(E_INVALIDARG, "NULL argument");
+	return xdoc_save(b->doc, flags, xml, __func__);
+}
+
 vss_hr_t vss_bcd_save_xml(const vss_bcd_t *b, char **xml)
 {
 	if (!b || !xml)
 		return VSSERR(E_INVALIDARG, "NULL argument");
-	return xdoc_save(b->doc, xml, __func__);
+	return xdoc_save(b->doc, 0, xml, __func__);
 }
 
 vss_hr_t vss_xml_load_any(const void *buf, size_t len, vss_wmd_t **wmd,
@@ -656,7 +664,7 @@ vss_hr_t vss_bcd_extract_writer(const vss_bcd_t *b, const vss_id_t *instance_id,
 		return OOM();
 	}
 	xmlAddChild(root, copy);
-	hr = xdoc_save(doc, xml, __func__);
+	hr = xdoc_save(doc, 0, xml, __func__);
 	xmlFreeDoc(doc);
 	return hr;
 }
@@ -683,10 +691,10 @@ vss_hr_t vss_bcd_merge_writer(vss_bcd_t *b, const vss_id_t *instance_id,
 	    bcd_from_doc(doc, &tmp, err) < 0)
 		return load_err(__func__, err);
 	if (tmp->writers.n != 1) {
+		i = tmp->writers.n;
 		vss_bcd_free(tmp);
 		return VSSERR(E_INVALIDARG,
-			      "the returned document holds %zu writers, not 1",
-			      tmp->writers.n);
+			      "the returned document holds %zu writers, not 1", i);
 	}
 	tw = tmp->writers.v[0];
 	xattr_guid(tw->node, A_INSTANCE_ID, &a);
@@ -958,7 +966,8 @@ static vss_hr_t set_meta(const char *call, vss_component_t *c, bool restore,
 		if (!*slot)
 			return vsserr_set(call, E_OUTOFMEMORY, "out of memory");
 	}
-	if (xset_str(*slot, &ED_METADATA, A_METADATA, v) < 0)
+	if (xset_str(*slot, restore ? &ED_RESTORE_METADATA : &ED_METADATA,
+		     A_METADATA, v) < 0)
 		return vsserr_set(call, E_OUTOFMEMORY, "out of memory");
 	return S_OK;
 }

@@ -1,0 +1,216 @@
+#!/bin/sh
+# test-requester-tools — golden output of vssadmin and vshadow against a
+# real vssd on a private socket, with test-writer instances subscribed:
+# text and --json listings, the empty cases, exit codes for bad parameters,
+# unknown objects and commands not yet supported.  Ids, pids and the
+# version are masked before comparing.
+set -eu
+. "${top_builddir:-.}/tests/functions.sh"
+requires_root	# vssd lets only root (or its group) act as requester
+
+sock="$tmpdir/vssd.sock"
+vssd --foreground --socket "$sock" --state-dir "$tmpdir/state" \
+	>"$tmpdir/vssd.log" 2>&1 &
+vssd_pid=$!
+cleanup_fn "kill $vssd_pid 2>/dev/null; wait $vssd_pid 2>/dev/null || :"
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ -S "$sock" ] || { cat "$tmpdir/vssd.log"; fail "vssd did not start"; }
+VSS_SOCKET="$sock"
+export VSS_SOCKET
+
+# start_writer NAME ARGS...: runs test-writer until it says "ready"
+start_writer() {
+	local name=$1 fifo="$tmpdir/$1.out"
+	shift
+	test-writer --name "$name" "$@" >"$fifo" 2>&1 &
+	cleanup_fn "kill $! 2>/dev/null"
+	i=0
+	while ! grep -q ready "$fifo" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	grep -q ready "$fifo" || { cat "$fifo"; fail "writer $name did not start"; }
+}
+start_writer alpha --level back --freeze-timeout 5000
+start_writer beta --component "data:main:selectable"
+
+mask() {
+	sed -E -e 's/\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}/{ID}/g' \
+	    -e 's/(Process Id: )[0-9]+/\1PID/' -e 's/("pid": )[0-9]+/\1PID/' \
+	    -e 's/^(vssadmin|vshadow) [0-9][0-9a-z.]* -/\1 VERSION -/'
+}
+
+# check NAME EXPECTED-RC CMD...: stdout+stderr masked must equal $tmpdir/NAME.exp
+check() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$tmpdir/$name.out" 2>"$tmpdir/$name.err" || rc=$?
+	cat "$tmpdir/$name.err" >>"$tmpdir/$name.out"
+	mask <"$tmpdir/$name.out" >"$tmpdir/$name.got"
+	if ! diff -u "$tmpdir/$name.exp" "$tmpdir/$name.got"; then
+		fail "$name: output differs"
+	fi
+	assert_eq "$name: exit status" "$want" "$rc"
+}
+
+cat >"$tmpdir/writers.exp" <<'EOF'
+vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)
+
+Writer name: 'alpha'
+   Writer Id: {ID}
+   Writer Instance Id: {ID}
+   State: [1] Stable
+   Last error: No error
+   Level: VSS_APP_BACK_END
+   Process Id: PID
+
+Writer name: 'beta'
+   Writer Id: {ID}
+   Writer Instance Id: {ID}
+   State: [1] Stable
+   Last error: No error
+   Level: VSS_APP_FRONT_END
+   Process Id: PID
+
+EOF
+check writers 0 vssadmin list writers
+
+cat >"$tmpdir/writers-json.exp" <<'EOF'
+{
+  "writers": [
+    {
+      "writer_name": "alpha",
+      "writer_id": "{ID}",
+      "instance_id": "{ID}",
+      "instance_name": "",
+      "state": 1,
+      "state_name": "VSS_WS_STABLE",
+      "failure_hr": "0x00000000",
+      "failure_name": "S_OK",
+      "app_hr": "0x00000000",
+      "message": null,
+      "level": "VSS_APP_BACK_END",
+      "usage": "VSS_UT_USERDATA",
+      "source": "VSS_ST_OTHER",
+      "freeze_timeout_ms": 5000,
+      "pid": PID
+    },
+    {
+      "writer_name": "beta",
+      "writer_id": "{ID}",
+      "instance_id": "{ID}",
+      "instance_name": "",
+      "state": 1,
+      "state_name": "VSS_WS_STABLE",
+      "failure_hr": "0x00000000",
+      "failure_name": "S_OK",
+      "app_hr": "0x00000000",
+      "message": null,
+      "level": "VSS_APP_FRONT_END",
+      "usage": "VSS_UT_USERDATA",
+      "source": "VSS_ST_OTHER",
+      "freeze_timeout_ms": 60000,
+      "pid": PID
+    }
+  ]
+}
+EOF
+check writers-json 0 vssadmin list writers --json
+
+cat >"$tmpdir/empty.exp" <<'EOF'
+vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)
+
+No items found that satisfy the query.
+EOF
+check empty 0 vssadmin list shadows
+cp "$tmpdir/empty.exp" "$tmpdir/empty-for.exp"
+check empty-for 0 vssadmin LIST Shadows /for=/mnt/data --shadow "{12345678-1234-1234-1234-123456789abc}"
+cp "$tmpdir/empty.exp" "$tmpdir/del-empty.exp"
+check del-empty 0 vssadmin delete shadows --for=/mnt/data /all /quiet
+
+cat >"$tmpdir/shadows-json.exp" <<'EOF'
+{
+  "snapshots": [
+  ]
+}
+EOF
+check shadows-json 0 vssadmin list shadows --json
+
+cat >"$tmpdir/unsupported.exp" <<'EOF'
+vssadmin: 'list shadowstorage' is not yet supported
+EOF
+check unsupported 2 vssadmin list shadowstorage /for=/mnt/data
+
+cat >"$tmpdir/badopt.exp" <<'EOF'
+vssadmin: option '/oldest' is not valid for 'list shadows'
+EOF
+check badopt 1 vssadmin list shadows /oldest
+
+cat >"$tmpdir/badcmd.exp" <<'EOF'
+vssadmin: unknown command 'list nothing'
+Try 'vssadmin --help' for more information.
+EOF
+check badcmd 1 vssadmin list nothing
+
+# ---- vshadow ----
+cat >"$tmpdir/q.exp" <<'EOF'
+vshadow VERSION - Volume Shadow Copy sample client (openvss).
+
+Querying all shadow copies in the system ...
+
+There are no shadow copies in the system.
+EOF
+check q 0 vshadow -q
+
+cat >"$tmpdir/q-json.exp" <<'EOF'
+{
+  "snapshots": [
+  ]
+}
+vshadow VERSION - Volume Shadow Copy sample client (openvss).
+
+Querying all shadow copies in the system ...
+
+EOF
+check q-json 0 vshadow /q --json
+
+cat >"$tmpdir/ds.exp" <<'EOF'
+vshadow VERSION - Volume Shadow Copy sample client (openvss).
+
+- Deleting shadow copy {ID} ...
+
+Deleted 0 shadow copies.
+vshadow: vss_backup_delete_snapshots: VSS_E_OBJECT_NOT_FOUND: DeleteSnapshots: VSS_E_OBJECT_NOT_FOUND: no snapshot {ID} in this context (0x80042308)
+EOF
+check ds 1 vshadow "-ds={12345678-1234-1234-1234-123456789abc}"
+
+cat >"$tmpdir/isup.exp" <<EOF
+vshadow VERSION - Volume Shadow Copy sample client (openvss).
+
+vshadow: vss_backup_is_volume_supported: VSS_E_OBJECT_NOT_FOUND: IsVolumeSupported: VSS_E_OBJECT_NOT_FOUND: $tmpdir is not a volume (a block device, a mount point or an image file) (0x80042308)
+EOF
+check isup 1 vshadow -isup "$tmpdir"
+
+cat >"$tmpdir/nocmd.exp" <<'EOF'
+vshadow: no volume and no command given
+Try 'vshadow --help' for more information.
+EOF
+check nocmd 1 vshadow
+
+cat >"$tmpdir/nowi.exp" <<'EOF'
+vshadow: -nw excludes -wi and -wx
+Try 'vshadow --help' for more information.
+EOF
+check nowi 1 vshadow -nw /wi=alpha /mnt/data
+
+# -da asks; "n" (or end of input) deletes nothing and touches no session
+cat >"$tmpdir/da.exp" <<'EOF'
+vshadow VERSION - Volume Shadow Copy sample client (openvss).
+
+Nothing deleted.
+This will delete all shadow copies in the system. Are you sure? [Y/N] 
+EOF
+check da 0 vshadow -da </dev/null
+
+# writers are still there and stable after all of this
+vssadmin list writers --json | grep -c '"state": 1,' >"$tmpdir/n"
+assert_eq "writers stable" 2 "$(cat "$tmpdir/n")"
+kill -0 "$vssd_pid" || fail "vssd died"
