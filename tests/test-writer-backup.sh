@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/writer-functions.sh"
 set -e
 
-start_vssd
+wstart_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps" --log "$tmpdir/prov.log"
 start_ready w test-writer --name W --level back --log "$tmpdir/ev.log" \
 	--component 'db:main' --files '/var/db:*.db:recursive'
@@ -15,7 +15,9 @@ start_ready f test-writer --name F --count 2 --log "$tmpdir/ev.log"
 truncate -s 1M "$tmpdir/vol.img"
 
 vshadow -wm2 >"$tmpdir/wm2.out"
-grep -q 'Component "W:\\db\\main" (VSS_CT_FILEGROUP' "$tmpdir/wm2.out" ||
+grep -A4 'Component "W:\\db\\main"' "$tmpdir/wm2.out" >"$tmpdir/comp.out" || true
+grep -q 'Type: VSS_CT_FILEGROUP' "$tmpdir/comp.out" &&
+	grep -q 'files: path = /var/db, filespec = \*.db, recursive' "$tmpdir/comp.out" ||
 	fail "vshadow -wm2 does not show W's component: $(cat "$tmpdir/wm2.out")"
 
 : >"$tmpdir/ev.log"
@@ -27,12 +29,12 @@ wait_log "$tmpdir/ev.log" '^W BackupShutdown '
 
 assert_eq "W events" \
 	"Identify PrepareForBackup PrepareForSnapshot Freeze Thaw PostSnapshot BackupComplete BackupShutdown" \
-	"$(events "$tmpdir/ev.log" W)"
-assert_eq "F-1 events" "Identify" "$(events "$tmpdir/ev.log" F-1)"
-assert_eq "F-2 events" "Identify" "$(events "$tmpdir/ev.log" F-2)"
+	"$(writer_events "$tmpdir/ev.log" W)"
+assert_eq "F-1 events" "Identify" "$(writer_events "$tmpdir/ev.log" F-1)"
+assert_eq "F-2 events" "Identify" "$(writer_events "$tmpdir/ev.log" F-2)"
 assert_eq "provider calls" \
 	"IsVolumeSupported BeginPrepareSnapshot EndPrepareSnapshots PreCommitSnapshots CommitSnapshots PostCommitSnapshots PreFinalCommitSnapshots PostFinalCommitSnapshots GetSnapshotProperties DeleteSnapshots" \
-	"$(calls "$tmpdir/prov.log")"
+	"$(provider_calls "$tmpdir/prov.log")"
 
 # Every event after Identify names the session's set; one session throughout.
 set_id=$(awk '$2 == "Freeze" { print $4 }' "$tmpdir/ev.log")

@@ -10,13 +10,12 @@
 . "$top_srcdir/tests/writer-functions.sh"
 set -e
 
-start_vssd
+wstart_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps" --log "$tmpdir/prov.log" \
 	--sleep PostCommitSnapshots:700
 start_ready v test-writer --name V --veto Freeze --component a:b --log "$tmpdir/ev.log"
 start_ready t test-writer --name T --freeze-timeout 250 --component a:b --log "$tmpdir/ev.log"
 start_ready d test-writer --name D --die Freeze --component a:b --log "$tmpdir/ev.log"
-d_pid=$last_pid
 truncate -s 1M "$tmpdir/vol.img"
 
 # vshadow gives up on the failed writers (exit 2) after DoSnapshotSet.
@@ -31,26 +30,26 @@ wait_log "$tmpdir/ev.log" '^T BackupShutdown '
 wait_log "$tmpdir/ev.log" '^V BackupShutdown '
 
 # Veto: Abort follows Freeze, no Thaw.
-case "$(events "$tmpdir/ev.log" V)" in
+case "$(writer_events "$tmpdir/ev.log" V)" in
 "Identify PrepareForBackup PrepareForSnapshot Freeze Abort"*) ;;
-*) fail "V events: $(events "$tmpdir/ev.log" V)" ;;
+*) fail "V events: $(writer_events "$tmpdir/ev.log" V)" ;;
 esac
-events "$tmpdir/ev.log" V | grep -qw Thaw && fail "V got OnThaw after its veto"
+writer_events "$tmpdir/ev.log" V | grep -qw Thaw && fail "V got OnThaw after its veto"
 
 # Timeout: OnAbort follows Freeze and OnThaw is never called.  vssd keeps a
 # freeze timer of its own, so the first Abort is either the library's
 # (logged "by=timer") or the coordinator's, whichever fires first; the
 # library's timer alone is proven by test-writer-unit (freeze_timeout).
-case "$(events "$tmpdir/ev.log" T)" in
+case "$(writer_events "$tmpdir/ev.log" T)" in
 "Identify PrepareForBackup PrepareForSnapshot Freeze Abort"*) ;;
-*) fail "T events: $(events "$tmpdir/ev.log" T)" ;;
+*) fail "T events: $(writer_events "$tmpdir/ev.log" T)" ;;
 esac
-events "$tmpdir/ev.log" T | grep -qw Thaw && fail "T got OnThaw after its timer fired"
+writer_events "$tmpdir/ev.log" T | grep -qw Thaw && fail "T got OnThaw after its timer fired"
 
 # Death inside Freeze: exit status 9, logged Freeze last.
 wait $d_pid && rc=0 || rc=$?
 assert_eq "D exit status" 9 "$rc"
-assert_eq "D last event" Freeze "$(events "$tmpdir/ev.log" D | awk '{ print $NF }')"
+assert_eq "D last event" Freeze "$(writer_events "$tmpdir/ev.log" D | awk '{ print $NF }')"
 
 # vssd still serves; the states are visible to vssadmin.
 vssadmin list writers >"$tmpdir/writers.out"
@@ -59,9 +58,9 @@ grep -A4 "Writer name: 'T'" "$tmpdir/writers.out" | grep -q 'Last error: Timed o
 
 # Reconnect: a writer with --reconnect comes back after vssd restarts.
 start_ready r test-writer --name R --reconnect --log "$tmpdir/ev.log"
-stop_vssd
+wstop_vssd
 : >"$tmpdir/vssd.log"
-start_vssd
+wstart_vssd
 wait_log "$tmpdir/vssd.log" "writer 'R' subscribed"
 for _ in $(seq 100); do
 	vshadow -wm >"$tmpdir/wm.out" 2>&1 || true
