@@ -13,7 +13,7 @@ cat >"$tmpdir/b.xml" <<'XML'
 XML
 
 # help, version, usage errors
-vss-xml --help | grep -q '^Usage: vss-xml check FILE$' || fail "--help"
+vss-xml --help | grep -q '^Usage: vss-xml check \[--windows\] FILE$' || fail "--help"
 vss-xml --version | grep -Eq '^vss-xml [0-9]+\.[0-9]+' || fail "--version"
 if vss-xml 2>/dev/null; then fail "no arguments accepted"; fi
 if vss-xml frobnicate "$tmpdir/w.xml" 2>"$tmpdir/err"; then fail "unknown command accepted"; fi
@@ -31,6 +31,14 @@ if vss-xml check "$tmpdir/bad.xml" 2>"$tmpdir/err"; then fail "DOCTYPE accepted"
 assert_eq "check message" \
 	"vss-xml: $tmpdir/bad.xml: vss_xml_load_any: VSS_E_INVALID_XML_DOCUMENT: document type declarations (DOCTYPE) are not accepted" \
 	"$(cat "$tmpdir/err")"
+
+# --windows: R spellings pass, provisional ones are refused
+vss-xml check --windows "$tmpdir/w.xml" >/dev/null || fail "check --windows refused R spellings"
+sed 's/<EXCLUDE_FILES /<FILE_LIST alternatePath="x" path="a" filespec="b"\/><EXCLUDE_FILES /' "$tmpdir/w.xml" >"$tmpdir/p.xml"
+vss-xml check "$tmpdir/p.xml" >/dev/null || fail "check refused P spellings"
+if vss-xml check -w "$tmpdir/p.xml" 2>"$tmpdir/err"; then fail "check --windows accepted P"; fi
+grep -q "not for Windows: attribute 'alternatePath' of <FILE_LIST> has a provisional spelling" "$tmpdir/err" ||
+	fail "--windows message: $(cat "$tmpdir/err")"
 
 # show: the listing is golden
 vg vss-xml show "$tmpdir/w.xml" >"$tmpdir/out"

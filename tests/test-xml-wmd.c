@@ -215,8 +215,9 @@ static const char lenient[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
 	"<w:WRITER_METADATA xmlns:w=\"urn:other\" version=\"9.9\">\r\n"
 	"\t<w:BACKUP_LOCATIONS>\r\n"
-	"\t\t<w:FILE_GROUP selectable=\"YES\" componentName=\"c\" caption=\"\" logicalPath=\"\">\r\n"
+	"\t\t<w:FILE_GROUP selectable=\"YES\" componentName=\"c\" caption=\"\" logicalPath=\"\" componentFlags=\"010\">\r\n"
 	"\t\t\t<w:FILE_LIST path=\"/a\" filespec=\"*\" recursive=\"True\"/>\r\n"
+	"\t\t\t<w:FILE_LIST path=\"/b\" filespec=\"*\" filespecBackupType=\"0xF0F\"/>\r\n"
 	"\t\t</w:FILE_GROUP>\r\n"
 	"\t\t<w:EXCLUDE_FILES path=\"/b\" filespec=\"*\" recursive=\"0\"/>\r\n"
 	"\t</w:BACKUP_LOCATIONS>\r\n"
@@ -254,9 +255,12 @@ START_TEST(lenient_reading)
 	ck_assert(ci.selectable && !ci.selectable_for_restore);
 	ck_assert_ptr_null(ci.logical_path);
 	ck_assert_ptr_null(ci.caption);
+	ck_assert_uint_eq(ci.flags, 10);	/* decimal, not octal */
 	vss_wm_component_get_file(c, 0, &fd);
 	ck_assert(vss_wm_filedesc_get_recursive(fd));
 	ck_assert_uint_eq(vss_wm_filedesc_get_backup_type_mask(fd), 3855);
+	vss_wm_component_get_file(c, 1, &fd);
+	ck_assert_uint_eq(vss_wm_filedesc_get_backup_type_mask(fd), 3855);	/* 0xF0F */
 	vss_wmd_get_exclude(w, 0, &fd);
 	ck_assert(!vss_wm_filedesc_get_recursive(fd));
 	/* saved in canonical spellings; the unknown token and the order of
@@ -435,8 +439,59 @@ START_TEST(generated_round_trip)
 }
 END_TEST
 
+/* A writer with one file group "c" (with ICON if given). */
+static vss_wmd_t *small(const uint8_t *icon, size_t icon_len)
+{
+	vss_wmd_t *w;
+
+	ck_assert_int_eq(vss_wmd_new(&w), S_OK);
+	vss_wmd_set_identity(w, &WID, &IID, "F", NULL, VSS_UT_USERDATA,
+			     VSS_ST_OTHER, 0, 0);
+	vss_wmd_add_component(w, VSS_CT_FILEGROUP, NULL, "c", NULL, icon,
+			      icon_len, 0, 0, 0, 0, 0);
+	return w;
+}
+
+static void refused_for_windows(vss_wmd_t *w, const char *why)
+{
+	char *xml;
+
+	ck_assert_int_eq(vss_wmd_save_xml_ex(w, VSS_XML_SAVE_WINDOWS, &xml),
+			 VSS_E_INVALID_XML_DOCUMENT);
+	ck_assert_ptr_null(xml);
+	ck_assert_msg(strstr(vss_last_error(), why), "%s", vss_last_error());
+	vss_wmd_free(w);
+}
+
+/* Provisional spellings never go to Windows (spec §5 writing rule 2). */
+START_TEST(windows_mode)
+{
+	vss_wmd_t *w;
+	char *xml;
+
+	refused_for_windows(build(), "<ALTERNATE_LOCATION_MAPPING> has a provisional spelling");
+	refused_for_windows(small((const uint8_t *)"x", 1),
+			    "attribute 'icon' of <FILE_GROUP> has a provisional spelling");
+	w = small(NULL, 0);
+	vss_wmd_add_files_to_file_group(w, NULL, "c", "/", "*", 0, "/alt", 3855);
+	refused_for_windows(w, "attribute 'alternatePath' of <FILE_LIST> has a provisional spelling");
+	w = small(NULL, 0);
+	vss_wmd_add_component_dependency(w, NULL, "c", &DEP, NULL, "d");
+	refused_for_windows(w, "<DEPENDENCY> has a provisional spelling");
+	/* R spellings only: accepted; a P token is not */
+	w = small(NULL, 0);
+	vss_wmd_set_restore_method(w, VSS_RME_RESTORE_AT_REBOOT, NULL, NULL,
+				   VSS_WRE_NEVER, true);
+	ck_assert_int_eq(vss_wmd_save_xml_ex(w, VSS_XML_SAVE_WINDOWS, &xml), S_OK);
+	free(xml);
+	vss_wmd_set_restore_method(w, VSS_RME_CUSTOM, NULL, NULL, VSS_WRE_NEVER, true);
+	refused_for_windows(w, "method=\"CUSTOM\" of <RESTORE_METHOD> has a provisional spelling");
+}
+END_TEST
+
 int main(void)
 {
 	ids();
-	RUN_TESTS("wmd", build_save_exact, writer_errors, lenient_reading, containers, unknown_kept, generated_round_trip);
+	RUN_TESTS("wmd", build_save_exact, writer_errors, lenient_reading, containers, unknown_kept, generated_round_trip,
+		  windows_mode);
 }

@@ -395,15 +395,16 @@ static void print_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc
 		if (VSS_FAILED(vss_wmd_get_component(doc, j, &wc)) ||
 		    VSS_FAILED(vss_wm_component_get_info(wc, &ci)))
 			continue;
-		fprintf(out, "       + Component \"%s:\\%s%s%s\"\n", md->writer_name,
-			ci.logical_path ? ci.logical_path : "", ci.logical_path ? "\\" : "",
-			ci.name);
+		fprintf(out, "       + Component \"%s:\\%s%s%s\" (%s, %sselectable)\n",
+			md->writer_name, ci.logical_path ? ci.logical_path : "",
+			ci.logical_path ? "\\" : "", ci.name, vss_component_type_name(ci.type),
+			ci.selectable ? "" : "not ");
 		if (o.cmd != VS_WRITER_META2)
 			continue;
 		fprintf(out, "           - Type: %s\n", vss_component_type_name(ci.type));
+		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
 		if (ci.caption)
 			fprintf(out, "           - Caption: %s\n", ci.caption);
-		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
 		fprintf(out, "           - Notify on backup complete: %s\n",
 			ci.notify_on_backup_complete ? "TRUE" : "FALSE");
 		component_files(wc, &ci, NULL);

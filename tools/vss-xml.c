@@ -27,7 +27,7 @@ static const char *const wre_names[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: vss-xml check FILE\n"
+"Usage: vss-xml check [--windows] FILE\n"
 "       vss-xml show [--json] FILE\n"
 "       vss-xml convert --to=utf8|utf16 FILE\n"
 "       vss-xml --help | --version\n"
@@ -42,6 +42,8 @@ static void usage(FILE *f)
 "  convert       write the document again to standard output\n"
 "\n"
 "Options:\n"
+"  -w, --windows check: also refuse XML spellings no Windows document has\n"
+"                confirmed (what libvss must not send to Windows)\n"
 "  -j, --json    show: print JSON\n"
 "  -t, --to=ENC  convert: utf8 (no declaration) or utf16 (UTF-16LE without\n"
 "                byte-order mark, one trailing U+0000: the vshadow -bc= file)\n"
@@ -375,16 +377,36 @@ static void print_text(json_object *o, int indent, bool item)
 
 static int check_main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "windows", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool windows = false;
 	vss_wmd_t *w;
 	vss_bcd_t *b;
+	vss_hr_t hr = S_OK;
+	char *xml = NULL;
+	int c;
 
-	if (argc != 2)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "w", opts, NULL)) != -1) {
+		if (c != 'w')
+			errx(1, "check: unknown option (try --help)");
+		windows = true;
+	}
+	if (argc - optind != 1)
 		errx(1, "check: expected one FILE (try --help)");
-	load(argv[1], &w, &b);
-	printf("%s: valid %s\n", argv[1],
-	       w ? "Writer Metadata Document" : "Backup Components Document");
+	load(argv[optind], &w, &b);
+	if (windows)
+		hr = w ? vss_wmd_save_xml_ex(w, VSS_XML_SAVE_WINDOWS, &xml) :
+			 vss_bcd_save_xml_ex(b, VSS_XML_SAVE_WINDOWS, &xml);
+	free(xml);
 	vss_wmd_free(w);
 	vss_bcd_free(b);
+	if (hr)
+		errx(1, "%s: %s", argv[optind], vss_last_error());
+	printf("%s: valid %s\n", argv[optind],
+	       w ? "Writer Metadata Document" : "Backup Components Document");
 	return 0;
 }
 

@@ -143,6 +143,7 @@ vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
 					 VSS_COMPONENT_TYPE type,
 					 const char *logical_path,
 					 const char *name, bool succeeded);
+
 vss_hr_t vss_backup_backup_complete(vss_backup_t *b, vss_async_t **async);
 vss_hr_t vss_backup_abort_backup(vss_backup_t *b);
 

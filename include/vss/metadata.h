@@ -54,6 +54,13 @@ typedef enum {
 	VSS_RS_FAILED = 3
 } VSS_FILE_RESTORE_STATUS;
 
+typedef enum {
+	VSS_RF_UNDEFINED = 0,
+	VSS_RF_NONE = 1,
+	VSS_RF_ALL = 2,
+	VSS_RF_PARTIAL = 3
+} VSS_ROLLFORWARD_TYPE;
+
 /* VSS_BACKUP_SCHEMA */
 #define VSS_BS_UNDEFINED				0x00000000
 #define VSS_BS_DIFFERENTIAL				0x00000001
@@ -79,6 +86,12 @@ typedef enum {
 #define VSS_XML_MAX_DOCUMENT	(32u << 20)	/* bytes of input */
 #define VSS_XML_MAX_ATTRIBUTE	(4u << 20)	/* bytes of one attribute value */
 #define VSS_XML_MAX_DEPTH	32		/* element nesting */
+
+/* Flags of the *_save_xml_ex calls.  VSS_XML_SAVE_WINDOWS refuses (with
+ * VSS_E_INVALID_XML_DOCUMENT) a document holding an element, attribute or
+ * token whose XML spelling no Windows capture has confirmed, so that a
+ * guess is never sent to Windows (spec/vss-xml.md §5, §9). */
+#define VSS_XML_SAVE_WINDOWS	0x1u
 
 /* ---- Writer Metadata Document ---- */
 
@@ -110,6 +123,7 @@ vss_hr_t vss_wmd_new(vss_wmd_t **out);
 void vss_wmd_free(vss_wmd_t *w);
 vss_hr_t vss_wmd_load_xml(const void *buf, size_t len, vss_wmd_t **out);
 vss_hr_t vss_wmd_save_xml(const vss_wmd_t *w, char **xml);
+vss_hr_t vss_wmd_save_xml_ex(const vss_wmd_t *w, unsigned flags, char **xml);
 
 /* Writer side (IVssCreateWriterMetadata). */
 vss_hr_t vss_wmd_set_identity(vss_wmd_t *w, const vss_id_t *writer_id,
@@ -207,6 +221,7 @@ vss_hr_t vss_bcd_new(vss_bcd_t **out);
 void vss_bcd_free(vss_bcd_t *b);
 vss_hr_t vss_bcd_load_xml(const void *buf, size_t len, vss_bcd_t **out);
 vss_hr_t vss_bcd_save_xml(const vss_bcd_t *b, char **xml);
+vss_hr_t vss_bcd_save_xml_ex(const vss_bcd_t *b, unsigned flags, char **xml);
 
 vss_hr_t vss_bcd_set_backup_state(vss_bcd_t *b, bool select_components,
 		bool bootable_system_state, VSS_BACKUP_TYPE type,
@@ -261,6 +276,34 @@ vss_hr_t vss_bcd_add_new_target(vss_bcd_t *b, const vss_id_t *instance_id,
 		const char *logical_path, const char *name, const char *path,
 		const char *filespec, bool recursive, const char *alternate_path);
 
+vss_hr_t vss_bcd_add_alternative_location_mapping(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, const char *path, const char *filespec,
+		bool recursive, const char *destination);
+vss_hr_t vss_bcd_add_restore_subcomponent(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, const char *sub_logical_path,
+		const char *sub_name, bool repair);
+/* Replaces the ranges of partial file I (a range list or a ranges file). */
+vss_hr_t vss_bcd_set_ranges_file_path(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, size_t i, const char *ranges_file);
+vss_hr_t vss_bcd_set_authoritative_restore(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, bool authoritative);
+vss_hr_t vss_bcd_set_roll_forward(vss_bcd_t *b, const vss_id_t *instance_id,
+		const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+		const char *logical_path, const char *name,
+		VSS_ROLLFORWARD_TYPE roll_type, const char *point);
+vss_hr_t vss_bcd_set_restore_name(vss_bcd_t *b, const vss_id_t *instance_id,
+		const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+		const char *logical_path, const char *name,
+		const char *restore_name);
+
 /* Carrying the document through writer events: the coordinator hands each
  * writer a document with only its instance's WRITER_COMPONENTS and merges
  * the edited copy back; a copy that adds, removes or renames components or
@@ -307,6 +350,45 @@ VSS_RESTORE_TARGET vss_component_get_restore_target(const vss_component_t *c);
 size_t vss_component_new_target_count(const vss_component_t *c);
 vss_hr_t vss_component_get_new_target(const vss_component_t *c, size_t i,
 		const vss_wm_filedesc_t **fd);
+/* Writer-side file-level records (IVssComponent). */
+vss_hr_t vss_component_add_partial_file(vss_component_t *c, const char *path,
+		const char *filename, const char *ranges, const char *metadata);
+size_t vss_component_partial_file_count(const vss_component_t *c);
+vss_hr_t vss_component_get_partial_file(const vss_component_t *c, size_t i,
+		const char **path, const char **filename, const char **ranges,
+		const char **metadata);
+vss_hr_t vss_component_add_differenced_files_by_time(vss_component_t *c,
+		const char *path, const char *filespec, bool recursive,
+		vss_timestamp_t last_modify);
+vss_hr_t vss_component_add_differenced_files_by_lsn(vss_component_t *c,
+		const char *path, const char *filespec, bool recursive,
+		const char *lsn);
+size_t vss_component_differenced_files_count(const vss_component_t *c);
+vss_hr_t vss_component_get_differenced_files(const vss_component_t *c,
+		size_t i, const char **path, const char **filespec,
+		bool *recursive, const char **lsn, vss_timestamp_t *last_modify);
+vss_hr_t vss_component_add_directed_target(vss_component_t *c,
+		const char *source_path, const char *source_filename,
+		const char *source_ranges, const char *destination_path,
+		const char *destination_filename, const char *destination_ranges);
+size_t vss_component_directed_target_count(const vss_component_t *c);
+vss_hr_t vss_component_get_directed_target(const vss_component_t *c,
+		size_t i, const char **source_path, const char **source_filename,
+		const char **source_ranges, const char **destination_path,
+		const char **destination_filename,
+		const char **destination_ranges);
+/* Requester-side restore records and state. */
+size_t vss_component_alternate_location_mapping_count(const vss_component_t *c);
+vss_hr_t vss_component_get_alternate_location_mapping(const vss_component_t *c,
+		size_t i, const vss_wm_filedesc_t **fd);
+size_t vss_component_restore_subcomponent_count(const vss_component_t *c);
+vss_hr_t vss_component_get_restore_subcomponent(const vss_component_t *c,
+		size_t i, const char **logical_path, const char **name,
+		bool *repair);
+bool vss_component_get_authoritative_restore(const vss_component_t *c);
+VSS_ROLLFORWARD_TYPE vss_component_get_roll_forward(const vss_component_t *c,
+		const char **point);
+const char *vss_component_get_restore_name(const vss_component_t *c);
 /* Failure messages of each phase (IVssComponent / IVssComponentEx). */
 vss_hr_t vss_component_set_prepare_for_backup_failure_msg(vss_component_t *c,
 		const char *msg);

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <vss/metadata.h>
 #include <vss/vss.h>
 
 #ifdef __cplusplus
@@ -23,12 +24,6 @@ extern "C" {
 #endif
 
 typedef struct vss_writer vss_writer_t;
-#ifndef VSS_METADATA_TYPES_DECLARED
-#define VSS_METADATA_TYPES_DECLARED
-/* Writer Metadata Document and Backup Components Document (vss/metadata.h). */
-typedef struct vss_wmd vss_wmd_t;
-typedef struct vss_bcd vss_bcd_t;
-#endif
 
 /* Handlers.  New members are only ever appended; set struct_size to
  * sizeof(struct vss_writer_ops) so the library knows which ones exist.

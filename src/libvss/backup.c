@@ -695,6 +695,8 @@ vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *in
 					     bool selected)
 {
 	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
 	return component_call(b, __func__, MSG_SET_SELECTED_FOR_RESTORE, instance_id,
 			      writer_id, type, logical_path, name, NULL, ATTR_BOOL, selected);
 }
@@ -705,8 +707,8 @@ vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instanc
 					const char *options)
 {
 	CHECK_OBJ(b);
-	if (!options)
-		return VSSERR(E_INVALIDARG, "NULL options");
+	if (!instance_id || !options)
+		return VSSERR(E_INVALIDARG, "NULL instance id or options");
 	return component_call(b, __func__, MSG_SET_RESTORE_OPTIONS, instance_id, writer_id,
 			      type, logical_path, name, options, 0, 0);
 }
@@ -718,6 +720,8 @@ vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *ins
 					    bool additional)
 {
 	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
 	return component_call(b, __func__, MSG_SET_ADDITIONAL_RESTORES, instance_id,
 			      writer_id, type, logical_path, name, NULL, ATTR_BOOL, additional);
 }
@@ -729,6 +733,8 @@ vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *ins
 					    VSS_FILE_RESTORE_STATUS status)
 {
 	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
 	if ((unsigned)status > VSS_RS_FAILED)
 		return VSSERR(E_INVALIDARG, "unknown file restore status %d", (int)status);
 	return component_call(b, __func__, MSG_SET_FILE_RESTORE_STATUS, instance_id,

@@ -22,10 +22,10 @@ struct writer_identity {
 };
 
 /* Metadata glue (writer-md.c).  wmd_begin makes the document handed to
- * OnIdentify; wmd_finish serialises it (*xml malloc'd, may be NULL) and
- * frees it.  bcd_begin parses the event's BCD_XML (NULL xml: *bcd NULL);
- * bcd_finish serialises it back when save is set, then frees it.  All
- * return 0 or a VSS error code with a message in *err (static text). */
+ * OnIdentify; wmd_finish serialises it (*xml malloc'd) and frees it.
+ * bcd_begin parses the event's BCD_XML (NULL xml: *bcd NULL); bcd_finish
+ * serialises it back when save is set, then frees it.  All return S_OK or
+ * a VSS error code, with *err the thread's vss_last_error(). */
 vss_hr_t wmd_begin(const struct writer_identity *id, vss_wmd_t **md, const char **err);
 vss_hr_t wmd_finish(vss_wmd_t *md, char **xml, const char **err);
 vss_hr_t bcd_begin(const char *xml, vss_bcd_t **bcd, const char **err);

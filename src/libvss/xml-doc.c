@@ -14,6 +14,7 @@
 #include <libxml/xmlsave.h>
 #include "common/error.h"
 #include "libvss/xml-doc.h"
+#include "libvss/xml-names.h"
 
 int nvec_push(struct nvec *nv, void *n)
 {
@@ -392,8 +393,14 @@ static int parse_uint(const char *s, uint32_t *v)
 		s++;
 	if (!isdigit((unsigned char)*s))
 		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 0);
+	errno = 0;	/* decimal, or 0x hex; never octal */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+		x = strtoull(s + 2, &end, 16);
+	} else {
+		x = strtoull(s, &end, 10);
+	}
 	if (errno || x > UINT32_MAX)
 		return -1;
 	while (is_ws((unsigned char)*end))
@@ -404,24 +411,32 @@ static int parse_uint(const char *s, uint32_t *v)
 	return 0;
 }
 
-/* Token value of S: exact, then case-insensitive, then numeric; -1. */
-static int parse_token(const struct token *t, const char *s, const char **canon)
+/* The token S names: exact, then case-insensitive, then numeric; NULL. */
+static const struct token *find_token(const struct token *t, const char *s)
 {
 	const struct token *k;
 	uint32_t v;
 
 	for (k = t; k->name; k++)
 		if (!strcmp(k->name, s))
-			goto found;
+			return k;
 	for (k = t; k->name; k++)
 		if (!strcasecmp(k->name, s))
-			goto found;
+			return k;
 	if (parse_uint(s, &v) == 0)
 		for (k = t; k->name; k++)
 			if ((uint32_t)k->value == v)
-				goto found;
-	return -1;
-found:
+				return k;
+	return NULL;
+}
+
+/* Token value of S and its canonical spelling, or -1. */
+static int parse_token(const struct token *t, const char *s, const char **canon)
+{
+	const struct token *k = find_token(t, s);
+
+	if (!k)
+		return -1;
 	*canon = k->name;
 	return k->value;
 }
@@ -616,13 +631,60 @@ xmlNodePtr xnew_child(xmlNodePtr parent, const char *name, xmlNodePtr before)
 	return n;
 }
 
-vss_hr_t xdoc_save(xmlDocPtr doc, char **xml, const char *call)
+int xdoc_check_windows(xmlNodePtr n, char *err, size_t errlen)
+{
+	for (; n; n = n->next) {
+		const struct elem_def *d;
+		const struct attr_def *ad;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		d = elem_lookup((const char *)n->name);
+		if (!d)
+			continue;	/* unknown content came from elsewhere */
+		if (d->p) {
+			snprintf(err, errlen, "<%s> has a provisional spelling",
+				 (const char *)n->name);
+			return -1;
+		}
+		for (ad = d->attrs; ad->name; ad++) {
+			const char *v = xattr(n, ad->name);
+			const struct token *tok;
+
+			if (!v)
+				continue;
+			if (ad->flags & AF_P) {
+				snprintf(err, errlen,
+					 "attribute '%s' of <%s> has a provisional spelling",
+					 ad->name, (const char *)n->name);
+				return -1;
+			}
+			tok = ad->type == AT_TOKEN ? find_token(ad->tokens, v) : NULL;
+			if (tok && tok->p) {
+				snprintf(err, errlen,
+					 "%s=\"%s\" of <%s> has a provisional spelling",
+					 ad->name, tok->name, (const char *)n->name);
+				return -1;
+			}
+		}
+		if (xdoc_check_windows(n->children, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+vss_hr_t xdoc_save(xmlDocPtr doc, unsigned flags, char **xml, const char *call)
 {
 	xmlBufferPtr buf;
 	xmlSaveCtxtPtr s;
+	char err[256];
 	char *out;
 
 	*xml = NULL;
+	if ((flags & VSS_XML_SAVE_WINDOWS) &&
+	    xdoc_check_windows(xmlDocGetRootElement(doc), err, sizeof(err)) < 0)
+		return vsserr_set(call, VSS_E_INVALID_XML_DOCUMENT,
+				  "not for Windows: %s (spec/vss-xml.md §9)", err);
 	buf = xmlBufferCreate();
 	if (!buf)
 		return vsserr_set(call, E_OUTOFMEMORY, "out of memory");

@@ -33,10 +33,12 @@ enum attr_type {
 
 #define AF_ALWAYS	1u	/* written even when it holds the default */
 #define AF_REQUIRED	2u	/* a document without it is refused */
+#define AF_P		4u	/* provisional spelling (spec §0.1 mark P) */
 
 struct token {
 	const char *name;
 	int value;
+	bool p;				/* provisional spelling */
 };
 
 struct attr_def {
@@ -50,7 +52,14 @@ struct attr_def {
 struct elem_def {
 	const char *name;
 	const struct attr_def *attrs;	/* terminated by a NULL name */
+	bool p;				/* provisional element name */
 };
+
+/* The definition of a known element NAME, or NULL (xml-names.c). */
+const struct elem_def *elem_lookup(const char *name);
+/* Refuses (-1 + message) a tree holding a provisional spelling, which
+ * must not be sent to Windows (spec §5 writing rule 2). */
+int xdoc_check_windows(xmlNodePtr n, char *err, size_t errlen);
 
 /* A growable array of element pointers. */
 struct nvec {
@@ -73,7 +82,7 @@ xmlNodePtr xnext(xmlNodePtr n);
 bool xis(const xmlNode *n, const char *name);
 
 /* Serialises the whole document as UTF-8 without declaration. */
-vss_hr_t xdoc_save(xmlDocPtr doc, char **xml, const char *call);
+vss_hr_t xdoc_save(xmlDocPtr doc, unsigned flags, char **xml, const char *call);
 
 /* A new document whose root is NAME in default namespace NS. */
 xmlDocPtr xdoc_new(const char *name, const char *ns);

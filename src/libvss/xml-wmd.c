@@ -238,14 +238,25 @@ vss_hr_t vss_wmd_load_xml(const void *buf, size_t len, vss_wmd_t **out)
 	return S_OK;
 }
 
-vss_hr_t vss_wmd_save_xml(const vss_wmd_t *w, char **xml)
+static vss_hr_t wmd_save(const char *call, const vss_wmd_t *w, unsigned flags,
+			 char **xml)
 {
 	if (!w || !xml)
-		return VSSERR(E_INVALIDARG, "NULL argument");
+		return vsserr_set(call, E_INVALIDARG, "NULL argument");
 	*xml = NULL;
 	if (!w->ident)
-		return VSSERR(VSS_E_BAD_STATE, "the writer identity is not set");
-	return xdoc_save(w->doc, xml, __func__);
+		return vsserr_set(call, VSS_E_BAD_STATE, "the writer identity is not set");
+	return xdoc_save(w->doc, flags, xml, call);
+}
+
+vss_hr_t vss_wmd_save_xml(const vss_wmd_t *w, char **xml)
+{
+	return wmd_save(__func__, w, 0, xml);
+}
+
+vss_hr_t vss_wmd_save_xml_ex(const vss_wmd_t *w, unsigned flags, char **xml)
+{
+	return wmd_save(__func__, w, flags, xml);
 }
 
 /* ---- writer side ---- */

@@ -327,9 +327,17 @@ static vss_hr_t read_key(struct session *s, const struct wire_hdr *h, const uint
 	struct wstatus *ws;
 
 	memset(k, 0, sizeof(*k));
-	if (!wire_get_id(p, h->len, ATTR_INSTANCE_ID, &k->instance) ||
-	    !wire_get_id(p, h->len, ATTR_WRITER_ID, &k->writer))
-		return VSSERR(E_INVALIDARG, "a writer instance id and class id are required");
+	if (!wire_get_id(p, h->len, ATTR_WRITER_ID, &k->writer))
+		return VSSERR(E_INVALIDARG, "a writer class id is required");
+	if (!wire_get_id(p, h->len, ATTR_INSTANCE_ID, &k->instance)) {
+		/* SetBackupOptions and SetPreviousBackupStamp name the writer
+		 * by class, as in VSS: take the session's instance of it */
+		for (size_t i = 0; i < s->nws; i++)
+			if (s->ws[i].wmd_xml && vss_id_equal(&s->ws[i].w->class_id, &k->writer)) {
+				k->instance = s->ws[i].w->instance_id;
+				break;
+			}
+	}
 	k->type = wire_get_u32(p, h->len, ATTR_COMPONENT_TYPE, 0);
 	if (k->type != VSS_CT_DATABASE && k->type != VSS_CT_FILEGROUP)
 		return VSSERR(E_INVALIDARG, "component type %u is neither VSS_CT_DATABASE nor "

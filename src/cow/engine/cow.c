@@ -1,0 +1,1489 @@
+/* cow.c — the openvss copy-on-write engine.
+ *
+ * DESIGN NOTE
+ * ===========
+ * Epochs.  A volume has a current epoch E (u32, starts at 0).  Creating a
+ * snapshot records e_S = E and makes E = E + 1; that is all (O(1)).  Every
+ * origin write happens "in" the current epoch.
+ *
+ * The index: one for all snapshots.  For each origin chunk c the engine keeps
+ * a list, sorted by p, of preserved copies (p, slot): "the content chunk c
+ * had just before its first write in epoch p is in diff slot `slot`".
+ *   read of snapshot S at c  = the entry with the smallest p > e_S, else the
+ *                              origin (nothing has overwritten c since S).
+ *   write to c in epoch E    = preserve first iff some live snapshot has
+ *                              e_S >= lw(c), where lw(c) is the epoch of c's
+ *                              last preserve: i.e. iff newest_epoch >= lw(c).
+ * So one copy serves every snapshot taken since the chunk last changed (like
+ * volsnap's one-store-per-write, unlike dm-snapshot's copy per snapshot); a
+ * write costs one comparison whatever the number of snapshots, and a read is
+ * a binary search in the list of copies of one chunk.
+ * An entry is needed iff some live snapshot picks it: e_S in [p_prev, p).
+ * Deleting a snapshot drops the entries no live snapshot picks and frees
+ * their slots.  A dropped entry can never become picked again (a live S that
+ * would pick it picked it already), which is why stale entries left in the
+ * on-disk log are harmless: recovery applies the same "picked" rule.
+ *
+ * On-disk format of the diff area (little-endian):
+ *   [0, 32K)        superblock copy 0  }  written alternately (gen & 1);
+ *   [32K, 64K)      superblock copy 1  }  the valid one with highest gen wins
+ *   [64K, ...)      index log: two halves of log_half 4 KiB blocks each
+ *   [slot_start,..) nslots data slots of chunk_size bytes
+ * Superblock: magic "OVSSCOW1", version, crc32c of the whole 32 KiB (crc
+ * field zeroed), generation, geometry (chunk size, origin size, diff size,
+ * log and slot placement), current epoch, active log half and its
+ * generation, next snapshot id, count of snapshots deleted for space, then
+ * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
+ * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count} and
+ * up to 254 entries {chunk u64, p u32, slot u32}.  A block is valid iff its
+ * crc, gen and seq match; the log is the valid prefix of the active half.
+ * When a half fills, the live entries are written compactly to the other
+ * half with gen + 1, then the superblock switches halves.
+ *
+ * Ordering rules (the whole of correctness):
+ *  1. copy old chunk -> free slot; flush diff; append log block; flush diff;
+ *     only then overwrite the origin chunk.  (Group commit: one leader does
+ *     both flushes for every preserve queued meanwhile.)
+ *  2. snapshot create: flush origin (acknowledged writes enter the
+ *     snapshot), then write + flush the superblock.  Writes of the new epoch
+ *     start only after that (they wait on the epoch lock).
+ *  3. snapshot delete: write + flush the superblock before any freed slot
+ *     can be reused.
+ *  4. compaction: new half durable before the superblock points at it.
+ * Recovery: pick the superblock, read the valid prefix of the active log
+ * half, keep the entries some live snapshot picks, rebuild the free slots,
+ * lw(c) = max p logged.  Nothing is replayed or rolled back: a crash leaves
+ * at worst an entry whose origin write never happened (identical data) or a
+ * slot written but never logged (free).
+ *
+ * Concurrency: an rwlock per volume, read-held by I/O, write-held by
+ * create/delete/revert; per-chunk busy claims (taken in ascending chunk
+ * order) serialise preserves of one chunk; striped mutexes guard each
+ * chunk's entry list for the short lookups; the fast path for chunks already
+ * preserved (or with no snapshot) is one atomic load and the origin write.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cow.h"
+#include "cow-int.h"
+
+#define SB_SIZE		32768u
+#define SB_MAGIC	"OVSSCOW1"
+#define SB_VERSION	1u
+#define SB_SNAP_OFF	512u
+#define SB_SNAP_LEN	48u
+#define META_START	65536u
+#define LOG_BLOCK	4096u
+#define LOG_MAGIC	0x474f4c43u
+#define LOG_HDR		32u
+#define LOG_ENT		16u
+#define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
+#define IDX_STRIPES	256u
+#define BATCH		16u
+#define NEEDSPACE	(-4096)
+
+struct snap {
+	uint64_t id;
+	uint32_t epoch;
+	uint64_t ctime;
+	uint8_t tag[COW_TAG_LEN];
+};
+
+struct ent {
+	uint32_t p;
+	uint32_t slot;
+};
+
+struct chunk {
+	_Atomic uint32_t lw;
+	_Atomic uint32_t busy;
+	uint32_t n, cap;
+	struct ent *e;
+};
+
+struct logent {
+	uint64_t chunk;
+	uint32_t p;
+	uint32_t slot;
+};
+
+enum { SLOT_FREE, SLOT_ALLOC, SLOT_LIVE, SLOT_LEAKED };
+
+struct cow_volume {
+	const struct cow_io_ops *ops;
+	void *io;
+	uint32_t chunk_size, chunk_shift;
+	uint64_t origin_size, nchunks, diff_size;
+	uint64_t log_start, log_half, slot_start, nslots;
+
+	/* superblock state (epoch lock held for writing, or leader) */
+	uint64_t sb_gen, log_gen, next_id, overflow_total;
+	uint32_t cur_epoch, active_half;
+	struct snap snaps[COW_MAX_SNAPSHOTS];
+	unsigned nsnaps;
+	_Atomic int64_t newest;		/* epoch of the newest snapshot, or -1 */
+	_Atomic int broken;
+	_Atomic int origin_dirty;	/* written since the last flush */
+	pthread_rwlock_t epoch_lock;
+
+	struct chunk *chunks;
+	pthread_mutex_t idx_lock[IDX_STRIPES];
+	pthread_mutex_t busy_lock;
+	pthread_cond_t busy_cond;
+	_Atomic unsigned busy_waiters;
+
+	/* slots and group commit */
+	pthread_mutex_t meta_lock;
+	pthread_cond_t meta_cond;
+	struct logent *slotmeta;	/* per slot: what it holds */
+	uint8_t *slotstate;
+	uint32_t *free_stack;
+	uint64_t nfree;
+	struct logent *pending, *batch;
+	size_t npending, pending_cap, batch_cap;
+	uint64_t enq_total, done_total, log_next;
+	bool committing;
+	void *logbuf;
+	size_t logbuf_size;
+
+	_Atomic uint64_t st_preserves, st_commits, st_compactions;
+	cow_overflow_fn ofn;
+	void *oarg;
+};
+
+/* ---- little-endian helpers ---- */
+static void put32(uint8_t *p, uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = x >> (8 * i);
+}
+
+static void put64(uint8_t *p, uint64_t x)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = x >> (8 * i);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t x = 0;
+
+	for (int i = 3; i >= 0; i--)
+		x = x << 8 | p[i];
+	return x;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t x = 0;
+
+	for (int i = 7; i >= 0; i--)
+		x = x << 8 | p[i];
+	return x;
+}
+
+static inline uint32_t clen(const struct cow_volume *v, uint64_t c)
+{
+	uint64_t start = c << v->chunk_shift;
+
+	return v->origin_size - start < v->chunk_size ?
+	       (uint32_t)(v->origin_size - start) : v->chunk_size;
+}
+
+static inline uint64_t slot_off(const struct cow_volume *v, uint32_t slot)
+{
+	return v->slot_start + ((uint64_t)slot << v->chunk_shift);
+}
+
+static int set_broken(struct cow_volume *v, int err)
+{
+	int z = 0;
+
+	atomic_compare_exchange_strong(&v->broken, &z, err ? err : -EIO);
+	return atomic_load(&v->broken);
+}
+
+/* ---- geometry ---- */
+static int layout(struct cow_volume *v)
+{
+	uint64_t est, start;
+
+	if (v->diff_size < META_START + 4 * LOG_BLOCK + v->chunk_size)
+		return -ENOSPC;
+	est = (v->diff_size - META_START) >> v->chunk_shift;
+	v->log_half = est / 16 + 16;
+	v->log_start = META_START;
+	start = META_START + 2 * v->log_half * LOG_BLOCK;
+	start = (start + v->chunk_size - 1) & ~(uint64_t)(v->chunk_size - 1);
+	if (start + v->chunk_size > v->diff_size)
+		return -ENOSPC;
+	v->slot_start = start;
+	v->nslots = (v->diff_size - start) >> v->chunk_shift;
+	if (v->nslots > UINT32_MAX)
+		v->nslots = UINT32_MAX;
+	return 0;
+}
+
+/* ---- superblock ---- */
+static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
+{
+	memset(b, 0, SB_SIZE);
+	memcpy(b, SB_MAGIC, 8);
+	put32(b + 8, SB_VERSION);
+	put64(b + 16, gen);
+	put32(b + 24, v->chunk_size);
+	put32(b + 28, v->nsnaps);
+	put64(b + 32, v->origin_size);
+	put64(b + 40, v->diff_size);
+	put64(b + 48, v->log_start);
+	put64(b + 56, v->log_half);
+	put64(b + 64, v->slot_start);
+	put64(b + 72, v->nslots);
+	put32(b + 80, v->cur_epoch);
+	put32(b + 84, v->active_half);
+	put64(b + 88, v->log_gen);
+	put64(b + 96, v->next_id);
+	put64(b + 104, v->overflow_total);
+	for (unsigned i = 0; i < v->nsnaps; i++) {
+		uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
+
+		put64(s, v->snaps[i].id);
+		put32(s + 8, v->snaps[i].epoch);
+		put64(s + 16, v->snaps[i].ctime);
+		memcpy(s + 24, v->snaps[i].tag, COW_TAG_LEN);
+	}
+	put32(b + 12, cow_crc32c(0, b, SB_SIZE));
+}
+
+/* Parse and check one superblock copy; 0 if valid. */
+static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
+{
+	uint32_t crc = get32(b + 12);
+
+	if (memcmp(b, SB_MAGIC, 8) || get32(b + 8) != SB_VERSION)
+		return -EINVAL;
+	put32(b + 12, 0);
+	if (cow_crc32c(0, b, SB_SIZE) != crc)
+		return -EINVAL;
+	put32(b + 12, crc);
+	*gen = get64(b + 16);
+	v->chunk_size = get32(b + 24);
+	v->nsnaps = get32(b + 28);
+	v->origin_size = get64(b + 32);
+	v->diff_size = get64(b + 40);
+	v->log_start = get64(b + 48);
+	v->log_half = get64(b + 56);
+	v->slot_start = get64(b + 64);
+	v->nslots = get64(b + 72);
+	v->cur_epoch = get32(b + 80);
+	v->active_half = get32(b + 84);
+	v->log_gen = get64(b + 88);
+	v->next_id = get64(b + 96);
+	v->overflow_total = get64(b + 104);
+	if (v->chunk_size < COW_CHUNK_MIN || v->chunk_size > COW_CHUNK_MAX ||
+	    (v->chunk_size & (v->chunk_size - 1)) ||
+	    v->nsnaps > COW_MAX_SNAPSHOTS || v->active_half > 1 ||
+	    v->origin_size % COW_SECTOR || !v->log_half ||
+	    v->log_start < META_START || v->nslots > UINT32_MAX ||
+	    v->log_start + 2 * v->log_half * LOG_BLOCK > v->slot_start ||
+	    v->slot_start + v->nslots * v->chunk_size > v->diff_size)
+		return -EINVAL;
+	for (unsigned i = 0; i < v->nsnaps; i++) {
+		const uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
+
+		v->snaps[i].id = get64(s);
+		v->snaps[i].epoch = get32(s + 8);
+		v->snaps[i].ctime = get64(s + 16);
+		memcpy(v->snaps[i].tag, s + 24, COW_TAG_LEN);
+		if (v->snaps[i].epoch >= v->cur_epoch ||
+		    v->snaps[i].id >= v->next_id ||
+		    (i && (v->snaps[i].epoch <= v->snaps[i - 1].epoch ||
+			   v->snaps[i].id <= v->snaps[i - 1].id)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int sb_write(struct cow_volume *v)
+{
+	uint8_t *b = cow_tlbuf(SB_SIZE);
+	uint64_t gen = v->sb_gen + 1;
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	sb_encode(v, b, gen);
+	r = v->ops->write(v->io, COW_DIFF, b, SB_SIZE, (gen & 1) * SB_SIZE);
+	if (!r)
+		r = v->ops->flush(v->io, COW_DIFF);
+	if (r)
+		return set_broken(v, r);
+	v->sb_gen = gen;
+	return 0;
+}
+
+/* ---- snapshots table ---- */
+static void update_newest(struct cow_volume *v)
+{
+	atomic_store(&v->newest, v->nsnaps ?
+		     (int64_t)v->snaps[v->nsnaps - 1].epoch : -1);
+}
+
+/* Index of the first snapshot whose id (by_id) or epoch is >= key: ids and
+ * epochs both grow with creation order. */
+static unsigned snap_lower_by(const struct cow_volume *v, uint64_t key,
+			      bool by_id)
+{
+	unsigned lo = 0, hi = v->nsnaps;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if ((by_id ? v->snaps[mid].id : v->snaps[mid].epoch) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int snap_find(const struct cow_volume *v, uint64_t id)
+{
+	unsigned i = snap_lower_by(v, id, true);
+
+	return i < v->nsnaps && v->snaps[i].id == id ? (int)i : -ENOENT;
+}
+
+static unsigned snap_lower(const struct cow_volume *v, uint32_t e)
+{
+	return snap_lower_by(v, e, false);
+}
+
+/* Is there a live snapshot with lo <= epoch < hi? */
+static bool live_in(const struct cow_volume *v, uint32_t lo, uint32_t hi)
+{
+	unsigned i = snap_lower(v, lo);
+
+	return i < v->nsnaps && v->snaps[i].epoch < hi;
+}
+
+/* First entry with p > e, or -1. */
+static int ent_pick(const struct chunk *ch, uint32_t e)
+{
+	uint32_t lo = 0, hi = ch->n;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (ch->e[mid].p <= e)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ch->n ? (int)lo : -1;
+}
+
+static void slot_release(struct cow_volume *v, uint32_t slot)
+{
+	v->slotstate[slot] = SLOT_FREE;
+	v->free_stack[v->nfree++] = slot;
+}
+
+/* Drop the entries of ch no live snapshot picks, freeing their slots if
+ * release.  Exclusive access. */
+static void prune_chunk(struct cow_volume *v, struct chunk *ch, bool release)
+{
+	uint32_t prev = 0, keep = 0;
+
+	for (uint32_t i = 0; i < ch->n; i++) {
+		if (live_in(v, prev, ch->e[i].p)) {
+			prev = ch->e[i].p;
+			ch->e[keep++] = ch->e[i];
+		} else if (release) {
+			slot_release(v, ch->e[i].slot);
+		}
+	}
+	ch->n = keep;
+}
+
+static void prune_all(struct cow_volume *v)
+{
+	for (uint64_t c = 0; c < v->nchunks; c++)
+		if (v->chunks[c].n)
+			prune_chunk(v, &v->chunks[c], true);
+}
+
+/* Remove snapshot index i; epoch lock held for writing. */
+static int snap_remove(struct cow_volume *v, unsigned i)
+{
+	struct snap old = v->snaps[i];
+	int r;
+
+	memmove(&v->snaps[i], &v->snaps[i + 1],
+		(v->nsnaps - i - 1) * sizeof(v->snaps[0]));
+	v->nsnaps--;
+	r = sb_write(v);
+	if (r) {
+		memmove(&v->snaps[i + 1], &v->snaps[i],
+			(v->nsnaps - i) * sizeof(v->snaps[0]));
+		v->snaps[i] = old;
+		v->nsnaps++;
+		return r;
+	}
+	update_newest(v);
+	prune_all(v);
+	return 0;
+}
+
+/* Diff area full: delete the oldest snapshot other than pin.  With none
+ * left to delete nothing needs preserving any more (another thread deleted
+ * them meanwhile, or only pin is left, whose chunks being reverted were
+ * preserved after it): the caller retries. */
+static int overflow_locked(struct cow_volume *v, uint64_t pin)
+{
+	uint8_t tag[COW_TAG_LEN];
+	uint64_t id;
+	unsigned i = 0;
+	int r;
+
+	if (v->nfree)
+		return 0;
+	while (i < v->nsnaps && v->snaps[i].id == pin)
+		i++;
+	if (i >= v->nsnaps)
+		return 0;
+	id = v->snaps[i].id;
+	memcpy(tag, v->snaps[i].tag, COW_TAG_LEN);
+	v->overflow_total++;
+	r = snap_remove(v, i);
+	if (r) {
+		v->overflow_total--;
+		return r;
+	}
+	if (v->ofn)
+		v->ofn(v->oarg, id, tag);
+	return 0;
+}
+
+/* ---- per-chunk busy claims ---- */
+static void chunk_claim(struct cow_volume *v, struct chunk *ch)
+{
+	uint32_t z = 0;
+
+	if (atomic_compare_exchange_strong(&ch->busy, &z, 1))
+		return;
+	pthread_mutex_lock(&v->busy_lock);
+	atomic_fetch_add(&v->busy_waiters, 1);
+	for (;;) {
+		z = 0;
+		if (atomic_compare_exchange_strong(&ch->busy, &z, 1))
+			break;
+		pthread_cond_wait(&v->busy_cond, &v->busy_lock);
+	}
+	atomic_fetch_sub(&v->busy_waiters, 1);
+	pthread_mutex_unlock(&v->busy_lock);
+}
+
+static void chunk_release(struct cow_volume *v, struct chunk *ch)
+{
+	atomic_store(&ch->busy, 0);
+	if (atomic_load(&v->busy_waiters)) {
+		pthread_mutex_lock(&v->busy_lock);
+		pthread_cond_broadcast(&v->busy_cond);
+		pthread_mutex_unlock(&v->busy_lock);
+	}
+}
+
+/* ---- log ---- */
+static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
+		     uint64_t seq, const struct logent *e, unsigned n)
+{
+	memset(b, 0, LOG_BLOCK);
+	put32(b, LOG_MAGIC);
+	put64(b + 8, gen);
+	put64(b + 16, seq);
+	put32(b + 24, n);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
+
+		put64(p, e[i].chunk);
+		put32(p + 8, e[i].p);
+		put32(p + 12, e[i].slot);
+	}
+	put32(b + 4, cow_crc32c(0, b, LOG_BLOCK));
+}
+
+static int logbuf_reserve(struct cow_volume *v, size_t size)
+{
+	void *nb;
+
+	if (size <= v->logbuf_size)
+		return 0;
+	nb = cow_alloc_aligned(size);
+	if (!nb)
+		return -ENOMEM;
+	cow_free_aligned(v->logbuf);
+	v->logbuf = nb;
+	v->logbuf_size = size;
+	return 0;
+}
+
+/* Write entries as blocks [first, first+k) of half h with generation gen. */
+static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
+		     uint64_t first, const struct logent *e, size_t n,
+		     uint64_t *nblocks)
+{
+	size_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK;
+	int r;
+
+	r = logbuf_reserve(v, k * LOG_BLOCK);
+	if (r)
+		return r;
+	for (size_t i = 0; i < k; i++) {
+		size_t m = n - i * LOG_PER_BLOCK;
+
+		if (m > LOG_PER_BLOCK)
+			m = LOG_PER_BLOCK;
+		log_fill(v, (uint8_t *)v->logbuf + i * LOG_BLOCK, gen,
+			 first + i, e + i * LOG_PER_BLOCK, m);
+	}
+	*nblocks = k;
+	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK,
+			     v->log_start + (h * v->log_half + first) *
+			     LOG_BLOCK);
+}
+
+/* Rewrite every live entry into the other half; then switch to it. */
+static int log_compact(struct cow_volume *v)
+{
+	struct logent *live;
+	uint64_t n = 0, k = 0;
+	unsigned h = 1 - v->active_half;
+	int r;
+
+	live = malloc((v->nslots ? v->nslots : 1) * sizeof(*live));
+	if (!live)
+		return -ENOMEM;
+	for (uint64_t s = 0; s < v->nslots; s++)
+		if (v->slotstate[s] == SLOT_LIVE)
+			live[n++] = v->slotmeta[s];
+	if ((n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK > v->log_half) {
+		free(live);
+		return -EOVERFLOW;
+	}
+	r = log_write(v, h, v->log_gen + 1, 0, live, n, &k);
+	free(live);
+	if (!r)
+		r = v->ops->flush(v->io, COW_DIFF);
+	if (r)
+		return r;
+	v->active_half = h;
+	v->log_gen++;
+	r = sb_write(v);
+	if (r)
+		return r;
+	v->log_next = k;
+	atomic_fetch_add(&v->st_compactions, 1);
+	return 0;
+}
+
+/* The group-commit leader: make a batch of preserves durable. */
+static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
+{
+	uint64_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK, done;
+	int r;
+
+	r = v->ops->flush(v->io, COW_DIFF);	/* slot data first */
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		v->slotmeta[e[i].slot] = e[i];
+		v->slotstate[e[i].slot] = SLOT_LIVE;
+	}
+	if (v->log_next + k > v->log_half) {
+		r = log_compact(v);
+		if (r)
+			return r;
+		atomic_fetch_add(&v->st_commits, 1);
+		return 0;
+	}
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, &done);
+	if (!r)
+		r = v->ops->flush(v->io, COW_DIFF);
+	if (r)
+		return r;
+	v->log_next += done;
+	atomic_fetch_add(&v->st_commits, 1);
+	return 0;
+}
+
+static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
+{
+	uint64_t target;
+	int r = 0;
+
+	pthread_mutex_lock(&v->meta_lock);
+	if (v->npending + n > v->pending_cap) {
+		size_t cap = (v->npending + n) * 2;
+		struct logent *p = realloc(v->pending, cap * sizeof(*p));
+
+		if (!p) {
+			pthread_mutex_unlock(&v->meta_lock);
+			return -ENOMEM;
+		}
+		v->pending = p;
+		v->pending_cap = cap;
+	}
+	memcpy(v->pending + v->npending, e, n * sizeof(*e));
+	v->npending += n;
+	target = v->enq_total += n;
+	while (v->done_total < target && !(r = atomic_load(&v->broken))) {
+		struct logent *b = v->pending;
+		size_t bn = v->npending, bcap = v->pending_cap;
+
+		if (v->committing) {
+			pthread_cond_wait(&v->meta_cond, &v->meta_lock);
+			continue;
+		}
+		/* become the leader: take everything queued so far */
+		v->committing = true;
+		v->pending = v->batch;
+		v->pending_cap = v->batch_cap;
+		v->batch = b;
+		v->batch_cap = bcap;
+		v->npending = 0;
+		pthread_mutex_unlock(&v->meta_lock);
+		r = commit_batch(v, b, bn);
+		pthread_mutex_lock(&v->meta_lock);
+		v->committing = false;
+		if (r)
+			set_broken(v, r);
+		else
+			v->done_total += bn;
+		pthread_cond_broadcast(&v->meta_cond);
+	}
+	pthread_mutex_unlock(&v->meta_lock);
+	return r;
+}
+
+/* ---- preserve: the copy half of copy-on-write ---- */
+static int chunk_append(struct cow_volume *v, uint64_t c, uint32_t p,
+			uint32_t slot)
+{
+	struct chunk *ch = &v->chunks[c];
+	pthread_mutex_t *l = &v->idx_lock[c % IDX_STRIPES];
+	int r = 0;
+
+	pthread_mutex_lock(l);
+	if (ch->n == ch->cap) {
+		uint32_t cap = ch->cap ? ch->cap * 2 : 2;
+		struct ent *ne = realloc(ch->e, cap * sizeof(*ne));
+
+		if (!ne) {
+			r = -ENOMEM;
+			goto out;
+		}
+		ch->e = ne;
+		ch->cap = cap;
+	}
+	ch->e[ch->n].p = p;
+	ch->e[ch->n].slot = slot;
+	ch->n++;
+out:
+	pthread_mutex_unlock(l);
+	return r;
+}
+
+static inline bool need_preserve(struct cow_volume *v, uint64_t c)
+{
+	int64_t newest = atomic_load(&v->newest);
+
+	return newest >= 0 &&
+	       (uint64_t)newest >= atomic_load(&v->chunks[c].lw);
+}
+
+static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
+			const uint64_t *dst, const uint32_t *len)
+{
+	void *buf;
+	int r;
+
+	if (v->ops->copy)
+		return v->ops->copy(v->io, n, src, dst, len);
+	buf = cow_tlbuf(v->chunk_size);
+	if (!buf)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		r = v->ops->read(v->io, COW_ORIGIN, buf, len[i], src[i]);
+		if (!r)
+			r = v->ops->write(v->io, COW_DIFF, buf, len[i], dst[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Preserve every chunk of [c0, c1] that a snapshot still needs.  Epoch lock
+ * held (read or write).  NEEDSPACE: no free slot, nothing half done. */
+static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
+{
+	uint64_t cs[BATCH], src[BATCH], dst[BATCH];
+	uint32_t lens[BATCH];
+	struct logent le[BATCH];
+	uint64_t c = c0;
+	int r = 0;
+
+	while (c <= c1) {
+		unsigned n = 0, got = 0;
+
+		for (; c <= c1 && n < BATCH; c++) {
+			if (!need_preserve(v, c))
+				continue;
+			chunk_claim(v, &v->chunks[c]);
+			if (!need_preserve(v, c)) {
+				chunk_release(v, &v->chunks[c]);
+				continue;
+			}
+			cs[n++] = c;
+		}
+		if (!n)
+			break;
+		pthread_mutex_lock(&v->meta_lock);
+		while (got < n && v->nfree) {
+			uint32_t s = v->free_stack[--v->nfree];
+
+			v->slotstate[s] = SLOT_ALLOC;
+			le[got].slot = s;
+			got++;
+		}
+		pthread_mutex_unlock(&v->meta_lock);
+		/* chunks we hold no slot for wait for the next round */
+		for (unsigned i = got; i < n; i++)
+			chunk_release(v, &v->chunks[cs[i]]);
+		if (got < n)
+			c = cs[got];
+		if (!got)
+			return NEEDSPACE;
+		for (unsigned i = 0; i < got; i++) {
+			le[i].chunk = cs[i];
+			le[i].p = v->cur_epoch;
+			src[i] = cs[i] << v->chunk_shift;
+			dst[i] = slot_off(v, le[i].slot);
+			lens[i] = clen(v, cs[i]);
+		}
+		r = copy_extents(v, got, src, dst, lens);
+		if (!r)
+			r = commit_wait(v, le, got);
+		for (unsigned i = 0; i < got; i++) {
+			if (!r)
+				r = chunk_append(v, cs[i], le[i].p, le[i].slot);
+			if (!r) {
+				atomic_store(&v->chunks[cs[i]].lw, le[i].p);
+				atomic_fetch_add(&v->st_preserves, 1);
+			} else {
+				/* never reuse: the log may name it */
+				pthread_mutex_lock(&v->meta_lock);
+				v->slotstate[le[i].slot] = SLOT_LEAKED;
+				pthread_mutex_unlock(&v->meta_lock);
+			}
+			chunk_release(v, &v->chunks[cs[i]]);
+		}
+		if (r)
+			return set_broken(v, r);
+	}
+	return 0;
+}
+
+/* ---- the origin ---- */
+static int check_io(struct cow_volume *v, size_t len, uint64_t off)
+{
+	if (!v)
+		return -EINVAL;
+	if ((off | len) % COW_SECTOR || off > v->origin_size ||
+	    len > v->origin_size - off)
+		return -EINVAL;
+	return atomic_load(&v->broken);
+}
+
+static int modify_locked(struct cow_volume *v, const void *buf, size_t len,
+			 uint64_t off)
+{
+	int r;
+
+	if (!len)
+		return 0;
+	r = preserve_range(v, off >> v->chunk_shift,
+			   (off + len - 1) >> v->chunk_shift);
+	if (r)
+		return r;
+	if (buf)
+		r = v->ops->write(v->io, COW_ORIGIN, buf, len, off);
+	else
+		r = v->ops->zero(v->io, COW_ORIGIN, len, off);
+	/* after it completed: a flush that began earlier need not cover it */
+	atomic_store(&v->origin_dirty, 1);
+	return r;
+}
+
+/* Flush the origin if anything was written since the last flush. */
+static int origin_flush(struct cow_volume *v)
+{
+	int r;
+
+	if (!atomic_exchange(&v->origin_dirty, 0))
+		return 0;
+	r = v->ops->flush(v->io, COW_ORIGIN);
+	if (r)
+		atomic_store(&v->origin_dirty, 1);
+	return r;
+}
+
+static int modify(struct cow_volume *v, const void *buf, size_t len,
+		  uint64_t off)
+{
+	int r = check_io(v, len, off);
+
+	for (unsigned tries = 0; !r; tries++) {
+		pthread_rwlock_rdlock(&v->epoch_lock);
+		r = modify_locked(v, buf, len, off);
+		pthread_rwlock_unlock(&v->epoch_lock);
+		if (r != NEEDSPACE)
+			break;
+		if (tries > 2 * COW_MAX_SNAPSHOTS)
+			return -ENOSPC;	/* cannot happen: at most one per snapshot */
+		pthread_rwlock_wrlock(&v->epoch_lock);
+		r = overflow_locked(v, 0);
+		pthread_rwlock_unlock(&v->epoch_lock);
+	}
+	return r;
+}
+
+int cow_write(struct cow_volume *v, const void *buf, size_t len, uint64_t off)
+{
+	if (!buf)
+		return -EINVAL;
+	return modify(v, buf, len, off);
+}
+
+int cow_discard(struct cow_volume *v, size_t len, uint64_t off)
+{
+	return modify(v, NULL, len, off);
+}
+
+int cow_read(struct cow_volume *v, void *buf, size_t len, uint64_t off)
+{
+	int r = check_io(v, len, off);
+
+	if (r || !len)
+		return r;
+	return v->ops->read(v->io, COW_ORIGIN, buf, len, off);
+}
+
+int cow_flush(struct cow_volume *v)
+{
+	int r = v ? atomic_load(&v->broken) : -EINVAL;
+
+	return r ? r : origin_flush(v);
+}
+
+/* ---- snapshots ---- */
+int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
+			uint64_t *id)
+{
+	struct snap *s;
+	struct timespec ts;
+	int r;
+
+	if (!v)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&v->epoch_lock);
+	r = atomic_load(&v->broken);
+	if (!r && v->nsnaps >= COW_MAX_SNAPSHOTS)
+		r = -ENOSPC;
+	if (!r && v->cur_epoch == UINT32_MAX)
+		r = -EOVERFLOW;
+	if (!r)
+		r = origin_flush(v);
+	if (r)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s = &v->snaps[v->nsnaps];
+	s->id = v->next_id;
+	s->epoch = v->cur_epoch;
+	s->ctime = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	if (tag)
+		memcpy(s->tag, tag, COW_TAG_LEN);
+	else
+		memset(s->tag, 0, COW_TAG_LEN);
+	v->nsnaps++;
+	v->next_id++;
+	v->cur_epoch++;
+	r = sb_write(v);
+	if (r) {
+		v->nsnaps--;
+		v->next_id--;
+		v->cur_epoch--;
+		goto out;
+	}
+	update_newest(v);
+	if (id)
+		*id = s->id;
+out:
+	pthread_rwlock_unlock(&v->epoch_lock);
+	return r;
+}
+
+int cow_snapshot_delete(struct cow_volume *v, uint64_t id)
+{
+	int i, r;
+
+	if (!v)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&v->epoch_lock);
+	r = atomic_load(&v->broken);
+	if (!r) {
+		i = snap_find(v, id);
+		r = i < 0 ? i : snap_remove(v, (unsigned)i);
+	}
+	pthread_rwlock_unlock(&v->epoch_lock);
+	return r;
+}
+
+/* Where snapshot epoch e reads chunk c: slot, or -1 for the origin. */
+static int64_t lookup(struct cow_volume *v, uint64_t c, uint32_t e)
+{
+	pthread_mutex_t *l = &v->idx_lock[c % IDX_STRIPES];
+	int64_t slot = -1;
+	int i;
+
+	pthread_mutex_lock(l);
+	i = ent_pick(&v->chunks[c], e);
+	if (i >= 0)
+		slot = v->chunks[c].e[i].slot;
+	pthread_mutex_unlock(l);
+	return slot;
+}
+
+/* Read [off, off+len) of snapshot epoch e.  Runs of chunks that live in
+ * consecutive slots, or on the origin, are read with one request; an origin
+ * run is checked again afterwards in case a writer preserved and
+ * overwrote a chunk meanwhile. */
+static int snap_read_locked(struct cow_volume *v, uint32_t e, uint8_t *buf,
+			    size_t len, uint64_t off)
+{
+	while (len) {
+		uint64_t c = off >> v->chunk_shift;
+		uint64_t in = off - (c << v->chunk_shift);
+		int64_t slot = lookup(v, c, e), s2;
+		size_t n = v->chunk_size - in;
+		uint64_t rc = c + 1;
+		int r;
+
+		if (n > len)
+			n = len;
+		while (n < len) {
+			s2 = lookup(v, rc, e);
+			if ((slot < 0) != (s2 < 0) ||
+			    (slot >= 0 && s2 != slot + (int64_t)(rc - c)))
+				break;
+			n += len - n < v->chunk_size ? len - n : v->chunk_size;
+			rc++;
+		}
+		if (slot >= 0) {
+			r = v->ops->read(v->io, COW_DIFF, buf, n,
+					 slot_off(v, (uint32_t)slot) + in);
+			if (r)
+				return r;
+		} else {
+			r = v->ops->read(v->io, COW_ORIGIN, buf, n, off);
+			if (r)
+				return r;
+			for (uint64_t k = c; k < rc; k++) {
+				uint64_t ks = k << v->chunk_shift;
+				uint64_t a = ks > off ? ks : off;
+				uint64_t b = ks + v->chunk_size < off + n ?
+					     ks + v->chunk_size : off + n;
+
+				s2 = lookup(v, k, e);
+				if (s2 < 0)
+					continue;
+				r = v->ops->read(v->io, COW_DIFF, buf + (a - off),
+						 b - a, slot_off(v, (uint32_t)s2) +
+						 (a - ks));
+				if (r)
+					return r;
+			}
+		}
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
+		      size_t len, uint64_t off)
+{
+	int i, r = check_io(v, len, off);
+
+	if (r)
+		return r;
+	pthread_rwlock_rdlock(&v->epoch_lock);
+	i = snap_find(v, id);
+	r = i < 0 ? i : snap_read_locked(v, v->snaps[i].epoch, buf, len, off);
+	pthread_rwlock_unlock(&v->epoch_lock);
+	return r;
+}
+
+/* Preserved chunks each snapshot reads (epoch lock held). */
+static int count_owned(struct cow_volume *v, uint64_t *owned)
+{
+	int64_t *d = calloc(v->nsnaps + 1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	for (uint64_t c = 0; c < v->nchunks; c++) {
+		struct chunk *ch = &v->chunks[c];
+		uint32_t prev = 0;
+
+		pthread_mutex_lock(&v->idx_lock[c % IDX_STRIPES]);
+		for (uint32_t i = 0; i < ch->n; i++) {
+			d[snap_lower(v, prev)]++;
+			d[snap_lower(v, ch->e[i].p)]--;
+			prev = ch->e[i].p;
+		}
+		pthread_mutex_unlock(&v->idx_lock[c % IDX_STRIPES]);
+	}
+	for (unsigned i = 0, acc = 0; i < v->nsnaps; i++) {
+		acc += d[i];
+		owned[i] = acc;
+	}
+	free(d);
+	return 0;
+}
+
+static void fill_info(const struct cow_volume *v, unsigned i, uint64_t owned,
+		      struct cow_snapshot_info *o)
+{
+	o->id = v->snaps[i].id;
+	o->epoch = v->snaps[i].epoch;
+	o->ctime_ns = v->snaps[i].ctime;
+	memcpy(o->tag, v->snaps[i].tag, COW_TAG_LEN);
+	o->chunks_owned = owned;
+}
+
+int cow_snapshot_list(struct cow_volume *v, struct cow_snapshot_info *out,
+		      unsigned max)
+{
+	uint64_t owned[COW_MAX_SNAPSHOTS];
+	int r;
+
+	if (!v || (max && !out))
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->epoch_lock);
+	r = count_owned(v, owned);
+	if (!r) {
+		for (unsigned i = 0; i < v->nsnaps && i < max; i++)
+			fill_info(v, i, owned[i], &out[i]);
+		r = (int)v->nsnaps;
+	}
+	pthread_rwlock_unlock(&v->epoch_lock);
+	return r;
+}
+
+int cow_snapshot_info(struct cow_volume *v, uint64_t id,
+		      struct cow_snapshot_info *out)
+{
+	uint64_t owned[COW_MAX_SNAPSHOTS];
+	int i, r;
+
+	if (!v || !out)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->epoch_lock);
+	i = snap_find(v, id);
+	r = i < 0 ? i : count_owned(v, owned);
+	if (!r)
+		fill_info(v, (unsigned)i, owned[i], out);
+	pthread_rwlock_unlock(&v->epoch_lock);
+	return r;
+}
+
+int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
+	       void *arg)
+{
+	uint8_t *buf;
+	uint32_t e;
+	int i, r;
+
+	if (!v)
+		return -EINVAL;
+	buf = cow_alloc_aligned(v->chunk_size);
+	if (!buf)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&v->epoch_lock);
+	r = atomic_load(&v->broken);
+	i = snap_find(v, id);
+	if (!r && i < 0)
+		r = i;
+	e = i >= 0 ? v->snaps[i].epoch : 0;
+	for (uint64_t c = 0; !r && c < v->nchunks; c++) {
+		int64_t slot = lookup(v, c, e);
+
+		if (slot >= 0) {
+			r = v->ops->read(v->io, COW_DIFF, buf, clen(v, c),
+					 slot_off(v, (uint32_t)slot));
+			for (unsigned tries = 0; !r; tries++) {
+				r = modify_locked(v, buf, clen(v, c),
+						  c << v->chunk_shift);
+				if (r != NEEDSPACE)
+					break;
+				r = tries > 2 * COW_MAX_SNAPSHOTS ? -ENOSPC :
+				    overflow_locked(v, id);
+			}
+		}
+		if (fn && !r && ((c + 1) % 1024 == 0 || c + 1 == v->nchunks))
+			fn(arg, c + 1, v->nchunks);
+	}
+	if (!r)
+		r = origin_flush(v);
+	pthread_rwlock_unlock(&v->epoch_lock);
+	cow_free_aligned(buf);
+	return r;
+}
+
+void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg)
+{
+	pthread_rwlock_wrlock(&v->epoch_lock);
+	v->ofn = fn;
+	v->oarg = arg;
+	pthread_rwlock_unlock(&v->epoch_lock);
+}
+
+int cow_stats(struct cow_volume *v, struct cow_stats *st)
+{
+	if (!v || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	pthread_rwlock_rdlock(&v->epoch_lock);
+	pthread_mutex_lock(&v->meta_lock);
+	st->origin_size = v->origin_size;
+	st->chunk_size = v->chunk_size;
+	st->nchunks = v->nchunks;
+	st->nsnapshots = v->nsnaps;
+	st->cur_epoch = v->cur_epoch;
+	st->slots_total = v->nslots;
+	st->slots_used = v->nslots - v->nfree;
+	st->diff_bytes_used = st->slots_used * v->chunk_size + v->slot_start;
+	st->diff_bytes_max = v->diff_size;
+	st->overflow_deleted = v->overflow_total;
+	pthread_mutex_unlock(&v->meta_lock);
+	pthread_rwlock_unlock(&v->epoch_lock);
+	st->preserves = atomic_load(&v->st_preserves);
+	st->commits = atomic_load(&v->st_commits);
+	st->log_compactions = atomic_load(&v->st_compactions);
+	return 0;
+}
+
+/* ---- open / create / close ---- */
+static void vol_free(struct cow_volume *v)
+{
+	if (!v)
+		return;
+	if (v->chunks)
+		for (uint64_t c = 0; c < v->nchunks; c++)
+			free(v->chunks[c].e);
+	free(v->chunks);
+	free(v->slotmeta);
+	free(v->slotstate);
+	free(v->free_stack);
+	free(v->pending);
+	free(v->batch);
+	cow_free_aligned(v->logbuf);
+	for (unsigned i = 0; i < IDX_STRIPES; i++)
+		pthread_mutex_destroy(&v->idx_lock[i]);
+	pthread_mutex_destroy(&v->busy_lock);
+	pthread_cond_destroy(&v->busy_cond);
+	pthread_mutex_destroy(&v->meta_lock);
+	pthread_cond_destroy(&v->meta_cond);
+	pthread_rwlock_destroy(&v->epoch_lock);
+	if (v->ops && v->ops->close)
+		v->ops->close(v->io);
+	free(v);
+}
+
+static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
+{
+	struct cow_volume *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->ops = ops;
+	v->io = io;
+	pthread_rwlock_init(&v->epoch_lock, NULL);
+	for (unsigned i = 0; i < IDX_STRIPES; i++)
+		pthread_mutex_init(&v->idx_lock[i], NULL);
+	pthread_mutex_init(&v->busy_lock, NULL);
+	pthread_cond_init(&v->busy_cond, NULL);
+	pthread_mutex_init(&v->meta_lock, NULL);
+	pthread_cond_init(&v->meta_cond, NULL);
+	atomic_store(&v->newest, -1);
+	atomic_store(&v->origin_dirty, 1);	/* a crashed writer may have left some */
+	return v;
+}
+
+static unsigned ilog2_u32(uint32_t x)
+{
+	unsigned s = 0;
+
+	while ((1u << s) < x)
+		s++;
+	return s;
+}
+
+int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
+			 uint32_t chunk_size)
+{
+	struct cow_volume *v;
+	uint8_t *z;
+	int r;
+
+	if (!chunk_size)
+		chunk_size = COW_CHUNK_DEFAULT;
+	if (chunk_size < COW_CHUNK_MIN || chunk_size > COW_CHUNK_MAX ||
+	    (chunk_size & (chunk_size - 1)))
+		return -EINVAL;
+	v = vol_alloc(ops, io);
+	if (!v)
+		return -ENOMEM;
+	v->chunk_size = chunk_size;
+	v->chunk_shift = ilog2_u32(chunk_size);
+	v->origin_size = ops->size(io, COW_ORIGIN);
+	v->diff_size = ops->size(io, COW_DIFF);
+	r = -EINVAL;
+	if (!v->origin_size || v->origin_size % COW_SECTOR)
+		goto out;
+	r = layout(v);
+	if (r)
+		goto out;
+	v->next_id = 1;
+	/* forget both superblock copies and the log's first blocks */
+	r = -ENOMEM;
+	z = cow_alloc_aligned(META_START);
+	if (!z)
+		goto out;
+	memset(z, 0, META_START);
+	r = ops->write(io, COW_DIFF, z, META_START, 0);
+	for (unsigned h = 0; !r && h < 2; h++)
+		r = ops->write(io, COW_DIFF, z, LOG_BLOCK,
+			       v->log_start + h * v->log_half * LOG_BLOCK);
+	cow_free_aligned(z);
+	if (!r)
+		r = ops->flush(io, COW_DIFF);
+	v->log_gen = 1;
+	if (!r)
+		r = sb_write(v);
+	if (!r)
+		r = ops->flush(io, COW_ORIGIN);
+out:
+	v->ops = NULL;	/* the caller keeps io */
+	vol_free(v);
+	return r;
+}
+
+static int load_log(struct cow_volume *v)
+{
+	const uint64_t per = 64;
+	uint8_t *b = cow_alloc_aligned(per * LOG_BLOCK);
+	uint64_t base = v->log_start + v->active_half * v->log_half * LOG_BLOCK;
+	uint64_t i = 0;
+	int r = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (bool end = false; !end && i < v->log_half; ) {
+		uint64_t k = v->log_half - i < per ? v->log_half - i : per;
+
+		r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
+				 base + i * LOG_BLOCK);
+		if (r)
+			break;
+		for (uint64_t j = 0; j < k; j++, i++) {
+			uint8_t *blk = b + j * LOG_BLOCK;
+			uint32_t crc = get32(blk + 4), n = get32(blk + 24);
+
+			put32(blk + 4, 0);
+			if (get32(blk) != LOG_MAGIC ||
+			    get64(blk + 8) != v->log_gen ||
+			    get64(blk + 16) != i || n > LOG_PER_BLOCK ||
+			    cow_crc32c(0, blk, LOG_BLOCK) != crc) {
+				end = true;
+				break;
+			}
+			for (uint32_t q = 0; q < n && !r; q++) {
+				uint8_t *p = blk + LOG_HDR + q * LOG_ENT;
+				uint64_t c = get64(p);
+				uint32_t ep = get32(p + 8), s = get32(p + 12);
+
+				if (c >= v->nchunks || s >= v->nslots ||
+				    ep > v->cur_epoch || ep == 0)
+					r = -EUCLEAN;
+				else
+					r = chunk_append(v, c, ep, s);
+			}
+			if (r)
+				goto out;
+		}
+	}
+	v->log_next = i;
+out:
+	cow_free_aligned(b);
+	return r;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
+		       struct cow_volume **out)
+{
+	struct cow_volume *v = vol_alloc(ops, io), tmp;
+	uint8_t *b;
+	uint64_t gen[2] = { 0, 0 };
+	int ok[2], best, r;
+
+	if (!v) {
+		ops->close(io);
+		return -ENOMEM;
+	}
+	b = cow_alloc_aligned(2 * SB_SIZE);
+	r = b ? ops->read(io, COW_DIFF, b, 2 * SB_SIZE, 0) : -ENOMEM;
+	if (r) {
+		cow_free_aligned(b);
+		goto fail;
+	}
+	for (int k = 0; k < 2; k++)
+		ok[k] = !sb_decode(&tmp, b + k * SB_SIZE, &gen[k]);
+	best = ok[0] && ok[1] ? gen[1] > gen[0] : ok[1];
+	r = ok[best] ? 0 : -EUCLEAN;
+	if (!r) {
+		r = sb_decode(v, b + best * SB_SIZE, &v->sb_gen);
+		if (r)
+			r = -EUCLEAN;
+	}
+	cow_free_aligned(b);
+	if (r)
+		goto fail;
+	v->chunk_shift = ilog2_u32(v->chunk_size);
+	r = -EINVAL;
+	if (ops->size(io, COW_ORIGIN) < v->origin_size ||
+	    ops->size(io, COW_DIFF) < v->diff_size)
+		goto fail;
+	v->nchunks = (v->origin_size + v->chunk_size - 1) >> v->chunk_shift;
+	r = -ENOMEM;
+	v->chunks = calloc(v->nchunks, sizeof(*v->chunks));
+	v->slotmeta = calloc(v->nslots ? v->nslots : 1, sizeof(*v->slotmeta));
+	v->slotstate = calloc(v->nslots ? v->nslots : 1, 1);
+	v->free_stack = calloc(v->nslots ? v->nslots : 1,
+			       sizeof(*v->free_stack));
+	if (!v->chunks || !v->slotmeta || !v->slotstate || !v->free_stack)
+		goto fail;
+	update_newest(v);
+	r = load_log(v);
+	if (r)
+		goto fail;
+	/* sort, derive lw, drop what no live snapshot picks, claim slots */
+	for (uint64_t c = 0; c < v->nchunks; c++) {
+		struct chunk *ch = &v->chunks[c];
+
+		if (!ch->n)
+			continue;
+		qsort(ch->e, ch->n, sizeof(*ch->e), ent_cmp);
+		for (uint32_t i = 1; i < ch->n; i++)
+			if (ch->e[i].p == ch->e[i - 1].p) {
+				r = -EUCLEAN;
+				goto fail;
+			}
+		atomic_store(&ch->lw, ch->e[ch->n - 1].p);
+		prune_chunk(v, ch, false);
+		for (uint32_t i = 0; i < ch->n; i++) {
+			uint32_t s = ch->e[i].slot;
+
+			if (v->slotstate[s] != SLOT_FREE) {
+				r = -EUCLEAN;
+				goto fail;
+			}
+			v->slotstate[s] = SLOT_LIVE;
+			v->slotmeta[s].chunk = c;
+			v->slotmeta[s].p = ch->e[i].p;
+			v->slotmeta[s].slot = s;
+		}
+	}
+	for (uint64_t s = v->nslots; s-- > 0; )
+		if (v->slotstate[s] == SLOT_FREE)
+			v->free_stack[v->nfree++] = (uint32_t)s;
+	*out = v;
+	return 0;
+fail:
+	vol_free(v);
+	return r;
+}
+
+int cow_volume_close(struct cow_volume *v)
+{
+	int r = 0, r2;
+
+	if (!v)
+		return 0;
+	if (!atomic_load(&v->broken)) {
+		r = v->ops->flush(v->io, COW_ORIGIN);
+		r2 = v->ops->flush(v->io, COW_DIFF);
+		if (!r)
+			r = r2;
+	}
+	vol_free(v);
+	return r;
+}
+
+int cow_volume_create(const char *origin, const char *diff,
+		      const struct cow_params *p)
+{
+	const struct cow_io_ops *ops;
+	void *io;
+	int r;
+
+	if (!p || !p->diff_max)
+		return -EINVAL;
+	r = cow_io_open_files(origin, diff, p->io_flags | COW_IO_CREATE,
+			      p->origin_size, p->diff_max, &ops, &io);
+	if (r)
+		return r;
+	r = cow_volume_create_io(ops, io, p->chunk_size);
+	ops->close(io);
+	return r;
+}
+
+int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
+		    struct cow_volume **out)
+{
+	const struct cow_io_ops *ops;
+	void *io;
+	int r;
+
+	r = cow_io_open_files(origin, diff, io_flags & ~COW_IO_CREATE, 0, 0,
+			      &ops, &io);
+	if (r)
+		return r;
+	return cow_volume_open_io(ops, io, out);
+}

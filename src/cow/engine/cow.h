@@ -1,0 +1,145 @@
+/* cow.h — the openvss copy-on-write engine.
+ *
+ * A volume is an origin (file or block device) cut into fixed chunks and a
+ * diff area (file or block device, bounded) that holds preserved chunks and
+ * the engine's metadata.  Snapshots are epochs: creating one is O(1).  The
+ * on-disk format, the index and the ordering rules are described at the top
+ * of cow.c.
+ *
+ * Every call returns 0 (or a count) on success and -errno on failure.
+ * Offsets and lengths of I/O calls are multiples of COW_SECTOR.  All calls
+ * may be made from many threads at once, except cow_volume_close() and
+ * cow_revert() (which wants the volume offline: no concurrent I/O).
+ */
+#ifndef OPENVSS_COW_H
+#define OPENVSS_COW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COW_SECTOR		512u
+#define COW_MAX_SNAPSHOTS	512u
+#define COW_CHUNK_MIN		4096u
+#define COW_CHUNK_MAX		(1u << 20)
+#define COW_CHUNK_DEFAULT	(64u << 10)
+#define COW_TAG_LEN		16
+
+struct cow_volume;
+
+/* ---- backing I/O: every byte the engine moves goes through this vector,
+ * so tests can swap in a layer that simulates power cuts. ---- */
+enum cow_file { COW_ORIGIN = 0, COW_DIFF = 1 };
+
+struct cow_io_ops {
+	/* Whole-length positional I/O; -errno on failure (short I/O is the
+	 * backend's business to finish or fail). */
+	int (*read)(void *io, enum cow_file f, void *buf, size_t len,
+		    uint64_t off);
+	int (*write)(void *io, enum cow_file f, const void *buf, size_t len,
+		     uint64_t off);
+	/* Make every completed write to f durable. */
+	int (*flush)(void *io, enum cow_file f);
+	/* Make [off, off+len) of f read back as zeros (discard). */
+	int (*zero)(void *io, enum cow_file f, size_t len, uint64_t off);
+	/* Copy n extents from the origin to the diff area (the first half of
+	 * a copy-on-write step).  NULL: the engine reads and writes itself. */
+	int (*copy)(void *io, unsigned n, const uint64_t *src,
+		    const uint64_t *dst, const uint32_t *len);
+	uint64_t (*size)(void *io, enum cow_file f);
+	void (*close)(void *io);
+};
+
+/* The default backend: files or block devices, O_DIRECT where the backing
+ * allows, an io_uring per calling thread (created lazily) with the files
+ * and a bounce buffer registered.  flags: COW_IO_NO_URING forces pread/
+ * pwrite, COW_IO_BUFFERED forbids O_DIRECT. */
+#define COW_IO_NO_URING		0x1u
+#define COW_IO_BUFFERED		0x2u
+#define COW_IO_CREATE		0x4u	/* create missing files (sparse) */
+int cow_io_open_files(const char *origin, const char *diff, unsigned flags,
+		      uint64_t origin_size, uint64_t diff_size,
+		      const struct cow_io_ops **ops, void **io);
+
+/* ---- volumes ---- */
+struct cow_params {
+	uint32_t chunk_size;	/* power of two, COW_CHUNK_MIN..MAX; 0 = default */
+	uint64_t origin_size;	/* for a new origin file; 0 = use its size */
+	uint64_t diff_max;	/* size of the diff area (shadow storage) */
+	unsigned io_flags;	/* COW_IO_* */
+};
+
+/* Write a fresh diff area (any previous content is forgotten). */
+int cow_volume_create(const char *origin, const char *diff,
+		      const struct cow_params *p);
+int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
+		    struct cow_volume **out);
+/* Same over any backend; the volume owns io and closes it. */
+int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
+			 uint32_t chunk_size);
+int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
+		       struct cow_volume **out);
+/* Clean close: flushes both files.  NULL is a no-op. */
+int cow_volume_close(struct cow_volume *v);
+
+/* ---- the origin (the live volume) ---- */
+int cow_read(struct cow_volume *v, void *buf, size_t len, uint64_t off);
+int cow_write(struct cow_volume *v, const void *buf, size_t len, uint64_t off);
+int cow_flush(struct cow_volume *v);
+/* The range reads back as zeros; snapshots keep the old data. */
+int cow_discard(struct cow_volume *v, size_t len, uint64_t off);
+
+/* ---- snapshots ---- */
+struct cow_snapshot_info {
+	uint64_t id;
+	uint32_t epoch;
+	uint64_t ctime_ns;	/* CLOCK_REALTIME at creation */
+	uint8_t tag[COW_TAG_LEN];	/* opaque, e.g. the VSS snapshot GUID */
+	uint64_t chunks_owned;	/* preserved chunks this snapshot reads */
+};
+
+/* O(1), nothing copied; durable when it returns (the origin is flushed
+ * first so every acknowledged write is in the snapshot). */
+int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
+			uint64_t *id);
+int cow_snapshot_delete(struct cow_volume *v, uint64_t id);
+int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
+		      size_t len, uint64_t off);
+/* Fills up to max entries, oldest first; returns the number of snapshots. */
+int cow_snapshot_list(struct cow_volume *v, struct cow_snapshot_info *out,
+		      unsigned max);
+int cow_snapshot_info(struct cow_volume *v, uint64_t id,
+		      struct cow_snapshot_info *out);
+
+typedef void (*cow_progress_fn)(void *arg, uint64_t done, uint64_t total);
+/* Make the origin read as snapshot id.  Wants the volume offline.  The
+ * other snapshots (and id itself) stay intact. */
+int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
+	       void *arg);
+
+/* Called (from the writing thread, engine locks held: do not call back into
+ * the engine) for each snapshot deleted because the diff area was full. */
+typedef void (*cow_overflow_fn)(void *arg, uint64_t id,
+				const uint8_t *tag);
+void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg);
+
+struct cow_stats {
+	uint64_t origin_size;
+	uint32_t chunk_size;
+	uint64_t nchunks;
+	uint32_t nsnapshots;
+	uint32_t cur_epoch;
+	uint64_t slots_total;		/* diff area capacity in chunks */
+	uint64_t slots_used;		/* preserved chunks held */
+	uint64_t diff_bytes_used;	/* slots_used * chunk_size + metadata */
+	uint64_t diff_bytes_max;
+	uint64_t preserves;		/* chunks copied since open */
+	uint64_t commits;		/* group commits since open */
+	uint64_t overflow_deleted;	/* snapshots deleted for space, ever */
+	uint64_t log_compactions;	/* since open */
+};
+int cow_stats(struct cow_volume *v, struct cow_stats *st);
+
+/* crc32c (Castagnoli), the checksum of all metadata. */
+uint32_t cow_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,694 @@
+/* test-cow-engine.c — unit tests of every engine operation and edge, on the
+ * in-memory backend and on real files (io_uring and pread/pwrite). */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cow-testlib.h"
+
+#define CHUNK	4096u
+#define OSIZE	(64u * CHUNK + 3 * COW_SECTOR)	/* last chunk partial */
+
+struct env {
+	struct sim *sim;
+	struct cow_volume *v;
+	struct model m;
+	uint64_t deleted[COW_MAX_SNAPSHOTS * 4];
+	unsigned ndeleted;
+};
+
+static void on_overflow(void *arg, uint64_t id, const uint8_t *tag)
+{
+	struct env *e = arg;
+
+	(void)tag;
+	e->deleted[e->ndeleted++] = id;
+	model_drop(&e->m, id);
+}
+
+static void env_open(struct env *e)
+{
+	ck_assert_int_eq(cow_volume_open_io(sim_ops(), e->sim, &e->v), 0);
+	cow_set_overflow_cb(e->v, on_overflow, e);
+}
+
+static void env_init(struct env *e, uint64_t osize, uint64_t dsize,
+		     uint32_t chunk)
+{
+	memset(e, 0, sizeof(*e));
+	e->sim = sim_new(osize, dsize);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e->sim, chunk), 0);
+	model_init(&e->m, osize);
+	env_open(e);
+}
+
+static void env_reopen(struct env *e)
+{
+	ck_assert_int_eq(cow_volume_close(e->v), 0);
+	env_open(e);
+}
+
+static void env_fini(struct env *e)
+{
+	cow_volume_close(e->v);
+	sim_free(e->sim);
+	model_free(&e->m);
+}
+
+/* Write n sectors at sec with a fresh tag, to the engine and the model. */
+static void do_write(struct env *e, uint64_t sec, uint64_t n)
+{
+	void *buf;
+	uint64_t tag = e->m.next_tag++;
+
+	ck_assert_int_eq(posix_memalign(&buf, 4096, n * COW_SECTOR), 0);
+	fill_sectors(buf, sec, n, tag);
+	ck_assert_int_eq(cow_write(e->v, buf, n * COW_SECTOR,
+				   sec * COW_SECTOR), 0);
+	model_write(&e->m, sec, n, tag);
+	free(buf);
+}
+
+static void do_discard(struct env *e, uint64_t sec, uint64_t n)
+{
+	ck_assert_int_eq(cow_discard(e->v, n * COW_SECTOR, sec * COW_SECTOR),
+			 0);
+	model_write(&e->m, sec, n, 0);
+}
+
+static uint64_t do_snap(struct env *e)
+{
+	uint8_t tag[COW_TAG_LEN] = { 0 };
+	uint64_t id = 0;
+
+	tag[0] = (uint8_t)e->m.nsnaps;
+	ck_assert_int_eq(cow_snapshot_create(e->v, tag, &id), 0);
+	model_snap(&e->m, id);
+	return id;
+}
+
+static void do_delete(struct env *e, uint64_t id)
+{
+	ck_assert_int_eq(cow_snapshot_delete(e->v, id), 0);
+	model_drop(&e->m, id);
+}
+
+static void verify(struct env *e)
+{
+	ck_assert_int_eq(model_verify(&e->m, e->v, true), 0);
+}
+
+START_TEST(test_crc32c)
+{
+	ck_assert_uint_eq(cow_crc32c(0, "123456789", 9), 0xE3069283u);
+	ck_assert_uint_eq(cow_crc32c(0, "", 0), 0);
+	/* incremental == one shot */
+	ck_assert_uint_eq(cow_crc32c(cow_crc32c(0, "1234", 4), "56789", 5),
+			  0xE3069283u);
+}
+END_TEST
+
+START_TEST(test_bad_args)
+{
+	struct env e;
+	struct sim *s = sim_new(OSIZE, 65536);
+	char buf[COW_SECTOR] = { 0 };
+	uint64_t id;
+
+	/* diff area too small, bad chunk sizes, origin not sector-sized */
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), -ENOSPC);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, 3000), -EINVAL);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, 2048), -EINVAL);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, 2u << 20),
+			 -EINVAL);
+	sim_free(s);
+	s = sim_new(1000, 1 << 20);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), -EINVAL);
+	sim_free(s);
+	/* an empty diff area is not a volume */
+	s = sim_new(OSIZE, 1 << 20);
+	ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &e.v), -EUCLEAN);
+	sim_free(s);
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	ck_assert_int_eq(cow_write(e.v, buf, 100, 0), -EINVAL);
+	ck_assert_int_eq(cow_write(e.v, buf, COW_SECTOR, 7), -EINVAL);
+	ck_assert_int_eq(cow_write(e.v, buf, COW_SECTOR, OSIZE), -EINVAL);
+	ck_assert_int_eq(cow_read(e.v, buf, 2 * COW_SECTOR,
+				  OSIZE - COW_SECTOR), -EINVAL);
+	ck_assert_int_eq(cow_write(e.v, NULL, COW_SECTOR, 0), -EINVAL);
+	ck_assert_int_eq(cow_write(e.v, buf, 0, 0), 0);
+	ck_assert_int_eq(cow_snapshot_read(e.v, 42, buf, COW_SECTOR, 0),
+			 -ENOENT);
+	ck_assert_int_eq(cow_snapshot_delete(e.v, 42), -ENOENT);
+	ck_assert_int_eq(cow_revert(e.v, 42, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(cow_snapshot_create(e.v, NULL, &id), 0);
+	ck_assert_int_eq(cow_snapshot_read(e.v, id, buf, COW_SECTOR, 1),
+			 -EINVAL);
+	ck_assert_int_eq(cow_volume_close(NULL), 0);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_partial_and_spanning)
+{
+	struct env e;
+	struct cow_stats st;
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_write(&e, 0, e.m.nsec);		/* whole origin, no snapshot */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.preserves, 0);
+	do_snap(&e);
+	do_write(&e, 3, 1);			/* one sector inside chunk 0 */
+	do_write(&e, 7, 2);			/* straddles chunks 0 and 1 */
+	do_write(&e, 8 * 5 + 1, 8 * 3);		/* spans chunks 5..8 */
+	do_write(&e, e.m.nsec - 2, 2);		/* the partial last chunk */
+	verify(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.preserves, 1 + 1 + 4 + 1);
+	ck_assert_uint_eq(st.slots_used, 7);
+	do_write(&e, 0, 16);			/* already preserved: no copy */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.preserves, 7);
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_discard_preserves)
+{
+	struct env e;
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_write(&e, 0, e.m.nsec);
+	do_snap(&e);
+	do_discard(&e, 5, 20);
+	do_discard(&e, 64, 64);
+	verify(&e);
+	do_snap(&e);
+	do_discard(&e, 0, e.m.nsec);
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_one_copy_serves_many)
+{
+	struct env e;
+	struct cow_stats st;
+	struct cow_snapshot_info info[3];
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_write(&e, 0, 8);
+	do_snap(&e);
+	do_snap(&e);
+	do_snap(&e);
+	do_write(&e, 0, 8);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.preserves, 1);	/* one copy, three readers */
+	ck_assert_int_eq(cow_snapshot_list(e.v, info, 3), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(info[i].chunks_owned, 1);
+	ck_assert_uint_eq(info[1].tag[0], 1);
+	ck_assert(info[0].epoch < info[1].epoch && info[1].id > info[0].id);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_512_snapshots)
+{
+	struct env e;
+	struct cow_snapshot_info one;
+	uint64_t id;
+
+	/* 64 chunks, each snapshot followed by a write to 2 chunks */
+	env_init(&e, OSIZE, 8 << 20, CHUNK);
+	for (unsigned i = 0; i < COW_MAX_SNAPSHOTS; i++) {
+		do_snap(&e);
+		do_write(&e, (i * 8 * 7) % (e.m.nsec - 16), 9);
+	}
+	ck_assert_int_eq(cow_snapshot_create(e.v, NULL, &id), -ENOSPC);
+	verify(&e);
+	ck_assert_int_eq(cow_snapshot_info(e.v, e.m.snaps[511].id, &one), 0);
+	ck_assert_uint_eq(one.chunks_owned, 2);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* Delete N snapshots in every order (N! orders), verifying after each. */
+static void permute(unsigned *a, unsigned n, unsigned k, unsigned *count)
+{
+	if (k == n) {
+		struct env e;
+		uint64_t ids[8];
+		struct cow_stats st;
+
+		env_init(&e, 8 * CHUNK, 1 << 20, CHUNK);
+		for (unsigned i = 0; i < n; i++) {
+			do_write(&e, 0, 8 * 8);
+			ids[i] = do_snap(&e);
+			do_write(&e, i * 8, 8);	/* chunk i differs */
+		}
+		do_write(&e, 0, 8 * 8);
+		for (unsigned i = 0; i < n; i++) {
+			do_delete(&e, ids[a[i]]);
+			verify(&e);
+			if (i == n / 2) {
+				env_reopen(&e);
+				verify(&e);
+			}
+		}
+		ck_assert_int_eq(cow_stats(e.v, &st), 0);
+		ck_assert_uint_eq(st.slots_used, 0);
+		ck_assert_uint_eq(st.nsnapshots, 0);
+		env_fini(&e);
+		(*count)++;
+		return;
+	}
+	for (unsigned i = k; i < n; i++) {
+		unsigned t = a[k];
+
+		a[k] = a[i];
+		a[i] = t;
+		permute(a, n, k + 1, count);
+		a[i] = a[k];
+		a[k] = t;
+	}
+}
+
+START_TEST(test_delete_every_order)
+{
+	unsigned a[5] = { 0, 1, 2, 3, 4 }, count = 0;
+
+	for (unsigned n = 1; n <= 5; n++)
+		permute(a, n, 0, &count);
+	ck_assert_uint_eq(count, 1 + 2 + 6 + 24 + 120);
+}
+END_TEST
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	uint64_t *last = arg;
+
+	ck_assert_uint_ge(done, last[0]);
+	last[0] = done;
+	last[1] = total;
+}
+
+START_TEST(test_revert)
+{
+	struct env e;
+	uint64_t a, b, prog[2] = { 0, 0 };
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_write(&e, 0, e.m.nsec);
+	a = do_snap(&e);
+	do_write(&e, 10, 30);
+	do_discard(&e, 100, 50);
+	b = do_snap(&e);
+	do_write(&e, 0, 200);
+	ck_assert_int_eq(cow_revert(e.v, a, progress, prog), 0);
+	ck_assert_uint_eq(prog[0], prog[1]);
+	ck_assert_uint_eq(prog[1], 65);
+	/* the origin now reads as a; a and b are intact */
+	memcpy(e.m.origin, e.m.snaps[model_find(&e.m, a)].sec,
+	       e.m.nsec * sizeof(uint64_t));
+	verify(&e);
+	ck_assert_int_eq(cow_revert(e.v, b, NULL, NULL), 0);
+	memcpy(e.m.origin, e.m.snaps[model_find(&e.m, b)].sec,
+	       e.m.nsec * sizeof(uint64_t));
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_diff_full)
+{
+	struct env e;
+	struct cow_stats st;
+	uint64_t first;
+
+	/* 16 chunks of 4 KiB; a diff area with room for 20 preserved chunks */
+	env_init(&e, 16 * CHUNK, 65536 + (2 * 19 + 20) * CHUNK, CHUNK);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_total, 20);
+	first = do_snap(&e);
+	do_write(&e, 0, 16 * 8);	/* 16 slots */
+	do_snap(&e);
+	do_write(&e, 0, 4 * 8);		/* 20 slots: full */
+	ck_assert_uint_eq(e.ndeleted, 0);
+	verify(&e);
+	do_snap(&e);
+	do_write(&e, 0, 8);		/* no room: the oldest goes */
+	ck_assert_uint_eq(e.ndeleted, 1);
+	ck_assert_uint_eq(e.deleted[0], first);
+	verify(&e);
+	/* a live write never fails: keep writing until one snapshot is left */
+	for (int i = 0; i < 6; i++) {
+		do_snap(&e);
+		do_write(&e, 0, 16 * 8);
+		verify(&e);
+	}
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.overflow_deleted, e.ndeleted);
+	ck_assert_uint_ge(e.ndeleted, 3);
+	for (unsigned i = 1; i < e.ndeleted; i++)
+		ck_assert_uint_gt(e.deleted[i], e.deleted[i - 1]);
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.overflow_deleted, e.ndeleted);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_log_compaction)
+{
+	struct env e;
+	struct cow_stats st;
+	uint64_t keep;
+
+	env_init(&e, 16 * CHUNK, 1 << 20, CHUNK);
+	do_write(&e, 0, 16 * 8);
+	keep = do_snap(&e);
+	do_write(&e, 0, 8);
+	/* every round logs one block per chunk; the half holds ~30 */
+	for (int i = 0; i < 20; i++) {
+		uint64_t id = do_snap(&e);
+
+		for (unsigned c = 1; c < 16; c++)
+			do_write(&e, c * 8, 1);
+		do_delete(&e, id);
+	}
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_gt(st.log_compactions, 2);
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	do_delete(&e, keep);
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 0);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_superblock_copies)
+{
+	struct env e;
+	struct cow_volume *v;
+	uint8_t junk[64] = { 0xff };
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_write(&e, 0, 64);
+	do_snap(&e);
+	do_write(&e, 0, 64);
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	/* corrupt the newest copy: the previous one is still a volume */
+	ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, junk, sizeof(junk),
+					  0), 0);
+	ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, junk, sizeof(junk),
+					  32768), 0);
+	ck_assert_int_eq(cow_volume_open_io(sim_ops(), e.sim, &v), -EUCLEAN);
+	e.v = NULL;
+	env_fini(&e);
+
+	env_init(&e, OSIZE, 1 << 20, CHUNK);
+	do_snap(&e);	/* gen 2 (copy 0) holds the snapshot */
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, junk, sizeof(junk),
+					  0), 0);
+	env_open(&e);	/* copy 1: gen 1, no snapshot */
+	model_drop(&e.m, e.m.snaps[0].id);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* ---- real files ---- */
+/* Close, reopen and verify once more, then clean everything up. */
+static void files_reopen_fini(struct env *e, char *dir, char *o, char *d,
+			      unsigned flags)
+{
+	ck_assert_int_eq(cow_volume_close(e->v), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, flags, &e->v), 0);
+	verify(e);
+	ck_assert_int_eq(cow_volume_close(e->v), 0);
+	model_free(&e->m);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+
+static void files_roundtrip(unsigned flags)
+{
+	char *dir = tmpdir_make(), *o, *d;
+	struct cow_params p = { .chunk_size = 65536, .origin_size = 4 << 20,
+				.diff_max = 8 << 20, .io_flags = flags };
+	struct env e;
+	struct stat st;
+
+	ck_assert_ptr_nonnull(dir);
+	o = path_join(dir, "origin");
+	d = path_join(dir, "diff");
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	ck_assert_int_eq(stat(o, &st), 0);
+	ck_assert_int_eq(st.st_size, 4 << 20);
+	ck_assert_int_eq(cow_volume_create(o, o, &p), -EXDEV);
+	memset(&e, 0, sizeof(e));
+	model_init(&e.m, 4 << 20);
+	ck_assert_int_eq(cow_volume_open(o, d, flags, &e.v), 0);
+	do_write(&e, 0, 2048);
+	do_snap(&e);
+	do_write(&e, 1, 1);		/* unaligned buffer path */
+	do_write(&e, 128, 4096);
+	do_discard(&e, 5000, 300);
+	do_snap(&e);
+	do_write(&e, 100, 3000);
+	verify(&e);
+	ck_assert_int_eq(cow_flush(e.v), 0);
+	files_reopen_fini(&e, dir, o, d, flags);
+}
+
+START_TEST(test_files_uring)
+{
+	files_roundtrip(0);
+}
+END_TEST
+
+START_TEST(test_files_sync)
+{
+	files_roundtrip(COW_IO_NO_URING | COW_IO_BUFFERED);
+}
+END_TEST
+
+/* ---- threads: concurrent writers to the same chunks after a snapshot ---- */
+struct thr {
+	struct cow_volume *v;
+	unsigned idx;
+};
+
+static void *writer(void *arg)
+{
+	struct thr *t = arg;
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, 8192))
+		return NULL;
+	for (unsigned i = 0; i < 200; i++) {
+		uint64_t sec = ((i * 7 + t->idx * 3) % 120) * 2;
+
+		fill_sectors(buf, sec, 16, 1000 + t->idx);
+		ck_assert_int_eq(cow_write(t->v, buf, 8192, sec * COW_SECTOR),
+				 0);
+	}
+	free(buf);
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	char *dir = tmpdir_make(), *o, *d;
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 256 << 10,
+				.diff_max = 8 << 20 };
+	struct env e;
+	pthread_t th[4];
+	struct thr t[4];
+	struct cow_stats st;
+
+	o = path_join(dir, "origin");
+	d = path_join(dir, "diff");
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	memset(&e, 0, sizeof(e));
+	model_init(&e.m, 256 << 10);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);
+	do_write(&e, 0, 512);
+	for (int round = 0; round < 3; round++) {
+		do_snap(&e);
+		for (unsigned i = 0; i < 4; i++) {
+			t[i].v = e.v;
+			t[i].idx = i + round * 4;
+			pthread_create(&th[i], NULL, writer, &t[i]);
+		}
+		for (unsigned i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+		/* the origin is whatever won; snapshots must be exact */
+		for (uint64_t s = 0; s < e.m.nsec; s++)
+			e.m.origin[s] = 0;
+		{
+			uint8_t *buf = malloc(256 << 10);
+
+			ck_assert_int_eq(cow_read(e.v, buf, 256 << 10, 0), 0);
+			for (uint64_t s = 0; s < e.m.nsec; s++) {
+				e.m.origin[s] = sector_tag(buf + s * 512, s);
+				ck_assert_uint_ne(e.m.origin[s], UINT64_MAX);
+			}
+			free(buf);
+		}
+		verify(&e);
+	}
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_le(st.commits, st.preserves);
+	files_reopen_fini(&e, dir, o, d, 0);
+}
+END_TEST
+
+/* ---- snapshots taken while writers run ---- */
+#define CW_THREADS	4
+#define CW_SECS		24	/* 12 KiB at an odd offset: 4 chunks each */
+
+struct cwriter {
+	struct cow_volume *v;
+	unsigned idx;
+	_Atomic bool *stop;
+};
+
+static uint64_t cw_first(unsigned idx)
+{
+	return idx * 64 + 3;
+}
+
+static void *cwriter_run(void *arg)
+{
+	struct cwriter *w = arg;
+	void *buf;
+
+	ck_assert_int_eq(posix_memalign(&buf, 4096, CW_SECS * 512), 0);
+	for (uint64_t k = 1; !atomic_load(w->stop); k++) {
+		fill_sectors(buf, cw_first(w->idx), CW_SECS,
+			     (uint64_t)(w->idx + 1) << 32 | k);
+		ck_assert_int_eq(cow_write(w->v, buf, CW_SECS * 512,
+					   cw_first(w->idx) * 512), 0);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Each writer's region in a snapshot holds one write whole (creation
+ * waits for writes in flight), and never an older one than before. */
+static void cw_check(struct cow_volume *v, const uint64_t *ids, unsigned n)
+{
+	uint64_t seen[CW_THREADS] = { 0 };
+	uint8_t *buf = malloc(CW_SECS * 512);
+
+	for (unsigned s = 0; s < n; s++)
+		for (unsigned t = 0; t < CW_THREADS; t++) {
+			uint64_t first = cw_first(t), tag;
+
+			ck_assert_int_eq(cow_snapshot_read(v, ids[s], buf,
+							   CW_SECS * 512,
+							   first * 512), 0);
+			tag = sector_tag(buf, first);
+			for (unsigned k = 1; k < CW_SECS; k++)
+				ck_assert_uint_eq(sector_tag(buf + k * 512,
+							     first + k), tag);
+			ck_assert_uint_ge(tag, seen[t]);
+			seen[t] = tag;
+		}
+	free(buf);
+}
+
+START_TEST(test_snapshots_while_writing)
+{
+	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
+	     *d = path_join(dir, "diff");
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 256 << 10,
+				.diff_max = 32 << 20 };	/* no overflow */
+	struct cwriter w[CW_THREADS];
+	pthread_t th[CW_THREADS];
+	_Atomic bool stop = false;
+	uint64_t ids[40];
+	struct cow_volume *v;
+
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	for (unsigned t = 0; t < CW_THREADS; t++) {
+		w[t] = (struct cwriter){ .v = v, .idx = t, .stop = &stop };
+		pthread_create(&th[t], NULL, cwriter_run, &w[t]);
+	}
+	for (unsigned s = 0; s < 40; s++) {
+		usleep(2000);
+		ck_assert_int_eq(cow_snapshot_create(v, NULL, &ids[s]), 0);
+	}
+	atomic_store(&stop, true);
+	for (unsigned t = 0; t < CW_THREADS; t++)
+		pthread_join(th[t], NULL);
+	cw_check(v, ids, 40);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	cw_check(v, ids, 40);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cow-engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_crc32c);
+	tcase_add_test(tc, test_bad_args);
+	tcase_add_test(tc, test_partial_and_spanning);
+	tcase_add_test(tc, test_discard_preserves);
+	tcase_add_test(tc, test_one_copy_serves_many);
+	tcase_add_test(tc, test_512_snapshots);
+	tcase_add_test(tc, test_delete_every_order);
+	tcase_add_test(tc, test_revert);
+	tcase_add_test(tc, test_diff_full);
+	tcase_add_test(tc, test_log_compaction);
+	tcase_add_test(tc, test_superblock_copies);
+	tcase_add_test(tc, test_files_uring);
+	tcase_add_test(tc, test_files_sync);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_snapshots_while_writing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(suite());
+}

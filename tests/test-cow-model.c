@@ -1,0 +1,479 @@
+/* test-cow-model.c — the engine against a simple in-memory model.
+ *
+ *  random:   thousands of random writes, discards, snapshot creations and
+ *            deletions, flushes and reads; the origin and every snapshot are
+ *            compared sector for sector with the model after each batch
+ *            (in-memory backend, then real files with io_uring).
+ *  powercut: the in-memory backend fails every I/O after a random point,
+ *            then keeps only what flushes made durable plus a random,
+ *            reordered, partly torn subset of the rest; the volume is
+ *            reopened and every snapshot must read exactly as the model;
+ *            the origin may only have lost writes never flushed.
+ *  kill9:    a child runs the workload on real files and reports each
+ *            operation before and after it to a pipe; the parent kills it
+ *            with SIGKILL at a random instant, reopens, verifies.
+ * Every run prints its seed; COW_SEED=n replays one, COW_STRESS=1 runs
+ * ten times longer. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cow-testlib.h"
+
+#define CHUNK	4096u
+#define OSIZE	(64u * CHUNK)
+#define DSIZE	(65536u + 82u * 4096u)	/* about 40 slots: overflow happens */
+#define MAXSNAP	24u
+
+enum op { OP_WRITE, OP_DISCARD, OP_SNAP, OP_DELETE, OP_FLUSH, OP_READ,
+	  OP_OVERFLOW, OP_NONE };
+
+struct rec {
+	uint32_t op;
+	uint32_t done;
+	uint64_t a, b, c;
+};
+
+struct wl {
+	struct model m;
+	struct cow_volume *v;
+	uint64_t rng;
+	int report_fd;		/* kill9: the child's end of the pipe */
+	unsigned nops, noverflow;
+	struct rec last;	/* the last operation begun or done */
+};
+
+static unsigned scale(void)
+{
+	return getenv("COW_STRESS") ? 10 : 1;
+}
+
+static uint64_t seed_for(const char *what)
+{
+	const char *s = getenv("COW_SEED");
+	uint64_t seed = s ? strtoull(s, NULL, 0) :
+			(uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+
+	fprintf(stderr, "%s: seed %llu (COW_SEED=%llu replays it)\n", what,
+		(unsigned long long)seed, (unsigned long long)seed);
+	return seed;
+}
+
+static void report(struct wl *w, uint32_t op, uint32_t done, uint64_t a,
+		   uint64_t b, uint64_t c)
+{
+	struct rec r = { op, done, a, b, c };
+
+	if (op != OP_OVERFLOW)
+		w->last = r;
+	if (w->report_fd >= 0 &&
+	    write(w->report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(3);
+}
+
+static void on_overflow(void *arg, uint64_t id, const uint8_t *tag)
+{
+	struct wl *w = arg;
+
+	(void)tag;
+	model_drop(&w->m, id);
+	w->noverflow++;
+	report(w, OP_OVERFLOW, 1, id, 0, 0);
+}
+
+/* One random operation; the model follows only when the engine said yes. */
+static int wl_step(struct wl *w)
+{
+	struct model *m = &w->m;
+	uint64_t x = rnd_below(&w->rng, 100), sec, n, tag, id;
+	void *buf = NULL;
+	int r = 0;
+
+	sec = rnd_below(&w->rng, m->nsec);
+	n = rnd_below(&w->rng, 4) ? 1 + rnd_below(&w->rng, 16) :
+				    1 + rnd_below(&w->rng, 3 * CHUNK / 512);
+	if (n > m->nsec - sec)
+		n = m->nsec - sec;
+	w->nops++;
+	if (x < 55) {
+		tag = m->next_tag++;
+		if (posix_memalign(&buf, 4096, n * COW_SECTOR))
+			return -ENOMEM;
+		fill_sectors(buf, sec, n, tag);
+		report(w, OP_WRITE, 0, sec, n, tag);
+		r = cow_write(w->v, buf, n * COW_SECTOR, sec * COW_SECTOR);
+		if (!r) {
+			model_write(m, sec, n, tag);
+			report(w, OP_WRITE, 1, sec, n, tag);
+		}
+	} else if (x < 63) {
+		report(w, OP_DISCARD, 0, sec, n, 0);
+		r = cow_discard(w->v, n * COW_SECTOR, sec * COW_SECTOR);
+		if (!r) {
+			model_write(m, sec, n, 0);
+			report(w, OP_DISCARD, 1, sec, n, 0);
+		}
+	} else if (x < 73) {
+		if (m->nsnaps >= MAXSNAP)
+			return 0;
+		report(w, OP_SNAP, 0, 0, 0, 0);
+		r = cow_snapshot_create(w->v, NULL, &id);
+		if (!r) {
+			model_snap(m, id);
+			report(w, OP_SNAP, 1, id, 0, 0);
+		}
+	} else if (x < 80) {
+		if (!m->nsnaps)
+			return 0;
+		id = m->snaps[rnd_below(&w->rng, m->nsnaps)].id;
+		report(w, OP_DELETE, 0, id, 0, 0);
+		r = cow_snapshot_delete(w->v, id);
+		if (!r) {
+			model_drop(m, id);
+			report(w, OP_DELETE, 1, id, 0, 0);
+		}
+	} else if (x < 85) {
+		report(w, OP_FLUSH, 0, 0, 0, 0);
+		r = cow_flush(w->v);
+		if (!r) {
+			model_flushed(m);
+			report(w, OP_FLUSH, 1, 0, 0, 0);
+		}
+	} else {
+		/* read a range of the origin or a snapshot and check it */
+		int k = m->nsnaps ? (int)rnd_below(&w->rng, m->nsnaps + 1) - 1
+				  : -1;
+		const uint64_t *want = k < 0 ? m->origin : m->snaps[k].sec;
+
+		buf = malloc(n * COW_SECTOR);	/* unaligned on purpose */
+		r = k < 0 ? cow_read(w->v, buf, n * COW_SECTOR, sec * 512) :
+			    cow_snapshot_read(w->v, m->snaps[k].id, buf,
+					      n * COW_SECTOR, sec * 512);
+		for (uint64_t i = 0; !r && i < n; i++)
+			if (sector_tag((char *)buf + i * 512, sec + i) !=
+			    want[sec + i]) {
+				fprintf(stderr, "read check: %s sector %llu\n",
+					k < 0 ? "origin" : "snapshot",
+					(unsigned long long)(sec + i));
+				r = -EBADMSG;
+			}
+	}
+	free(buf);
+	return r;
+}
+
+static void wl_init(struct wl *w, uint64_t seed)
+{
+	memset(w, 0, sizeof(*w));
+	model_init(&w->m, OSIZE);
+	w->rng = seed;
+	w->report_fd = -1;
+}
+
+/* ---- random ---- */
+static void run_random(struct cow_volume *v, uint64_t seed, unsigned nops,
+		       unsigned *checked)
+{
+	struct wl w;
+	struct cow_stats st;
+
+	wl_init(&w, seed);
+	w.v = v;
+	cow_set_overflow_cb(v, on_overflow, &w);
+	for (unsigned i = 0; i < nops; i++) {
+		int r = wl_step(&w);
+
+		if (r)
+			ck_abort_msg("seed %llu op %u: %s",
+				     (unsigned long long)seed, i, strerror(-r));
+		if (i % 50 == 49) {
+			if (model_verify(&w.m, v, true))
+				ck_abort_msg("seed %llu: mismatch after op %u",
+					     (unsigned long long)seed, i);
+			(*checked)++;
+		}
+	}
+	ck_assert_int_eq(cow_stats(v, &st), 0);
+	fprintf(stderr, "random: %u ops, %u checks, %llu preserves, "
+		"%u overflow deletions, %llu compactions\n", nops, *checked,
+		(unsigned long long)st.preserves, w.noverflow,
+		(unsigned long long)st.log_compactions);
+	ck_assert_uint_gt(w.noverflow, 0);
+	model_free(&w.m);
+}
+
+START_TEST(test_random_sim)
+{
+	struct sim *s = sim_new(OSIZE, DSIZE);
+	struct cow_volume *v;
+	unsigned checked = 0;
+
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), 0);
+	ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &v), 0);
+	run_random(v, seed_for("random/sim"), 6000 * scale(), &checked);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(test_random_files)
+{
+	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
+	     *d = path_join(dir, "diff");
+	struct cow_params p = { .chunk_size = CHUNK, .origin_size = OSIZE,
+				.diff_max = DSIZE };
+	struct cow_volume *v;
+	unsigned checked = 0;
+
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	run_random(v, seed_for("random/files"), 2000 * scale(), &checked);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+/* ---- after a crash: square the model with what the volume says ---- */
+
+/* The op in flight (begun, never acknowledged) decides what may differ. */
+static void reconcile(struct wl *w, const struct rec *inflight,
+		      uint64_t seed, unsigned trial)
+{
+	struct model *m = &w->m;
+	struct cow_snapshot_info info[MODEL_MAX_SNAPS];
+	int n = cow_snapshot_list(w->v, info, MODEL_MAX_SNAPS);
+	bool may_overflow = inflight->op == OP_WRITE ||
+			    inflight->op == OP_DISCARD;
+	uint8_t *buf;
+
+	ck_assert_int_ge(n, 0);
+	/* snapshots the model has but the volume lost: the one being
+	 * deleted, or the oldest if a write was making room */
+	for (unsigned i = 0; i < m->nsnaps; ) {
+		bool found = false;
+
+		for (int k = 0; k < n; k++)
+			found |= info[k].id == m->snaps[i].id;
+		if (found) {
+			i++;
+			continue;
+		}
+		if (inflight->op == OP_DELETE && inflight->a == m->snaps[i].id)
+			;
+		else if (may_overflow && i == 0)
+			may_overflow = false;
+		else
+			ck_abort_msg("seed %llu trial %u: snapshot %llu lost",
+				     (unsigned long long)seed, trial,
+				     (unsigned long long)m->snaps[i].id);
+		model_drop(m, m->snaps[i].id);
+	}
+	/* a snapshot the model does not know: the one being created */
+	for (int k = 0; k < n; k++) {
+		if (model_find(m, info[k].id) >= 0)
+			continue;
+		if (inflight->op != OP_SNAP || k != n - 1)
+			ck_abort_msg("seed %llu trial %u: unknown snapshot %llu",
+				     (unsigned long long)seed, trial,
+				     (unsigned long long)info[k].id);
+		model_snap(m, info[k].id);
+	}
+	/* the write in flight may have landed, in whole or in part: log it
+	 * as allowed without changing the model's origin */
+	if (inflight->op == OP_WRITE || inflight->op == OP_DISCARD) {
+		uint64_t *old = malloc(inflight->b * sizeof(uint64_t));
+
+		memcpy(old, m->origin + inflight->a,
+		       inflight->b * sizeof(uint64_t));
+		model_write(m, inflight->a, inflight->b, inflight->c);
+		memcpy(m->origin + inflight->a, old,
+		       inflight->b * sizeof(uint64_t));
+		free(old);
+	}
+	if (model_verify(m, w->v, false))
+		ck_abort_msg("seed %llu trial %u: mismatch after recovery "
+			     "(in flight: op %u)", (unsigned long long)seed,
+			     trial, inflight->op);
+	/* from here on the origin is what it reads */
+	buf = malloc(OSIZE);
+	ck_assert_int_eq(cow_read(w->v, buf, OSIZE, 0), 0);
+	for (uint64_t s = 0; s < m->nsec; s++)
+		m->origin[s] = sector_tag(buf + s * COW_SECTOR, s);
+	free(buf);
+	model_flushed(m);
+}
+
+/* ---- power cut ---- */
+START_TEST(test_powercut)
+{
+	uint64_t seed = seed_for("powercut"), rng = seed;
+	unsigned trials = 400 * scale(), cuts = 0;
+
+	for (unsigned t = 0; t < trials; t++) {
+		struct sim *s = sim_new(OSIZE, DSIZE);
+		struct wl w;
+		struct rec inflight = { .op = OP_NONE };
+		int r = 0;
+
+		wl_init(&w, rnd(&rng));
+		ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), 0);
+		ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &w.v), 0);
+		cow_set_overflow_cb(w.v, on_overflow, &w);
+		/* some history first, then cut at a random I/O */
+		for (unsigned i = 0; i < 60 && !r; i++)
+			r = wl_step(&w);
+		ck_assert_int_eq(r, 0);
+		sim_record(s, true);
+		sim_fail_after(s, (long)rnd_below(&rng, 400));
+		for (unsigned i = 0; i < 200 && !r; i++)
+			r = wl_step(&w);
+		if (r && !w.last.done)
+			inflight = w.last;
+		cow_volume_close(w.v);
+		sim_cut(s, &rng);
+		r = cow_volume_open_io(sim_ops(), s, &w.v);
+		if (r)
+			ck_abort_msg("seed %llu trial %u: reopen: %s",
+				     (unsigned long long)seed, t, strerror(-r));
+		cow_set_overflow_cb(w.v, on_overflow, &w);
+		if (inflight.op != OP_NONE)
+			cuts++;
+		reconcile(&w, &inflight, seed, t);
+		/* the recovered volume keeps working */
+		for (unsigned i = 0; i < 40 && !r; i++)
+			r = wl_step(&w);
+		ck_assert_int_eq(r, 0);
+		ck_assert_int_eq(model_verify(&w.m, w.v, true), 0);
+		ck_assert_int_eq(cow_volume_close(w.v), 0);
+		ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &w.v), 0);
+		ck_assert_int_eq(model_verify(&w.m, w.v, true), 0);
+		cow_volume_close(w.v);
+		model_free(&w.m);
+		sim_free(s);
+	}
+	fprintf(stderr, "powercut: %u trials, %u cut mid-operation\n",
+		trials, cuts);
+	ck_assert_uint_gt(cuts, trials / 2);
+}
+END_TEST
+
+/* ---- kill -9 ---- */
+static void child_run(const char *o, const char *d, struct wl *w, int fd)
+{
+	struct cow_volume *v;
+
+	if (cow_volume_open(o, d, 0, &v))
+		_exit(2);
+	w->v = v;
+	w->report_fd = fd;
+	cow_set_overflow_cb(v, on_overflow, w);
+	for (;;)
+		if (wl_step(w))
+			_exit(4);
+}
+
+START_TEST(test_kill9)
+{
+	uint64_t seed = seed_for("kill9"), rng = seed;
+	unsigned trials = 250 * scale(), midop = 0;
+	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
+	     *d = path_join(dir, "diff");
+	struct cow_params p = { .chunk_size = CHUNK, .origin_size = OSIZE,
+				.diff_max = DSIZE };
+	struct wl w;
+
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	wl_init(&w, seed);
+	for (unsigned t = 0; t < trials; t++) {
+		struct rec r, inflight = { .op = OP_NONE };
+		int pfd[2], st;
+		pid_t pid;
+		FILE *in;
+
+		ck_assert_int_eq(pipe(pfd), 0);
+		w.rng = rnd(&rng);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			child_run(o, d, &w, pfd[1]);
+		}
+		close(pfd[1]);
+		usleep(500 + rnd_below(&rng, 15000));
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert(WIFSIGNALED(st));
+		/* replay what the child acknowledged */
+		in = fdopen(pfd[0], "r");
+		while (fread(&r, sizeof(r), 1, in) == 1) {
+			if (!r.done) {
+				inflight = r;
+				continue;
+			}
+			if (r.op != OP_OVERFLOW)	/* else: still in it */
+				inflight.op = OP_NONE;
+			switch (r.op) {
+			case OP_WRITE:
+			case OP_DISCARD:
+				model_write(&w.m, r.a, r.b, r.c);
+				break;
+			case OP_SNAP:
+				model_snap(&w.m, r.a);
+				break;
+			case OP_DELETE:
+			case OP_OVERFLOW:
+				model_drop(&w.m, r.a);
+				break;
+			case OP_FLUSH:
+				model_flushed(&w.m);
+				break;
+			}
+		}
+		fclose(in);
+		if (inflight.op != OP_NONE)
+			midop++;
+		/* a killed process loses nothing the kernel had: exact,
+		 * except the sectors of a write in flight */
+		model_flushed(&w.m);
+		ck_assert_int_eq(cow_volume_open(o, d, 0, &w.v), 0);
+		reconcile(&w, &inflight, seed, t);
+		ck_assert_int_eq(cow_volume_close(w.v), 0);
+	}
+	fprintf(stderr, "kill9: %u kills, %u mid-operation, %u snapshots "
+		"live at the end\n", trials, midop, w.m.nsnaps);
+	model_free(&w.m);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cow-model");
+	TCase *tc = tcase_create("model");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_random_sim);
+	tcase_add_test(tc, test_random_files);
+	tcase_add_test(tc, test_powercut);
+	tcase_add_test(tc, test_kill9);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(suite());
+}
