@@ -562,6 +562,7 @@ struct created {
 	struct vs_writer *w;
 	size_t nw;
 	bool prepared;		/* PrepareForBackup was called: abort on failure */
+	bool created;		/* DoSnapshotSet succeeded: delete on failure */
 };
 
 static void created_free(struct created *c)
@@ -827,6 +828,7 @@ static vss_hr_t create_set(struct created *c, bool writers)
 	c->prepared = true;
 	if (VSS_FAILED(hr = ASYNC(vss_backup_do_snapshot_set)))
 		return hr;
+	c->created = true;
 	if (writers && VSS_FAILED(hr = check_writer_status(c)))
 		return hr;
 	fprintf(out, "Shadow copy set successfully created.\n\n");
@@ -864,6 +866,16 @@ static int do_create(void)
 	}
 	if (VSS_SUCCEEDED(hr) && (o.bc_file || o.t_file))
 		hr = save_bcd(o.bc_file ? o.bc_file : o.t_file);
+	if (VSS_FAILED(hr) && c.created && b) {
+		/* a failed backup leaves no shadow copy behind, persistent or not */
+		char id[VSS_ID_STRLEN];
+		long n;
+
+		fprintf(out, "Deleting the shadow copy set %s ...\n",
+			vss_id_format(&c.set_id, id));
+		CHK(vss_backup_delete_snapshots(b, &c.set_id, VSS_OBJECT_SNAPSHOT_SET, true, &n,
+						NULL));
+	}
 	if (VSS_FAILED(hr) && c.prepared && b) {
 		fprintf(out, "Aborting the backup ...\n");
 		CHK(vss_backup_abort_backup(b));
