@@ -1,39 +1,5 @@
 # tests/requester-lib.sh — helpers of the requester tools' tests, sourced
-# after functions.sh.  (Candidates for functions.sh once others need them.)
-
-# start_vssd: vssd on a private socket in $tmpdir; exports VSS_SOCKET and
-# sets vssd_pid; stopped at exit.
-start_vssd() {
-	sock="$tmpdir/vssd.sock"
-	vssd --foreground --socket "$sock" --state-dir "$tmpdir/state" \
-		>"$tmpdir/vssd.log" 2>&1 &
-	vssd_pid=$!
-	cleanup_fn "kill $vssd_pid 2>/dev/null; wait $vssd_pid 2>/dev/null || :"
-	wait_for "vssd" test -S "$sock" || { cat "$tmpdir/vssd.log"; fail "vssd did not start"; }
-	VSS_SOCKET="$sock"
-	export VSS_SOCKET
-}
-
-# wait_for WHAT CMD...: retries CMD for up to 5 s.
-wait_for() {
-	local what=$1 i=0
-	shift
-	while ! "$@" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || return 1
-		sleep 0.05
-	done
-}
-
-# start_ready NAME PROGRAM ARGS...: runs a test double until it prints
-# "ready"; killed at exit.
-start_ready() {
-	local name=$1 out="$tmpdir/$1.out"
-	shift 1
-	"$@" >"$out" 2>&1 &
-	cleanup_fn "kill $! 2>/dev/null"
-	wait_for "$name" grep -q ready "$out" || { cat "$out"; fail "$name did not start"; }
-}
+# after functions.sh (which starts vssd and the test doubles).
 
 # mask: hides what changes from run to run (ids, pids, times, the
 # version, the temp dir and the host name).

@@ -8,7 +8,7 @@ set -eu
 . "${top_builddir:-.}/tests/functions.sh"
 requires_root	# vssd lets only root (or its group) act as requester
 
-. "${top_srcdir:-.}/tests/requester-lib.sh"
+. "$top_srcdir/tests/requester-lib.sh"
 start_vssd
 
 start_ready alpha test-writer --name alpha --level back --freeze-timeout 5000

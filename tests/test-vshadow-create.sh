@@ -11,7 +11,7 @@ set -eu
 requires_root
 requires iconv --version
 
-. "${top_srcdir:-.}/tests/requester-lib.sh"
+. "$top_srcdir/tests/requester-lib.sh"
 start_vssd
 
 vol="$tmpdir/vol.img"
