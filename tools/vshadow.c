@@ -83,9 +83,9 @@ static vss_hr_t chk(vss_hr_t hr, const char *what)
 {
 	char hex[12];
 
-	if (o.tracing)
-		fprintf(stderr, "[trace] %s -> %s (%s)\n", what, reqp_hex(hr, hex),
-			vss_hr_name(hr) ? vss_hr_name(hr) : "?");
+	if (o.tracing)	/* the call's name, without its C arguments */
+		fprintf(stderr, "[trace] %.*s -> %s (%s)\n", (int)strcspn(what, "("), what,
+			reqp_hex(hr, hex), vss_hr_name(hr) ? vss_hr_name(hr) : "?");
 	if (VSS_FAILED(hr))
 		warnx("%s (%s)", vss_last_error(), reqp_hex(hr, hex));
 	return hr;
@@ -109,7 +109,7 @@ static vss_hr_t run_async(vss_hr_t (*start)(vss_backup_t *, vss_async_t **),
 		warnx("%s: the operation was cancelled (%s)", what, reqp_hex(hr, hex));
 		return E_FAIL;
 	}
-	return chk(hr, "IVssAsync::Wait");
+	return chk(hr, "vss_async_wait");
 }
 
 #define ASYNC(fn) run_async(fn, #fn)
