@@ -22,3 +22,14 @@ check() {
 	diff -u "$tmpdir/$name.exp" "$tmpdir/$name.got" || fail "$name: output differs"
 	assert_eq "$name: exit status" "$want" "$rc"
 }
+
+# Under make check-valgrind (VSS_VALGRIND set) the tools run in valgrind:
+# any error or leak makes them exit 99, which fails the test.
+if [ -n "${VSS_VALGRIND:-}" ]; then
+	vg_tool() {
+		"$top_builddir/libtool" --mode=execute valgrind -q --error-exitcode=99 \
+			--leak-check=full --errors-for-leak-kinds=definite,indirect,possible "$@"
+	}
+	vshadow() { vg_tool "$top_builddir/vshadow" "$@"; }
+	vssadmin() { vg_tool "$top_builddir/vssadmin" "$@"; }
+fi
