@@ -84,6 +84,23 @@ vshadow -wm2 --json 2>/dev/null >"$tmpdir/wm.json"
 grep -q '"logical_path": "data\\\\main"' "$tmpdir/wm.json" || fail "-wm2 --json: $(cat "$tmpdir/wm.json")"
 grep -q '"filespec": "\*.db"' "$tmpdir/wm.json" || fail "-wm2 --json files"
 
+# ---- restore from the saved document (UTF-16 as saved, and UTF-8) ----
+: >"$log"
+vshadow "-rs=$tmpdir/bc1.xml" >"$tmpdir/rs.out"
+assert_eq "-rs selection" '- Selecting for restore component \data\main
+- Selecting for restore component \config' "$(grep '^- Selecting' "$tmpdir/rs.out")"
+assert_eq "-rs sends no restore event" "Identify" "$(events db)"
+: >"$log"
+iconv -f UTF-16LE -t UTF-8 "$tmpdir/bc1.xml" | tr -d '\000' >"$tmpdir/bc1-utf8.xml"
+vshadow "-r=$tmpdir/bc1-utf8.xml" -exec=/bin/true >"$tmpdir/r.out"
+grep -q '^Restore done.$' "$tmpdir/r.out" || fail "-r: $(cat "$tmpdir/r.out")"
+wait_until 10 grep -q '^db BackupShutdown' "$log"
+assert_eq "-r events" "Identify PreRestore PostRestore BackupShutdown" "$(events db)"
+assert_eq "-r: files is not in the document" "Identify" "$(events files)"
+rc=0
+vshadow "-r=$tmpdir/nosuch.xml" >/dev/null 2>&1 || rc=$?
+assert_eq "-r of a missing file" 1 "$rc"
+
 # ---- a selected writer vetoes Freeze: the set is deleted, the backup aborted ----
 start_ready veto test-writer --name veto --log "$log" --veto freeze --component ':x'
 : >"$log"

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 " -el=SNAPID,DIR     expose a shadow copy at DIR\n"
 " -revert=SNAPID     revert a volume to a shadow copy\n"
 " -isup VOLUME       tell whether a provider supports a volume\n"
+" -r=FILE            restore the components of a saved document\n"
+" -rs=FILE           simulate that restore (no PreRestore/PostRestore)\n"
 "\n"
 " --json             machine-readable output (queries, writers, -isup, creation)\n"
 " -?, -h, --help     display this help\n"
@@ -749,7 +751,8 @@ static vss_hr_t write_script(const struct created *c)
 }
 
 /* -exec: runs the program (no arguments) with VSS_SHADOW_SET,
- * VSS_SHADOW_<n> and VSS_SHADOW_DEVICE_<n> in its environment. */
+ * VSS_SHADOW_<n> and VSS_SHADOW_DEVICE_<n> in its environment (none for a
+ * restore: c NULL). */
 static vss_hr_t exec_command(const struct created *c)
 {
 	char id[VSS_ID_STRLEN], name[48];
@@ -764,8 +767,9 @@ static vss_hr_t exec_command(const struct created *c)
 		return E_FAIL;
 	}
 	if (pid == 0) {
-		setenv("VSS_SHADOW_SET", vss_id_format(&c->set_id, id), 1);
-		for (size_t i = 0; i < o.nvolumes; i++) {
+		if (c)
+			setenv("VSS_SHADOW_SET", vss_id_format(&c->set_id, id), 1);
+		for (size_t i = 0; c && i < o.nvolumes; i++) {
 			snprintf(name, sizeof(name), "VSS_SHADOW_%zu", i + 1);
 			setenv(name, vss_id_format(&c->snap[i], id), 1);
 			snprintf(name, sizeof(name), "VSS_SHADOW_DEVICE_%zu", i + 1);
@@ -894,6 +898,104 @@ static int do_create(void)
 	return finish(hr);
 }
 
+/* ---- restore (-r, -rs) ---- */
+
+/* Calls fn for every component of the saved document; stops at a failure
+ * other than VSS_E_OBJECT_NOT_FOUND (a writer that is not running: its
+ * components are skipped, as the sample does). */
+static vss_hr_t for_each_component(const vss_bcd_t *doc, const char *what,
+				   vss_hr_t (*fn)(const vss_id_t *, const vss_id_t *,
+						  VSS_COMPONENT_TYPE, const char *, const char *,
+						  int), int arg)
+{
+	for (size_t w = 0; w < vss_bcd_writer_count(doc); w++) {
+		for (size_t i = 0; i < vss_bcd_component_count(doc, w); i++) {
+			vss_component_t *c;
+			vss_id_t inst, wid;
+			const char *lp, *name;
+			vss_hr_t hr;
+
+			if (VSS_FAILED(vss_bcd_get_component(doc, w, i, &c)))
+				continue;
+			vss_component_get_instance_id(c, &inst);
+			vss_component_get_writer_id(c, &wid);
+			lp = vss_component_get_logical_path(c);
+			name = vss_component_get_name(c);
+			if (what)
+				fprintf(out, "- %s component \\%s%s%s\n", what, lp ? lp : "",
+					lp ? "\\" : "", name);
+			hr = fn(&inst, &wid, vss_component_get_type(c), lp, name, arg);
+			if (hr == VSS_E_OBJECT_NOT_FOUND)
+				continue;	/* reported by chk() */
+			if (VSS_FAILED(hr))
+				return hr;
+		}
+	}
+	return S_OK;
+}
+
+static vss_hr_t select_one(const vss_id_t *inst, const vss_id_t *wid, VSS_COMPONENT_TYPE t,
+			   const char *lp, const char *name, int arg)
+{
+	return CHK(vss_backup_set_selected_for_restore(b, inst, wid, t, lp, name, arg));
+}
+
+static vss_hr_t status_one(const vss_id_t *inst, const vss_id_t *wid, VSS_COMPONENT_TYPE t,
+			   const char *lp, const char *name, int arg)
+{
+	return CHK(vss_backup_set_file_restore_status(b, inst, wid, t, lp, name, arg));
+}
+
+static int restore_main(void)
+{
+	bool simulate = o.cmd == VS_RESTORE_SIM;
+	vss_bcd_t *doc = NULL;
+	char *xml = NULL;
+	vss_hr_t hr, step = S_OK;
+	int r = vs_read_document(o.cmd_arg, &xml);
+
+	if (r) {
+		warnx("%s: %s", o.cmd_arg, r == -EILSEQ ? "not a UTF-8 or UTF-16 document" :
+		      strerror(-r));
+		return EXIT_VS_USAGE;
+	}
+	hr = CHK(vss_bcd_load_xml(xml, strlen(xml), &doc));
+	if (VSS_FAILED(hr)) {
+		free(xml);
+		return reqp_exit_code(hr);
+	}
+	fprintf(out, "%s the backup components document %s ...\n",
+		simulate ? "Simulating a restore from" : "Restoring from", o.cmd_arg);
+	if (VSS_SUCCEEDED(hr = CHK(vss_backup_new(&b, NULL))) &&
+	    VSS_SUCCEEDED(hr = CHK(vss_backup_initialize_for_restore(b, xml))) &&
+	    VSS_SUCCEEDED(hr = gather_metadata()))
+		hr = for_each_component(doc, "Selecting for restore", select_one, true);
+	if (VSS_SUCCEEDED(hr) && !simulate) {
+		fprintf(out, "Preparing for restore (PreRestore) ...\n");
+		hr = ASYNC(vss_backup_pre_restore);
+	}
+	/* the copying back happens here: -exec runs between Pre and PostRestore */
+	if (VSS_SUCCEEDED(hr) && o.exec_cmd)
+		step = exec_command(NULL);
+	if (VSS_SUCCEEDED(hr) && !simulate) {
+		hr = for_each_component(doc, NULL, status_one,
+					VSS_SUCCEEDED(step) ? VSS_RS_ALL : VSS_RS_FAILED);
+		if (VSS_SUCCEEDED(hr)) {
+			fprintf(out, "Completing the restore (PostRestore) ...\n");
+			hr = ASYNC(vss_backup_post_restore);
+		}
+	}
+	if (VSS_SUCCEEDED(hr) && VSS_FAILED(step))
+		hr = step;
+	if (VSS_SUCCEEDED(hr))
+		fprintf(out, "Restore %s.\n", simulate ? "simulation done" : "done");
+	vss_bcd_free(doc);
+	free(xml);
+	if (o.wait)
+		pause_for_enter();
+	return finish(hr);
+}
+
 static int help_main(void)
 {
 	usage(stdout);
@@ -926,6 +1028,8 @@ static const struct {
 	{ VS_EXPOSE, expose_main, true },
 	{ VS_REVERT, revert_main, true },
 	{ VS_IS_SUPPORTED, isup_main, true },
+	{ VS_RESTORE, restore_main, true },
+	{ VS_RESTORE_SIM, restore_main, true },
 	{ VS_HELP, help_main, false },
 	{ VS_VERSION, version_main, false },
 };
@@ -952,7 +1056,8 @@ int main(int argc, char **argv)
 		rc = commands[i].fn();
 		break;
 	}
-	if (o.wait && o.cmd != VS_HELP && o.cmd != VS_VERSION && o.cmd != VS_CREATE)
+	if (o.wait && o.cmd != VS_HELP && o.cmd != VS_VERSION && o.cmd != VS_CREATE &&
+	    o.cmd != VS_RESTORE && o.cmd != VS_RESTORE_SIM)
 		pause_for_enter();
 	vs_opts_free(&o);
 	return rc;
