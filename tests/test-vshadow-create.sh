@@ -143,6 +143,18 @@ vshadow "-el=$SHADOW_ID_1,$tmpdir/mnt" >/dev/null 2>"$tmpdir/el.err" || rc=$?
 assert_eq "-el exit" 2 "$rc"
 grep -q "E_NOTIMPL" "$tmpdir/el.err" || fail "-el message"
 
+# ---- vssadmin create shadow: a client-accessible copy ----
+vssadmin create shadow --for "$vol" >"$tmpdir/cs.out"
+grep -q "^Successfully created shadow copy for '$vol'\$" "$tmpdir/cs.out" || fail "create shadow"
+cs_id=$(sed -n 's/^    Shadow Copy ID: //p' "$tmpdir/cs.out")
+vssadmin list shadows /shadow="$cs_id" | grep -q '^         Type: ClientAccessible$' ||
+	fail "create shadow: not client-accessible"
+vssadmin delete shadows /shadow="$cs_id" /quiet | grep -q "^Deleted shadow copy $cs_id\$" ||
+	fail "delete shadows /shadow"
+rc=0
+vssadmin create shadow /for="$vol" /autoretry=soon >/dev/null 2>&1 || rc=$?
+assert_eq "create shadow /autoretry=soon" 1 "$rc"
+
 # ---- deletes ----
 vshadow -p -nw "$vol" >/dev/null
 vshadow -p -nw "$vol" >/dev/null
