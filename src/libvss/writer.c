@@ -9,7 +9,8 @@
  *
  * Sessions.  The only per-session state the library keeps is the freeze
  * timer: a struct wsession per session id seen at Freeze, with a deadline
- * (Freeze + freeze_timeout) watched by one timer thread per writer.  When a
+ * (Freeze + freeze_timeout) watched by one timer thread per writer, started
+ * at its first Freeze.  When a
  * deadline passes before Thaw, the library calls on_abort itself (on the
  * timer thread, or on the Freeze worker right after on_freeze returns if it
  * was still running), and the Freeze or later Thaw is answered RESULT=0,
@@ -223,6 +224,17 @@ static bool run_freeze(vss_writer_t *w, struct wevent *ev)
 	bool r, timed, abort_now;
 
 	pthread_mutex_lock(&w->cl.lock);
+	/* The timer thread starts with the writer's first Freeze; it stops
+	 * when the connection is dropped (no worker runs then). */
+	if (!w->timer_running)
+		w->timer_running = pthread_create(&w->timer, NULL, timer_main, w) == 0;
+	if (!w->timer_running) {
+		pthread_mutex_unlock(&w->cl.lock);
+		ev->failure_set = true;
+		ev->failure_hr = VSS_E_WRITERERROR_OUTOFRESOURCES;
+		ev->message = strdup("writer library: cannot start the freeze timer thread");
+		return false;
+	}
 	s = session_find(w, &ev->session_id, true);
 	if (s) {
 		s->set_id = ev->set_id;
@@ -682,15 +694,8 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	w->cl.conn = c;
 	w->flags = flags;
 	w->cl.state = W_SUBSCRIBED;	/* events may come once vssd answers */
-	w->timer_quit = false;
-	r = pthread_create(&w->timer, NULL, timer_main, w);
-	w->timer_running = r == 0;
 	pthread_mutex_unlock(&w->cl.lock);
-	if (r) {
-		hr = VSSERR(E_OUTOFMEMORY, "cannot start the freeze timer thread");
-	} else {
-		hr = send_subscribe(w, c, flags);
-	}
+	hr = send_subscribe(w, c, flags);
 	if (VSS_FAILED(hr)) {
 		pthread_mutex_lock(&w->cl.lock);
 		w->cl.state = W_INITIALIZED;
