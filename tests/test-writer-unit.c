@@ -194,6 +194,7 @@ static struct {
 	pthread_mutex_t lock;
 	int calls[EV_COUNT];
 	bool timeout_abort;
+	unsigned abort_nvol;
 	sem_t freeze_entered, freeze_release;
 	bool block_freeze;
 	bool veto_thaw;
@@ -277,6 +278,7 @@ static bool h_abort(vss_writer_t *w, void *u)
 
 	vss_writer_is_freeze_timeout_abort(w, &t);
 	pthread_mutex_lock(&st.lock);
+	vss_writer_get_current_volume_count(w, &st.abort_nvol);
 	st.timeout_abort = t;
 	pthread_mutex_unlock(&st.lock);
 	count(EV_ABORT);
@@ -463,7 +465,7 @@ START_TEST(freeze_timeout)
 {
 	struct fake f;
 	vss_writer_t *w = subscribed_writer(&f, 100);
-	struct evspec e = { .event = EV_FREEZE };
+	struct evspec e = { .event = EV_FREEZE, .volumes = { "/proc", "/" } };
 	struct evreply r;
 
 	vss_id_generate(&e.session);
@@ -475,6 +477,7 @@ START_TEST(freeze_timeout)
 		usleep(10000);
 	ck_assert_int_eq(calls(EV_ABORT), 1);
 	ck_assert(st.timeout_abort);
+	ck_assert_uint_eq(st.abort_nvol, 2);	/* the Freeze event's volumes */
 	e.event = EV_THAW;
 	send_event(&f, 21, &e);
 	read_reply(&f, &r);
