@@ -23,6 +23,17 @@ static void walk(const vss_bcd_t *b)
 			if (vss_bcd_get_component(b, i, j, &c) ||
 			    !vss_component_get_name(c))
 				abort();
+			if (vss_component_partial_file_count(c) &&
+			    vss_component_get_partial_file(c, 0, NULL, NULL, NULL, NULL))
+				abort();
+			if (vss_component_differenced_files_count(c) &&
+			    vss_component_get_differenced_files(c, 0, NULL, NULL,
+								NULL, NULL, NULL))
+				abort();
+			if (vss_component_restore_subcomponent_count(c) &&
+			    vss_component_get_restore_subcomponent(c, 0, NULL, NULL, NULL))
+				abort();
+			(void)vss_component_get_roll_forward(c, NULL);
 			(void)vss_component_get_backup_metadata(c);
 			(void)vss_component_get_backup_stamp(c);
 			vss_component_get_failure(c, &hr, NULL, NULL);

@@ -206,6 +206,92 @@ START_TEST(component_state)
 }
 END_TEST
 
+/* File-level records (spec §3.6) and restore state, through save/load. */
+START_TEST(records)
+{
+	const char *a, *b2, *c2, *d, *e, *f;
+	const vss_wm_filedesc_t *fd;
+	vss_timestamp_t t;
+	vss_component_t *c;
+	vss_bcd_t *b = build(), *r;
+	char *xml, *again;
+	bool rec;
+
+	ck_assert_int_eq(vss_bcd_find_component(b, &I2, &W2, VSS_CT_FILEGROUP,
+			"HOST", "master", &c), S_OK);
+	ck_assert_int_eq(vss_component_add_partial_file(c, "E:\\DATA", "m.mdf",
+			"64:448,0x1239E8577A:65536", "pm"), S_OK);
+	ck_assert_int_eq(vss_component_add_partial_file(c, "E:\\DATA", NULL, NULL, NULL),
+			 E_INVALIDARG);
+	ck_assert_int_eq(vss_component_add_differenced_files_by_time(c, "/d", "*.x",
+			true, 133000000000000000LL), S_OK);
+	ck_assert_int_eq(vss_component_add_differenced_files_by_lsn(c, "/d", "*.y",
+			false, "lsn:42"), S_OK);
+	ck_assert_int_eq(vss_component_add_directed_target(c, "/s", "a", "0:10",
+			"/t", "b", NULL), S_OK);
+	ck_assert_int_eq(vss_bcd_add_alternative_location_mapping(b, &I2, &W2,
+			VSS_CT_FILEGROUP, "HOST", "master", "E:\\DATA", "*.mdf",
+			false, "F:\\ALT"), S_OK);
+	ck_assert_int_eq(vss_bcd_add_restore_subcomponent(b, &I2, &W2,
+			VSS_CT_FILEGROUP, "HOST", "master", "HOST\\master", "file1",
+			true), S_OK);
+	ck_assert_int_eq(vss_bcd_set_ranges_file_path(b, &I2, &W2,
+			VSS_CT_FILEGROUP, "HOST", "master", 0, "/ranges.bin"), S_OK);
+	ck_assert_int_eq(vss_bcd_set_ranges_file_path(b, &I2, &W2,
+			VSS_CT_FILEGROUP, "HOST", "master", 1, "/r"), E_INVALIDARG);
+	ck_assert_int_eq(vss_bcd_set_authoritative_restore(b, &I2, &W2,
+			VSS_CT_FILEGROUP, "HOST", "master", true), S_OK);
+	ck_assert_int_eq(vss_bcd_set_roll_forward(b, &I2, &W2, VSS_CT_FILEGROUP,
+			"HOST", "master", VSS_RF_PARTIAL, "point 7"), S_OK);
+	ck_assert_int_eq(vss_bcd_set_restore_name(b, &I2, &W2, VSS_CT_FILEGROUP,
+			"HOST", "master", "master_copy"), S_OK);
+	xml = save(b);
+	ck_assert_int_eq(vss_bcd_load_xml(xml, strlen(xml), &r), S_OK);
+	again = save(r);
+	ck_assert_str_eq(again, xml);
+	ck_assert_int_eq(vss_bcd_get_component(r, 1, 0, &c), S_OK);
+	ck_assert_uint_eq(vss_component_partial_file_count(c), 1);
+	ck_assert_int_eq(vss_component_get_partial_file(c, 0, &a, &b2, &c2, &d), S_OK);
+	ck_assert_str_eq(a, "E:\\DATA");
+	ck_assert_str_eq(b2, "m.mdf");
+	ck_assert_str_eq(c2, "/ranges.bin");
+	ck_assert_str_eq(d, "pm");
+	ck_assert_uint_eq(vss_component_differenced_files_count(c), 2);
+	ck_assert_int_eq(vss_component_get_differenced_files(c, 0, &a, &b2, &rec, &c2, &t), S_OK);
+	ck_assert(rec && !c2 && t == 133000000000000000LL);
+	ck_assert_int_eq(vss_component_get_differenced_files(c, 1, &a, &b2, &rec, &c2, &t), S_OK);
+	ck_assert(!rec && t == 0);
+	ck_assert_str_eq(c2, "lsn:42");
+	ck_assert_uint_eq(vss_component_directed_target_count(c), 1);
+	ck_assert_int_eq(vss_component_get_directed_target(c, 0, &a, &b2, &c2, &d, &e, &f), S_OK);
+	ck_assert_str_eq(a, "/s");
+	ck_assert_str_eq(c2, "0:10");
+	ck_assert_str_eq(e, "b");
+	ck_assert_ptr_null(f);
+	ck_assert_int_eq(vss_component_get_directed_target(c, 1, &a, &b2, &c2, &d, &e, &f),
+			 E_INVALIDARG);
+	ck_assert_uint_eq(vss_component_alternate_location_mapping_count(c), 1);
+	ck_assert_int_eq(vss_component_get_alternate_location_mapping(c, 0, &fd), S_OK);
+	ck_assert_str_eq(vss_wm_filedesc_get_alternate_location(fd), "F:\\ALT");
+	ck_assert_uint_eq(vss_component_restore_subcomponent_count(c), 1);
+	ck_assert_int_eq(vss_component_get_restore_subcomponent(c, 0, &a, &b2, &rec), S_OK);
+	ck_assert_str_eq(a, "HOST\\master");
+	ck_assert_str_eq(b2, "file1");
+	ck_assert(rec);
+	ck_assert(vss_component_get_authoritative_restore(c));
+	ck_assert_int_eq(vss_component_get_roll_forward(c, &a), VSS_RF_PARTIAL);
+	ck_assert_str_eq(a, "point 7");
+	ck_assert_str_eq(vss_component_get_restore_name(c), "master_copy");
+	/* none of it may go to Windows */
+	free(again);
+	ck_assert_int_eq(vss_bcd_save_xml_ex(r, VSS_XML_SAVE_WINDOWS, &again),
+			 VSS_E_INVALID_XML_DOCUMENT);
+	free(xml);
+	vss_bcd_free(b);
+	vss_bcd_free(r);
+}
+END_TEST
+
 /* What a writer does with the copy it gets in PrepareForBackup. */
 static char *writer_edits(const char *doc, const char *stamp)
 {
@@ -336,5 +422,6 @@ END_TEST
 int main(void)
 {
 	ids();
-	RUN_TESTS("bcd", build_exact, component_state, extract_merge, namespace_forms);
+	RUN_TESTS("bcd", build_exact, component_state, records, extract_merge,
+		  namespace_forms);
 }

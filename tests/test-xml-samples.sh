@@ -114,12 +114,18 @@ for p in "$S"/*/WM*.xml "$S"/*/BCDocument.xml; do
 	cmp -s "$tmpdir/x.xml" "$tmpdir/1.xml" || fail "$f: serialize(parse(x)) != x"
 done
 
-# Linear time: the 2.1 MB System Writer document well under a second.
+# Linear time: the 2.1 MB System Writer document well under a second
+# (the best of three runs of the whole process, so that a busy machine
+# does not decide).
 if [ -z "${VSS_VALGRIND:-}" ]; then
-	t0=$(date +%s%N)
-	vss-xml check "$S/with_sql/WM3.xml" >/dev/null
-	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "System Writer WMD (2.1 MB) checked in $ms ms"
-	[ "$ms" -lt 1000 ] || fail "loading the System Writer WMD took $ms ms"
+	best=
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		vss-xml check "$S/with_sql/WM3.xml" >/dev/null
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		[ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
+	done
+	echo "System Writer WMD (2.1 MB) checked in $best ms (best of 3)"
+	[ "$best" -lt 1000 ] || fail "loading the System Writer WMD took $best ms"
 fi
 echo "all samples pass"

@@ -215,8 +215,9 @@ static const char lenient[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
 	"<w:WRITER_METADATA xmlns:w=\"urn:other\" version=\"9.9\">\r\n"
 	"\t<w:BACKUP_LOCATIONS>\r\n"
-	"\t\t<w:FILE_GROUP selectable=\"YES\" componentName=\"c\" caption=\"\" logicalPath=\"\">\r\n"
+	"\t\t<w:FILE_GROUP selectable=\"YES\" componentName=\"c\" caption=\"\" logicalPath=\"\" componentFlags=\"010\">\r\n"
 	"\t\t\t<w:FILE_LIST path=\"/a\" filespec=\"*\" recursive=\"True\"/>\r\n"
+	"\t\t\t<w:FILE_LIST path=\"/b\" filespec=\"*\" filespecBackupType=\"0xF0F\"/>\r\n"
 	"\t\t</w:FILE_GROUP>\r\n"
 	"\t\t<w:EXCLUDE_FILES path=\"/b\" filespec=\"*\" recursive=\"0\"/>\r\n"
 	"\t</w:BACKUP_LOCATIONS>\r\n"
@@ -254,9 +255,12 @@ START_TEST(lenient_reading)
 	ck_assert(ci.selectable && !ci.selectable_for_restore);
 	ck_assert_ptr_null(ci.logical_path);
 	ck_assert_ptr_null(ci.caption);
+	ck_assert_uint_eq(ci.flags, 10);	/* decimal, not octal */
 	vss_wm_component_get_file(c, 0, &fd);
 	ck_assert(vss_wm_filedesc_get_recursive(fd));
 	ck_assert_uint_eq(vss_wm_filedesc_get_backup_type_mask(fd), 3855);
+	vss_wm_component_get_file(c, 1, &fd);
+	ck_assert_uint_eq(vss_wm_filedesc_get_backup_type_mask(fd), 3855);	/* 0xF0F */
 	vss_wmd_get_exclude(w, 0, &fd);
 	ck_assert(!vss_wm_filedesc_get_recursive(fd));
 	/* saved in canonical spellings; the unknown token and the order of

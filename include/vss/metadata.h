@@ -54,6 +54,13 @@ typedef enum {
 	VSS_RS_FAILED = 3
 } VSS_FILE_RESTORE_STATUS;
 
+typedef enum {
+	VSS_RF_UNDEFINED = 0,
+	VSS_RF_NONE = 1,
+	VSS_RF_ALL = 2,
+	VSS_RF_PARTIAL = 3
+} VSS_ROLLFORWARD_TYPE;
+
 /* VSS_BACKUP_SCHEMA */
 #define VSS_BS_UNDEFINED				0x00000000
 #define VSS_BS_DIFFERENTIAL				0x00000001
@@ -269,6 +276,34 @@ vss_hr_t vss_bcd_add_new_target(vss_bcd_t *b, const vss_id_t *instance_id,
 		const char *logical_path, const char *name, const char *path,
 		const char *filespec, bool recursive, const char *alternate_path);
 
+vss_hr_t vss_bcd_add_alternative_location_mapping(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, const char *path, const char *filespec,
+		bool recursive, const char *destination);
+vss_hr_t vss_bcd_add_restore_subcomponent(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, const char *sub_logical_path,
+		const char *sub_name, bool repair);
+/* Replaces the ranges of partial file I (a range list or a ranges file). */
+vss_hr_t vss_bcd_set_ranges_file_path(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, size_t i, const char *ranges_file);
+vss_hr_t vss_bcd_set_authoritative_restore(vss_bcd_t *b,
+		const vss_id_t *instance_id, const vss_id_t *writer_id,
+		VSS_COMPONENT_TYPE type, const char *logical_path,
+		const char *name, bool authoritative);
+vss_hr_t vss_bcd_set_roll_forward(vss_bcd_t *b, const vss_id_t *instance_id,
+		const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+		const char *logical_path, const char *name,
+		VSS_ROLLFORWARD_TYPE roll_type, const char *point);
+vss_hr_t vss_bcd_set_restore_name(vss_bcd_t *b, const vss_id_t *instance_id,
+		const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+		const char *logical_path, const char *name,
+		const char *restore_name);
+
 /* Carrying the document through writer events: the coordinator hands each
  * writer a document with only its instance's WRITER_COMPONENTS and merges
  * the edited copy back; a copy that adds, removes or renames components or
@@ -315,6 +350,45 @@ VSS_RESTORE_TARGET vss_component_get_restore_target(const vss_component_t *c);
 size_t vss_component_new_target_count(const vss_component_t *c);
 vss_hr_t vss_component_get_new_target(const vss_component_t *c, size_t i,
 		const vss_wm_filedesc_t **fd);
+/* Writer-side file-level records (IVssComponent). */
+vss_hr_t vss_component_add_partial_file(vss_component_t *c, const char *path,
+		const char *filename, const char *ranges, const char *metadata);
+size_t vss_component_partial_file_count(const vss_component_t *c);
+vss_hr_t vss_component_get_partial_file(const vss_component_t *c, size_t i,
+		const char **path, const char **filename, const char **ranges,
+		const char **metadata);
+vss_hr_t vss_component_add_differenced_files_by_time(vss_component_t *c,
+		const char *path, const char *filespec, bool recursive,
+		vss_timestamp_t last_modify);
+vss_hr_t vss_component_add_differenced_files_by_lsn(vss_component_t *c,
+		const char *path, const char *filespec, bool recursive,
+		const char *lsn);
+size_t vss_component_differenced_files_count(const vss_component_t *c);
+vss_hr_t vss_component_get_differenced_files(const vss_component_t *c,
+		size_t i, const char **path, const char **filespec,
+		bool *recursive, const char **lsn, vss_timestamp_t *last_modify);
+vss_hr_t vss_component_add_directed_target(vss_component_t *c,
+		const char *source_path, const char *source_filename,
+		const char *source_ranges, const char *destination_path,
+		const char *destination_filename, const char *destination_ranges);
+size_t vss_component_directed_target_count(const vss_component_t *c);
+vss_hr_t vss_component_get_directed_target(const vss_component_t *c,
+		size_t i, const char **source_path, const char **source_filename,
+		const char **source_ranges, const char **destination_path,
+		const char **destination_filename,
+		const char **destination_ranges);
+/* Requester-side restore records and state. */
+size_t vss_component_alternate_location_mapping_count(const vss_component_t *c);
+vss_hr_t vss_component_get_alternate_location_mapping(const vss_component_t *c,
+		size_t i, const vss_wm_filedesc_t **fd);
+size_t vss_component_restore_subcomponent_count(const vss_component_t *c);
+vss_hr_t vss_component_get_restore_subcomponent(const vss_component_t *c,
+		size_t i, const char **logical_path, const char **name,
+		bool *repair);
+bool vss_component_get_authoritative_restore(const vss_component_t *c);
+VSS_ROLLFORWARD_TYPE vss_component_get_roll_forward(const vss_component_t *c,
+		const char **point);
+const char *vss_component_get_restore_name(const vss_component_t *c);
 /* Failure messages of each phase (IVssComponent / IVssComponentEx). */
 vss_hr_t vss_component_set_prepare_for_backup_failure_msg(vss_component_t *c,
 		const char *msg);

@@ -23,11 +23,22 @@ struct bcd_writer {
 	struct nvec comps;		/* struct vss_component * */
 };
 
+/* Record elements below COMPONENT, each kept in document order. */
+enum rec_kind {
+	R_NEW_TARGET, R_PARTIAL, R_DIFFERENCED, R_DIRECTED, R_MAPPING,
+	R_SUBCOMPONENT, R_COUNT
+};
+
+static const struct elem_def *const rec_defs[R_COUNT] = {
+	&ED_NEW_TARGET, &ED_PARTIAL_FILE, &ED_DIFFERENCED_FILES,
+	&ED_DIRECTED_TARGET, &ED_ALT_MAPPING, &ED_RESTORE_SUBCOMPONENT,
+};
+
 struct vss_component {
 	xmlNodePtr node;
 	struct bcd_writer *w;
 	xmlNodePtr bmeta, rmeta;
-	struct nvec targets;
+	struct nvec recs[R_COUNT];
 };
 
 struct vss_bcd {
@@ -51,7 +62,10 @@ static void comps_free(struct nvec *comps)
 	for (i = 0; i < comps->n; i++) {
 		struct vss_component *c = comps->v[i];
 
-		nvec_free(&c->targets);
+		int k;
+
+		for (k = 0; k < R_COUNT; k++)
+			nvec_free(&c->recs[k]);
 		free(c);
 	}
 	nvec_free(comps);
@@ -127,10 +141,17 @@ static int comp_index(struct bcd_writer *w, xmlNodePtr n, char *err)
 			if (xdoc_norm(ch, slot == &c->bmeta ? &ED_METADATA :
 				      &ED_RESTORE_METADATA, err, ERRLEN) < 0)
 				return -1;
-		} else if (xis(ch, E_NEW_TARGET)) {
-			if (xdoc_norm(ch, &ED_NEW_TARGET, err, ERRLEN) < 0)
+		} else {
+			int k;
+
+			for (k = 0; k < R_COUNT; k++)
+				if (xis(ch, rec_defs[k]->name))
+					break;
+			if (k == R_COUNT)
+				continue;	/* unknown: kept as it is */
+			if (xdoc_norm(ch, rec_defs[k], err, ERRLEN) < 0)
 				return -1;
-			if (nvec_push(&c->targets, ch) < 0)
+			if (nvec_push(&c->recs[k], ch) < 0)
 				goto oom;
 		}
 	}
@@ -587,33 +608,130 @@ vss_hr_t vss_bcd_set_file_restore_status(vss_bcd_t *b,
 		       name, A_FILE_RESTORE_STATUS, s);
 }
 
-vss_hr_t vss_bcd_add_new_target(vss_bcd_t *b, const vss_id_t *instance_id,
-				const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-				const char *logical_path, const char *name,
-				const char *path, const char *filespec,
-				bool recursive, const char *alternate_path)
+/* Appends record KIND to C with VALS in the order of its attribute table
+ * (NULL = absent); REQ has bit i set when value i is required. */
+static vss_hr_t add_rec(const char *call, vss_component_t *c, enum rec_kind kind,
+			const char *const *vals, unsigned req)
 {
-	const struct elem_def *d = &ED_NEW_TARGET;
-	struct vss_component *c;
+	const struct elem_def *d = rec_defs[kind];
+	const struct attr_def *ad;
 	xmlNodePtr n;
 	vss_hr_t hr;
-	int rc = 0;
+	int rc = 0, i;
 
-	CHECK("path", path, true);
-	CHECK("filespec", filespec, true);
-	CHECK("alternate path", alternate_path, true);
-	hr = find_key(__func__, b, instance_id, writer_id, type, logical_path,
-		      name, &c);
-	if (hr)
+	if (!c)
+		return vsserr_set(call, E_INVALIDARG, "NULL handle");
+	for (i = 0, ad = d->attrs; ad->name; ad++, i++)
+		if ((hr = xcheck_str(call, ad->name, vals[i], req & (1u << i))))
+			return hr;
+	n = xnew_child(c->node, d->name, NULL);
+	if (!n || nvec_push(&c->recs[kind], n) < 0) {
+		if (n) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+		return vsserr_set(call, E_OUTOFMEMORY, "out of memory");
+	}
+	for (i = 0, ad = d->attrs; ad->name; ad++, i++)
+		if (vals[i] || (ad->flags & AF_ALWAYS))
+			rc |= xset_str(n, d, ad->name, vals[i] ? vals[i] : ad->dflt);
+	return rc ? vsserr_set(call, E_OUTOFMEMORY, "out of memory") : S_OK;
+}
+
+/* Record I of KIND of C, or NULL with the error recorded in *HR. */
+static xmlNodePtr get_rec(const char *call, const vss_component_t *c,
+			  enum rec_kind kind, size_t i, vss_hr_t *hr)
+{
+	*hr = S_OK;
+	if (!c) {
+		*hr = vsserr_set(call, E_INVALIDARG, "NULL handle");
+		return NULL;
+	}
+	if (i >= c->recs[kind].n) {
+		*hr = vsserr_set(call, E_INVALIDARG, "index %zu out of range (count %zu)",
+				 i, c->recs[kind].n);
+		return NULL;
+	}
+	return c->recs[kind].v[i];
+}
+
+#define KEY_ARGS vss_bcd_t *b, const vss_id_t *instance_id, \
+	const vss_id_t *writer_id, VSS_COMPONENT_TYPE type, \
+	const char *logical_path, const char *name
+#define KEY b, instance_id, writer_id, type, logical_path, name
+#define FIND(c) do { \
+		vss_hr_t _hr = find_key(__func__, KEY, &(c)); \
+		if (_hr) \
+			return _hr; \
+	} while (0)
+
+vss_hr_t vss_bcd_add_new_target(KEY_ARGS, const char *path, const char *filespec,
+				bool recursive, const char *alternate_path)
+{
+	const char *v[] = { path, filespec, YESNO(recursive), alternate_path };
+	vss_component_t *c;
+
+	FIND(c);
+	return add_rec(__func__, c, R_NEW_TARGET, v, 0xb);
+}
+
+vss_hr_t vss_bcd_add_alternative_location_mapping(KEY_ARGS, const char *path,
+						  const char *filespec,
+						  bool recursive,
+						  const char *destination)
+{
+	const char *v[] = { path, filespec, YESNO(recursive), destination };
+	vss_component_t *c;
+
+	FIND(c);
+	return add_rec(__func__, c, R_MAPPING, v, 0xb);
+}
+
+vss_hr_t vss_bcd_add_restore_subcomponent(KEY_ARGS, const char *sub_logical_path,
+					  const char *sub_name, bool repair)
+{
+	const char *v[] = { sub_logical_path, sub_name, YESNO(repair) };
+	vss_component_t *c;
+
+	FIND(c);
+	return add_rec(__func__, c, R_SUBCOMPONENT, v, 0x2);
+}
+
+vss_hr_t vss_bcd_set_ranges_file_path(KEY_ARGS, size_t i, const char *ranges_file)
+{
+	vss_component_t *c;
+	xmlNodePtr n;
+	vss_hr_t hr;
+
+	if ((hr = xcheck_str(__func__, "ranges file", ranges_file, true)))
 		return hr;
-	n = xnew_child(c->node, E_NEW_TARGET, NULL);
-	if (!n || nvec_push(&c->targets, n) < 0)
-		return OOM();
-	rc |= xset_str(n, d, A_PATH, path);
-	rc |= xset_str(n, d, A_FILESPEC, filespec);
-	rc |= xset_bool(n, d, A_RECURSIVE, recursive);
-	rc |= xset_str(n, d, A_ALTERNATE_PATH, alternate_path);
-	return rc ? OOM() : S_OK;
+	FIND(c);
+	n = get_rec(__func__, c, R_PARTIAL, i, &hr);
+	if (!n)
+		return hr;
+	return xset_str(n, &ED_PARTIAL_FILE, A_RANGES, ranges_file) ? OOM() : S_OK;
+}
+
+vss_hr_t vss_bcd_set_authoritative_restore(KEY_ARGS, bool authoritative)
+{
+	return key_set(__func__, KEY, A_AUTHORITATIVE, YESNO(authoritative));
+}
+
+vss_hr_t vss_bcd_set_roll_forward(KEY_ARGS, VSS_ROLLFORWARD_TYPE roll_type,
+				  const char *point)
+{
+	const char *t = token_name(TOK_ROLL_FORWARD, roll_type);
+	vss_hr_t hr;
+
+	if (!t)
+		return VSSERR(E_INVALIDARG, "roll-forward type %d out of range", roll_type);
+	hr = key_set(__func__, KEY, A_ROLL_FORWARD_POINT, point);
+	return hr ? hr : key_set(__func__, KEY, A_ROLL_FORWARD_TYPE, t);
+}
+
+vss_hr_t vss_bcd_set_restore_name(KEY_ARGS, const char *restore_name)
+{
+	return key_set(__func__, KEY, A_RESTORE_NAME, restore_name);
 }
 
 /* ---- writer round trip ---- */
@@ -922,19 +1040,208 @@ VSS_RESTORE_TARGET vss_component_get_restore_target(const vss_component_t *c)
 
 size_t vss_component_new_target_count(const vss_component_t *c)
 {
-	return c ? c->targets.n : 0;
+	return c ? c->recs[R_NEW_TARGET].n : 0;
 }
 
 vss_hr_t vss_component_get_new_target(const vss_component_t *c, size_t i,
 				      const vss_wm_filedesc_t **fd)
 {
-	if (!c || !fd)
+	vss_hr_t hr;
+
+	if (!fd)
 		return VSSERR(E_INVALIDARG, "NULL argument");
-	if (i >= c->targets.n)
-		return VSSERR(E_INVALIDARG, "index %zu out of range (count %zu)",
-			      i, c->targets.n);
-	*fd = (const vss_wm_filedesc_t *)c->targets.v[i];
+	*fd = (const vss_wm_filedesc_t *)get_rec(__func__, c, R_NEW_TARGET, i, &hr);
+	return hr;
+}
+
+size_t vss_component_alternate_location_mapping_count(const vss_component_t *c)
+{
+	return c ? c->recs[R_MAPPING].n : 0;
+}
+
+vss_hr_t vss_component_get_alternate_location_mapping(const vss_component_t *c,
+						      size_t i,
+						      const vss_wm_filedesc_t **fd)
+{
+	vss_hr_t hr;
+
+	if (!fd)
+		return VSSERR(E_INVALIDARG, "NULL argument");
+	*fd = (const vss_wm_filedesc_t *)get_rec(__func__, c, R_MAPPING, i, &hr);
+	return hr;
+}
+
+vss_hr_t vss_component_add_partial_file(vss_component_t *c, const char *path,
+					const char *filename, const char *ranges,
+					const char *metadata)
+{
+	const char *v[] = { path, filename, ranges, metadata };
+
+	return add_rec(__func__, c, R_PARTIAL, v, 0x3);
+}
+
+size_t vss_component_partial_file_count(const vss_component_t *c)
+{
+	return c ? c->recs[R_PARTIAL].n : 0;
+}
+
+/* Copies attribute K of the record definition into *OUT when OUT is set. */
+static void rec_out(xmlNodePtr n, enum rec_kind kind, int k, const char **out)
+{
+	if (out)
+		*out = xattr(n, rec_defs[kind]->attrs[k].name);
+}
+
+vss_hr_t vss_component_get_partial_file(const vss_component_t *c, size_t i,
+					const char **path, const char **filename,
+					const char **ranges, const char **metadata)
+{
+	xmlNodePtr n;
+	vss_hr_t hr;
+
+	n = get_rec(__func__, c, R_PARTIAL, i, &hr);
+	if (!n)
+		return hr;
+	rec_out(n, R_PARTIAL, 0, path);
+	rec_out(n, R_PARTIAL, 1, filename);
+	rec_out(n, R_PARTIAL, 2, ranges);
+	rec_out(n, R_PARTIAL, 3, metadata);
 	return S_OK;
+}
+
+vss_hr_t vss_component_add_differenced_files_by_time(vss_component_t *c,
+						     const char *path,
+						     const char *filespec,
+						     bool recursive,
+						     vss_timestamp_t last_modify)
+{
+	char t[24];
+	const char *v[] = { path, filespec, YESNO(recursive), NULL, t };
+
+	snprintf(t, sizeof(t), "%lld", (long long)last_modify);
+	return add_rec(__func__, c, R_DIFFERENCED, v, 0x3);
+}
+
+vss_hr_t vss_component_add_differenced_files_by_lsn(vss_component_t *c,
+						    const char *path,
+						    const char *filespec,
+						    bool recursive, const char *lsn)
+{
+	const char *v[] = { path, filespec, YESNO(recursive), lsn, NULL };
+
+	return add_rec(__func__, c, R_DIFFERENCED, v, 0xb);
+}
+
+size_t vss_component_differenced_files_count(const vss_component_t *c)
+{
+	return c ? c->recs[R_DIFFERENCED].n : 0;
+}
+
+vss_hr_t vss_component_get_differenced_files(const vss_component_t *c, size_t i,
+					     const char **path,
+					     const char **filespec,
+					     bool *recursive, const char **lsn,
+					     vss_timestamp_t *last_modify)
+{
+	const char *t;
+	xmlNodePtr n;
+	vss_hr_t hr;
+
+	n = get_rec(__func__, c, R_DIFFERENCED, i, &hr);
+	if (!n)
+		return hr;
+	rec_out(n, R_DIFFERENCED, 0, path);
+	rec_out(n, R_DIFFERENCED, 1, filespec);
+	if (recursive)
+		*recursive = xattr_bool(n, A_RECURSIVE);
+	rec_out(n, R_DIFFERENCED, 3, lsn);
+	t = xattr(n, A_LAST_MODIFY_TIME);
+	if (last_modify)
+		*last_modify = t ? strtoll(t, NULL, 10) : 0;
+	return S_OK;
+}
+
+vss_hr_t vss_component_add_directed_target(vss_component_t *c,
+					   const char *source_path,
+					   const char *source_filename,
+					   const char *source_ranges,
+					   const char *destination_path,
+					   const char *destination_filename,
+					   const char *destination_ranges)
+{
+	const char *v[] = { source_path, source_filename, source_ranges,
+			    destination_path, destination_filename,
+			    destination_ranges };
+
+	return add_rec(__func__, c, R_DIRECTED, v, 0x1b);
+}
+
+size_t vss_component_directed_target_count(const vss_component_t *c)
+{
+	return c ? c->recs[R_DIRECTED].n : 0;
+}
+
+vss_hr_t vss_component_get_directed_target(const vss_component_t *c, size_t i,
+					   const char **source_path,
+					   const char **source_filename,
+					   const char **source_ranges,
+					   const char **destination_path,
+					   const char **destination_filename,
+					   const char **destination_ranges)
+{
+	const char **out[] = { source_path, source_filename, source_ranges,
+			       destination_path, destination_filename,
+			       destination_ranges };
+	xmlNodePtr n;
+	vss_hr_t hr;
+	int k;
+
+	n = get_rec(__func__, c, R_DIRECTED, i, &hr);
+	if (!n)
+		return hr;
+	for (k = 0; k < 6; k++)
+		rec_out(n, R_DIRECTED, k, out[k]);
+	return S_OK;
+}
+
+size_t vss_component_restore_subcomponent_count(const vss_component_t *c)
+{
+	return c ? c->recs[R_SUBCOMPONENT].n : 0;
+}
+
+vss_hr_t vss_component_get_restore_subcomponent(const vss_component_t *c,
+						size_t i, const char **logical_path,
+						const char **name, bool *repair)
+{
+	xmlNodePtr n;
+	vss_hr_t hr;
+
+	n = get_rec(__func__, c, R_SUBCOMPONENT, i, &hr);
+	if (!n)
+		return hr;
+	rec_out(n, R_SUBCOMPONENT, 0, logical_path);
+	rec_out(n, R_SUBCOMPONENT, 1, name);
+	if (repair)
+		*repair = xattr_bool(n, A_REPAIR);
+	return S_OK;
+}
+
+bool vss_component_get_authoritative_restore(const vss_component_t *c)
+{
+	return c && xattr_bool(c->node, A_AUTHORITATIVE);
+}
+
+VSS_ROLLFORWARD_TYPE vss_component_get_roll_forward(const vss_component_t *c,
+						    const char **point)
+{
+	if (point)
+		*point = xattr(CNODE(c), A_ROLL_FORWARD_POINT);
+	return c ? xattr_token(c->node, A_ROLL_FORWARD_TYPE, TOK_ROLL_FORWARD) : 0;
+}
+
+const char *vss_component_get_restore_name(const vss_component_t *c)
+{
+	return xattr(CNODE(c), A_RESTORE_NAME);
 }
 
 /* BACKUP_METADATA / RESTORE_METADATA: NULL or "" removes the element. */

@@ -393,8 +393,14 @@ static int parse_uint(const char *s, uint32_t *v)
 		s++;
 	if (!isdigit((unsigned char)*s))
 		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 0);
+	errno = 0;	/* decimal, or 0x hex; never octal */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+		x = strtoull(s + 2, &end, 16);
+	} else {
+		x = strtoull(s, &end, 10);
+	}
 	if (errno || x > UINT32_MAX)
 		return -1;
 	while (is_ws((unsigned char)*end))

@@ -90,6 +90,14 @@ const struct token TOK_RESTORE_TYPE[] = {	/* all P */
 	{ NULL, 0 }
 };
 
+const struct token TOK_ROLL_FORWARD[] = {	/* all P */
+	{ "undefined", VSS_RF_UNDEFINED, true },
+	{ "none", VSS_RF_NONE, true },
+	{ "all", VSS_RF_ALL, true },
+	{ "partial", VSS_RF_PARTIAL, true },
+	{ NULL, 0 }
+};
+
 static const struct attr_def a_writer_metadata[] = {
 	{ A_VERSION, AT_STRING, AF_ALWAYS, DOC_VERSION, NULL },
 	{ A_BACKUP_SCHEMA, AT_UINT, 0, NULL, NULL },
@@ -208,6 +216,45 @@ static const struct attr_def a_component[] = {
 	{ A_FAILURE_HR, AT_UINT, AF_P, NULL, NULL },
 	{ A_FAILURE_APP_HR, AT_UINT, AF_P, NULL, NULL },
 	{ A_FAILURE_MSG, AT_OPAQUE, AF_P, NULL, NULL },
+	{ A_AUTHORITATIVE, AT_BOOL, AF_P, NULL, NULL },
+	{ A_ROLL_FORWARD_TYPE, AT_TOKEN, AF_P, NULL, TOK_ROLL_FORWARD },
+	{ A_ROLL_FORWARD_POINT, AT_OPAQUE, AF_P, NULL, NULL },
+	{ A_RESTORE_NAME, AT_STRING, AF_P, NULL, NULL },
+	END
+};
+
+/* Record elements below COMPONENT: the element itself is P. */
+static const struct attr_def a_partial_file[] = {
+	{ A_PATH, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_FILENAME, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_RANGES, AT_OPAQUE, 0, NULL, NULL },
+	{ A_METADATA, AT_OPAQUE, 0, NULL, NULL },
+	END
+};
+
+static const struct attr_def a_differenced_files[] = {
+	{ A_PATH, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_FILESPEC, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_RECURSIVE, AT_BOOL, AF_ALWAYS, "no", NULL },
+	{ A_LSN, AT_OPAQUE, 0, NULL, NULL },
+	{ A_LAST_MODIFY_TIME, AT_STRING, 0, NULL, NULL },
+	END
+};
+
+static const struct attr_def a_directed_target[] = {
+	{ A_SOURCE_PATH, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_SOURCE_FILENAME, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_SOURCE_RANGES, AT_OPAQUE, 0, NULL, NULL },
+	{ A_DEST_PATH, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_DEST_FILENAME, AT_STRING, AF_ALWAYS, "", NULL },
+	{ A_DEST_RANGES, AT_OPAQUE, 0, NULL, NULL },
+	END
+};
+
+static const struct attr_def a_restore_subcomponent[] = {
+	{ A_LOGICAL_PATH, AT_STRING, 0, NULL, NULL },
+	{ A_COMPONENT_NAME, AT_STRING, AF_REQUIRED, NULL, NULL },
+	{ A_REPAIR, AT_BOOL, AF_ALWAYS, "no", NULL },
 	END
 };
 
@@ -233,6 +280,12 @@ const struct elem_def ED_COMPONENT = { E_COMPONENT, a_component, false };
 const struct elem_def ED_METADATA = { E_BACKUP_METADATA, a_metadata, false };
 const struct elem_def ED_RESTORE_METADATA = { E_RESTORE_METADATA, a_metadata, true };
 const struct elem_def ED_NEW_TARGET = { E_NEW_TARGET, a_alt_mapping, true };
+const struct elem_def ED_PARTIAL_FILE = { E_PARTIAL_FILE, a_partial_file, true };
+const struct elem_def ED_DIFFERENCED_FILES = { E_DIFFERENCED_FILES, a_differenced_files, true };
+const struct elem_def ED_DIRECTED_TARGET = { E_DIRECTED_TARGET, a_directed_target, true };
+const struct elem_def ED_RESTORE_SUBCOMPONENT = {
+	E_RESTORE_SUBCOMPONENT, a_restore_subcomponent, true
+};
 
 static const struct {
 	const char *name;
@@ -257,6 +310,10 @@ static const struct {
 	{ E_BACKUP_METADATA, &ED_METADATA },
 	{ E_RESTORE_METADATA, &ED_RESTORE_METADATA },
 	{ E_NEW_TARGET, &ED_NEW_TARGET },
+	{ E_PARTIAL_FILE, &ED_PARTIAL_FILE },
+	{ E_DIFFERENCED_FILES, &ED_DIFFERENCED_FILES },
+	{ E_DIRECTED_TARGET, &ED_DIRECTED_TARGET },
+	{ E_RESTORE_SUBCOMPONENT, &ED_RESTORE_SUBCOMPONENT },
 };
 
 static const struct elem_def ED_BACKUP_LOCATIONS = { E_BACKUP_LOCATIONS, a_none, false };

@@ -38,6 +38,10 @@
 #define E_BACKUP_METADATA	"BACKUP_METADATA"		/* R */
 #define E_RESTORE_METADATA	"RESTORE_METADATA"		/* P */
 #define E_NEW_TARGET		"NEW_TARGET"			/* P */
+#define E_PARTIAL_FILE		"PARTIAL_FILE"			/* P */
+#define E_DIFFERENCED_FILES	"DIFFERENCED_FILES"		/* P */
+#define E_DIRECTED_TARGET	"DIRECTED_TARGET"		/* P */
+#define E_RESTORE_SUBCOMPONENT	"RESTORE_SUBCOMPONENT"		/* P */
 
 /* Attributes shared by several elements. */
 #define A_VERSION		"version"			/* R */
@@ -103,17 +107,36 @@
 #define A_FAILURE_HR		"failureHr"			/* P */
 #define A_FAILURE_APP_HR	"failureApplicationHr"		/* P */
 #define A_FAILURE_MSG		"failureMsg"			/* P */
+#define A_AUTHORITATIVE		"authoritativeRestore"		/* P */
+#define A_ROLL_FORWARD_TYPE	"rollForwardType"		/* P */
+#define A_ROLL_FORWARD_POINT	"rollForwardPoint"		/* P */
+#define A_RESTORE_NAME		"restoreName"			/* P */
+
+/* Per-component file-level records (§3.6, all P). */
+#define A_FILENAME		"filename"
+#define A_RANGES		"ranges"
+#define A_LAST_MODIFY_TIME	"lastModifyTime"
+#define A_LSN			"lsnString"
+#define A_SOURCE_PATH		"sourcePath"
+#define A_SOURCE_FILENAME	"sourceFilename"
+#define A_SOURCE_RANGES		"sourceRangeList"
+#define A_DEST_PATH		"destinationPath"
+#define A_DEST_FILENAME		"destinationFilename"
+#define A_DEST_RANGES		"destinationRangeList"
+#define A_REPAIR		"repair"
 
 /* Element definitions (xml-names.c). */
 extern const struct elem_def ED_WRITER_METADATA, ED_IDENTIFICATION,
 	ED_RESTORE_METHOD, ED_ALT_MAPPING, ED_COMPONENT_WM, ED_FILE_LIST,
 	ED_DATABASE_FILES, ED_DEPENDENCY, ED_EXCLUDE, ED_BACKUP_COMPONENTS,
 	ED_WRITER_COMPONENTS, ED_COMPONENT, ED_METADATA, ED_RESTORE_METADATA,
-	ED_NEW_TARGET;
+	ED_NEW_TARGET, ED_PARTIAL_FILE, ED_DIFFERENCED_FILES, ED_DIRECTED_TARGET,
+	ED_RESTORE_SUBCOMPONENT;
 
 /* Token tables (xml-names.c), terminated by a NULL name. */
 extern const struct token TOK_USAGE[], TOK_SOURCE[], TOK_METHOD[],
 	TOK_WRITER_RESTORE[], TOK_BACKUP_TYPE[], TOK_COMPONENT_TYPE[],
-	TOK_RESTORE_TARGET[], TOK_FILE_RESTORE_STATUS[], TOK_RESTORE_TYPE[];
+	TOK_RESTORE_TARGET[], TOK_FILE_RESTORE_STATUS[], TOK_RESTORE_TYPE[],
+	TOK_ROLL_FORWARD[];
 
 #endif

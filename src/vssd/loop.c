@@ -355,6 +355,8 @@ static void hello(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	char *name = wire_get_str(p, h->len, ATTR_CLIENT_NAME);
 	vss_hr_t hr = S_OK;
 
+	vsserr_context("Hello");
+
 	if (ver != VSS_PROTO_VERSION)
 		hr = VSSERR(E_INVALIDARG, "protocol version %u not supported (this is %u)",
 			    ver, VSS_PROTO_VERSION);
@@ -379,6 +381,7 @@ static void hello(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	wire_put_str(&m, ATTR_SERVER_VERSION, "vssd " PACKAGE_VERSION);
 	conn_send(c, &m);
 	wire_msg_free(&m);
+	vsserr_context(NULL);
 	if (VSS_FAILED(hr)) {
 		log_warn("%s: hello refused: %s", c->name, vss_last_error());
 		conn_close(c);
@@ -423,13 +426,13 @@ static void dispatch(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 			hello(c, h, p);
 			return;
 		}
-		VSSERR(VSS_E_BAD_STATE, "%s before Hello", proto_msg_name(code));
+		vsserr_set(proto_msg_name(code), VSS_E_BAD_STATE, "the first message must be Hello");
 		conn_reply_hr(c, code, h->seq, VSS_E_BAD_STATE);
 		conn_close(c);
 		return;
 	}
 	if (code == MSG_HELLO) {
-		VSSERR(VSS_E_BAD_STATE, "second Hello on a connection");
+		vsserr_set("Hello", VSS_E_BAD_STATE, "second Hello on a connection");
 		conn_reply_hr(c, code, h->seq, VSS_E_BAD_STATE);
 		return;
 	}
@@ -465,7 +468,7 @@ static void conn_process(struct conn *c)
 				 r == -EPROTO ? "bad magic or version" :
 				 r == -EMSGSIZE ? "oversized" : "malformed payload");
 			if (r == -EBADMSG) {
-				VSSERR(E_INVALIDARG, "malformed message payload");
+				vsserr_set("Frame", E_INVALIDARG, "malformed message payload");
 				conn_reply_hr(c, WIRE_CODE(h.type), h.seq, E_INVALIDARG);
 			}
 			conn_close(c);
