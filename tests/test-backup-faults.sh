@@ -64,15 +64,17 @@ assert_eq "events after a non-fatal failure" "$full" "$(events_of bad)"
 
 # The freeze window expires: "quick" (FRONT_END, 1 s window) is frozen
 # first; the BACK_END writer then takes 3 s in Freeze.  The quick writer
-# is FAILED_AT_FREEZE with VSS_E_WRITERERROR_TIMEOUT, its library aborts
-# it ("by=timer"), it never gets Thaw; the set is still created.
+# is FAILED_AT_FREEZE with VSS_E_WRITERERROR_TIMEOUT, it is aborted, it
+# never gets Thaw; the set is still created.
 start_ready quick test-writer --name quick --level front --freeze-timeout 1000 --log "$log"
 backup_with_bad --sleep Freeze:3000
 kill "$quick_pid"
 st=$(awk '$1 == "writer" && $2 == "quick" && !s { s = $3 " " $4 } END { print s }' "$tmpdir/r")
 assert_eq "state after the freeze window expired" \
 	"VSS_WS_FAILED_AT_FREEZE VSS_E_WRITERERROR_TIMEOUT" "$st"
-grep -q '^quick Abort .* by=timer$' "$log" || fail "the writer library did not abort on its timer"
+# Both the writer library's timer and vssd's fire at 1 s; whichever comes
+# first aborts the writer (the library's own timer is unit-tested).
+grep -q '^quick Abort' "$log" || fail "the writer whose window expired was not aborted"
 grep -q '^quick Thaw' "$log" && fail "a writer whose window expired got Thaw"
 grep -q '^bad Thaw' "$log" || fail "the slow writer was not thawed"
 

@@ -449,17 +449,18 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	for (;;) {
+	for (bool up = true;;) {
 		if (wopts_term_received(&sigs, 100))
 			break;
-		if (vss_provider_wait(p, 0) != VSS_E_PROVIDER_NOT_REGISTERED)
+		if (up && vss_provider_wait(p, 0) != VSS_E_PROVIDER_NOT_REGISTERED)
 			continue;
 		if (!reconnect) {
 			fprintf(stderr, "test-provider: %s\n", vss_last_error());
 			rc = 3;
 			break;
 		}
-		vss_provider_register(p, &provider_id, name, type, "1.0", NULL);
+		/* retried every 100 ms until vssd is back */
+		up = VSS_SUCCEEDED(vss_provider_register(p, &provider_id, name, type, "1.0", NULL));
 	}
 out:
 	vss_provider_free(p);

@@ -22,7 +22,8 @@
  *   postrestore | cancel (start DoSnapshotSet and cancel it at once) |
  *   start-retry (StartSnapshotSet, retried for 10 s while another set is
  *   being created) | metadata (GetWriterMetadataCount) | disable
- *   (DisableWriterClasses of a random class)
+ *   (DisableWriterClasses of a random class) | delete-all (Query, then
+ *   DeleteSnapshots of every snapshot listed)
  * Raw words send a call about a random writer and component, so that the
  * state check is what answers: add-raw options-raw succeeded-raw
  * delete-raw select-raw restored-raw
@@ -388,6 +389,21 @@ int main(int argc, char **argv)
 			}
 			vss_snapshot_prop_array_free(p, n);
 			check("Query", hr);
+		} else if (strcmp(w, "delete-all") == 0) {
+			vss_snapshot_prop_t *p = NULL;
+			size_t n = 0;
+			long del = 0, total = 0;
+			vss_id_t nd;
+
+			hr = vss_backup_query_snapshots(b, &p, &n);
+			for (size_t k = 0; VSS_SUCCEEDED(hr) && k < n; k++) {
+				hr = vss_backup_delete_snapshots(b, &p[k].snapshot_id,
+								 VSS_OBJECT_SNAPSHOT, true, &del, &nd);
+				total += del;
+			}
+			vss_snapshot_prop_array_free(p, n);
+			printf("deleted %ld\n", total);
+			check("DeleteSnapshots", hr);
 		} else if (strcmp(w, "delete-set") == 0) {
 			long del = 0;
 			vss_id_t nd;

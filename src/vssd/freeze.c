@@ -42,7 +42,7 @@ struct freeze {
 	struct timer flush_timer;
 	void (*done)(void *arg, vss_hr_t hr, const char *msg);
 	void *arg;
-	char *const *mounts;
+	char *mounts[VSS_MAX_VOLUMES_PER_SET];	/* strings owned by the caller */
 	size_t n;
 	char rbuf[256];
 	size_t rlen;
@@ -60,13 +60,14 @@ struct fz {
 static void *freeze_thread(void *arg)
 {
 	struct fz *z = arg;
+	int unused = 0;	/* the argument is ignored; valgrind wants memory */
 
 	z->fd = open(z->path, O_RDONLY | O_CLOEXEC);
 	if (z->fd < 0) {
 		z->err = errno;
 		return NULL;
 	}
-	if (ioctl(z->fd, FIFREEZE, 0) < 0)
+	if (ioctl(z->fd, FIFREEZE, &unused) < 0)
 		z->err = errno;
 	else
 		z->frozen = true;
@@ -86,7 +87,9 @@ static void thaw_all(struct fz *z, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (z[i].frozen) {
-			while (ioctl(z[i].fd, FITHAW, 0) < 0 && errno == EINTR)
+			int unused = 0;
+
+			while (ioctl(z[i].fd, FITHAW, &unused) < 0 && errno == EINTR)
 				;
 			z[i].frozen = false;
 		}
@@ -169,6 +172,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 {
 	struct freeze *f = arg;
 	ssize_t n = recv(fd, f->rbuf + f->rlen, sizeof(f->rbuf) - 1 - f->rlen, MSG_DONTWAIT);
+	vss_hr_t outcome = 1;	/* 1: nothing to report */
 	char *nl;
 
 	if (n < 0 && errno == EAGAIN)
@@ -178,7 +182,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		f->closed = true;
 		if (!f->ready)
 			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
-					 "the freeze guard died before freezing"), vss_last_error());
+					     "the freeze guard died before freezing"), vss_last_error());
 		return;
 	}
 	f->rlen += n;
@@ -190,12 +194,12 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		*nl = '\0';
 		if (strcmp(f->rbuf, "R") == 0) {
 			f->ready = true;
-			report(f, S_OK, NULL);
+			outcome = S_OK;
 		} else if (sscanf(f->rbuf, "E %d %d", &idx, &err) == 2 && idx >= 0 &&
 			   (size_t)idx < f->n) {
 			f->failed = true;
-			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT, "cannot freeze %s: %s",
-					 f->mounts[idx], strerror(err)), vss_last_error());
+			outcome = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
+					     "cannot freeze %s: %s", f->mounts[idx], strerror(err));
 		} else if (sscanf(f->rbuf, "D %llu %d", &us, &to) == 2) {
 			/* the guard thawed on its own (hold bound) */
 			f->thawed = true;
@@ -204,6 +208,9 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		memmove(f->rbuf, nl + 1, f->rlen - (nl + 1 - f->rbuf) + 1);
 		f->rlen -= nl + 1 - f->rbuf;
 	}
+	/* Last: the callback may release (free) f. */
+	if (outcome != 1)
+		report(f, outcome, VSS_FAILED(outcome) ? vss_last_error() : NULL);
 }
 
 static void flush_timeout(struct timer *t)
@@ -260,7 +267,7 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	f->sock = sv[0];
 	f->done = done;
 	f->arg = arg;
-	f->mounts = mounts;
+	memcpy(f->mounts, mounts, n * sizeof(*mounts));
 	f->n = n;
 	f->flush_timer.fn = flush_timeout;
 	if (loop_add_fd(f->sock, freeze_io, f) < 0) {

@@ -40,34 +40,55 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-/* First mount point of device dev, or NULL; also says whether path is the
- * root of a mount. */
-static int mounts_of(dev_t dev, const char *path, char **first, bool *is_root)
+/* First mount point of device dev and its mount source, or NULL; also says
+ * whether path is the root of a mount. */
+static int mounts_of(dev_t dev, const char *path, char **first, char **source, bool *is_root)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[8192];
 
 	*first = NULL;
+	if (source)
+		*source = NULL;
 	if (is_root)
 		*is_root = false;
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned maj, min;
-		char root[4096], mp[4096];
+		char root[4096], mp[4096], src[4096];
+		const char *sep = strstr(line, " - ");
 
 		if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4)
 			continue;
 		if (makedev(maj, min) != dev)
 			continue;
 		unescape(mp);
-		if (!*first)
+		if (!*first) {
 			*first = strdup(mp);
+			/* " - fstype source options" */
+			if (source && sep && sscanf(sep + 3, "%*s %4095s", src) == 1) {
+				unescape(src);
+				*source = strdup(src);
+			}
+		}
 		if (path && is_root && strcmp(mp, path) == 0)
 			*is_root = true;
 	}
 	fclose(f);
 	return 0;
+}
+
+/* The block device a mounted filesystem lives on, when it has one. */
+static char *device_of(dev_t fsdev, const char *source)
+{
+	char dev[64];
+	struct stat st;
+
+	if (source && stat(source, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == fsdev)
+		return realpath(source, NULL);
+	snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(fsdev), minor(fsdev));
+	return realpath(dev, NULL);
 }
 
 static bool same_fs(const char *path, dev_t dev)
@@ -82,7 +103,7 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 	char real[PATH_MAX];
 	struct stat st;
 	dev_t fsdev;
-	char *mp = NULL;
+	char *mp = NULL, *source = NULL;
 	bool is_root = false;
 	int r;
 
@@ -95,12 +116,13 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 		return -errno;
 	if (S_ISBLK(st.st_mode)) {
 		fsdev = st.st_rdev;
-		r = mounts_of(fsdev, NULL, &mp, NULL);
+		r = mounts_of(fsdev, NULL, &mp, NULL, NULL);
 	} else if (S_ISDIR(st.st_mode)) {
 		fsdev = st.st_dev;
-		r = mounts_of(fsdev, real, &mp, &is_root);
+		r = mounts_of(fsdev, real, &mp, &source, &is_root);
 		if (r == 0 && !is_root) {
 			free(mp);
+			free(source);
 			return -EINVAL;
 		}
 	} else if (S_ISREG(st.st_mode)) {
@@ -115,19 +137,18 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 	if (same_fs(cfg.state_dir, fsdev) || same_fs(cfg.socket_path, fsdev) ||
 	    (mp && strcmp(mp, "/") == 0)) {
 		free(mp);
+		free(source);
 		return -EBUSY;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		*canon = strdup(real);
 	} else {
 		/* a mount point: name the volume by its device when it has one */
-		char dev[64];
-
-		snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(fsdev), minor(fsdev));
-		*canon = realpath(dev, NULL);
+		*canon = device_of(fsdev, source);
 		if (!*canon)
 			*canon = strdup(real);
 	}
+	free(source);
 	if (!*canon) {
 		free(mp);
 		return -ENOMEM;

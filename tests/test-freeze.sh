@@ -1,0 +1,113 @@
+#!/bin/sh
+# Flush-and-hold on real filesystems (root): ext4 and xfs on loop devices.
+# Writes are held while the providers commit, released right after; a
+# kill -9 of vssd inside the hold window, the hold bound expiring, and a
+# filesystem that cannot be frozen all leave every filesystem writable.
+. "${top_builddir:-.}/tests/functions.sh"
+set -e
+requires_root
+requires losetup --version
+requires mkfs.ext4 -V
+requires fsfreeze --version
+
+loops=""
+mkvol() {	# mkvol NAME FSTYPE SIZE: image, loop device, filesystem, mount
+	local img=$tmpdir/$1.img mnt=$tmpdir/$1 dev
+	truncate -s "$3" "$img"
+	dev=$(losetup -f --show "$img")
+	cleanup_fn "losetup -d $dev"
+	case $2 in
+	ext4) mkfs.ext4 -q -F "$dev" ;;
+	xfs) mkfs.xfs -q -f "$dev" ;;
+	esac
+	mkdir -p "$mnt"
+	mount "$dev" "$mnt"
+	# thaw first in case a failure left it frozen, then unmount
+	cleanup_fn "fsfreeze -u $mnt 2>/dev/null; umount $mnt"
+	eval "${1}_dev=$dev ${1}_mnt=$mnt"
+	loops="$loops $dev"
+}
+
+# writable MNT: a new file can be created within 3 s.
+writable() { timeout 3 sh -c "echo x > $1/probe.\$\$ && rm -f $1/probe.\$\$"; }
+# held MNT...: creating a file on each blocks for 0.5 s.  (A write to a
+# frozen filesystem sleeps uninterruptibly, so the probes run in the
+# background and are only looked at; they finish after the thaw.)
+held() {
+	local pids="" m p
+	for m in "$@"; do
+		sh -c "echo x > $m/held.\$\$" &
+		pids="$pids $!"
+	done
+	sleep 0.5
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null || return 1
+	done
+}
+
+mkvol e ext4 64M
+if mkfs.xfs -V >/dev/null 2>&1; then
+	mkvol x xfs 320M
+fi
+log=$tmpdir/events.log
+
+provider() {	# provider NAME [faults]: a test provider for both volumes
+	local name=$1
+	shift
+	start_ready "$name" test-provider --dir "$tmpdir/snaps" --log "$log" \
+		$(for d in $loops; do echo "--volume $d"; done) "$@"
+}
+
+# 1. A two-volume set: both filesystems are held during the commit and
+#    writable again right after it.
+start_vssd
+provider p1 --sleep CommitSnapshots:1500
+words="volume=$e_mnt"
+[ -n "${x_dev:-}" ] && words="$words volume=$x_dev"
+# shellcheck disable=SC2086
+test-requester init context=10 start $words do > "$tmpdir/r1" &
+req=$!
+wait_until 10 grep -q '^CommitSnapshots' "$log"
+held "$e_mnt" ${x_mnt:-} || fail "a filesystem was not held during the commit"
+wait $req || fail "DoSnapshotSet failed: $(cat "$tmpdir/r1")"
+writable "$e_mnt" || fail "ext4 stayed frozen"
+[ -z "${x_mnt:-}" ] || writable "$x_mnt" || fail "xfs stayed frozen"
+grep -q 'writes held for' "$tmpdir/vssd.log" || fail "the hold window was not reported"
+kill "$p1_pid"; wait "$p1_pid" 2>/dev/null || true
+
+# 2. kill -9 of vssd while the filesystems are held: the guard thaws them.
+provider p2 --sleep CommitSnapshots:20000
+test-requester init context=10 start "volume=$e_mnt" do > /dev/null 2>&1 &
+req=$!
+wait_until 10 sh -c "grep -c '^CommitSnapshots' $log | grep -qx 2"
+held "$e_mnt" || fail "ext4 was not held"
+kill -9 "$vssd_pid"
+wait "$vssd_pid" 2>/dev/null || true
+writable "$e_mnt" || fail "ext4 stayed frozen after vssd was killed inside the hold window"
+wait $req 2>/dev/null || true
+kill "$p2_pid"; wait "$p2_pid" 2>/dev/null || true
+
+# 3. The hold bound expires (here 1 s): VSS_E_HOLD_WRITES_TIMEOUT, the
+#    provider aborts, the filesystem is writable.
+start_vssd --timeout hold=1000
+provider p3 --sleep CommitSnapshots:3000
+test-requester init context=10 start "volume=$e_mnt" expect=VSS_E_HOLD_WRITES_TIMEOUT do \
+	> /dev/null
+writable "$e_mnt" || fail "ext4 stayed frozen after the hold bound"
+wait_until 10 grep -q '^AbortSnapshots' "$log"
+kill "$p3_pid"; wait "$p3_pid" 2>/dev/null || true
+
+# 4. A filesystem that cannot be frozen (someone else froze it): the set
+#    fails with VSS_E_FLUSH_WRITES_TIMEOUT and the other volume is not left
+#    frozen; the foreign freeze is not ours to undo.
+provider p4
+if [ -n "${x_mnt:-}" ]; then
+	fsfreeze -f "$x_mnt"
+	test-requester init context=10 start "volume=$e_mnt" "volume=$x_mnt" \
+		expect=VSS_E_FLUSH_WRITES_TIMEOUT do > /dev/null
+	writable "$e_mnt" || fail "ext4 stayed frozen after the other volume failed to freeze"
+	held "$x_mnt" || fail "vssd thawed a freeze that was not its own"
+	fsfreeze -u "$x_mnt"
+	writable "$x_mnt" || fail "xfs did not thaw"
+fi
+vssd_alive
