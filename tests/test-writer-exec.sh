@@ -27,7 +27,7 @@ for part in writer provider; do
 	assert_eq "functions of $part.h vs libvss-$part.3" "$hdr" "$doc"
 done
 
-wstart_vssd
+start_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps"
 truncate -s 1M "$tmpdir/vol.img"
 

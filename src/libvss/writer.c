@@ -736,8 +736,10 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	pthread_mutex_unlock(&w->cl.lock);
 	hr = send_subscribe(w, c, flags);
 	if (VSS_FAILED(hr)) {
+		/* After a loss the writer stays LOST until subscribing works,
+		 * so vss_writer_wait() keeps saying so between attempts. */
 		pthread_mutex_lock(&w->cl.lock);
-		w->cl.state = W_INITIALIZED;
+		w->cl.state = st == W_LOST ? W_LOST : W_INITIALIZED;
 		pthread_mutex_unlock(&w->cl.lock);
 		drop_connection(w);
 	}
