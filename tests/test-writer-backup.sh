@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/writer-functions.sh"
 set -e
 
-wstart_vssd
+start_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps" --log "$tmpdir/prov.log"
 start_ready w test-writer --name W --level back --log "$tmpdir/ev.log" \
 	--component 'db:main' --files '/var/db:*.db:recursive'

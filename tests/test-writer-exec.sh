@@ -19,6 +19,15 @@ vss-writer-exec --version | grep -q '^vss-writer-exec ' || fail "--version"
 if vss-writer-exec --name x --level middle 2>"$tmpdir/err"; then fail "bad level accepted"; fi
 grep -q "bad level 'middle'" "$tmpdir/err" || fail "bad level message: $(cat "$tmpdir/err")"
 
+# Configuration file errors name the file and line.
+printf 'name = x\n\nbogus = 1\n' >"$tmpdir/bad.conf"
+vss-writer-exec --config "$tmpdir/bad.conf" 2>"$tmpdir/err" && fail "bad config accepted" || rc=$?
+assert_eq "bad config exit status" 2 "$rc"
+grep -q "bad.conf:3: unknown option 'bogus'" "$tmpdir/err" || fail "config message: $(cat "$tmpdir/err")"
+printf 'verbose = yes\n' >"$tmpdir/bad.conf"
+vss-writer-exec --config "$tmpdir/bad.conf" 2>"$tmpdir/err" && fail "flag with a value accepted"
+grep -q "bad.conf:1: option 'verbose' takes no value" "$tmpdir/err" || fail "$(cat "$tmpdir/err")"
+
 # Every public function is in its page's SYNOPSIS, and nothing else.
 for part in writer provider; do
 	hdr=$(grep -Eo '^(vss_hr_t|void) vss_[a-z_]+\(' "$top_srcdir/include/vss/$part.h" | sort -u)
@@ -27,7 +36,7 @@ for part in writer provider; do
 	assert_eq "functions of $part.h vs libvss-$part.3" "$hdr" "$doc"
 done
 
-wstart_vssd
+start_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps"
 truncate -s 1M "$tmpdir/vol.img"
 

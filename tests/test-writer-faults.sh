@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/writer-functions.sh"
 set -e
 
-wstart_vssd
+start_vssd
 start_ready prov test-provider --all --dir "$tmpdir/snaps" --log "$tmpdir/prov.log" \
 	--sleep PostCommitSnapshots:700
 start_ready v test-writer --name V --veto Freeze --component a:b --log "$tmpdir/ev.log"
@@ -58,9 +58,9 @@ grep -A4 "Writer name: 'T'" "$tmpdir/writers.out" | grep -q 'Last error: Timed o
 
 # Reconnect: a writer with --reconnect comes back after vssd restarts.
 start_ready r test-writer --name R --reconnect --log "$tmpdir/ev.log"
-wstop_vssd
+stop_vssd
 : >"$tmpdir/vssd.log"
-wstart_vssd
+start_vssd
 wait_log "$tmpdir/vssd.log" "writer 'R' subscribed"
 for _ in $(seq 100); do
 	vshadow -wm >"$tmpdir/wm.out" 2>&1 || true

@@ -540,6 +540,11 @@ START_TEST(disconnect_and_reconnect)
 	for (int i = 0; i < 100 && st.disconnects == 0; i++)
 		usleep(10000);
 	ck_assert_int_eq(st.disconnects, 1);
+	/* A failed attempt leaves the writer lost, not merely unsubscribed. */
+	vss_writer_set_socket(w, "/nonexistent/vssd.sock");
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), VSS_E_WRITER_INFRASTRUCTURE);
+	ck_assert_int_eq(vss_writer_wait(w, 0), VSS_E_WRITER_INFRASTRUCTURE);
+	vss_writer_set_socket(w, f.path);
 	fake_expect_writer(&f);
 	ck_assert_msg(vss_writer_subscribe(w, 0) == S_OK, "%s", vss_last_error());
 	fake_joined(&f);
@@ -966,6 +971,9 @@ START_TEST(provider_calls)
 	ck_assert_int_eq(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE,
 					       "1.0", NULL), VSS_E_PROVIDER_ALREADY_REGISTERED);
 	fake_joined(&f);
+	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);	/* still lost */
+	ck_assert_int_eq(vss_provider_unregister(p), S_OK);
+	ck_assert_int_eq(vss_provider_wait(p, 0), S_OK);
 	ck_assert_int_eq(vss_provider_unregister(p), VSS_E_PROVIDER_NOT_REGISTERED);
 	vss_provider_free(p);
 	vss_provider_free(NULL);

@@ -656,6 +656,7 @@ static void drop_connection(vss_writer_t *w)
 
 static vss_hr_t send_subscribe(vss_writer_t *w, struct conn *c, uint32_t flags)
 {
+	vss_id_t instance;
 	struct wire_msg m;
 	struct conn_reply rep;
 	vss_hr_t hr;
@@ -681,8 +682,13 @@ static vss_hr_t send_subscribe(vss_writer_t *w, struct conn *c, uint32_t flags)
 	if (VSS_FAILED(hr)) {
 		VSSERR(hr, "vssd refused the subscription: %s",
 		       rep.message ? rep.message : "no reason given");
-	} else if (!wire_get_id(rep.payload, rep.len, ATTR_INSTANCE_ID, &w->id.instance_id)) {
+	} else if (!wire_get_id(rep.payload, rep.len, ATTR_INSTANCE_ID, &instance)) {
 		hr = VSSERR(VSS_E_WRITER_INFRASTRUCTURE, "vssd gave no instance id");
+	} else {
+		/* An Identify may already run on a worker and read it. */
+		pthread_mutex_lock(&w->cl.lock);
+		w->id.instance_id = instance;
+		pthread_mutex_unlock(&w->cl.lock);
 	}
 	conn_reply_clear(&rep);
 	return hr;
@@ -736,8 +742,10 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	pthread_mutex_unlock(&w->cl.lock);
 	hr = send_subscribe(w, c, flags);
 	if (VSS_FAILED(hr)) {
+		/* After a loss the writer stays LOST until subscribing works,
+		 * so vss_writer_wait() keeps saying so between attempts. */
 		pthread_mutex_lock(&w->cl.lock);
-		w->cl.state = W_INITIALIZED;
+		w->cl.state = st == W_LOST ? W_LOST : W_INITIALIZED;
 		pthread_mutex_unlock(&w->cl.lock);
 		drop_connection(w);
 	}
