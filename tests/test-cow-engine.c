@@ -444,6 +444,43 @@ START_TEST(test_superblock_copies)
 }
 END_TEST
 
+/* A new volume on an old diff area never reads the old volume's log. */
+START_TEST(test_recreate_over_old_log)
+{
+	struct env e;
+	struct cow_stats st;
+
+	env_init(&e, 16 * CHUNK, 1 << 20, CHUNK);
+	for (int i = 0; i < 3; i++) {
+		do_snap(&e);
+		for (unsigned c = 0; c < 16; c++)
+			do_write(&e, c * 8, 1);
+	}
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	model_free(&e.m);
+	model_init(&e.m, 16 * CHUNK);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e.sim, CHUNK), 0);
+	env_open(&e);
+	/* the origin keeps its data: the model learns it as written */
+	{
+		uint8_t *buf = malloc(16 * CHUNK);
+
+		ck_assert_int_eq(cow_read(e.v, buf, 16 * CHUNK, 0), 0);
+		for (uint64_t sct = 0; sct < e.m.nsec; sct++)
+			e.m.origin[sct] = sector_tag(buf + sct * 512, sct);
+		free(buf);
+	}
+	do_snap(&e);
+	do_write(&e, 0, 1);
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 1);
+	ck_assert_uint_eq(st.nsnapshots, 1);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
 /* ---- real files ---- */
 /* Close, reopen and verify once more, then clean everything up. */
 static void files_reopen_fini(struct env *e, char *dir, char *o, char *d,
@@ -680,6 +717,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_full);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
+	tcase_add_test(tc, test_recreate_over_old_log);
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);
 	tcase_add_test(tc, test_threads);

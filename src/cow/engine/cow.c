@@ -34,11 +34,17 @@
  * log and slot placement), current epoch, active log half and its
  * generation, next snapshot id, count of snapshots deleted for space, then
  * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
- * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count} and
- * up to 254 entries {chunk u64, p u32, slot u32}.  A block is valid iff its
- * crc, gen and seq match; the log is the valid prefix of the active half.
- * When a half fills, the live entries are written compactly to the other
- * half with gen + 1, then the superblock switches halves.
+ * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
+ * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
+ * valid iff its crc, vol_id (random, per volume: blocks of an earlier
+ * volume on the same diff area never count), gen and seq match; the log is
+ * the valid prefix of the active half.  A commit writes exactly one block,
+ * and the next block only after a flush, so no valid block ever follows an
+ * invalid one.  When a half fills, the live entries are written compactly
+ * to the other half with gen = the generation of the superblock write that
+ * will switch to it; that number is never reused, because opening a volume
+ * writes the superblock (so a compaction cut short by a crash leaves blocks
+ * whose gen no later compaction takes).
  *
  * Ordering rules (the whole of correctness):
  *  1. copy old chunk -> free slot; flush diff; append log block; flush diff;
@@ -70,7 +76,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cow.h"
 #include "cow-int.h"
@@ -83,7 +91,7 @@
 #define META_START	65536u
 #define LOG_BLOCK	4096u
 #define LOG_MAGIC	0x474f4c43u
-#define LOG_HDR		32u
+#define LOG_HDR		40u
 #define LOG_ENT		16u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
 #define IDX_STRIPES	256u
@@ -125,7 +133,7 @@ struct cow_volume {
 	uint64_t log_start, log_half, slot_start, nslots;
 
 	/* superblock state (epoch lock held for writing, or leader) */
-	uint64_t sb_gen, log_gen, next_id, overflow_total;
+	uint64_t sb_gen, log_gen, next_id, overflow_total, vol_id;
 	uint32_t cur_epoch, active_half;
 	struct snap snaps[COW_MAX_SNAPSHOTS];
 	unsigned nsnaps;
@@ -211,6 +219,19 @@ static int set_broken(struct cow_volume *v, int err)
 	return atomic_load(&v->broken);
 }
 
+static uint64_t random_u64(void)
+{
+	uint64_t x = 0;
+	struct timespec ts;
+
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)getpid() << 16;
+	}
+	return x;
+}
+
 /* ---- geometry ---- */
 static int layout(struct cow_volume *v)
 {
@@ -252,6 +273,7 @@ static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 	put64(b + 88, v->log_gen);
 	put64(b + 96, v->next_id);
 	put64(b + 104, v->overflow_total);
+	put64(b + 112, v->vol_id);
 	for (unsigned i = 0; i < v->nsnaps; i++) {
 		uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
 
@@ -288,6 +310,7 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	v->log_gen = get64(b + 88);
 	v->next_id = get64(b + 96);
 	v->overflow_total = get64(b + 104);
+	v->vol_id = get64(b + 112);
 	if (v->chunk_size < COW_CHUNK_MIN || v->chunk_size > COW_CHUNK_MAX ||
 	    (v->chunk_size & (v->chunk_size - 1)) ||
 	    v->nsnaps > COW_MAX_SNAPSHOTS || v->active_half > 1 ||
@@ -511,6 +534,7 @@ static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
 	put64(b + 8, gen);
 	put64(b + 16, seq);
 	put32(b + 24, n);
+	put64(b + 32, v->vol_id);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
 
@@ -579,14 +603,14 @@ static int log_compact(struct cow_volume *v)
 		free(live);
 		return -EOVERFLOW;
 	}
-	r = log_write(v, h, v->log_gen + 1, 0, live, n, &k);
+	r = log_write(v, h, v->sb_gen + 1, 0, live, n, &k);
 	free(live);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
 	if (r)
 		return r;
 	v->active_half = h;
-	v->log_gen++;
+	v->log_gen = v->sb_gen + 1;
 	r = sb_write(v);
 	if (r)
 		return r;
@@ -653,13 +677,33 @@ static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
 			pthread_cond_wait(&v->meta_cond, &v->meta_lock);
 			continue;
 		}
-		/* become the leader: take everything queued so far */
+		/* become the leader: take what one log block holds */
 		v->committing = true;
-		v->pending = v->batch;
-		v->pending_cap = v->batch_cap;
-		v->batch = b;
-		v->batch_cap = bcap;
-		v->npending = 0;
+		if (bn > LOG_PER_BLOCK) {
+			bn = LOG_PER_BLOCK;
+			b = v->batch_cap >= bn ? v->batch : NULL;
+			if (!b) {
+				b = realloc(v->batch, v->pending_cap *
+					    sizeof(*b));
+				if (!b) {
+					v->committing = false;
+					r = -ENOMEM;
+					break;
+				}
+				v->batch = b;
+				v->batch_cap = v->pending_cap;
+			}
+			memcpy(b, v->pending, bn * sizeof(*b));
+			memmove(v->pending, v->pending + bn,
+				(v->npending - bn) * sizeof(*b));
+			v->npending -= bn;
+		} else {
+			v->pending = v->batch;
+			v->pending_cap = v->batch_cap;
+			v->batch = b;
+			v->batch_cap = bcap;
+			v->npending = 0;
+		}
 		pthread_mutex_unlock(&v->meta_lock);
 		r = commit_batch(v, b, bn);
 		pthread_mutex_lock(&v->meta_lock);
@@ -1288,6 +1332,7 @@ int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 	if (!r)
 		r = ops->flush(io, COW_DIFF);
 	v->log_gen = 1;
+	v->vol_id = random_u64();
 	if (!r)
 		r = sb_write(v);
 	if (!r)
@@ -1322,6 +1367,7 @@ static int load_log(struct cow_volume *v)
 			put32(blk + 4, 0);
 			if (get32(blk) != LOG_MAGIC ||
 			    get64(blk + 8) != v->log_gen ||
+			    get64(blk + 32) != v->vol_id ||
 			    get64(blk + 16) != i || n > LOG_PER_BLOCK ||
 			    cow_crc32c(0, blk, LOG_BLOCK) != crc) {
 				end = true;
@@ -1433,6 +1479,10 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	for (uint64_t s = v->nslots; s-- > 0; )
 		if (v->slotstate[s] == SLOT_FREE)
 			v->free_stack[v->nfree++] = (uint32_t)s;
+	/* a new superblock generation: see "gen" in the design note */
+	r = sb_write(v);
+	if (r)
+		goto fail;
 	*out = v;
 	return 0;
 fail:
