@@ -190,6 +190,24 @@ static int sim_flush(void *io, enum cow_file f)
 	return r;
 }
 
+/* Like a FUA write: this write is durable, earlier unflushed ones not. */
+static int sim_write_durable(void *io, enum cow_file f, const void *buf,
+			     size_t len, uint64_t off)
+{
+	struct sim *s = io;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = sim_put(s, f, buf, len, off);
+	if (!r && s->record) {
+		s->f[f].np--;
+		free(s->f[f].p[s->f[f].np].data);
+		memcpy(s->f[f].dur + off, buf, len);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 static uint64_t sim_size(void *io, enum cow_file f)
 {
 	return ((struct sim *)io)->f[f].size;
@@ -207,6 +225,7 @@ static const struct cow_io_ops sim_ops_v = {
 	.zero = sim_zero,
 	.size = sim_size,
 	.close = sim_close,
+	.write_durable = sim_write_durable,
 };
 
 const struct cow_io_ops *sim_ops(void)

@@ -335,6 +335,18 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	return 0;
 }
 
+/* Write one piece of metadata and make it durable. */
+static int meta_write(struct cow_volume *v, const void *buf, size_t len,
+		      uint64_t off)
+{
+	int r;
+
+	if (v->ops->write_durable)
+		return v->ops->write_durable(v->io, COW_DIFF, buf, len, off);
+	r = v->ops->write(v->io, COW_DIFF, buf, len, off);
+	return r ? r : v->ops->flush(v->io, COW_DIFF);
+}
+
 static int sb_write(struct cow_volume *v)
 {
 	uint8_t *b = cow_tlbuf(SB_SIZE);
@@ -344,9 +356,7 @@ static int sb_write(struct cow_volume *v)
 	if (!b)
 		return -ENOMEM;
 	sb_encode(v, b, gen);
-	r = v->ops->write(v->io, COW_DIFF, b, SB_SIZE, (gen & 1) * SB_SIZE);
-	if (!r)
-		r = v->ops->flush(v->io, COW_DIFF);
+	r = meta_write(v, b, SB_SIZE, (gen & 1) * SB_SIZE);
 	if (r)
 		return set_broken(v, r);
 	v->sb_gen = gen;
@@ -560,12 +570,14 @@ static int logbuf_reserve(struct cow_volume *v, size_t size)
 	return 0;
 }
 
-/* Write entries as blocks [first, first+k) of half h with generation gen. */
+/* Write entries as blocks [first, first+k) of half h with generation gen
+ * (and make them durable if durable). */
 static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		     uint64_t first, const struct logent *e, size_t n,
-		     uint64_t *nblocks)
+		     bool durable, uint64_t *nblocks)
 {
 	size_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK;
+	uint64_t off;
 	int r;
 
 	r = logbuf_reserve(v, k * LOG_BLOCK);
@@ -580,9 +592,10 @@ static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 			 first + i, e + i * LOG_PER_BLOCK, m);
 	}
 	*nblocks = k;
-	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK,
-			     v->log_start + (h * v->log_half + first) *
-			     LOG_BLOCK);
+	off = v->log_start + (h * v->log_half + first) * LOG_BLOCK;
+	if (durable)
+		return meta_write(v, v->logbuf, k * LOG_BLOCK, off);
+	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK, off);
 }
 
 /* Rewrite every live entry into the other half; then switch to it. */
@@ -603,7 +616,7 @@ static int log_compact(struct cow_volume *v)
 		free(live);
 		return -EOVERFLOW;
 	}
-	r = log_write(v, h, v->sb_gen + 1, 0, live, n, &k);
+	r = log_write(v, h, v->sb_gen + 1, 0, live, n, false, &k);
 	free(live);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
@@ -639,9 +652,8 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 		atomic_fetch_add(&v->st_commits, 1);
 		return 0;
 	}
-	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, &done);
-	if (!r)
-		r = v->ops->flush(v->io, COW_DIFF);
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, true,
+		      &done);
 	if (r)
 		return r;
 	v->log_next += done;

@@ -47,6 +47,10 @@ struct cow_io_ops {
 		    const uint64_t *dst, const uint32_t *len);
 	uint64_t (*size)(void *io, enum cow_file f);
 	void (*close)(void *io);
+	/* Write and make just that write durable (a FUA write where the
+	 * device has one).  NULL: the engine calls write, then flush. */
+	int (*write_durable)(void *io, enum cow_file f, const void *buf,
+			     size_t len, uint64_t off);
 };
 
 /* The default backend: files or block devices, O_DIRECT where the backing
