@@ -77,7 +77,8 @@ int cow_volume_create(const char *origin, const char *diff,
 		      const struct cow_params *p);
 int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
 		    struct cow_volume **out);
-/* Same over any backend; the volume owns io and closes it. */
+/* Same over any backend.  create_io leaves io to the caller; open_io takes
+ * it over (the volume closes it, also when the open fails). */
 int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 			 uint32_t chunk_size);
 int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
