@@ -1330,16 +1330,19 @@ int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 	if (r)
 		goto out;
 	v->next_id = 1;
-	/* forget both superblock copies and the log's first blocks */
+	/* Zero the superblocks and the whole log: forgets any earlier
+	 * volume, and allocates the log's blocks now, so that a commit's
+	 * durable write never waits for a filesystem journal commit. */
 	r = -ENOMEM;
 	z = cow_alloc_aligned(META_START);
 	if (!z)
 		goto out;
 	memset(z, 0, META_START);
-	r = ops->write(io, COW_DIFF, z, META_START, 0);
-	for (unsigned h = 0; !r && h < 2; h++)
-		r = ops->write(io, COW_DIFF, z, LOG_BLOCK,
-			       v->log_start + h * v->log_half * LOG_BLOCK);
+	r = 0;
+	for (uint64_t off = 0, end = v->log_start +
+	     2 * v->log_half * LOG_BLOCK; !r && off < end; off += META_START)
+		r = ops->write(io, COW_DIFF, z, end - off < META_START ?
+			       end - off : META_START, off);
 	cow_free_aligned(z);
 	if (!r)
 		r = ops->flush(io, COW_DIFF);
