@@ -609,6 +609,49 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* One thread, more volumes than it caches rings for, then some closed. */
+START_TEST(test_many_volumes)
+{
+	char *dir = tmpdir_make(), name[32];
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 64 << 10,
+				.diff_max = 1 << 20 };
+	struct cow_volume *v[7];
+	void *buf;
+
+	ck_assert_int_eq(posix_memalign(&buf, 4096, 8192), 0);
+	for (int i = 0; i < 7; i++) {
+		char *o, *d;
+
+		snprintf(name, sizeof(name), "o%d", i);
+		o = path_join(dir, name);
+		snprintf(name, sizeof(name), "d%d", i);
+		d = path_join(dir, name);
+		ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+		ck_assert_int_eq(cow_volume_open(o, d, 0, &v[i]), 0);
+		ck_assert_int_eq(cow_snapshot_create(v[i], NULL, NULL), 0);
+		free(o);
+		free(d);
+	}
+	for (int round = 0; round < 20; round++)
+		for (int i = 0; i < 7; i++) {
+			if (round == 10 && i % 2) {
+				ck_assert_int_eq(cow_volume_close(v[i]), 0);
+				v[i] = NULL;
+			}
+			if (!v[i])
+				continue;
+			fill_sectors(buf, round, 16, round + 1);
+			ck_assert_int_eq(cow_write(v[i], buf, 8192, round * 512),
+					 0);
+			ck_assert_int_eq(cow_read(v[i], buf, 8192, 0), 0);
+		}
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(cow_volume_close(v[i]), 0);
+	free(buf);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 /* ---- snapshots taken while writers run ---- */
 #define CW_THREADS	4
 #define CW_SECS		24	/* 12 KiB at an odd offset: 4 chunks each */
@@ -721,6 +764,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_many_volumes);
 	tcase_add_test(tc, test_snapshots_while_writing);
 	suite_add_tcase(s, tc);
 	return s;

@@ -90,6 +90,18 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fdio *live_list;
 static uint64_t next_uid = 1;
 
+/* Hand a cached ring back to its volume, if that is still open, for the
+ * next thread that needs one. */
+static void ring_orphan(struct tlring *t)
+{
+	pthread_mutex_lock(&live_lock);
+	for (struct fdio *io = live_list; t->r && io; io = io->live_next)
+		if (io->uid == t->uid)
+			atomic_store(&t->r->orphan, 1);
+	pthread_mutex_unlock(&live_lock);
+	t->r = NULL;
+}
+
 static void tl_exit(void *arg)
 {
 	struct tlbuf *b = arg;
@@ -97,15 +109,8 @@ static void tl_exit(void *arg)
 	free(b->p);
 	b->p = NULL;
 	b->size = 0;
-	/* hand this thread's rings to the next thread of their volume */
-	pthread_mutex_lock(&live_lock);
-	for (int i = 0; i < TL_RINGS; i++) {
-		for (struct fdio *io = live_list; io; io = io->live_next)
-			if (tl_rings[i].r && io->uid == tl_rings[i].uid)
-				atomic_store(&tl_rings[i].r->orphan, 1);
-		tl_rings[i].r = NULL;
-	}
-	pthread_mutex_unlock(&live_lock);
+	for (int i = 0; i < TL_RINGS; i++)
+		ring_orphan(&tl_rings[i]);
 }
 
 static void tl_init(void)
@@ -196,8 +201,11 @@ static struct ring *get_ring(struct fdio *io)
 		return NULL;
 	for (i = 0; i < TL_RINGS && tl_rings[i].r; i++)
 		;
-	if (i == TL_RINGS)
-		i = (int)(io->uid % TL_RINGS);	/* the evicted ring stays owned */
+	if (i == TL_RINGS) {
+		/* evict: the ring goes back to its volume for adoption */
+		i = (int)(io->uid % TL_RINGS);
+		ring_orphan(&tl_rings[i]);
+	}
 	tl_rings[i].uid = io->uid;
 	tl_rings[i].r = r;
 	pthread_once(&tl_once, tl_init);
