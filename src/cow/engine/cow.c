@@ -52,7 +52,7 @@
  *     both flushes for every preserve queued meanwhile.)
  *  2. snapshot create: flush origin (acknowledged writes enter the
  *     snapshot), then write + flush the superblock.  Writes of the new epoch
- *     start only after that (they wait on the epoch lock).
+ *     start only after that (they wait on the epoch gate).
  *  3. snapshot delete: write + flush the superblock before any freed slot
  *     can be reused.
  *  4. compaction: new half durable before the superblock points at it.
@@ -62,8 +62,8 @@
  * at worst an entry whose origin write never happened (identical data) or a
  * slot written but never logged (free).
  *
- * Concurrency: an rwlock per volume, read-held by I/O, write-held by
- * create/delete/revert; per-chunk busy claims (taken in ascending chunk
+ * Concurrency: an epoch gate per volume (a reader-writer lock sharded by
+ * thread), shared by I/O, exclusive for create/delete/revert; per-chunk busy claims (taken in ascending chunk
  * order) serialise preserves of one chunk; striped mutexes guard each
  * chunk's entry list for the short lookups; the fast path for chunks already
  * preserved (or with no snapshot) is one atomic load and the origin write.
@@ -97,6 +97,14 @@
 #define IDX_STRIPES	256u
 #define BATCH		16u
 #define NEEDSPACE	(-4096)
+
+#define GATE_SHARDS	32u
+
+/* One reader count per cache line: taking the gate shared touches only
+ * the calling thread's line (no global lock word on the I/O path). */
+struct gate_shard {
+	_Atomic unsigned n;
+} __attribute__((aligned(64)));
 
 struct snap {
 	uint64_t id;
@@ -132,7 +140,7 @@ struct cow_volume {
 	uint64_t origin_size, nchunks, diff_size;
 	uint64_t log_start, log_half, slot_start, nslots;
 
-	/* superblock state (epoch lock held for writing, or leader) */
+	/* superblock state (epoch gate held exclusive, or leader) */
 	uint64_t sb_gen, log_gen, next_id, overflow_total, vol_id;
 	uint32_t cur_epoch, active_half;
 	struct snap snaps[COW_MAX_SNAPSHOTS];
@@ -140,7 +148,12 @@ struct cow_volume {
 	_Atomic int64_t newest;		/* epoch of the newest snapshot, or -1 */
 	_Atomic int broken;
 	_Atomic int origin_dirty;	/* written since the last flush */
-	pthread_rwlock_t epoch_lock;
+	/* the epoch gate: shared by I/O, exclusive for create/delete/revert */
+	struct gate_shard gate[GATE_SHARDS];
+	_Atomic int gate_writer;
+	pthread_mutex_t gate_wlock;	/* held by the exclusive side */
+	pthread_mutex_t gate_drain_lock;
+	pthread_cond_t gate_drain;
 
 	struct chunk *chunks;
 	pthread_mutex_t idx_lock[IDX_STRIPES];
@@ -166,6 +179,73 @@ struct cow_volume {
 	cow_overflow_fn ofn;
 	void *oarg;
 };
+
+/* ---- the epoch gate (a sharded reader-writer lock) ----
+ * Shared: count oneself in on one's shard, then check no writer is in;
+ * if one is, count oneself out and wait for its mutex.  Exclusive: take the
+ * mutex, announce, then wait until every shard is empty.  The seq_cst
+ * increment-then-check on both sides means that either the reader sees the
+ * writer or the writer sees the reader. */
+static unsigned gate_shard_of_thread(void)
+{
+	static _Atomic unsigned next;
+	static __thread unsigned mine = UINT32_MAX;
+
+	if (mine == UINT32_MAX)
+		mine = atomic_fetch_add(&next, 1) % GATE_SHARDS;
+	return mine;
+}
+
+static void gate_read(struct cow_volume *v)
+{
+	struct gate_shard *g = &v->gate[gate_shard_of_thread()];
+
+	for (;;) {
+		atomic_fetch_add(&g->n, 1);
+		if (!atomic_load(&v->gate_writer))
+			return;
+		atomic_fetch_sub(&g->n, 1);
+		pthread_mutex_lock(&v->gate_drain_lock);
+		pthread_cond_broadcast(&v->gate_drain);
+		pthread_mutex_unlock(&v->gate_drain_lock);
+		pthread_mutex_lock(&v->gate_wlock);	/* until it is done */
+		pthread_mutex_unlock(&v->gate_wlock);
+	}
+}
+
+static void gate_read_end(struct cow_volume *v)
+{
+	atomic_fetch_sub(&v->gate[gate_shard_of_thread()].n, 1);
+	if (atomic_load(&v->gate_writer)) {
+		pthread_mutex_lock(&v->gate_drain_lock);
+		pthread_cond_broadcast(&v->gate_drain);
+		pthread_mutex_unlock(&v->gate_drain_lock);
+	}
+}
+
+static bool gate_busy(struct cow_volume *v)
+{
+	for (unsigned i = 0; i < GATE_SHARDS; i++)
+		if (atomic_load(&v->gate[i].n))
+			return true;
+	return false;
+}
+
+static void gate_write(struct cow_volume *v)
+{
+	pthread_mutex_lock(&v->gate_wlock);
+	atomic_store(&v->gate_writer, 1);
+	pthread_mutex_lock(&v->gate_drain_lock);
+	while (gate_busy(v))
+		pthread_cond_wait(&v->gate_drain, &v->gate_drain_lock);
+	pthread_mutex_unlock(&v->gate_drain_lock);
+}
+
+static void gate_write_end(struct cow_volume *v)
+{
+	atomic_store(&v->gate_writer, 0);
+	pthread_mutex_unlock(&v->gate_wlock);
+}
 
 /* ---- little-endian helpers ---- */
 static void put32(uint8_t *p, uint32_t x)
@@ -454,7 +534,7 @@ static void prune_all(struct cow_volume *v)
 			prune_chunk(v, &v->chunks[c], true);
 }
 
-/* Remove snapshot index i; epoch lock held for writing. */
+/* Remove snapshot index i; epoch gate held exclusive. */
 static int snap_remove(struct cow_volume *v, unsigned i)
 {
 	struct snap old = v->snaps[i];
@@ -787,8 +867,8 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 	return 0;
 }
 
-/* Preserve every chunk of [c0, c1] that a snapshot still needs.  Epoch lock
- * held (read or write).  NEEDSPACE: no free slot, nothing half done. */
+/* Preserve every chunk of [c0, c1] that a snapshot still needs.  Epoch gate
+ * held (shared or exclusive).  NEEDSPACE: no free slot, nothing half done. */
 static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 {
 	uint64_t cs[BATCH], src[BATCH], dst[BATCH];
@@ -908,16 +988,16 @@ static int modify(struct cow_volume *v, const void *buf, size_t len,
 	int r = check_io(v, len, off);
 
 	for (unsigned tries = 0; !r; tries++) {
-		pthread_rwlock_rdlock(&v->epoch_lock);
+		gate_read(v);
 		r = modify_locked(v, buf, len, off);
-		pthread_rwlock_unlock(&v->epoch_lock);
+		gate_read_end(v);
 		if (r != NEEDSPACE)
 			break;
 		if (tries > 2 * COW_MAX_SNAPSHOTS)
 			return -ENOSPC;	/* cannot happen: at most one per snapshot */
-		pthread_rwlock_wrlock(&v->epoch_lock);
+		gate_write(v);
 		r = overflow_locked(v, 0);
-		pthread_rwlock_unlock(&v->epoch_lock);
+		gate_write_end(v);
 	}
 	return r;
 }
@@ -960,7 +1040,7 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 
 	if (!v)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	if (!r && v->nsnaps >= COW_MAX_SNAPSHOTS)
 		r = -ENOSPC;
@@ -993,7 +1073,7 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 	if (id)
 		*id = s->id;
 out:
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	return r;
 }
 
@@ -1003,13 +1083,13 @@ int cow_snapshot_delete(struct cow_volume *v, uint64_t id)
 
 	if (!v)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	if (!r) {
 		i = snap_find(v, id);
 		r = i < 0 ? i : snap_remove(v, (unsigned)i);
 	}
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	return r;
 }
 
@@ -1092,14 +1172,14 @@ int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 
 	if (r)
 		return r;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	i = snap_find(v, id);
 	r = i < 0 ? i : snap_read_locked(v, v->snaps[i].epoch, buf, len, off);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
-/* Preserved chunks each snapshot reads (epoch lock held). */
+/* Preserved chunks each snapshot reads (epoch gate held). */
 static int count_owned(struct cow_volume *v, uint64_t *owned)
 {
 	int64_t *d = calloc(v->nsnaps + 1, sizeof(*d));
@@ -1144,14 +1224,14 @@ int cow_snapshot_list(struct cow_volume *v, struct cow_snapshot_info *out,
 
 	if (!v || (max && !out))
 		return -EINVAL;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	r = count_owned(v, owned);
 	if (!r) {
 		for (unsigned i = 0; i < v->nsnaps && i < max; i++)
 			fill_info(v, i, owned[i], &out[i]);
 		r = (int)v->nsnaps;
 	}
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
@@ -1163,12 +1243,12 @@ int cow_snapshot_info(struct cow_volume *v, uint64_t id,
 
 	if (!v || !out)
 		return -EINVAL;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	i = snap_find(v, id);
 	r = i < 0 ? i : count_owned(v, owned);
 	if (!r)
 		fill_info(v, (unsigned)i, owned[i], out);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
@@ -1184,7 +1264,7 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 	buf = cow_alloc_aligned(v->chunk_size);
 	if (!buf)
 		return -ENOMEM;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	i = snap_find(v, id);
 	if (!r && i < 0)
@@ -1210,17 +1290,17 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 	}
 	if (!r)
 		r = origin_flush(v);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	cow_free_aligned(buf);
 	return r;
 }
 
 void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg)
 {
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	v->ofn = fn;
 	v->oarg = arg;
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 }
 
 int cow_stats(struct cow_volume *v, struct cow_stats *st)
@@ -1228,7 +1308,7 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	if (!v || !st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	pthread_mutex_lock(&v->meta_lock);
 	st->origin_size = v->origin_size;
 	st->chunk_size = v->chunk_size;
@@ -1241,7 +1321,7 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	st->diff_bytes_max = v->diff_size;
 	st->overflow_deleted = v->overflow_total;
 	pthread_mutex_unlock(&v->meta_lock);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	st->preserves = atomic_load(&v->st_preserves);
 	st->commits = atomic_load(&v->st_commits);
 	st->log_compactions = atomic_load(&v->st_compactions);
@@ -1269,7 +1349,9 @@ static void vol_free(struct cow_volume *v)
 	pthread_cond_destroy(&v->busy_cond);
 	pthread_mutex_destroy(&v->meta_lock);
 	pthread_cond_destroy(&v->meta_cond);
-	pthread_rwlock_destroy(&v->epoch_lock);
+	pthread_mutex_destroy(&v->gate_wlock);
+	pthread_mutex_destroy(&v->gate_drain_lock);
+	pthread_cond_destroy(&v->gate_drain);
 	if (v->ops && v->ops->close)
 		v->ops->close(v->io);
 	free(v);
@@ -1283,7 +1365,9 @@ static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
 		return NULL;
 	v->ops = ops;
 	v->io = io;
-	pthread_rwlock_init(&v->epoch_lock, NULL);
+	pthread_mutex_init(&v->gate_wlock, NULL);
+	pthread_mutex_init(&v->gate_drain_lock, NULL);
+	pthread_cond_init(&v->gate_drain, NULL);
 	for (unsigned i = 0; i < IDX_STRIPES; i++)
 		pthread_mutex_init(&v->idx_lock[i], NULL);
 	pthread_mutex_init(&v->busy_lock, NULL);
