@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -436,20 +437,34 @@ int model_verify(struct model *m, struct cow_volume *v, bool origin_exact)
 	return bad ? -1 : 0;
 }
 
-/* ---- temp dirs ---- */
+/* ---- temp dirs ----
+ * run_suite() makes one base directory and removes it, whatever it holds,
+ * once every test has run: a test that fails half way (its forked process
+ * exits at the failed assertion) leaves nothing behind. */
+static char base_dir[64];
+
 char *tmpdir_make(void)
 {
-	char *d = strdup("/var/tmp/test-cow.XXXXXX");
+	char *d;
 
+	if (asprintf(&d, "%s/t.XXXXXX", base_dir[0] ? base_dir : "/var/tmp")
+	    < 0)
+		return NULL;
 	if (!mkdtemp(d)) {
 		free(d);
-		d = strdup("/tmp/test-cow.XXXXXX");
-		if (!mkdtemp(d)) {
-			free(d);
-			return NULL;
-		}
+		return NULL;
 	}
 	return d;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
 }
 
 char *path_join(const char *dir, const char *name)
@@ -489,7 +504,15 @@ int run_suite(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	strcpy(base_dir, "/var/tmp/test-cow.XXXXXX");
+	if (!mkdtemp(base_dir)) {
+		strcpy(base_dir, "/tmp/test-cow.XXXXXX");
+		if (!mkdtemp(base_dir))
+			base_dir[0] = 0;
+	}
 	srunner_run_all(sr, CK_NORMAL);
+	if (base_dir[0])
+		nftw(base_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

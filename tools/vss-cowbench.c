@@ -447,7 +447,7 @@ int main(int argc, char **argv)
 	unsigned seq_ops, nchunks;
 	uint64_t rng = 88172645463325252ull;
 	double c1g, c64g;
-	char tmpl[] = "/var/tmp/vss-cowbench.XXXXXX";
+	static char tmpl[] = "/var/tmp/vss-cowbench.XXXXXX";	/* atexit */
 
 	parse(argc, argv);
 	if (!o.dir) {
