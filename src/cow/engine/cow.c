@@ -46,16 +46,22 @@
  * writes the superblock (so a compaction cut short by a crash leaves blocks
  * whose gen no later compaction takes).
  *
- * Ordering rules (the whole of correctness):
- *  1. copy old chunk -> free slot; flush diff; append log block; flush diff;
- *     only then overwrite the origin chunk.  (Group commit: one leader does
- *     both flushes for every preserve queued meanwhile.)
- *  2. snapshot create: flush origin (acknowledged writes enter the
- *     snapshot), then write + flush the superblock.  Writes of the new epoch
- *     start only after that (they wait on the epoch gate).
- *  3. snapshot delete: write + flush the superblock before any freed slot
- *     can be reused.
- *  4. compaction: new half durable before the superblock points at it.
+ * The log region is zeroed when the volume is created, so that its blocks
+ * are allocated (no filesystem journal commit on the commit path).
+ *
+ * Ordering rules (the whole of correctness; "durable write" = a FUA write,
+ * RWF_DSYNC, or write + flush where the backend has none):
+ *  1. copy old chunk -> free slot (linked read -> write on the ring); flush
+ *     diff; durable write of the log block; only then overwrite the origin
+ *     chunk.  (Group commit: one leader does the flush and the log write for
+ *     every preserve queued meanwhile, up to a block's 253 entries.)
+ *  2. snapshot create: flush origin if written since the last flush
+ *     (acknowledged writes enter the snapshot), then durable write of the
+ *     superblock.  Writes of the new epoch start only after that (they wait
+ *     on the epoch gate).
+ *  3. snapshot delete: durable superblock write before any freed slot can
+ *     be reused.
+ *  4. compaction: new half flushed before the superblock points at it.
  * Recovery: pick the superblock, read the valid prefix of the active log
  * half, keep the entries some live snapshot picks, rebuild the free slots,
  * lw(c) = max p logged.  Nothing is replayed or rolled back: a crash leaves
@@ -63,10 +69,13 @@
  * slot written but never logged (free).
  *
  * Concurrency: an epoch gate per volume (a reader-writer lock sharded by
- * thread), shared by I/O, exclusive for create/delete/revert; per-chunk busy claims (taken in ascending chunk
- * order) serialise preserves of one chunk; striped mutexes guard each
- * chunk's entry list for the short lookups; the fast path for chunks already
- * preserved (or with no snapshot) is one atomic load and the origin write.
+ * thread), shared by I/O, exclusive for create/delete/revert; per-chunk
+ * busy claims (taken in ascending chunk order) serialise preserves of one
+ * chunk; striped mutexes guard each chunk's entry list for the short
+ * lookups; the fast path for chunks already preserved (or with no
+ * snapshot) is the gate's per-thread counter, one atomic load per chunk and
+ * the origin write.  A snapshot read that found no copy re-checks after
+ * reading the origin: a writer publishes the copy before it overwrites.
  */
 #include "config.h"
 
