@@ -80,6 +80,7 @@ struct conn {
 	uint32_t deferred_seq;
 	int deferred_code;
 	bool dead;
+	bool stalled;			/* stopped reading: being closed */
 	int refs;
 	struct writer *writer;
 	struct provider *provider;
