@@ -122,6 +122,15 @@ test-requester init context=ffffffff query > "$tmpdir/q2"
 grep -q "^snapshot $vol device=$clone\$" "$tmpdir/q2" ||
 	fail "the snapshot is not listed after a restart: $(cat "$tmpdir/q2")"
 
+# vssd restarts: the provider registers again and the snapshot is still
+# listed (vssd's catalog and the provider's Query agree)
+stop_vssd
+start_vssd
+wait_until 10 grep -q 'registered with vssd again' "$tmpdir/prov2.err"
+test-requester init context=ffffffff query > "$tmpdir/q3"
+grep -q "^snapshot $vol device=$clone\$" "$tmpdir/q3" ||
+	fail "the snapshot is not listed after vssd restarted: $(cat "$tmpdir/q3")"
+
 # a second snapshot, of the image named directly while it is attached:
 # refused (its filesystem would not be frozen)
 test-requester init context=9 state=volume gather start \
@@ -141,6 +150,40 @@ grep -q '^deleted 1$' "$tmpdir/d1" || fail "delete: $(cat "$tmpdir/d1")"
 [ -z "$(ls "$store")" ] || fail "the store is not empty: $(ls "$store")"
 test-requester init context=ffffffff query | grep -q '^snapshots 0$' ||
 	fail "a snapshot is still listed"
+
+# a two-volume set, the second loop device with direct I/O: both images
+# are cloned in the one hold window and hold what was written before it
+truncate -s 64M "$host/vol2.img"
+vol2=$(losetup -f --show --direct-io=on "$host/vol2.img")
+cleanup_fn "losetup -d $vol2"
+mkfs.ext4 -q -F "$vol2"
+live2=$tmpdir/live2
+mkdir -p "$live2"
+mount "$vol2" "$live2"
+cleanup_fn "fsfreeze -u $live2 2>/dev/null; umount $live2"
+echo one > "$live/set-marker"
+echo two > "$live2/set-marker"
+test-requester init context=9 state=volume gather start "volume=$vol" "volume=$vol2" \
+	prepare do query complete > "$tmpdir/r2" ||
+	fail "the two-volume set failed: $(cat "$tmpdir/r2")"
+grep -q '^snapshots 2$' "$tmpdir/r2" || fail "two snapshots expected: $(cat "$tmpdir/r2")"
+[ "$(grep -c 'cloned .* in [0-9]* us' "$tmpdir/prov2.err")" = 2 ] ||
+	fail "two clones expected in the provider's log"
+echo later > "$live/set-marker"
+echo later > "$live2/set-marker"
+for v in "$vol:one" "$vol2:two"; do
+	c=$(awk -v v="${v%:*}" '$1 == "snapshot" && $2 == v { sub(/^device=/, "", $3); print $3 }' \
+		"$tmpdir/r2")
+	[ -f "$c" ] || fail "no clone listed for ${v%:*}"
+	mount -o ro,loop,noload "$c" "$snap"
+	got=$(cat "$snap/set-marker")
+	umount "$snap"
+	assert_eq "marker in the snapshot of ${v%:*}" "${v#*:}" "$got"
+done
+test-requester init context=ffffffff delete-all > "$tmpdir/d2"
+grep -q '^deleted 2$' "$tmpdir/d2" || fail "the set was not deleted: $(cat "$tmpdir/d2")"
+[ -z "$(ls "$store")" ] || fail "deleting the set left files: $(ls "$store")"
+umount "$live2"
 
 # a set that fails leaves nothing behind: with less room on the host than
 # the image holds, EndPrepareSnapshots refuses (VSS_E_INSUFFICIENT_STORAGE)

@@ -16,6 +16,7 @@
  *   Abort          unlink what a non-CREATED snapshot of the set made.
  *   Delete         unlink ID.meta, then ID.img (a crash in between leaves
  *                  an .img without .meta, removed at the next start).
+ *   (vssd lost)    like Abort, for every unfinished snapshot.
  * Only CREATED snapshots are listed by Query; vssd's catalog decides which
  * of them are auto-release and deletes those whose session is gone. */
 #include "config.h"
@@ -530,6 +531,15 @@ static vss_hr_t query(vss_provider_t *p, vss_provider_query_t *q, void *u)
 	return hr;
 }
 
+/* vssd went away: it will not finish or abort the set under way (a new
+ * vssd starts from its catalog), so what that set made is removed now. */
+static void on_disconnect(vss_provider_t *p, vss_hr_t hr, void *u)
+{
+	pthread_mutex_lock(&lock);
+	drop_unfinished(NULL, &VSS_ID_NULL);
+	pthread_mutex_unlock(&lock);
+}
+
 static const struct vss_provider_ops ops = {
 	.struct_size = sizeof(struct vss_provider_ops),
 	.is_volume_supported = is_volume_supported,
@@ -544,6 +554,7 @@ static const struct vss_provider_ops ops = {
 	.get_snapshot_properties = get_properties,
 	.delete_snapshots = delete_snapshots,
 	.query = query,
+	.on_disconnect = on_disconnect,
 };
 
 /* ------------------------------------------------------------ store */
