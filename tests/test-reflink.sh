@@ -36,15 +36,24 @@ cleanup_fn "umount $host"
 xfs_info "$host" | grep -q 'reflink=1' || fail "xfs was made without reflink"
 store=$host/snapshots
 
+# mkvol NAME SIZE [losetup options]: an image NAME.img of SIZE on the host,
+# a loop device (${NAME}_dev) with ext4 mounted at $tmpdir/NAME (${NAME}_mnt)
+mkvol() {
+	local name=$1 size=$2 dev mnt=$tmpdir/$1
+	shift 2
+	truncate -s "$size" "$host/$name.img"
+	dev=$(losetup -f --show "$@" "$host/$name.img")
+	cleanup_fn "losetup -d $dev"
+	mkfs.ext4 -q -F "$dev"
+	mkdir -p "$mnt"
+	mount "$dev" "$mnt"
+	cleanup_fn "fsfreeze -u $mnt 2>/dev/null; mountpoint -q $mnt && umount $mnt"
+	eval "${name}_dev=$dev ${name}_mnt=$mnt"
+}
+
 # the volume: a 256 MiB image on the host, a loop device, ext4, mounted
-truncate -s 256M "$host/vol.img"
-vol=$(losetup -f --show "$host/vol.img")
-cleanup_fn "losetup -d $vol"
-mkfs.ext4 -q -F "$vol"
-live=$tmpdir/live
-mkdir -p "$live"
-mount "$vol" "$live"
-cleanup_fn "fsfreeze -u $live 2>/dev/null; umount $live"
+mkvol vol 256M
+vol=$vol_dev live=$vol_mnt
 
 for f in a b c; do
 	dd if=/dev/urandom of="$live/$f" bs=1M count=4 status=none
@@ -153,14 +162,8 @@ test-requester init context=ffffffff query | grep -q '^snapshots 0$' ||
 
 # a two-volume set, the second loop device with direct I/O: both images
 # are cloned in the one hold window and hold what was written before it
-truncate -s 64M "$host/vol2.img"
-vol2=$(losetup -f --show --direct-io=on "$host/vol2.img")
-cleanup_fn "losetup -d $vol2"
-mkfs.ext4 -q -F "$vol2"
-live2=$tmpdir/live2
-mkdir -p "$live2"
-mount "$vol2" "$live2"
-cleanup_fn "fsfreeze -u $live2 2>/dev/null; umount $live2"
+mkvol vol2 64M --direct-io=on
+vol2=$vol2_dev live2=$vol2_mnt
 echo one > "$live/set-marker"
 echo two > "$live2/set-marker"
 test-requester init context=9 state=volume gather start "volume=$vol" "volume=$vol2" \
