@@ -26,7 +26,19 @@ BUILDDIR=${1:-.}
 BUILDDIR=$(cd "$BUILDDIR" && pwd)
 
 say() { printf '\n==> %s\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# show CMD...: prints CMD (arguments with blanks or shell characters quoted),
+# then runs it
+show() {
+	line='$'
+	for a in "$@"; do
+		case $a in
+		*[!A-Za-z0-9_./=:,{}@%+-]*) line="$line '$a'" ;;
+		*) line="$line $a" ;;
+		esac
+	done
+	printf '%s\n' "$line"
+	"$@"
+}
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # ---- what the demo needs ----
@@ -201,6 +213,7 @@ say "A persistent snapshot of $vol_dev through the full VSS sequence"
 t0=$(date +%s%N)
 show vshadow -p "-script=$work/shadow.env" "$vol_dev"
 t1=$(date +%s%N)
+echo "the writer's hooks said:"
 cat "$work/writer.log"
 echo "vshadow took $(( (t1 - t0) / 1000000 )) ms; in vssd's log:"
 grep -E 'writes held for|flush' "$work/vssd.log" | sed 's/^vssd\[[0-9]*\] [0-9.]* /  /' || true
@@ -231,9 +244,9 @@ echo "rows in the live database now:            $live_rows"
 [ "$snap_rows" = "$at_freeze" ] || die "the snapshot holds $snap_rows rows, not $at_freeze"
 [ "$live_rows" -gt "$snap_rows" ] || die "the live database did not move on"
 # immutable=1: the snapshot is read-only, so SQLite must not try to lock it
-printf '$ sqlite3 %s %s\n' "file:$snap_mnt/app.db?immutable=1" "'PRAGMA integrity_check;'"
-check=$(sqlite3 "file:$snap_mnt/app.db?immutable=1" 'PRAGMA integrity_check;')
+check=$(show sqlite3 "file:$snap_mnt/app.db?immutable=1" 'PRAGMA integrity_check;')
 echo "$check"
+check=$(echo "$check" | tail -n 1)
 [ "$check" = ok ] || die "the snapshot's database is damaged"
 echo "last row in the snapshot: $(sqlite3 "file:$snap_mnt/app.db?immutable=1" \
 	'SELECT id, at FROM t ORDER BY id DESC LIMIT 1;')"
