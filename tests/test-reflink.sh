@@ -122,11 +122,18 @@ junk="{11111111-2222-4333-8444-555555555555}"
 : > "$store/$junk.img"
 : > "$store/$junk.meta.tmp"
 : > "$store/keep-me"
+# and a damaged metadata file: not listed, kept with its clone
+bad="{99999999-2222-4333-8444-555555555555}"
+echo garbage > "$store/$bad.meta"
+: > "$store/$bad.img"
 start_ready prov2 vss-reflinkd --foreground --store "$store"
 [ ! -e "$store/$junk.img" ] && [ ! -e "$store/$junk.meta.tmp" ] ||
 	fail "leftovers of an unfinished set were not removed"
 [ -e "$store/keep-me" ] || fail "a foreign file in the store was removed"
-rm "$store/keep-me"
+[ -e "$store/$bad.meta" ] && [ -e "$store/$bad.img" ] ||
+	fail "a snapshot with damaged metadata was removed"
+grep -q "$bad.meta is malformed" "$tmpdir/prov2.err" || fail "damaged metadata not reported"
+rm "$store/keep-me" "$store/$bad.meta" "$store/$bad.img"
 test-requester init context=ffffffff query > "$tmpdir/q2"
 grep -q "^snapshot $vol device=$clone\$" "$tmpdir/q2" ||
 	fail "the snapshot is not listed after a restart: $(cat "$tmpdir/q2")"

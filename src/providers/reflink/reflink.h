@@ -12,8 +12,9 @@
  *                 snapshot is final: only a snapshot with a .meta exists
  *   ID.meta.tmp   a .meta being written
  * At start, .img without .meta (a set that never finished) and .meta.tmp
- * are removed; a .meta without its .img is dropped.  Files of other names
- * are never touched. */
+ * are removed; a .meta without its .img is dropped; a malformed .meta and
+ * its .img are kept but not listed.  Files of other names are never
+ * touched. */
 #ifndef VSS_REFLINK_H
 #define VSS_REFLINK_H
 

@@ -600,7 +600,8 @@ static int load_store(void)
 		if (!path)
 			return -ENOMEM;
 		if (rl_meta_read(path, &m) < 0 || !vss_id_equal(&m.id, &id)) {
-			log_warn("%s is malformed: ignored (snapshot not listed)", path);
+			log_warn("%s is malformed: snapshot not listed, its files are kept", path);
+			rl_meta_clear(&m);
 			continue;
 		}
 		s = calloc(1, sizeof(*s));
@@ -639,7 +640,13 @@ static int load_store(void)
 		CLEANUP_FREE char *path = NULL;
 		vss_id_t id;
 
+		CLEANUP_FREE char *meta = NULL;
+
 		if (!id_name(e->d_name, ".img", &id) || snap_find(&id))
+			continue;
+		/* a clone whose metadata is damaged is kept for a human to look at */
+		meta = rl_path(store.dir, &id, ".meta");
+		if (!meta || access(meta, F_OK) == 0)
 			continue;
 		path = rl_path(store.dir, &id, ".img");
 		if (path && unlink(path) == 0)

@@ -105,7 +105,7 @@ static int dev_node(dev_t rdev, char *out, size_t outlen)
 static int loop_backing(dev_t rdev, struct rl_image *img, char *why, size_t whylen)
 {
 	char sys[128], buf[PATH_MAX + 32], dev[64];
-	struct loop_info64 li;
+	struct loop_info64 li = { 0 };
 	struct stat st;
 	int fd, r;
 
