@@ -72,9 +72,8 @@ int rl_meta_write(const char *dir, const struct rl_meta *m)
 	return rl_fsync_dir(dir);
 }
 
-int rl_meta_read(const char *path, struct rl_meta *m)
+int rl_meta_parse(FILE *f, struct rl_meta *m)
 {
-	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -82,8 +81,6 @@ int rl_meta_read(const char *path, struct rl_meta *m)
 	bool first = true;
 
 	memset(m, 0, sizeof(*m));
-	if (!f)
-		return -errno;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		char *eq, *end;
 
@@ -107,13 +104,13 @@ int rl_meta_read(const char *path, struct rl_meta *m)
 			seen |= 4;
 		} else if (!strcmp(line, "snapshots_count")) {
 			m->count = (int32_t)strtol(eq, &end, 10);
-			seen |= !*end && !errno ? 8 : 0;
+			seen |= *eq && !*end && !errno ? 8 : 0;
 		} else if (!strcmp(line, "attributes")) {
 			m->attributes = (int32_t)strtoul(eq, &end, 16);
-			seen |= !*end && !errno ? 16 : 0;
+			seen |= *eq && !*end && !errno ? 16 : 0;
 		} else if (!strcmp(line, "created")) {
 			m->created = (vss_timestamp_t)strtoll(eq, &end, 10);
-			seen |= !*end && !errno ? 32 : 0;
+			seen |= *eq && !*end && !errno ? 32 : 0;
 		} else if (!strcmp(line, "volume") && !m->volume) {
 			m->volume = strdup(eq);
 			seen |= m->volume ? 64 : 0;
@@ -123,10 +120,22 @@ int rl_meta_read(const char *path, struct rl_meta *m)
 		}
 	}
 	free(line);
-	fclose(f);
-	if (seen != 255) {
+	if (seen != 255 || strlen(m->volume) == 0 || m->image[0] != '/') {
 		rl_meta_clear(m);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int rl_meta_read(const char *path, struct rl_meta *m)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (!f)
+		return -errno;
+	r = rl_meta_parse(f, m);
+	fclose(f);
+	return r;
 }

@@ -19,6 +19,7 @@
 #define VSS_REFLINK_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <vss/vss.h>
 
@@ -65,6 +66,8 @@ struct rl_meta {
 int rl_meta_write(const char *dir, const struct rl_meta *m);
 /* Reads the file at path; 0 or -errno (-EINVAL: malformed). */
 int rl_meta_read(const char *path, struct rl_meta *m);
+/* The same from an open stream (the fuzz target's entry). */
+int rl_meta_parse(FILE *f, struct rl_meta *m);
 void rl_meta_clear(struct rl_meta *m);
 /* "DIR/ID<suffix>", malloc'd. */
 char *rl_path(const char *dir, const vss_id_t *id, const char *suffix);
