@@ -9,7 +9,8 @@
  *                 [--die STEP] [--reconnect]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
- * provider", type software, dir ./test-provider.d (created).  STEP is a
+ * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
+ * at exit; a --dir is created if missing and left in place).  STEP is a
  * provider call as proto_msg_name() spells it: IsVolumeSupported,
  * BeginPrepareSnapshot, EndPrepareSnapshots, PreCommitSnapshots,
  * CommitSnapshots, PostCommitSnapshots, PreFinalCommitSnapshots,
@@ -60,7 +61,8 @@ static struct snap *snaps;
 static char **volumes;
 static unsigned nvolumes;
 static bool all_volumes;
-static const char *dir = "test-provider.d";
+static const char *dir;
+static char tmp_dir[256];
 static vss_id_t provider_id = { { 0x5e, 0x1f, 0x7e, 0x57, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 } };
 static int log_fd = -1;
 static bool fail[NCALLS], die[NCALLS];
@@ -436,8 +438,16 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || (!nvolumes && !all_volumes))
 		errx(2, "%s", "usage: test-provider (--volume PATH ... | --all) [options]");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (!dir) {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/test-provider.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(tmp_dir))
+			err(2, "mkdtemp %s", tmp_dir);
+		dir = tmp_dir;
+	} else if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		errx(2, "cannot create '%s'", dir);
+	}
 
 	wopts_block_term(&sigs);
 
@@ -467,6 +477,8 @@ out:
 	pthread_mutex_lock(&lock);
 	remove_snaps(NULL, NULL, false);
 	pthread_mutex_unlock(&lock);
+	if (tmp_dir[0])
+		rmdir(tmp_dir);
 	free(volumes);
 	if (log_fd >= 0)
 		close(log_fd);
