@@ -63,7 +63,9 @@ static unsigned nvolumes;
 static bool all_volumes;
 static const char *dir;
 static char tmp_dir[256];
-static vss_id_t provider_id = { { 0x5e, 0x1f, 0x7e, 0x57, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 } };
+static vss_id_t provider_id = {
+	{ 0x5e, 0x1f, 0x7e, 0x57, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 }
+};
 static int log_fd = -1;
 static bool fail[NCALLS], die[NCALLS];
 static vss_hr_t fail_hr[NCALLS];

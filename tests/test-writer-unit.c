@@ -302,7 +302,9 @@ static const struct vss_writer_ops test_ops = {
 	.on_disconnect = h_disconnect,
 };
 
-static const vss_id_t class_a = { { 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } };
+static const vss_id_t class_a = {
+	{ 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+};
 
 static vss_writer_t *subscribed_writer(struct fake *f, uint32_t freeze_ms)
 {
@@ -971,7 +973,8 @@ START_TEST(provider_calls)
 	ck_assert_int_eq(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE,
 					       "1.0", NULL), VSS_E_PROVIDER_ALREADY_REGISTERED);
 	fake_joined(&f);
-	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);	/* still lost */
+	/* still lost */
+	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);
 	ck_assert_int_eq(vss_provider_unregister(p), S_OK);
 	ck_assert_int_eq(vss_provider_wait(p, 0), S_OK);
 	ck_assert_int_eq(vss_provider_unregister(p), VSS_E_PROVIDER_NOT_REGISTERED);
