@@ -6,7 +6,7 @@
  *   test-provider [--id GUID] [--name NAME] [--type software|system|hardware]
  *                 (--volume PATH ... | --all) [--dir DIR] [--log FILE]
  *                 [--socket PATH] [--fail STEP[:HR]] [--sleep STEP:MS]
- *                 [--die STEP] [--reconnect]
+ *                 [--die STEP] [--reconnect] [--help]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
  * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
@@ -70,6 +70,12 @@ static int log_fd = -1;
 static bool fail[NCALLS], die[NCALLS];
 static vss_hr_t fail_hr[NCALLS];
 static uint32_t sleep_ms[NCALLS];
+
+static const char usage_text[] =
+"Usage: test-provider (--volume PATH ... | --all) [options]   (a test double)\n"
+"  --id GUID  --name NAME  --type software|system|hardware  --dir DIR\n"
+"  --log FILE  --socket PATH  --fail STEP[:HR]  --sleep STEP:MS  --die STEP\n"
+"  --reconnect  --help\n";
 
 static int step_index(const char *s, size_t n)
 {
@@ -371,6 +377,7 @@ int main(int argc, char **argv)
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = "openvss test provider", *socket_path = NULL, *colon;
@@ -380,7 +387,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int c, i, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ID:
 			if (vss_id_parse(optarg, &provider_id))
@@ -434,12 +441,15 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		default:
 			exit(2);
 		}
 	}
 	if (optind != argc || (!nvolumes && !all_volumes))
-		errx(2, "%s", "usage: test-provider (--volume PATH ... | --all) [options]");
+		errx(2, "%s", "usage: test-provider (--volume PATH ... | --all) [options] (try --help)");
 	if (!dir) {
 		const char *t = getenv("TMPDIR");
 
