@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (!nvolumes && !all_volumes))
-		errx(2, "%s", "usage: test-provider (--volume PATH ... | --all) [options] (try --help)");
+		errx(2, "usage: test-provider (--volume PATH ... | --all) [options] (try --help)");
 	if (!dir) {
 		const char *t = getenv("TMPDIR");
 
