@@ -11,7 +11,8 @@
 if [ -n "${VSS_VALGRIND:-}" ]; then
 	CK_FORK=no
 	COW_NO_URING=1
-	export CK_FORK COW_NO_URING
+	COW_UNDER_VALGRIND=1	# tests/cow-testlib.c: already under valgrind
+	export CK_FORK COW_NO_URING COW_UNDER_VALGRIND
 	exec "${top_builddir:-.}/libtool" --mode=execute valgrind -q --error-exitcode=99 \
 		--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "$@"
 fi

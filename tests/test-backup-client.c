@@ -172,6 +172,27 @@ static bool serve(int fd, const struct wire_hdr *h, const uint8_t *pl)
 		reply(fd, h, S_OK, &m);
 		wire_put_str(&m, ATTR_BCD_XML, "<BACKUP_COMPONENTS/>");
 		break;
+	case MSG_SET_FILE_RESTORE_STATUS:
+	case MSG_SET_SELECTED_FOR_RESTORE: {
+		vss_id_t inst;
+		char *lp = wire_get_str(pl, h->len, ATTR_LOGICAL_PATH);
+		bool ok = wire_get_id(pl, h->len, ATTR_INSTANCE_ID, &inst) &&
+			  vss_id_equal(&inst, &ID1) && lp && strcmp(lp, "data") == 0 &&
+			  wire_get_u32(pl, h->len, ATTR_COMPONENT_TYPE, 0) == VSS_CT_FILEGROUP &&
+			  (WIRE_CODE(h->type) == MSG_SET_FILE_RESTORE_STATUS ?
+			   wire_get_u32(pl, h->len, ATTR_STATUS, 0) == VSS_RS_FAILED :
+			   wire_get_u32(pl, h->len, ATTR_BOOL, 9) == 1);
+
+		free(lp);
+		reply(fd, h, ok ? S_OK : E_INVALIDARG, &m);
+		break;
+	}
+	case MSG_PRE_RESTORE:
+		reply(fd, h, S_OK, &m);
+		wire_put_u32(&m, ATTR_OP_ID, 11);
+		send_msg(fd, &m);
+		done(fd, 11, VSS_S_ASYNC_FINISHED, NULL);
+		return true;
 	case MSG_ABORT_BACKUP:
 		return false;	/* a coordinator that dies */
 	default:
@@ -284,6 +305,20 @@ START_TEST(sync_calls_and_errors)
 	ck_assert_int_eq(vss_backup_save_as_xml(b, &xml), S_OK);
 	ck_assert_str_eq(xml, "<BACKUP_COMPONENTS/>");
 	free(xml);
+	/* restore calls carry the component key and their value */
+	ck_assert_int_eq(vss_backup_set_selected_for_restore(b, &ID1, &ID2, VSS_CT_FILEGROUP,
+							     "data", "db", true), S_OK);
+	ck_assert_int_eq(vss_backup_set_file_restore_status(b, &ID1, &ID2, VSS_CT_FILEGROUP,
+							    "data", "db", VSS_RS_FAILED), S_OK);
+	ck_assert_int_eq(vss_backup_set_file_restore_status(b, &ID1, &ID2, VSS_CT_FILEGROUP,
+							    "data", "db", 7), E_INVALIDARG);
+	ck_assert_int_eq(vss_async_finish(NULL), E_INVALIDARG);
+	{
+		vss_async_t *a;
+
+		ck_assert_int_eq(vss_backup_pre_restore(b, &a), S_OK);
+		ck_assert_int_eq(vss_async_finish(a), S_OK);
+	}
 	/* a message the fake does not know */
 	ck_assert_int_eq(vss_backup_revert_to_snapshot(b, &ID1, false), E_NOTIMPL);
 	vss_backup_free(b);

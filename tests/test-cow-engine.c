@@ -444,6 +444,43 @@ START_TEST(test_superblock_copies)
 }
 END_TEST
 
+/* A new volume on an old diff area never reads the old volume's log. */
+START_TEST(test_recreate_over_old_log)
+{
+	struct env e;
+	struct cow_stats st;
+
+	env_init(&e, 16 * CHUNK, 1 << 20, CHUNK);
+	for (int i = 0; i < 3; i++) {
+		do_snap(&e);
+		for (unsigned c = 0; c < 16; c++)
+			do_write(&e, c * 8, 1);
+	}
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	model_free(&e.m);
+	model_init(&e.m, 16 * CHUNK);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e.sim, CHUNK), 0);
+	env_open(&e);
+	/* the origin keeps its data: the model learns it as written */
+	{
+		uint8_t *buf = malloc(16 * CHUNK);
+
+		ck_assert_int_eq(cow_read(e.v, buf, 16 * CHUNK, 0), 0);
+		for (uint64_t sct = 0; sct < e.m.nsec; sct++)
+			e.m.origin[sct] = sector_tag(buf + sct * 512, sct);
+		free(buf);
+	}
+	do_snap(&e);
+	do_write(&e, 0, 1);
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 1);
+	ck_assert_uint_eq(st.nsnapshots, 1);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
 /* ---- real files ---- */
 /* Close, reopen and verify once more, then clean everything up. */
 static void files_reopen_fini(struct env *e, char *dir, char *o, char *d,
@@ -572,6 +609,49 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* One thread, more volumes than it caches rings for, then some closed. */
+START_TEST(test_many_volumes)
+{
+	char *dir = tmpdir_make(), name[32];
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 64 << 10,
+				.diff_max = 1 << 20 };
+	struct cow_volume *v[7];
+	void *buf;
+
+	ck_assert_int_eq(posix_memalign(&buf, 4096, 8192), 0);
+	for (int i = 0; i < 7; i++) {
+		char *o, *d;
+
+		snprintf(name, sizeof(name), "o%d", i);
+		o = path_join(dir, name);
+		snprintf(name, sizeof(name), "d%d", i);
+		d = path_join(dir, name);
+		ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+		ck_assert_int_eq(cow_volume_open(o, d, 0, &v[i]), 0);
+		ck_assert_int_eq(cow_snapshot_create(v[i], NULL, NULL), 0);
+		free(o);
+		free(d);
+	}
+	for (int round = 0; round < 20; round++)
+		for (int i = 0; i < 7; i++) {
+			if (round == 10 && i % 2) {
+				ck_assert_int_eq(cow_volume_close(v[i]), 0);
+				v[i] = NULL;
+			}
+			if (!v[i])
+				continue;
+			fill_sectors(buf, round, 16, round + 1);
+			ck_assert_int_eq(cow_write(v[i], buf, 8192, round * 512),
+					 0);
+			ck_assert_int_eq(cow_read(v[i], buf, 8192, 0), 0);
+		}
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(cow_volume_close(v[i]), 0);
+	free(buf);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 /* ---- snapshots taken while writers run ---- */
 #define CW_THREADS	4
 #define CW_SECS		24	/* 12 KiB at an odd offset: 4 chunks each */
@@ -680,9 +760,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_full);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
+	tcase_add_test(tc, test_recreate_over_old_log);
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_many_volumes);
 	tcase_add_test(tc, test_snapshots_while_writing);
 	suite_add_tcase(s, tc);
 	return s;

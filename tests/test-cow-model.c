@@ -219,7 +219,7 @@ START_TEST(test_random_sim)
 
 	ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), 0);
 	ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &v), 0);
-	run_random(v, seed_for("random/sim"), 6000 * scale(), &checked);
+	run_random(v, seed_for("random/sim"), 10000 * scale(), &checked);
 	ck_assert_int_eq(cow_volume_close(v), 0);
 	sim_free(s);
 }
@@ -236,7 +236,7 @@ START_TEST(test_random_files)
 
 	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
 	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
-	run_random(v, seed_for("random/files"), 2000 * scale(), &checked);
+	run_random(v, seed_for("random/files"), 3000 * scale(), &checked);
 	ck_assert_int_eq(cow_volume_close(v), 0);
 	free(o);
 	free(d);
@@ -318,7 +318,7 @@ static void reconcile(struct wl *w, const struct rec *inflight,
 START_TEST(test_powercut)
 {
 	uint64_t seed = seed_for("powercut"), rng = seed;
-	unsigned trials = 400 * scale(), cuts = 0;
+	unsigned trials = 1000 * scale(), cuts = 0;
 
 	for (unsigned t = 0; t < trials; t++) {
 		struct sim *s = sim_new(OSIZE, DSIZE);
@@ -386,7 +386,7 @@ static void child_run(const char *o, const char *d, struct wl *w, int fd)
 START_TEST(test_kill9)
 {
 	uint64_t seed = seed_for("kill9"), rng = seed;
-	unsigned trials = 250 * scale(), midop = 0;
+	unsigned trials = 400 * scale(), midop = 0;
 	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
 	     *d = path_join(dir, "diff");
 	struct cow_params p = { .chunk_size = CHUNK, .origin_size = OSIZE,

@@ -8,48 +8,11 @@ set -eu
 . "${top_builddir:-.}/tests/functions.sh"
 requires_root	# vssd lets only root (or its group) act as requester
 
-sock="$tmpdir/vssd.sock"
-vssd --foreground --socket "$sock" --state-dir "$tmpdir/state" \
-	>"$tmpdir/vssd.log" 2>&1 &
-vssd_pid=$!
-cleanup_fn "kill $vssd_pid 2>/dev/null; wait $vssd_pid 2>/dev/null || :"
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -S "$sock" ] || { cat "$tmpdir/vssd.log"; fail "vssd did not start"; }
-VSS_SOCKET="$sock"
-export VSS_SOCKET
+. "$top_srcdir/tests/requester-lib.sh"
+start_vssd
 
-# start_writer NAME ARGS...: runs test-writer until it says "ready"
-start_writer() {
-	local name=$1 fifo="$tmpdir/$1.out"
-	shift
-	test-writer --name "$name" "$@" >"$fifo" 2>&1 &
-	cleanup_fn "kill $! 2>/dev/null"
-	i=0
-	while ! grep -q ready "$fifo" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	grep -q ready "$fifo" || { cat "$fifo"; fail "writer $name did not start"; }
-}
-start_writer alpha --level back --freeze-timeout 5000
-start_writer beta --component "data:main:selectable"
-
-mask() {
-	sed -E -e 's/\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}/{ID}/g' \
-	    -e 's/(Process Id: )[0-9]+/\1PID/' -e 's/("pid": )[0-9]+/\1PID/' \
-	    -e 's/^(vssadmin|vshadow) [0-9][0-9a-z.]* -/\1 VERSION -/'
-}
-
-# check NAME EXPECTED-RC CMD...: stdout+stderr masked must equal $tmpdir/NAME.exp
-check() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$tmpdir/$name.out" 2>"$tmpdir/$name.err" || rc=$?
-	cat "$tmpdir/$name.err" >>"$tmpdir/$name.out"
-	mask <"$tmpdir/$name.out" >"$tmpdir/$name.got"
-	if ! diff -u "$tmpdir/$name.exp" "$tmpdir/$name.got"; then
-		fail "$name: output differs"
-	fi
-	assert_eq "$name: exit status" "$want" "$rc"
-}
+start_ready alpha test-writer --name alpha --level back --freeze-timeout 5000
+start_ready beta test-writer --name beta --component "data:main:selectable"
 
 cat >"$tmpdir/writers.exp" <<'EOF'
 vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)
@@ -182,10 +145,10 @@ vshadow: vss_backup_delete_snapshots: VSS_E_OBJECT_NOT_FOUND: DeleteSnapshots: V
 EOF
 check ds 1 vshadow "-ds={12345678-1234-1234-1234-123456789abc}"
 
-cat >"$tmpdir/isup.exp" <<EOF
+cat >"$tmpdir/isup.exp" <<'EOF'
 vshadow VERSION - Volume Shadow Copy sample client (openvss).
 
-vshadow: vss_backup_is_volume_supported: VSS_E_OBJECT_NOT_FOUND: IsVolumeSupported: VSS_E_OBJECT_NOT_FOUND: $tmpdir is not a volume (a block device, a mount point or an image file) (0x80042308)
+vshadow: vss_backup_is_volume_supported: VSS_E_OBJECT_NOT_FOUND: IsVolumeSupported: VSS_E_OBJECT_NOT_FOUND: TMP is not a volume (a block device, a mount point or an image file) (0x80042308)
 EOF
 check isup 1 vshadow -isup "$tmpdir"
 

@@ -3,7 +3,9 @@
  * requester tools print (tools/vshadow-*.c, tools/reqprint.c). */
 #include "config.h"
 #include <check.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +258,42 @@ START_TEST(utf16_container)
 }
 END_TEST
 
+START_TEST(read_document)
+{
+	char path[] = "/tmp/vshadow-doc.XXXXXX", *text;
+	static const char u16[] = "\xff\xfe<\0a\0/\0>\0\0\0";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	f = fopen(path, "wb");	/* UTF-16LE with BOM and trailing U+0000 */
+	fwrite(u16, 1, sizeof(u16) - 1, f);
+	fclose(f);
+	ck_assert_int_eq(vs_read_document(path, &text), 0);
+	ck_assert_str_eq(text, "<a/>");
+	free(text);
+	f = fopen(path, "wb");	/* as vs_utf16le writes it */
+	fwrite(u16 + 2, 1, sizeof(u16) - 3, f);
+	fclose(f);
+	ck_assert_int_eq(vs_read_document(path, &text), 0);
+	ck_assert_str_eq(text, "<a/>");
+	free(text);
+	f = fopen(path, "wb");	/* UTF-8 with BOM */
+	fputs("\xef\xbb\xbf<b/>", f);
+	fclose(f);
+	ck_assert_int_eq(vs_read_document(path, &text), 0);
+	ck_assert_str_eq(text, "<b/>");
+	free(text);
+	f = fopen(path, "wb");	/* a NUL inside UTF-8 text */
+	fwrite("<b>\0</b>", 1, 8, f);
+	fclose(f);
+	ck_assert_int_eq(vs_read_document(path, &text), -EILSEQ);
+	unlink(path);
+	ck_assert_int_eq(vs_read_document(path, &text), -ENOENT);
+}
+END_TEST
+
 START_TEST(labels)
 {
 	char buf[256], hex[12];
@@ -337,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, selection);
 	tcase_add_test(tc, wmd_bad_and_empty);
 	tcase_add_test(tc, utf16_container);
+	tcase_add_test(tc, read_document);
 	tcase_add_test(tc, labels);
 	tcase_add_test(tc, records);
 	suite_add_tcase(s, tc);

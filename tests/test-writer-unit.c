@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vss/metadata.h>
 #include <vss/provider.h>
 #include <vss/writer.h>
 #include "common/proto.h"
@@ -128,6 +129,7 @@ struct evspec {
 	const char *volumes[3];
 	uint32_t backup_type;
 	int32_t context;
+	const char *bcd_xml;
 };
 
 static void send_event(struct fake *f, uint32_t seq, const struct evspec *e)
@@ -144,6 +146,7 @@ static void send_event(struct fake *f, uint32_t seq, const struct evspec *e)
 	wire_put_u32(&m, ATTR_LEVEL, VSS_APP_BACK_END);
 	for (int i = 0; i < 3 && e->volumes[i]; i++)
 		wire_put_str(&m, ATTR_VOLUME, e->volumes[i]);
+	wire_put_str(&m, ATTR_BCD_XML, e->bcd_xml);
 	ck_assert_int_eq(wire_send(f->fd, &m), 0);
 	wire_msg_free(&m);
 }
@@ -154,6 +157,7 @@ struct evreply {
 	uint32_t result;
 	vss_hr_t failure, app;
 	char message[256];
+	char *wmd_xml, *bcd_xml;	/* malloc'd or NULL */
 };
 
 static void read_reply(struct fake *f, struct evreply *r)
@@ -164,6 +168,7 @@ static void read_reply(struct fake *f, struct evreply *r)
 
 	ck_assert_int_eq(recv_frame(f, &h, &pl), 1);
 	ck_assert_uint_eq(h.type, MSG_EVENT | WIRE_REPLY);
+	memset(r, 0, sizeof(*r));
 	r->seq = h.seq;
 	r->hr = (vss_hr_t)wire_get_u32(pl, h.len, ATTR_HR, 0xdead);
 	r->result = wire_get_u32(pl, h.len, ATTR_RESULT, 99);
@@ -172,6 +177,15 @@ static void read_reply(struct fake *f, struct evreply *r)
 	msg = wire_get_str(pl, h.len, ATTR_MESSAGE);
 	snprintf(r->message, sizeof(r->message), "%s", msg ? msg : "");
 	free(msg);
+	r->wmd_xml = wire_get_str(pl, h.len, ATTR_WMD_XML);
+	r->bcd_xml = wire_get_str(pl, h.len, ATTR_BCD_XML);
+}
+
+static void reply_clear(struct evreply *r)
+{
+	free(r->wmd_xml);
+	free(r->bcd_xml);
+	r->wmd_xml = r->bcd_xml = NULL;
 }
 
 /* ------------------------------------------------------------ a writer */
@@ -180,6 +194,7 @@ static struct {
 	pthread_mutex_t lock;
 	int calls[EV_COUNT];
 	bool timeout_abort;
+	unsigned abort_nvol;
 	sem_t freeze_entered, freeze_release;
 	bool block_freeze;
 	bool veto_thaw;
@@ -263,6 +278,7 @@ static bool h_abort(vss_writer_t *w, void *u)
 
 	vss_writer_is_freeze_timeout_abort(w, &t);
 	pthread_mutex_lock(&st.lock);
+	vss_writer_get_current_volume_count(w, &st.abort_nvol);
 	st.timeout_abort = t;
 	pthread_mutex_unlock(&st.lock);
 	count(EV_ABORT);
@@ -286,7 +302,9 @@ static const struct vss_writer_ops test_ops = {
 	.on_disconnect = h_disconnect,
 };
 
-static const vss_id_t class_a = { { 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } };
+static const vss_id_t class_a = {
+	{ 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+};
 
 static vss_writer_t *subscribed_writer(struct fake *f, uint32_t freeze_ms)
 {
@@ -400,6 +418,7 @@ START_TEST(event_round_trip)
 	e.event = EV_IDENTIFY;
 	send_event(&f, 79, &e);
 	read_reply(&f, &r);
+	reply_clear(&r);
 	ck_assert_uint_eq(r.result, 1);
 	ck_assert_int_eq(r.failure, S_OK);
 	ck_assert_int_eq(st.identify_failure_hr, VSS_E_BAD_STATE);
@@ -431,6 +450,7 @@ START_TEST(identify_during_freeze)
 	sem_wait(&st.freeze_entered);
 	send_event(&f, 11, &id);
 	read_reply(&f, &r);
+	reply_clear(&r);
 	ck_assert_uint_eq(r.seq, 11);	/* Identify answered, Freeze still runs */
 	ck_assert_int_eq(calls(EV_IDENTIFY), 1);
 	sem_post(&st.freeze_release);
@@ -447,7 +467,7 @@ START_TEST(freeze_timeout)
 {
 	struct fake f;
 	vss_writer_t *w = subscribed_writer(&f, 100);
-	struct evspec e = { .event = EV_FREEZE };
+	struct evspec e = { .event = EV_FREEZE, .volumes = { "/proc", "/" } };
 	struct evreply r;
 
 	vss_id_generate(&e.session);
@@ -459,6 +479,7 @@ START_TEST(freeze_timeout)
 		usleep(10000);
 	ck_assert_int_eq(calls(EV_ABORT), 1);
 	ck_assert(st.timeout_abort);
+	ck_assert_uint_eq(st.abort_nvol, 2);	/* the Freeze event's volumes */
 	e.event = EV_THAW;
 	send_event(&f, 21, &e);
 	read_reply(&f, &r);
@@ -521,12 +542,168 @@ START_TEST(disconnect_and_reconnect)
 	for (int i = 0; i < 100 && st.disconnects == 0; i++)
 		usleep(10000);
 	ck_assert_int_eq(st.disconnects, 1);
+	/* A failed attempt leaves the writer lost, not merely unsubscribed. */
+	vss_writer_set_socket(w, "/nonexistent/vssd.sock");
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), VSS_E_WRITER_INFRASTRUCTURE);
+	ck_assert_int_eq(vss_writer_wait(w, 0), VSS_E_WRITER_INFRASTRUCTURE);
+	vss_writer_set_socket(w, f.path);
 	fake_expect_writer(&f);
 	ck_assert_msg(vss_writer_subscribe(w, 0) == S_OK, "%s", vss_last_error());
 	fake_joined(&f);
 	ck_assert_int_eq(vss_writer_get_instance_id(w, &again), S_OK);
 	ck_assert(!vss_id_equal(&first, &again));
 	ck_assert_int_eq(vss_writer_wait(w, 0), S_FALSE);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+/* Metadata: the WMD handed to OnIdentify carries the identity and comes
+ * back with what the handler added; the BCD of PrepareForBackup comes back
+ * edited, the one of BackupComplete (read-only) does not come back. */
+static bool md_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
+{
+	return vss_wmd_add_component(md, VSS_CT_FILEGROUP, "db", "main", NULL, NULL, 0, false,
+				     false, true, true, 0) == S_OK &&
+	       vss_wmd_add_files_to_file_group(md, "db", "main", "/srv/db", "*.db", false, NULL,
+					       VSS_FSBT_DEFAULT) == S_OK;
+}
+
+static bool md_stamp(vss_writer_t *w, vss_bcd_t *bcd, void *u)
+{
+	vss_component_t *c;
+
+	return bcd && vss_bcd_get_component(bcd, 0, 0, &c) == S_OK &&
+	       vss_component_set_backup_stamp(c, "stamp-1") == S_OK;
+}
+
+static bool md_noop(vss_writer_t *w, void *u)
+{
+	return true;
+}
+
+static const struct vss_writer_ops md_ops = {
+	.struct_size = sizeof(struct vss_writer_ops),
+	.on_identify = md_identify,
+	.on_prepare_backup = md_stamp,
+	.on_prepare_snapshot = md_noop,
+	.on_freeze = md_noop,
+	.on_thaw = md_noop,
+	.on_abort = md_noop,
+	.on_backup_complete = md_stamp,
+};
+
+START_TEST(metadata_round_trip)
+{
+	struct fake f;
+	vss_writer_t *w;
+	struct evspec e = { .event = EV_IDENTIFY };
+	struct evreply r;
+	vss_wmd_t *wmd;
+	vss_bcd_t *bcd;
+	vss_component_t *c;
+	vss_id_t cls, inst;
+	const char *name, *iname;
+	VSS_USAGE_TYPE usage;
+	VSS_SOURCE_TYPE source;
+	char *xml;
+
+	fake_start(&f);
+	ck_assert_int_eq(vss_writer_new(&md_ops, NULL, &w), S_OK);
+	vss_writer_set_socket(w, f.path);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "md", VSS_UT_SYSTEMSERVICE,
+					       VSS_ST_TRANSACTEDDB, VSS_APP_FRONT_END, 0, "md-1",
+					       2, 3), S_OK);
+	fake_expect_writer(&f);
+	ck_assert_int_eq(vss_writer_subscribe(w, 0), S_OK);
+	fake_joined(&f);
+
+	vss_id_generate(&e.session);
+	send_event(&f, 1, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_ptr_nonnull(r.wmd_xml);
+	ck_assert_int_eq(vss_wmd_load_xml(r.wmd_xml, strlen(r.wmd_xml), &wmd), S_OK);
+	ck_assert_int_eq(vss_wmd_get_identity(wmd, &cls, &inst, &name, &iname, &usage, &source),
+			 S_OK);
+	ck_assert(vss_id_equal(&cls, &class_a));
+	ck_assert(vss_id_equal(&inst, &f.instance));
+	ck_assert_str_eq(name, "md");
+	ck_assert_str_eq(iname, "md-1");
+	ck_assert_int_eq(usage, VSS_UT_SYSTEMSERVICE);
+	ck_assert_int_eq(source, VSS_ST_TRANSACTEDDB);
+	ck_assert_uint_eq(vss_wmd_component_count(wmd), 1);
+	vss_wmd_free(wmd);
+	reply_clear(&r);
+
+	ck_assert_int_eq(vss_bcd_new(&bcd), S_OK);
+	ck_assert_int_eq(vss_bcd_set_backup_state(bcd, true, false, VSS_BT_FULL, false), S_OK);
+	ck_assert_int_eq(vss_bcd_add_component(bcd, &f.instance, &class_a, "md-1", 0,
+					       VSS_CT_FILEGROUP, "db", "main"), S_OK);
+	ck_assert_int_eq(vss_bcd_save_xml(bcd, &xml), S_OK);
+	vss_bcd_free(bcd);
+	e.event = EV_PREPARE_BACKUP;
+	e.bcd_xml = xml;
+	send_event(&f, 2, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_ptr_nonnull(r.bcd_xml);
+	ck_assert_int_eq(vss_bcd_load_xml(r.bcd_xml, strlen(r.bcd_xml), &bcd), S_OK);
+	ck_assert_int_eq(vss_bcd_get_component(bcd, 0, 0, &c), S_OK);
+	ck_assert_str_eq(vss_component_get_backup_stamp(c), "stamp-1");
+	vss_bcd_free(bcd);
+	reply_clear(&r);
+
+	e.event = EV_BACKUP_COMPLETE;
+	send_event(&f, 3, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.result, 1);
+	ck_assert_ptr_null(r.bcd_xml);
+	reply_clear(&r);
+
+	/* A corrupt document: the event is answered with the parser's code. */
+	e.event = EV_POST_SNAPSHOT;
+	e.bcd_xml = "<BACKUP_COMPONENTS";
+	send_event(&f, 4, &e);
+	read_reply(&f, &r);
+	ck_assert(VSS_FAILED(r.hr));
+	ck_assert_ptr_nonnull(strstr(r.message, "vss_bcd_load_xml"));
+	reply_clear(&r);
+	free(xml);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
+/* Bad input from the coordinator: an unknown event or a request a writer
+ * does not serve gets E_INVALIDARG; a broken frame ends the connection,
+ * which the writer reports as lost. */
+START_TEST(hostile_coordinator)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	struct evspec e = { .event = 99 };
+	struct wire_msg m;
+	struct wire_hdr h;
+	const uint8_t *pl;
+	struct evreply r;
+	static const uint8_t garbage[32] = "this is not a frame at all....";
+
+	send_event(&f, 5, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 5);
+	ck_assert_int_eq(r.hr, E_INVALIDARG);
+	ck_assert_uint_eq(r.result, 99);	/* no RESULT attribute */
+
+	wire_msg_init(&m, MSG_PROV_COMMIT, 6);
+	ck_assert_int_eq(wire_send(f.fd, &m), 0);
+	wire_msg_free(&m);
+	ck_assert_int_eq(recv_frame(&f, &h, &pl), 1);
+	ck_assert_uint_eq(h.type, MSG_PROV_COMMIT | WIRE_REPLY);
+	ck_assert_uint_eq(wire_get_u32(pl, h.len, ATTR_HR, 0), (uint32_t)E_INVALIDARG);
+
+	ck_assert_int_eq(write(f.fd, garbage, sizeof(garbage)), (ssize_t)sizeof(garbage));
+	ck_assert_int_eq(vss_writer_wait(w, 5000), VSS_E_WRITER_INFRASTRUCTURE);
 	vss_writer_free(w);
 	fake_stop(&f);
 }
@@ -830,6 +1007,10 @@ START_TEST(provider_calls)
 	ck_assert_int_eq(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE,
 					       "1.0", NULL), VSS_E_PROVIDER_ALREADY_REGISTERED);
 	fake_joined(&f);
+	/* still lost */
+	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);
+	ck_assert_int_eq(vss_provider_unregister(p), S_OK);
+	ck_assert_int_eq(vss_provider_wait(p, 0), S_OK);
 	ck_assert_int_eq(vss_provider_unregister(p), VSS_E_PROVIDER_NOT_REGISTERED);
 	vss_provider_free(p);
 	vss_provider_free(NULL);
@@ -852,6 +1033,8 @@ int main(void)
 	tcase_add_test(tc, freeze_timeout);
 	tcase_add_test(tc, freeze_outlives_timeout);
 	tcase_add_test(tc, disconnect_and_reconnect);
+	tcase_add_test(tc, metadata_round_trip);
+	tcase_add_test(tc, hostile_coordinator);
 	tcase_add_test(tc, path_affected);
 	tcase_add_test(tc, writer_options);
 	suite_add_tcase(s, tc);

@@ -6,7 +6,7 @@
  *               [--component LOGICALPATH:NAME[:selectable]]
  *               [--files PATH:SPEC[:recursive]]...
  *               [--veto EVENT] [--fail EVENT:HR] [--sleep EVENT:MS]
- *               [--die EVENT] [--count K] [--reconnect]
+ *               [--die EVENT] [--count K] [--reconnect] [--help]
  *
  * EVENT is an event name as proto_event_name() spells it ("Freeze",
  * "PrepareForSnapshot") or dashed ("freeze", "prepare-snapshot"); every
@@ -79,10 +79,19 @@ static void log_event(struct instance *in, int ev)
 		wopts_log_line(log_fd, line, n);
 }
 
-static bool handle(vss_writer_t *w, int ev, void *user)
+static const char usage_text[] =
+"Usage: test-writer --name N [options]   (a test program; see its source)\n"
+"  --class-id GUID  --level front|back|system  --freeze-timeout MS\n"
+"  --log FILE  --socket PATH  --component LP:NAME[:selectable]\n"
+"  --files PATH:SPEC[:recursive]  --veto EVENT  --fail EVENT:HR\n"
+"  --sleep EVENT:MS  --die EVENT  --count K  --reconnect  --help\n";
+
+static bool handle(vss_writer_t *w, int ev, vss_wmd_t *md, void *user)
 {
 	struct instance *in = user;
 
+	if (md && VSS_FAILED(wopts_fill_wmd(&opts, md)))
+		fprintf(stderr, "test-writer: %s\n", vss_last_error());
 	log_event(in, ev);
 	if (sleep_ms[ev]) {
 		struct timespec ts = {
@@ -104,48 +113,6 @@ static bool handle(vss_writer_t *w, int ev, void *user)
 	}
 	return true;
 }
-
-static bool on_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
-{
-	if (VSS_FAILED(wopts_fill_wmd(&opts, md)))
-		fprintf(stderr, "test-writer: %s\n", vss_last_error());
-	return handle(w, EV_IDENTIFY, u);
-}
-
-#define BCD_HANDLER(fn, ev) \
-	static bool fn(vss_writer_t *w, vss_bcd_t *c, void *u) { (void)c; return handle(w, ev, u); }
-#define PLAIN_HANDLER(fn, ev) \
-	static bool fn(vss_writer_t *w, void *u) { return handle(w, ev, u); }
-BCD_HANDLER(on_prepare_backup, EV_PREPARE_BACKUP)
-PLAIN_HANDLER(on_prepare_snapshot, EV_PREPARE_SNAPSHOT)
-PLAIN_HANDLER(on_freeze, EV_FREEZE)
-PLAIN_HANDLER(on_thaw, EV_THAW)
-BCD_HANDLER(on_post_snapshot, EV_POST_SNAPSHOT)
-PLAIN_HANDLER(on_abort, EV_ABORT)
-BCD_HANDLER(on_backup_complete, EV_BACKUP_COMPLETE)
-BCD_HANDLER(on_pre_restore, EV_PRE_RESTORE)
-BCD_HANDLER(on_post_restore, EV_POST_RESTORE)
-
-static bool on_backup_shutdown(vss_writer_t *w, const vss_id_t *set, void *u)
-{
-	(void)set;
-	return handle(w, EV_BACKUP_SHUTDOWN, u);
-}
-
-static const struct vss_writer_ops ops = {
-	.struct_size = sizeof(struct vss_writer_ops),
-	.on_identify = on_identify,
-	.on_prepare_backup = on_prepare_backup,
-	.on_prepare_snapshot = on_prepare_snapshot,
-	.on_freeze = on_freeze,
-	.on_thaw = on_thaw,
-	.on_post_snapshot = on_post_snapshot,
-	.on_abort = on_abort,
-	.on_backup_complete = on_backup_complete,
-	.on_backup_shutdown = on_backup_shutdown,
-	.on_pre_restore = on_pre_restore,
-	.on_post_restore = on_post_restore,
-};
 
 static int event_arg(const char *s)
 {
@@ -175,6 +142,7 @@ int main(int argc, char **argv)
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *socket_path = NULL, *val;
@@ -185,7 +153,7 @@ int main(int argc, char **argv)
 	int c, ev, rc = 0;
 
 	wopts_init(&opts);
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			free(opts.name);
@@ -243,12 +211,15 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		default:
 			exit(2);
 		}
 	}
 	if (!opts.name || optind != argc)
-		errx(2, "%s", "usage: test-writer --name NAME [options] (see the source)");
+		errx(2, "%s", "usage: test-writer --name NAME [options] (try --help)");
 	wopts_finish(&opts);
 
 	/* Signals are taken with sigtimedwait; threads inherit the mask. */
@@ -264,7 +235,7 @@ int main(int argc, char **argv)
 			snprintf(in->name, sizeof(in->name), "%s", opts.name);
 		else
 			snprintf(in->name, sizeof(in->name), "%s-%u", opts.name, i + 1);
-		if (vss_writer_new(&ops, in, &in->w) ||
+		if (vss_writer_new(wopts_generic_ops(handle), in, &in->w) ||
 		    vss_writer_set_socket(in->w, socket_path) ||
 		    vss_writer_initialize(in->w, &opts.class_id, in->name, opts.usage,
 					  opts.source, opts.level, opts.freeze_timeout,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static const struct opt opts[] = {
 	{ "wm", CMD, 0, VS_WRITER_META }, { "wm2", CMD, 0, VS_WRITER_META2 },
 	{ "wm3", CMD, 0, VS_WRITER_META3 }, { "el", CMD_VALUE, 0, VS_EXPOSE },
 	{ "revert", CMD_VALUE, 0, VS_REVERT }, { "isup", CMD_NEXT, 0, VS_IS_SUPPORTED },
+	{ "r", CMD_VALUE, 0, VS_RESTORE }, { "rs", CMD_VALUE, 0, VS_RESTORE_SIM },
 	{ "-help", CMD, 0, VS_HELP }, { "?", CMD, 0, VS_HELP }, { "h", CMD, 0, VS_HELP },
 	{ "-version", CMD, 0, VS_VERSION },
 };
@@ -226,30 +228,106 @@ int32_t vs_context(const struct vs_opts *o)
 	return ctx;
 }
 
-int vs_utf16le(const char *s, char **out, size_t *outlen)
+/* Converts inlen bytes with iconv into a new buffer of room bytes (enough
+ * for the result plus 2 bytes); *outlen is the converted length. */
+static int convert(const char *to, const char *from, const char *in, size_t inlen,
+		   size_t room, char **out, size_t *outlen)
 {
-	size_t inleft = strlen(s), cap = inleft * 4 + 4, left = cap;
-	char *in = (char *)s, *buf = malloc(cap), *p = buf;
+	char *buf = malloc(room), *p = buf, *ip = (char *)in;
+	size_t left = room - 2;
 	iconv_t cd;
 	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	cd = iconv_open("UTF-16LE", "UTF-8");
+	cd = iconv_open(to, from);
 	if (cd == (iconv_t)-1) {
 		free(buf);
 		return -errno;
 	}
-	if (iconv(cd, &in, &inleft, &p, &left) == (size_t)-1)
+	if (iconv(cd, &ip, &inlen, &p, &left) == (size_t)-1)
 		r = -errno;
 	iconv_close(cd);
 	if (r) {
 		free(buf);
 		return r;
 	}
-	*p++ = 0;	/* the trailing U+0000 */
-	*p++ = 0;
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
+}
+
+/* UTF-16LE bytes (trailing U+0000s dropped) -> a UTF-8 string. */
+static int from_utf16le(const char *in, size_t inlen, char **out)
+{
+	size_t n;
+	int r;
+
+	while (inlen >= 2 && in[inlen - 1] == 0 && in[inlen - 2] == 0)
+		inlen -= 2;
+	r = convert("UTF-8", "UTF-16LE", in, inlen, inlen * 2 + 2, out, &n);
+	if (r)
+		return r;
+	(*out)[n] = '\0';
+	if (strlen(*out) != n) {	/* a U+0000 inside */
+		free(*out);
+		*out = NULL;
+		return -EILSEQ;
+	}
+	return 0;
+}
+
+int vs_utf16le(const char *s, char **out, size_t *outlen)
+{
+	size_t len = strlen(s);
+	int r = convert("UTF-16LE", "UTF-8", s, len, len * 2 + 4, out, outlen);
+
+	if (r)
+		return r;
+	(*out)[(*outlen)++] = 0;	/* the trailing U+0000 */
+	(*out)[(*outlen)++] = 0;
+	return 0;
+}
+
+int vs_read_document(const char *path, char **utf8)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 65536, len = 0, n;
+	char *buf = NULL, *nb;
+	int r = 0;
+
+	*utf8 = NULL;
+	if (!f)
+		return -errno;
+	do {
+		if (len + 4096 > cap || !buf) {
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 4, f);
+		len += n;
+	} while (n > 0);
+	if (!r && ferror(f))
+		r = -EIO;
+	fclose(f);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	memset(buf + len, 0, 4);
+	if (len >= 2 && ((uint8_t)buf[0] == 0xff && (uint8_t)buf[1] == 0xfe))
+		r = from_utf16le(buf + 2, len - 2, utf8);
+	else if (len >= 2 && buf[1] == '\0')
+		r = from_utf16le(buf, len, utf8);
+	else if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		r = (*utf8 = strdup(buf + 3)) ? 0 : -ENOMEM;
+	else
+		r = strlen(buf) == len ? ((*utf8 = strdup(buf)) ? 0 : -ENOMEM) : -EILSEQ;
+	free(buf);
+	return r;
 }

@@ -63,8 +63,10 @@ static void usage(FILE *f)
 " -el=SNAPID,DIR     expose a shadow copy at DIR\n"
 " -revert=SNAPID     revert a volume to a shadow copy\n"
 " -isup VOLUME       tell whether a provider supports a volume\n"
+" -r=FILE            restore the components of a saved document\n"
+" -rs=FILE           simulate that restore (no PreRestore/PostRestore)\n"
 "\n"
-" --json             machine-readable output (queries, writer lists, -isup)\n"
+" --json             machine-readable output (queries, writers, -isup, creation)\n"
 " -?, -h, --help     display this help\n"
 " --version          display version\n"
 "\n"
@@ -83,9 +85,9 @@ static vss_hr_t chk(vss_hr_t hr, const char *what)
 {
 	char hex[12];
 
-	if (o.tracing)
-		fprintf(stderr, "[trace] %s -> %s (%s)\n", what, reqp_hex(hr, hex),
-			vss_hr_name(hr) ? vss_hr_name(hr) : "?");
+	if (o.tracing)	/* the call's name, without its C arguments */
+		fprintf(stderr, "[trace] %.*s -> %s (%s)\n", (int)strcspn(what, "("), what,
+			reqp_hex(hr, hex), vss_hr_name(hr) ? vss_hr_name(hr) : "?");
 	if (VSS_FAILED(hr))
 		warnx("%s (%s)", vss_last_error(), reqp_hex(hr, hex));
 	return hr;
@@ -109,7 +111,7 @@ static vss_hr_t run_async(vss_hr_t (*start)(vss_backup_t *, vss_async_t **),
 		warnx("%s: the operation was cancelled (%s)", what, reqp_hex(hr, hex));
 		return E_FAIL;
 	}
-	return chk(hr, "IVssAsync::Wait");
+	return chk(hr, "vss_async_wait");
 }
 
 #define ASYNC(fn) run_async(fn, #fn)
@@ -395,15 +397,16 @@ static void print_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc
 		if (VSS_FAILED(vss_wmd_get_component(doc, j, &wc)) ||
 		    VSS_FAILED(vss_wm_component_get_info(wc, &ci)))
 			continue;
-		fprintf(out, "       + Component \"%s:\\%s%s%s\"\n", md->writer_name,
-			ci.logical_path ? ci.logical_path : "", ci.logical_path ? "\\" : "",
-			ci.name);
+		fprintf(out, "       + Component \"%s:\\%s%s%s\" (%s, %sselectable)\n",
+			md->writer_name, ci.logical_path ? ci.logical_path : "",
+			ci.logical_path ? "\\" : "", ci.name, vss_component_type_name(ci.type),
+			ci.selectable ? "" : "not ");
 		if (o.cmd != VS_WRITER_META2)
 			continue;
 		fprintf(out, "           - Type: %s\n", vss_component_type_name(ci.type));
+		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
 		if (ci.caption)
 			fprintf(out, "           - Caption: %s\n", ci.caption);
-		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
 		fprintf(out, "           - Notify on backup complete: %s\n",
 			ci.notify_on_backup_complete ? "TRUE" : "FALSE");
 		component_files(wc, &ci, NULL);
@@ -561,6 +564,7 @@ struct created {
 	struct vs_writer *w;
 	size_t nw;
 	bool prepared;		/* PrepareForBackup was called: abort on failure */
+	bool created;		/* DoSnapshotSet succeeded: delete on failure */
 };
 
 static void created_free(struct created *c)
@@ -747,7 +751,8 @@ static vss_hr_t write_script(const struct created *c)
 }
 
 /* -exec: runs the program (no arguments) with VSS_SHADOW_SET,
- * VSS_SHADOW_<n> and VSS_SHADOW_DEVICE_<n> in its environment. */
+ * VSS_SHADOW_<n> and VSS_SHADOW_DEVICE_<n> in its environment (none for a
+ * restore: c NULL). */
 static vss_hr_t exec_command(const struct created *c)
 {
 	char id[VSS_ID_STRLEN], name[48];
@@ -762,8 +767,9 @@ static vss_hr_t exec_command(const struct created *c)
 		return E_FAIL;
 	}
 	if (pid == 0) {
-		setenv("VSS_SHADOW_SET", vss_id_format(&c->set_id, id), 1);
-		for (size_t i = 0; i < o.nvolumes; i++) {
+		if (c)
+			setenv("VSS_SHADOW_SET", vss_id_format(&c->set_id, id), 1);
+		for (size_t i = 0; c && i < o.nvolumes; i++) {
 			snprintf(name, sizeof(name), "VSS_SHADOW_%zu", i + 1);
 			setenv(name, vss_id_format(&c->snap[i], id), 1);
 			snprintf(name, sizeof(name), "VSS_SHADOW_DEVICE_%zu", i + 1);
@@ -826,6 +832,7 @@ static vss_hr_t create_set(struct created *c, bool writers)
 	c->prepared = true;
 	if (VSS_FAILED(hr = ASYNC(vss_backup_do_snapshot_set)))
 		return hr;
+	c->created = true;
 	if (writers && VSS_FAILED(hr = check_writer_status(c)))
 		return hr;
 	fprintf(out, "Shadow copy set successfully created.\n\n");
@@ -863,6 +870,16 @@ static int do_create(void)
 	}
 	if (VSS_SUCCEEDED(hr) && (o.bc_file || o.t_file))
 		hr = save_bcd(o.bc_file ? o.bc_file : o.t_file);
+	if (VSS_FAILED(hr) && c.created && b) {
+		/* a failed backup leaves no shadow copy behind, persistent or not */
+		char id[VSS_ID_STRLEN];
+		long n;
+
+		fprintf(out, "Deleting the shadow copy set %s ...\n",
+			vss_id_format(&c.set_id, id));
+		CHK(vss_backup_delete_snapshots(b, &c.set_id, VSS_OBJECT_SNAPSHOT_SET, true, &n,
+						NULL));
+	}
 	if (VSS_FAILED(hr) && c.prepared && b) {
 		fprintf(out, "Aborting the backup ...\n");
 		CHK(vss_backup_abort_backup(b));
@@ -878,6 +895,104 @@ static int do_create(void)
 	if (o.wait)
 		pause_for_enter();
 	created_free(&c);
+	return finish(hr);
+}
+
+/* ---- restore (-r, -rs) ---- */
+
+/* Calls fn for every component of the saved document; stops at a failure
+ * other than VSS_E_OBJECT_NOT_FOUND (a writer that is not running: its
+ * components are skipped, as the sample does). */
+static vss_hr_t for_each_component(const vss_bcd_t *doc, const char *what,
+				   vss_hr_t (*fn)(const vss_id_t *, const vss_id_t *,
+						  VSS_COMPONENT_TYPE, const char *, const char *,
+						  int), int arg)
+{
+	for (size_t w = 0; w < vss_bcd_writer_count(doc); w++) {
+		for (size_t i = 0; i < vss_bcd_component_count(doc, w); i++) {
+			vss_component_t *c;
+			vss_id_t inst, wid;
+			const char *lp, *name;
+			vss_hr_t hr;
+
+			if (VSS_FAILED(vss_bcd_get_component(doc, w, i, &c)))
+				continue;
+			vss_component_get_instance_id(c, &inst);
+			vss_component_get_writer_id(c, &wid);
+			lp = vss_component_get_logical_path(c);
+			name = vss_component_get_name(c);
+			if (what)
+				fprintf(out, "- %s component \\%s%s%s\n", what, lp ? lp : "",
+					lp ? "\\" : "", name);
+			hr = fn(&inst, &wid, vss_component_get_type(c), lp, name, arg);
+			if (hr == VSS_E_OBJECT_NOT_FOUND)
+				continue;	/* reported by chk() */
+			if (VSS_FAILED(hr))
+				return hr;
+		}
+	}
+	return S_OK;
+}
+
+static vss_hr_t select_one(const vss_id_t *inst, const vss_id_t *wid, VSS_COMPONENT_TYPE t,
+			   const char *lp, const char *name, int arg)
+{
+	return CHK(vss_backup_set_selected_for_restore(b, inst, wid, t, lp, name, arg));
+}
+
+static vss_hr_t status_one(const vss_id_t *inst, const vss_id_t *wid, VSS_COMPONENT_TYPE t,
+			   const char *lp, const char *name, int arg)
+{
+	return CHK(vss_backup_set_file_restore_status(b, inst, wid, t, lp, name, arg));
+}
+
+static int restore_main(void)
+{
+	bool simulate = o.cmd == VS_RESTORE_SIM;
+	vss_bcd_t *doc = NULL;
+	char *xml = NULL;
+	vss_hr_t hr, step = S_OK;
+	int r = vs_read_document(o.cmd_arg, &xml);
+
+	if (r) {
+		warnx("%s: %s", o.cmd_arg, r == -EILSEQ ? "not a UTF-8 or UTF-16 document" :
+		      strerror(-r));
+		return EXIT_VS_USAGE;
+	}
+	hr = CHK(vss_bcd_load_xml(xml, strlen(xml), &doc));
+	if (VSS_FAILED(hr)) {
+		free(xml);
+		return reqp_exit_code(hr);
+	}
+	fprintf(out, "%s the backup components document %s ...\n",
+		simulate ? "Simulating a restore from" : "Restoring from", o.cmd_arg);
+	if (VSS_SUCCEEDED(hr = CHK(vss_backup_new(&b, NULL))) &&
+	    VSS_SUCCEEDED(hr = CHK(vss_backup_initialize_for_restore(b, xml))) &&
+	    VSS_SUCCEEDED(hr = gather_metadata()))
+		hr = for_each_component(doc, "Selecting for restore", select_one, true);
+	if (VSS_SUCCEEDED(hr) && !simulate) {
+		fprintf(out, "Preparing for restore (PreRestore) ...\n");
+		hr = ASYNC(vss_backup_pre_restore);
+	}
+	/* the copying back happens here: -exec runs between Pre and PostRestore */
+	if (VSS_SUCCEEDED(hr) && o.exec_cmd)
+		step = exec_command(NULL);
+	if (VSS_SUCCEEDED(hr) && !simulate) {
+		hr = for_each_component(doc, NULL, status_one,
+					VSS_SUCCEEDED(step) ? VSS_RS_ALL : VSS_RS_FAILED);
+		if (VSS_SUCCEEDED(hr)) {
+			fprintf(out, "Completing the restore (PostRestore) ...\n");
+			hr = ASYNC(vss_backup_post_restore);
+		}
+	}
+	if (VSS_SUCCEEDED(hr) && VSS_FAILED(step))
+		hr = step;
+	if (VSS_SUCCEEDED(hr))
+		fprintf(out, "Restore %s.\n", simulate ? "simulation done" : "done");
+	vss_bcd_free(doc);
+	free(xml);
+	if (o.wait)
+		pause_for_enter();
 	return finish(hr);
 }
 
@@ -913,6 +1028,8 @@ static const struct {
 	{ VS_EXPOSE, expose_main, true },
 	{ VS_REVERT, revert_main, true },
 	{ VS_IS_SUPPORTED, isup_main, true },
+	{ VS_RESTORE, restore_main, true },
+	{ VS_RESTORE_SIM, restore_main, true },
 	{ VS_HELP, help_main, false },
 	{ VS_VERSION, version_main, false },
 };
@@ -939,7 +1056,8 @@ int main(int argc, char **argv)
 		rc = commands[i].fn();
 		break;
 	}
-	if (o.wait && o.cmd != VS_HELP && o.cmd != VS_VERSION && o.cmd != VS_CREATE)
+	if (o.wait && o.cmd != VS_HELP && o.cmd != VS_VERSION && o.cmd != VS_CREATE &&
+	    o.cmd != VS_RESTORE && o.cmd != VS_RESTORE_SIM)
 		pause_for_enter();
 	vs_opts_free(&o);
 	return rc;

@@ -24,6 +24,8 @@ enum vs_cmd {
 	VS_EXPOSE,		/* -el=SNAPID,DIR */
 	VS_REVERT,		/* -revert=SNAPID */
 	VS_IS_SUPPORTED,	/* -isup VOLUME */
+	VS_RESTORE,		/* -r=FILE */
+	VS_RESTORE_SIM,		/* -rs=FILE */
 	VS_HELP,
 	VS_VERSION,
 };
@@ -85,5 +87,9 @@ int vs_fail(char *err, size_t len, const char *fmt, ...);
 /* UTF-8 -> UTF-16LE, no BOM, one trailing U+0000 (the Windows vshadow
  * container for -bc/-t files).  0 or -errno. */
 int vs_utf16le(const char *s, char **out, size_t *outlen);
+/* A saved document as UTF-8 text: UTF-16LE (with or without BOM, trailing
+ * U+0000s) is converted, UTF-8 (with or without BOM) kept.  0 or -errno
+ * (-EILSEQ for text that is neither). */
+int vs_read_document(const char *path, char **utf8);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include "common/util.h"
 #include "reqprint.h"
 
 struct args {
@@ -18,7 +20,8 @@ struct args {
 	const char *shadow;	/* /shadow= */
 	const char *on;		/* /on= */
 	const char *maxsize;	/* /maxsize= */
-	bool oldest, all, quiet, json;
+	const char *autoretry;	/* /autoretry= minutes */
+	bool oldest, all, quiet, json, forcedismount;
 	vss_id_t shadow_id;
 };
 
@@ -30,6 +33,8 @@ static void usage(FILE *f)
 " vssadmin list providers [--json]\n"
 " vssadmin list shadows [/for=VOLUME] [/shadow=ID] [--json]\n"
 " vssadmin delete shadows /for=VOLUME [/oldest | /all | /shadow=ID] [/quiet]\n"
+" vssadmin create shadow /for=VOLUME [/autoretry=MINUTES]\n"
+" vssadmin revert shadow /shadow=ID [/forcedismount] [/quiet]\n"
 "\n"
 "Administers the Volume Shadow Copy Service (vssd).\n"
 "Options take the form /name=VALUE, --name=VALUE or --name VALUE.\n"
@@ -40,12 +45,14 @@ static void usage(FILE *f)
 " /oldest            delete the oldest shadow copy of the volume\n"
 " /all               delete every shadow copy of the volume\n"
 " /quiet             do not ask for confirmation\n"
+" /autoretry=MINUTES keep trying while another shadow copy is being created\n"
+" /forcedismount     revert even when the volume is in use\n"
 " --json             machine-readable output of the list commands\n"
 " -h, --help         display this help\n"
 " -V, --version      display version\n"
 "\n"
-"Not yet supported: list shadowstorage, list volumes, create shadow,\n"
-"add/resize/delete shadowstorage, revert shadow, query reverts.\n"
+"Not yet supported: list shadowstorage, list volumes,\n"
+"add/resize/delete shadowstorage, query reverts.\n"
 "\n"
 "Environment: VSS_SOCKET names vssd's socket.\n"
 "For more details see vssadmin(8).\n");
@@ -296,6 +303,89 @@ static int delete_shadows_main(vss_backup_t *b, const struct args *a)
 	return VSS_FAILED(hr) ? failed(hr) : EXIT_VS_OK;
 }
 
+/* create shadow: one client-accessible (previous versions) shadow copy,
+ * retried for /autoretry minutes while another set is being created. */
+static int create_shadow_main(vss_backup_t *b, const struct args *a)
+{
+	vss_id_t set, snap;
+	vss_snapshot_prop_t p;
+	vss_async_t *as;
+	char id[VSS_ID_STRLEN], *end;
+	unsigned long minutes = 0;
+	uint64_t until;
+	vss_hr_t hr;
+
+	if (!a->for_vol) {
+		warnx("create shadow needs /for=VOLUME");
+		return EXIT_VS_USAGE;
+	}
+	if (a->autoretry) {
+		minutes = strtoul(a->autoretry, &end, 10);
+		if (*end || end == a->autoretry || minutes > 7 * 24 * 60) {
+			warnx("/autoretry needs a number of minutes: '%s'", a->autoretry);
+			return EXIT_VS_USAGE;
+		}
+	}
+	until = mono_ms() + minutes * 60000;
+	hr = vss_backup_initialize_for_backup(b, NULL);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_set_context(b, VSS_CTX_CLIENT_ACCESSIBLE);
+	while (VSS_SUCCEEDED(hr)) {
+		hr = vss_backup_start_snapshot_set(b, &set);
+		if (hr != VSS_E_SNAPSHOT_SET_IN_PROGRESS || mono_ms() >= until)
+			break;
+		sleep(1);
+		hr = S_OK;
+	}
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_add_to_snapshot_set(b, a->for_vol, NULL, &snap);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_do_snapshot_set(b, &as);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_async_finish(as);
+	if (hr == VSS_S_ASYNC_CANCELLED)
+		hr = E_FAIL;
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_get_snapshot_properties(b, &snap, &p);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	printf("Successfully created shadow copy for '%s'\n", a->for_vol);
+	printf("    Shadow Copy ID: %s\n", vss_id_format(&snap, id));
+	printf("    Shadow Copy Volume Name: %s\n",
+	       p.snapshot_device_object ? p.snapshot_device_object : "");
+	vss_snapshot_prop_clear(&p);
+	return EXIT_VS_OK;
+}
+
+static int revert_shadow_main(vss_backup_t *b, const struct args *a)
+{
+	char line[16];
+	vss_hr_t hr;
+
+	if (!a->shadow) {
+		warnx("revert shadow needs /shadow=ID");
+		return EXIT_VS_USAGE;
+	}
+	if (!a->quiet) {
+		printf("Do you really want to revert the volume to shadow copy %s (Y/N): [N]? ",
+		       a->shadow);
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y')) {
+			printf("\n");
+			return EXIT_VS_OK;
+		}
+	}
+	hr = vss_backup_initialize_for_backup(b, NULL);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_set_context(b, VSS_CTX_ALL);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_revert_to_snapshot(b, &a->shadow_id, a->forcedismount);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	printf("The volume was reverted to shadow copy %s.\n", a->shadow);
+	return EXIT_VS_OK;
+}
+
 static int unsupported_main(vss_backup_t *b, const struct args *a)
 {
 	return -1;	/* reported by main with the command's words */
@@ -310,14 +400,14 @@ static const struct command {
 	{ "list", "providers", list_providers_main, "" },
 	{ "list", "shadows", list_shadows_main, "for shadow" },
 	{ "delete", "shadows", delete_shadows_main, "for shadow oldest all quiet" },
-	/* later issues (volumes, shadow storage, creation, revert) */
+	/* later issues (volumes, shadow storage) */
 	{ "list", "shadowstorage", unsupported_main, "for on" },
 	{ "list", "volumes", unsupported_main, "" },
-	{ "create", "shadow", unsupported_main, "for autoretry" },
+	{ "create", "shadow", create_shadow_main, "for autoretry" },
+	{ "revert", "shadow", revert_shadow_main, "shadow forcedismount quiet" },
 	{ "add", "shadowstorage", unsupported_main, "for on maxsize" },
 	{ "resize", "shadowstorage", unsupported_main, "for on maxsize" },
 	{ "delete", "shadowstorage", unsupported_main, "for on quiet" },
-	{ "revert", "shadow", unsupported_main, "shadow forcedismount quiet" },
 	{ "query", "reverts", unsupported_main, "for" },
 };
 
@@ -374,6 +464,7 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			a->oldest |= is(name, n, "oldest");
 			a->all |= is(name, n, "all");
 			a->quiet |= is(name, n, "quiet");
+			a->forcedismount |= is(name, n, "forcedismount");
 			continue;
 		}
 		if (!val && arg[0] == '-' && i + 1 < argc)
@@ -388,6 +479,8 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			a->shadow = val;
 		else if (is(name, n, "on"))
 			a->on = val;
+		else if (is(name, n, "autoretry"))
+			a->autoretry = val;
 		else
 			a->maxsize = val;
 	}

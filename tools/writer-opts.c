@@ -253,3 +253,51 @@ void wopts_log_line(int fd, const char *line, int n)
 	if (fd >= 0 && n > 0 && write(fd, line, (size_t)n) != n)
 		fprintf(stderr, "log write: %s\n", strerror(errno));
 }
+
+static wopts_event_fn generic_fn;
+
+static bool g_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
+{
+	return generic_fn(w, EV_IDENTIFY, md, u);
+}
+
+#define G_BCD(fn, ev) \
+	static bool fn(vss_writer_t *w, vss_bcd_t *c, void *u)			\
+	{ return generic_fn(w, ev, NULL, u); }
+#define G_PLAIN(fn, ev) \
+	static bool fn(vss_writer_t *w, void *u) { return generic_fn(w, ev, NULL, u); }
+G_BCD(g_prepare_backup, EV_PREPARE_BACKUP)
+G_PLAIN(g_prepare_snapshot, EV_PREPARE_SNAPSHOT)
+G_PLAIN(g_freeze, EV_FREEZE)
+G_PLAIN(g_thaw, EV_THAW)
+G_BCD(g_post_snapshot, EV_POST_SNAPSHOT)
+G_PLAIN(g_abort, EV_ABORT)
+G_BCD(g_backup_complete, EV_BACKUP_COMPLETE)
+G_BCD(g_pre_restore, EV_PRE_RESTORE)
+G_BCD(g_post_restore, EV_POST_RESTORE)
+
+static bool g_backup_shutdown(vss_writer_t *w, const vss_id_t *set, void *u)
+{
+	return generic_fn(w, EV_BACKUP_SHUTDOWN, NULL, u);
+}
+
+const struct vss_writer_ops *wopts_generic_ops(wopts_event_fn fn)
+{
+	static const struct vss_writer_ops ops = {
+		.struct_size = sizeof(struct vss_writer_ops),
+		.on_identify = g_identify,
+		.on_prepare_backup = g_prepare_backup,
+		.on_prepare_snapshot = g_prepare_snapshot,
+		.on_freeze = g_freeze,
+		.on_thaw = g_thaw,
+		.on_post_snapshot = g_post_snapshot,
+		.on_abort = g_abort,
+		.on_backup_complete = g_backup_complete,
+		.on_backup_shutdown = g_backup_shutdown,
+		.on_pre_restore = g_pre_restore,
+		.on_post_restore = g_post_restore,
+	};
+
+	generic_fn = fn;
+	return &ops;
+}

@@ -56,6 +56,12 @@ void wopts_finish(struct writer_opts *o);
 /* Describes the components and files in the writer's metadata document. */
 vss_hr_t wopts_fill_wmd(const struct writer_opts *o, vss_wmd_t *md);
 
+/* One function for every event: the ops table returned calls fn with the
+ * event (EV_*) and, for Identify, the metadata document (else NULL).  One
+ * fn per process. */
+typedef bool (*wopts_event_fn)(vss_writer_t *w, int ev, vss_wmd_t *md, void *user);
+const struct vss_writer_ops *wopts_generic_ops(wopts_event_fn fn);
+
 /* Blocks SIGTERM and SIGINT (threads started later inherit the mask) and
  * returns them in *set. */
 void wopts_block_term(sigset_t *set);

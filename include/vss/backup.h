@@ -27,8 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <vss/vss.h>
 #include <vss/metadata.h>
+#include <vss/vss.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -144,28 +144,6 @@ vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
 					 const char *logical_path,
 					 const char *name, bool succeeded);
 
-/* Restore (InitializeForRestore sessions).  The component key names the
- * writer as the Backup Components Document does (instance and class id at
- * backup time). */
-vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
-					     const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					     const char *logical_path, const char *name,
-					     bool selected);
-vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
-					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					const char *logical_path, const char *name,
-					const char *options);
-vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
-					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					    const char *logical_path, const char *name,
-					    bool additional);
-vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
-					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					    const char *logical_path, const char *name,
-					    VSS_FILE_RESTORE_STATUS status);
-vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type);
-vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async);
-vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async);
 vss_hr_t vss_backup_backup_complete(vss_backup_t *b, vss_async_t **async);
 vss_hr_t vss_backup_abort_backup(vss_backup_t *b);
 
@@ -198,6 +176,32 @@ vss_hr_t vss_backup_expose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id
 vss_hr_t vss_backup_unexpose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id);
 vss_hr_t vss_backup_revert_to_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id,
 				       bool force_dismount);
+
+/* ---- restore (after vss_backup_initialize_for_restore) ---- */
+/* The component key is the one of the saved document: the writer's
+ * instance and class id at backup time. */
+vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type);
+vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
+					     const vss_id_t *writer_id,
+					     VSS_COMPONENT_TYPE type,
+					     const char *logical_path, const char *name,
+					     bool selected);
+vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
+					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					const char *logical_path, const char *name,
+					const char *options);
+vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id,
+					    VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    bool additional);
+vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async);
+vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id,
+					    VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    VSS_FILE_RESTORE_STATUS status);
+vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async);
 
 /* ---- administration (vssadmin) ---- */
 /* Every subscribed writer with its last state. */

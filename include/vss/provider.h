@@ -77,7 +77,8 @@ vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
 vss_hr_t vss_provider_unregister(vss_provider_t *p);
 /* Blocks until the provider stops being registered or timeout_ms passes
  * (-1: forever).  S_OK: unregistered; S_FALSE: timed out, still
- * registered; VSS_E_PROVIDER_NOT_REGISTERED: the connection was lost. */
+ * registered; VSS_E_PROVIDER_NOT_REGISTERED: the connection was lost (and
+ * no register since has worked). */
 vss_hr_t vss_provider_wait(vss_provider_t *p, int timeout_ms);
 /* Tells vssd a snapshot is gone (diff area full, backing lost); message
  * says why. */

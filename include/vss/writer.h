@@ -73,7 +73,8 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags);
 vss_hr_t vss_writer_unsubscribe(vss_writer_t *w);
 /* Blocks until the writer stops being subscribed or timeout_ms passes (-1:
  * forever).  S_OK: unsubscribed; S_FALSE: timed out, still subscribed;
- * VSS_E_WRITER_INFRASTRUCTURE: the connection to vssd was lost. */
+ * VSS_E_WRITER_INFRASTRUCTURE: the connection to vssd was lost (and no
+ * subscribe since has worked). */
 vss_hr_t vss_writer_wait(vss_writer_t *w, int timeout_ms);
 /* The instance id vssd assigned at subscription. */
 vss_hr_t vss_writer_get_instance_id(vss_writer_t *w, vss_id_t *id);

@@ -367,10 +367,13 @@ static void put_component_key(struct wire_msg *m, const vss_id_t *instance_id,
 	wire_put_str(m, ATTR_COMPONENT_NAME, name);
 }
 
+/* A request addressing one component: its key, an optional string value
+ * and an optional u32 attribute (utag 0: none). */
 static vss_hr_t component_call(vss_backup_t *b, const char *call, uint16_t code,
 			       const vss_id_t *instance_id, const vss_id_t *writer_id,
 			       VSS_COMPONENT_TYPE type, const char *logical_path,
-			       const char *name, const char *value, int flag)
+			       const char *name, const char *value, uint16_t utag,
+			       uint32_t uval)
 {
 	struct wire_msg m;
 
@@ -381,8 +384,8 @@ static vss_hr_t component_call(vss_backup_t *b, const char *call, uint16_t code,
 	client_msg(&b->c, &m, code);
 	put_component_key(&m, instance_id, writer_id, type, logical_path, name);
 	wire_put_str(&m, ATTR_VALUE, value);
-	if (flag >= 0)
-		wire_put_u32(&m, ATTR_BOOL, (uint32_t)flag);
+	if (utag)
+		wire_put_u32(&m, utag, uval);
 	return call_simple(b, call, &m);
 }
 
@@ -394,7 +397,7 @@ vss_hr_t vss_backup_add_component(vss_backup_t *b, const vss_id_t *instance_id,
 	if (!instance_id)
 		return VSSERR(E_INVALIDARG, "NULL instance id");
 	return component_call(b, __func__, MSG_ADD_COMPONENT, instance_id, writer_id,
-			      type, logical_path, name, NULL, -1);
+			      type, logical_path, name, NULL, 0, 0);
 }
 
 vss_hr_t vss_backup_set_backup_options(vss_backup_t *b, const vss_id_t *writer_id,
@@ -406,7 +409,7 @@ vss_hr_t vss_backup_set_backup_options(vss_backup_t *b, const vss_id_t *writer_i
 	if (!options)
 		return VSSERR(E_INVALIDARG, "NULL options");
 	return component_call(b, __func__, MSG_SET_BACKUP_OPTIONS, NULL, writer_id,
-			      type, logical_path, name, options, -1);
+			      type, logical_path, name, options, 0, 0);
 }
 
 vss_hr_t vss_backup_set_previous_backup_stamp(vss_backup_t *b,
@@ -419,7 +422,7 @@ vss_hr_t vss_backup_set_previous_backup_stamp(vss_backup_t *b,
 	if (!stamp)
 		return VSSERR(E_INVALIDARG, "NULL stamp");
 	return component_call(b, __func__, MSG_SET_PREVIOUS_BACKUP_STAMP, NULL, writer_id,
-			      type, logical_path, name, stamp, -1);
+			      type, logical_path, name, stamp, 0, 0);
 }
 
 vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
@@ -433,83 +436,8 @@ vss_hr_t vss_backup_set_backup_succeeded(vss_backup_t *b,
 	if (!instance_id)
 		return VSSERR(E_INVALIDARG, "NULL instance id");
 	return component_call(b, __func__, MSG_SET_BACKUP_SUCCEEDED, instance_id,
-			      writer_id, type, logical_path, name, NULL, succeeded);
-}
-
-/* ---- restore ---- */
-
-vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
-					     const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					     const char *logical_path, const char *name,
-					     bool selected)
-{
-	CHECK_OBJ(b);
-	if (!instance_id)
-		return VSSERR(E_INVALIDARG, "NULL instance id");
-	return component_call(b, __func__, MSG_SET_SELECTED_FOR_RESTORE, instance_id, writer_id,
-			      type, logical_path, name, NULL, selected);
-}
-
-vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
-					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					const char *logical_path, const char *name,
-					const char *options)
-{
-	CHECK_OBJ(b);
-	if (!instance_id || !options)
-		return VSSERR(E_INVALIDARG, "NULL instance id or options");
-	return component_call(b, __func__, MSG_SET_RESTORE_OPTIONS, instance_id, writer_id,
-			      type, logical_path, name, options, -1);
-}
-
-vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
-					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					    const char *logical_path, const char *name,
-					    bool additional)
-{
-	CHECK_OBJ(b);
-	if (!instance_id)
-		return VSSERR(E_INVALIDARG, "NULL instance id");
-	return component_call(b, __func__, MSG_SET_ADDITIONAL_RESTORES, instance_id, writer_id,
-			      type, logical_path, name, NULL, additional);
-}
-
-vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
-					    const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
-					    const char *logical_path, const char *name,
-					    VSS_FILE_RESTORE_STATUS status)
-{
-	struct wire_msg m;
-
-	CHECK_OBJ(b);
-	if (!instance_id || !writer_id || !name || !*name)
-		return VSSERR(E_INVALIDARG, "a component needs ids and a name");
-	client_msg(&b->c, &m, MSG_SET_FILE_RESTORE_STATUS);
-	put_component_key(&m, instance_id, writer_id, type, logical_path, name);
-	wire_put_u32(&m, ATTR_STATUS, (uint32_t)status);
-	return call_simple(b, __func__, &m);
-}
-
-vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type)
-{
-	struct wire_msg m;
-
-	CHECK_OBJ(b);
-	client_msg(&b->c, &m, MSG_SET_RESTORE_STATE);
-	wire_put_u32(&m, ATTR_RESTORE_TYPE, (uint32_t)type);
-	return call_simple(b, __func__, &m);
-}
-
-vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async)
-{
-	CHECK_OBJ(b);
-	return async_call(b, __func__, MSG_PRE_RESTORE, async);
-}
-
-vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async)
-{
-	CHECK_OBJ(b);
-	return async_call(b, __func__, MSG_POST_RESTORE, async);
+			      writer_id, type, logical_path, name, NULL, ATTR_BOOL,
+			      succeeded);
 }
 
 /* ---- the snapshot set ---- */
@@ -744,4 +672,83 @@ vss_hr_t vss_backup_save_as_xml(vss_backup_t *b, char **xml)
 	}
 	client_reply_free(&r);
 	return hr;
+}
+
+/* ---- restore ---- */
+
+vss_hr_t vss_backup_set_restore_state(vss_backup_t *b, VSS_RESTORE_TYPE type)
+{
+	struct wire_msg m;
+
+	CHECK_OBJ(b);
+	if ((unsigned)type > VSS_RTYPE_OTHER)
+		return VSSERR(E_INVALIDARG, "unknown restore type %d", (int)type);
+	client_msg(&b->c, &m, MSG_SET_RESTORE_STATE);
+	wire_put_u32(&m, ATTR_RESTORE_TYPE, type);
+	return call_simple(b, __func__, &m);
+}
+
+vss_hr_t vss_backup_set_selected_for_restore(vss_backup_t *b, const vss_id_t *instance_id,
+					     const vss_id_t *writer_id,
+					     VSS_COMPONENT_TYPE type,
+					     const char *logical_path, const char *name,
+					     bool selected)
+{
+	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
+	return component_call(b, __func__, MSG_SET_SELECTED_FOR_RESTORE, instance_id,
+			      writer_id, type, logical_path, name, NULL, ATTR_BOOL, selected);
+}
+
+vss_hr_t vss_backup_set_restore_options(vss_backup_t *b, const vss_id_t *instance_id,
+					const vss_id_t *writer_id, VSS_COMPONENT_TYPE type,
+					const char *logical_path, const char *name,
+					const char *options)
+{
+	CHECK_OBJ(b);
+	if (!instance_id || !options)
+		return VSSERR(E_INVALIDARG, "NULL instance id or options");
+	return component_call(b, __func__, MSG_SET_RESTORE_OPTIONS, instance_id, writer_id,
+			      type, logical_path, name, options, 0, 0);
+}
+
+vss_hr_t vss_backup_set_additional_restores(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id,
+					    VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    bool additional)
+{
+	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
+	return component_call(b, __func__, MSG_SET_ADDITIONAL_RESTORES, instance_id,
+			      writer_id, type, logical_path, name, NULL, ATTR_BOOL, additional);
+}
+
+vss_hr_t vss_backup_set_file_restore_status(vss_backup_t *b, const vss_id_t *instance_id,
+					    const vss_id_t *writer_id,
+					    VSS_COMPONENT_TYPE type,
+					    const char *logical_path, const char *name,
+					    VSS_FILE_RESTORE_STATUS status)
+{
+	CHECK_OBJ(b);
+	if (!instance_id)
+		return VSSERR(E_INVALIDARG, "NULL instance id");
+	if ((unsigned)status > VSS_RS_FAILED)
+		return VSSERR(E_INVALIDARG, "unknown file restore status %d", (int)status);
+	return component_call(b, __func__, MSG_SET_FILE_RESTORE_STATUS, instance_id,
+			      writer_id, type, logical_path, name, NULL, ATTR_STATUS, status);
+}
+
+vss_hr_t vss_backup_pre_restore(vss_backup_t *b, vss_async_t **async)
+{
+	CHECK_OBJ(b);
+	return async_call(b, __func__, MSG_PRE_RESTORE, async);
+}
+
+vss_hr_t vss_backup_post_restore(vss_backup_t *b, vss_async_t **async)
+{
+	CHECK_OBJ(b);
+	return async_call(b, __func__, MSG_POST_RESTORE, async);
 }

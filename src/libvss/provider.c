@@ -332,8 +332,10 @@ vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
 			    "registered on this handle", name);
 		goto out;
 	}
+	/* After a loss the handle stays LOST until registering works, so
+	 * vss_provider_wait() keeps saying so between attempts. */
 	if (st == P_LOST)
-		drop_connection(p, P_NEW);
+		drop_connection(p, P_LOST);
 	r = conn_open(&c, p->cl.socket, ROLE_PROVIDER, name, &provider_conn_ops, p, &hr,
 		      msg, sizeof(msg));
 	if (r == -EACCES) {
@@ -352,7 +354,7 @@ vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
 	pthread_mutex_unlock(&p->cl.lock);
 	hr = send_register(c, provider_id, name, type, version, version_id);
 	if (VSS_FAILED(hr))
-		drop_connection(p, P_NEW);
+		drop_connection(p, st == P_LOST ? P_LOST : P_NEW);
 out:
 	pthread_mutex_unlock(&p->cl.api_lock);
 	return hr;

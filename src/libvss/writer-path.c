@@ -6,7 +6,9 @@
  * first hit wins:
  *   1. a block-device volume whose st_rdev is the path's st_dev;
  *   2. a directory volume on the same st_dev as the path (a mount point);
- *   3. the mount holding the path (longest mount point prefix in
+ *   3. an image-file volume backing a loop device (/sys/block/loop*) whose
+ *      device is the path's st_dev;
+ *   4. the mount holding the path (longest mount point prefix in
  *      /proc/self/mountinfo) has the volume as its source device or its
  *      mount point — for file systems whose files report an anonymous
  *      st_dev (btrfs subvolumes, overlay). */
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "libvss/writer-int.h"
 
 /* realpath() of the longest existing prefix of path, into out. */
@@ -84,6 +88,52 @@ static int mount_of(const char *path, char mnt[PATH_MAX], char src[PATH_MAX])
 	return found;
 }
 
+/* Reads the first line of a small sysfs file into buf (newline cut). */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return -errno;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Whether the image file img backs a loop device numbered dev. */
+static bool image_backs(const char *img, dev_t dev)
+{
+	char real[PATH_MAX], p[PATH_MAX], buf[PATH_MAX];
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	if (!realpath(img, real)) {
+		closedir(d);
+		return false;
+	}
+	while (!found && (e = readdir(d))) {
+		unsigned ma, mi;
+
+		if (strncmp(e->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(p, sizeof(p), "/sys/block/%s/loop/backing_file", e->d_name);
+		if (read_line(p, buf, sizeof(buf)) || strcmp(buf, real) != 0)
+			continue;
+		snprintf(p, sizeof(p), "/sys/block/%s/dev", e->d_name);
+		if (read_line(p, buf, sizeof(buf)) == 0 && sscanf(buf, "%u:%u", &ma, &mi) == 2)
+			found = makedev(ma, mi) == dev;
+	}
+	closedir(d);
+	return found;
+}
+
 int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool *affected)
 {
 	char real[PATH_MAX], mnt[PATH_MAX], src[PATH_MAX], rv[PATH_MAX];
@@ -103,7 +153,8 @@ int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool 
 		if (!vols[i] || stat(vols[i], &vs) < 0)
 			continue;
 		if ((S_ISBLK(vs.st_mode) && vs.st_rdev == ps.st_dev) ||
-		    (S_ISDIR(vs.st_mode) && vs.st_dev == ps.st_dev)) {
+		    (S_ISDIR(vs.st_mode) && vs.st_dev == ps.st_dev) ||
+		    (S_ISREG(vs.st_mode) && image_backs(vols[i], ps.st_dev))) {
 			*affected = true;
 			return 0;
 		}

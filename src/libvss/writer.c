@@ -9,7 +9,8 @@
  *
  * Sessions.  The only per-session state the library keeps is the freeze
  * timer: a struct wsession per session id seen at Freeze, with a deadline
- * (Freeze + freeze_timeout) watched by one timer thread per writer.  When a
+ * (Freeze + freeze_timeout) watched by one timer thread per writer, started
+ * at its first Freeze.  When a
  * deadline passes before Thaw, the library calls on_abort itself (on the
  * timer thread, or on the Freeze worker right after on_freeze returns if it
  * was still running), and the Freeze or later Thaw is answered RESULT=0,
@@ -45,6 +46,7 @@ struct wsession {
 	bool freeze_running;
 	bool timed_out;		/* the freeze window expired before Thaw */
 	bool local_abort_done;
+	struct wevent *frozen;	/* the Freeze event, for the timer's Abort */
 	struct wsession *next;
 };
 
@@ -87,6 +89,46 @@ static __thread struct wevent *cur_ev;
 
 /* ------------------------------------------------------------ sessions */
 
+static void event_clear(struct wevent *ev)
+{
+	for (unsigned i = 0; i < ev->nvol; i++)
+		free((char *)ev->volumes[i]);
+	free(ev->volumes);
+	free(ev->bcd_xml);
+	free(ev->message);
+}
+
+static void event_free(struct wevent *ev)
+{
+	if (ev) {
+		event_clear(ev);
+		free(ev);
+	}
+}
+
+/* What an event says about the session (no BCD, no failure), for the
+ * library's own Abort; NULL when memory runs out. */
+static struct wevent *event_dup(const struct wevent *ev)
+{
+	struct wevent *d = malloc(sizeof(*d));
+
+	if (!d)
+		return NULL;
+	*d = *ev;
+	d->bcd_xml = d->message = NULL;
+	d->failure_set = false;
+	d->nvol = 0;
+	d->volumes = calloc(ev->nvol + 1, sizeof(*d->volumes));
+	for (unsigned i = 0; d->volumes && i < ev->nvol; i++, d->nvol++)
+		if (!(d->volumes[i] = strdup(ev->volumes[i])))
+			break;
+	if (!d->volumes || d->nvol != ev->nvol) {
+		event_free(d);
+		return NULL;
+	}
+	return d;
+}
+
 static struct wsession *session_find(vss_writer_t *w, const vss_id_t *id, bool create)
 {
 	struct wsession *s, **pp;
@@ -101,6 +143,7 @@ static struct wsession *session_find(vss_writer_t *w, const vss_id_t *id, bool c
 		for (pp = &w->sessions; *pp && (*pp)->next; pp = &(*pp)->next)
 			;
 		if (*pp && !(*pp)->deadline && !(*pp)->freeze_running) {
+			event_free((*pp)->frozen);
 			free(*pp);
 			*pp = NULL;
 			w->nsessions--;
@@ -123,6 +166,7 @@ static void session_forget(vss_writer_t *w, const vss_id_t *id)
 
 		if (vss_id_equal(&s->id, id) && !s->freeze_running) {
 			*pp = s->next;
+			event_free(s->frozen);
 			free(s);
 			w->nsessions--;
 			return;
@@ -136,6 +180,7 @@ static void sessions_clear(vss_writer_t *w)
 		struct wsession *s = w->sessions;
 
 		w->sessions = s->next;
+		event_free(s->frozen);
 		free(s);
 	}
 	w->nsessions = 0;
@@ -195,13 +240,15 @@ static void *timer_main(void *arg)
 		if (s) {
 			vss_id_t sid = s->id, set = s->set_id;
 			bool run = !s->freeze_running;
+			struct wevent *like = run && s->frozen ? event_dup(s->frozen) : NULL;
 
 			s->deadline = 0;
 			s->timed_out = true;
 			s->local_abort_done = run;
 			if (run) {
 				pthread_mutex_unlock(&w->cl.lock);
-				local_abort(w, &sid, &set, NULL);
+				local_abort(w, &sid, &set, like);
+				event_free(like);
 				pthread_mutex_lock(&w->cl.lock);
 			}
 			continue;
@@ -223,8 +270,21 @@ static bool run_freeze(vss_writer_t *w, struct wevent *ev)
 	bool r, timed, abort_now;
 
 	pthread_mutex_lock(&w->cl.lock);
+	/* The timer thread starts with the writer's first Freeze; it stops
+	 * when the connection is dropped (no worker runs then). */
+	if (!w->timer_running)
+		w->timer_running = pthread_create(&w->timer, NULL, timer_main, w) == 0;
+	if (!w->timer_running) {
+		pthread_mutex_unlock(&w->cl.lock);
+		ev->failure_set = true;
+		ev->failure_hr = VSS_E_WRITERERROR_OUTOFRESOURCES;
+		ev->message = strdup("writer library: cannot start the freeze timer thread");
+		return false;
+	}
 	s = session_find(w, &ev->session_id, true);
 	if (s) {
+		event_free(s->frozen);
+		s->frozen = event_dup(ev);
 		s->set_id = ev->set_id;
 		s->deadline = mono_ms() + w->freeze_timeout;
 		s->freeze_running = true;
@@ -415,15 +475,6 @@ static int parse_event(struct wevent *ev, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static void event_clear(struct wevent *ev)
-{
-	for (unsigned i = 0; i < ev->nvol; i++)
-		free((char *)ev->volumes[i]);
-	free(ev->volumes);
-	free(ev->bcd_xml);
-	free(ev->message);
-}
-
 static void writer_request(void *user, struct conn_req *req)
 {
 	vss_writer_t *w = user;
@@ -605,6 +656,7 @@ static void drop_connection(vss_writer_t *w)
 
 static vss_hr_t send_subscribe(vss_writer_t *w, struct conn *c, uint32_t flags)
 {
+	vss_id_t instance;
 	struct wire_msg m;
 	struct conn_reply rep;
 	vss_hr_t hr;
@@ -630,8 +682,13 @@ static vss_hr_t send_subscribe(vss_writer_t *w, struct conn *c, uint32_t flags)
 	if (VSS_FAILED(hr)) {
 		VSSERR(hr, "vssd refused the subscription: %s",
 		       rep.message ? rep.message : "no reason given");
-	} else if (!wire_get_id(rep.payload, rep.len, ATTR_INSTANCE_ID, &w->id.instance_id)) {
+	} else if (!wire_get_id(rep.payload, rep.len, ATTR_INSTANCE_ID, &instance)) {
 		hr = VSSERR(VSS_E_WRITER_INFRASTRUCTURE, "vssd gave no instance id");
+	} else {
+		/* An Identify may already run on a worker and read it. */
+		pthread_mutex_lock(&w->cl.lock);
+		w->id.instance_id = instance;
+		pthread_mutex_unlock(&w->cl.lock);
 	}
 	conn_reply_clear(&rep);
 	return hr;
@@ -682,18 +739,13 @@ vss_hr_t vss_writer_subscribe(vss_writer_t *w, uint32_t flags)
 	w->cl.conn = c;
 	w->flags = flags;
 	w->cl.state = W_SUBSCRIBED;	/* events may come once vssd answers */
-	w->timer_quit = false;
-	r = pthread_create(&w->timer, NULL, timer_main, w);
-	w->timer_running = r == 0;
 	pthread_mutex_unlock(&w->cl.lock);
-	if (r) {
-		hr = VSSERR(E_OUTOFMEMORY, "cannot start the freeze timer thread");
-	} else {
-		hr = send_subscribe(w, c, flags);
-	}
+	hr = send_subscribe(w, c, flags);
 	if (VSS_FAILED(hr)) {
+		/* After a loss the writer stays LOST until subscribing works,
+		 * so vss_writer_wait() keeps saying so between attempts. */
 		pthread_mutex_lock(&w->cl.lock);
-		w->cl.state = W_INITIALIZED;
+		w->cl.state = st == W_LOST ? W_LOST : W_INITIALIZED;
 		pthread_mutex_unlock(&w->cl.lock);
 		drop_connection(w);
 	}

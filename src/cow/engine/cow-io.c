@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cow.h"
@@ -89,6 +90,18 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fdio *live_list;
 static uint64_t next_uid = 1;
 
+/* Hand a cached ring back to its volume, if that is still open, for the
+ * next thread that needs one. */
+static void ring_orphan(struct tlring *t)
+{
+	pthread_mutex_lock(&live_lock);
+	for (struct fdio *io = live_list; t->r && io; io = io->live_next)
+		if (io->uid == t->uid)
+			atomic_store(&t->r->orphan, 1);
+	pthread_mutex_unlock(&live_lock);
+	t->r = NULL;
+}
+
 static void tl_exit(void *arg)
 {
 	struct tlbuf *b = arg;
@@ -96,15 +109,8 @@ static void tl_exit(void *arg)
 	free(b->p);
 	b->p = NULL;
 	b->size = 0;
-	/* hand this thread's rings to the next thread of their volume */
-	pthread_mutex_lock(&live_lock);
-	for (int i = 0; i < TL_RINGS; i++) {
-		for (struct fdio *io = live_list; io; io = io->live_next)
-			if (tl_rings[i].r && io->uid == tl_rings[i].uid)
-				atomic_store(&tl_rings[i].r->orphan, 1);
-		tl_rings[i].r = NULL;
-	}
-	pthread_mutex_unlock(&live_lock);
+	for (int i = 0; i < TL_RINGS; i++)
+		ring_orphan(&tl_rings[i]);
 }
 
 static void tl_init(void)
@@ -195,8 +201,11 @@ static struct ring *get_ring(struct fdio *io)
 		return NULL;
 	for (i = 0; i < TL_RINGS && tl_rings[i].r; i++)
 		;
-	if (i == TL_RINGS)
-		i = (int)(io->uid % TL_RINGS);	/* the evicted ring stays owned */
+	if (i == TL_RINGS) {
+		/* evict: the ring goes back to its volume for adoption */
+		i = (int)(io->uid % TL_RINGS);
+		ring_orphan(&tl_rings[i]);
+	}
 	tl_rings[i].uid = io->uid;
 	tl_rings[i].r = r;
 	pthread_once(&tl_once, tl_init);
@@ -207,7 +216,7 @@ static struct ring *get_ring(struct fdio *io)
 /* One request on the calling thread's ring; the result of the CQE.  A
  * buffer inside the ring's registered bounce goes as READ/WRITE_FIXED. */
 static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
-		   uint64_t off)
+		   uint64_t off, int rwflags)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	struct io_uring_cqe *cqe;
@@ -226,6 +235,7 @@ static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
 	else
 		io_uring_prep_read(sqe, f, buf, len, off);
 	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->rw_flags = rwflags;
 	res = io_uring_submit_and_wait(&r->ring, 1);
 	if (res < 0)
 		return res;
@@ -262,7 +272,7 @@ static int rw_direct(struct fdio *io, struct ring *r, enum cow_file f,
 		     bool wr, void *buf, size_t len, uint64_t off)
 {
 	while (r && len) {
-		int res = ring_rw(r, f, wr, buf, len, off);
+		int res = ring_rw(r, f, wr, buf, len, off, 0);
 
 		if (res == 0)
 			return wr ? -ENOSPC : -EIO;
@@ -330,6 +340,36 @@ static int fd_flush(void *priv, enum cow_file f)
 	struct fdio *io = priv;
 
 	return fdatasync(io->bfd[f]) ? -errno : 0;
+}
+
+/* One O_DIRECT write with RWF_DSYNC (a FUA write: no flush of the whole
+ * device cache), else write and fdatasync. */
+static int fd_write_durable(void *priv, enum cow_file f, const void *buf,
+			    size_t len, uint64_t off)
+{
+	struct fdio *io = priv;
+	struct ring *r;
+	int res = -EINVAL;
+
+	if (io->dfd[f] >= 0 && !(((uintptr_t)buf | len | off) &
+				 (COW_ALIGN - 1))) {
+		r = get_ring(io);
+		if (r) {
+			res = ring_rw(r, f, true, (void *)buf, len, off,
+				      RWF_DSYNC);
+		} else {
+			struct iovec iov = { (void *)buf, len };
+
+			res = (int)pwritev2(io->dfd[f], &iov, 1, (off_t)off,
+					    RWF_DSYNC);
+			if (res < 0)
+				res = -errno;
+		}
+		if (res == (int)len)
+			return 0;
+	}
+	res = do_rw(io, f, true, (void *)buf, len, off);
+	return res ? res : fd_flush(io, f);
 }
 
 static int fd_zero(void *priv, enum cow_file f, size_t len, uint64_t off)
@@ -489,6 +529,7 @@ static const struct cow_io_ops fd_ops = {
 	.copy = fd_copy,
 	.size = fd_size,
 	.close = fd_close,
+	.write_durable = fd_write_durable,
 };
 
 static int open_one(struct fdio *io, enum cow_file f, const char *path,

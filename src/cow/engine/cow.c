@@ -34,33 +34,48 @@
  * log and slot placement), current epoch, active log half and its
  * generation, next snapshot id, count of snapshots deleted for space, then
  * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
- * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count} and
- * up to 254 entries {chunk u64, p u32, slot u32}.  A block is valid iff its
- * crc, gen and seq match; the log is the valid prefix of the active half.
- * When a half fills, the live entries are written compactly to the other
- * half with gen + 1, then the superblock switches halves.
+ * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
+ * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
+ * valid iff its crc, vol_id (random, per volume: blocks of an earlier
+ * volume on the same diff area never count), gen and seq match; the log is
+ * the valid prefix of the active half.  A commit writes exactly one block,
+ * and the next block only after a flush, so no valid block ever follows an
+ * invalid one.  When a half fills, the live entries are written compactly
+ * to the other half with gen = the generation of the superblock write that
+ * will switch to it; that number is never reused, because opening a volume
+ * writes the superblock (so a compaction cut short by a crash leaves blocks
+ * whose gen no later compaction takes).
  *
- * Ordering rules (the whole of correctness):
- *  1. copy old chunk -> free slot; flush diff; append log block; flush diff;
- *     only then overwrite the origin chunk.  (Group commit: one leader does
- *     both flushes for every preserve queued meanwhile.)
- *  2. snapshot create: flush origin (acknowledged writes enter the
- *     snapshot), then write + flush the superblock.  Writes of the new epoch
- *     start only after that (they wait on the epoch lock).
- *  3. snapshot delete: write + flush the superblock before any freed slot
- *     can be reused.
- *  4. compaction: new half durable before the superblock points at it.
+ * The log region is zeroed when the volume is created, so that its blocks
+ * are allocated (no filesystem journal commit on the commit path).
+ *
+ * Ordering rules (the whole of correctness; "durable write" = a FUA write,
+ * RWF_DSYNC, or write + flush where the backend has none):
+ *  1. copy old chunk -> free slot (linked read -> write on the ring); flush
+ *     diff; durable write of the log block; only then overwrite the origin
+ *     chunk.  (Group commit: one leader does the flush and the log write for
+ *     every preserve queued meanwhile, up to a block's 253 entries.)
+ *  2. snapshot create: flush origin if written since the last flush
+ *     (acknowledged writes enter the snapshot), then durable write of the
+ *     superblock.  Writes of the new epoch start only after that (they wait
+ *     on the epoch gate).
+ *  3. snapshot delete: durable superblock write before any freed slot can
+ *     be reused.
+ *  4. compaction: new half flushed before the superblock points at it.
  * Recovery: pick the superblock, read the valid prefix of the active log
  * half, keep the entries some live snapshot picks, rebuild the free slots,
  * lw(c) = max p logged.  Nothing is replayed or rolled back: a crash leaves
  * at worst an entry whose origin write never happened (identical data) or a
  * slot written but never logged (free).
  *
- * Concurrency: an rwlock per volume, read-held by I/O, write-held by
- * create/delete/revert; per-chunk busy claims (taken in ascending chunk
- * order) serialise preserves of one chunk; striped mutexes guard each
- * chunk's entry list for the short lookups; the fast path for chunks already
- * preserved (or with no snapshot) is one atomic load and the origin write.
+ * Concurrency: an epoch gate per volume (a reader-writer lock sharded by
+ * thread), shared by I/O, exclusive for create/delete/revert; per-chunk
+ * busy claims (taken in ascending chunk order) serialise preserves of one
+ * chunk; striped mutexes guard each chunk's entry list for the short
+ * lookups; the fast path for chunks already preserved (or with no
+ * snapshot) is the gate's per-thread counter, one atomic load per chunk and
+ * the origin write.  A snapshot read that found no copy re-checks after
+ * reading the origin: a writer publishes the copy before it overwrites.
  */
 #include "config.h"
 
@@ -70,7 +85,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cow.h"
 #include "cow-int.h"
@@ -83,12 +100,20 @@
 #define META_START	65536u
 #define LOG_BLOCK	4096u
 #define LOG_MAGIC	0x474f4c43u
-#define LOG_HDR		32u
+#define LOG_HDR		40u
 #define LOG_ENT		16u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
 #define IDX_STRIPES	256u
 #define BATCH		16u
 #define NEEDSPACE	(-4096)
+
+#define GATE_SHARDS	32u
+
+/* One reader count per cache line: taking the gate shared touches only
+ * the calling thread's line (no global lock word on the I/O path). */
+struct gate_shard {
+	_Atomic unsigned n;
+} __attribute__((aligned(64)));
 
 struct snap {
 	uint64_t id;
@@ -124,15 +149,20 @@ struct cow_volume {
 	uint64_t origin_size, nchunks, diff_size;
 	uint64_t log_start, log_half, slot_start, nslots;
 
-	/* superblock state (epoch lock held for writing, or leader) */
-	uint64_t sb_gen, log_gen, next_id, overflow_total;
+	/* superblock state (epoch gate held exclusive, or leader) */
+	uint64_t sb_gen, log_gen, next_id, overflow_total, vol_id;
 	uint32_t cur_epoch, active_half;
 	struct snap snaps[COW_MAX_SNAPSHOTS];
 	unsigned nsnaps;
 	_Atomic int64_t newest;		/* epoch of the newest snapshot, or -1 */
 	_Atomic int broken;
 	_Atomic int origin_dirty;	/* written since the last flush */
-	pthread_rwlock_t epoch_lock;
+	/* the epoch gate: shared by I/O, exclusive for create/delete/revert */
+	struct gate_shard gate[GATE_SHARDS];
+	_Atomic int gate_writer;
+	pthread_mutex_t gate_wlock;	/* held by the exclusive side */
+	pthread_mutex_t gate_drain_lock;
+	pthread_cond_t gate_drain;
 
 	struct chunk *chunks;
 	pthread_mutex_t idx_lock[IDX_STRIPES];
@@ -158,6 +188,73 @@ struct cow_volume {
 	cow_overflow_fn ofn;
 	void *oarg;
 };
+
+/* ---- the epoch gate (a sharded reader-writer lock) ----
+ * Shared: count oneself in on one's shard, then check no writer is in;
+ * if one is, count oneself out and wait for its mutex.  Exclusive: take the
+ * mutex, announce, then wait until every shard is empty.  The seq_cst
+ * increment-then-check on both sides means that either the reader sees the
+ * writer or the writer sees the reader. */
+static unsigned gate_shard_of_thread(void)
+{
+	static _Atomic unsigned next;
+	static __thread unsigned mine = UINT32_MAX;
+
+	if (mine == UINT32_MAX)
+		mine = atomic_fetch_add(&next, 1) % GATE_SHARDS;
+	return mine;
+}
+
+static void gate_read(struct cow_volume *v)
+{
+	struct gate_shard *g = &v->gate[gate_shard_of_thread()];
+
+	for (;;) {
+		atomic_fetch_add(&g->n, 1);
+		if (!atomic_load(&v->gate_writer))
+			return;
+		atomic_fetch_sub(&g->n, 1);
+		pthread_mutex_lock(&v->gate_drain_lock);
+		pthread_cond_broadcast(&v->gate_drain);
+		pthread_mutex_unlock(&v->gate_drain_lock);
+		pthread_mutex_lock(&v->gate_wlock);	/* until it is done */
+		pthread_mutex_unlock(&v->gate_wlock);
+	}
+}
+
+static void gate_read_end(struct cow_volume *v)
+{
+	atomic_fetch_sub(&v->gate[gate_shard_of_thread()].n, 1);
+	if (atomic_load(&v->gate_writer)) {
+		pthread_mutex_lock(&v->gate_drain_lock);
+		pthread_cond_broadcast(&v->gate_drain);
+		pthread_mutex_unlock(&v->gate_drain_lock);
+	}
+}
+
+static bool gate_busy(struct cow_volume *v)
+{
+	for (unsigned i = 0; i < GATE_SHARDS; i++)
+		if (atomic_load(&v->gate[i].n))
+			return true;
+	return false;
+}
+
+static void gate_write(struct cow_volume *v)
+{
+	pthread_mutex_lock(&v->gate_wlock);
+	atomic_store(&v->gate_writer, 1);
+	pthread_mutex_lock(&v->gate_drain_lock);
+	while (gate_busy(v))
+		pthread_cond_wait(&v->gate_drain, &v->gate_drain_lock);
+	pthread_mutex_unlock(&v->gate_drain_lock);
+}
+
+static void gate_write_end(struct cow_volume *v)
+{
+	atomic_store(&v->gate_writer, 0);
+	pthread_mutex_unlock(&v->gate_wlock);
+}
 
 /* ---- little-endian helpers ---- */
 static void put32(uint8_t *p, uint32_t x)
@@ -211,6 +308,19 @@ static int set_broken(struct cow_volume *v, int err)
 	return atomic_load(&v->broken);
 }
 
+static uint64_t random_u64(void)
+{
+	uint64_t x = 0;
+	struct timespec ts;
+
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)getpid() << 16;
+	}
+	return x;
+}
+
 /* ---- geometry ---- */
 static int layout(struct cow_volume *v)
 {
@@ -252,6 +362,7 @@ static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 	put64(b + 88, v->log_gen);
 	put64(b + 96, v->next_id);
 	put64(b + 104, v->overflow_total);
+	put64(b + 112, v->vol_id);
 	for (unsigned i = 0; i < v->nsnaps; i++) {
 		uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
 
@@ -288,6 +399,7 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	v->log_gen = get64(b + 88);
 	v->next_id = get64(b + 96);
 	v->overflow_total = get64(b + 104);
+	v->vol_id = get64(b + 112);
 	if (v->chunk_size < COW_CHUNK_MIN || v->chunk_size > COW_CHUNK_MAX ||
 	    (v->chunk_size & (v->chunk_size - 1)) ||
 	    v->nsnaps > COW_MAX_SNAPSHOTS || v->active_half > 1 ||
@@ -312,6 +424,18 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	return 0;
 }
 
+/* Write one piece of metadata and make it durable. */
+static int meta_write(struct cow_volume *v, const void *buf, size_t len,
+		      uint64_t off)
+{
+	int r;
+
+	if (v->ops->write_durable)
+		return v->ops->write_durable(v->io, COW_DIFF, buf, len, off);
+	r = v->ops->write(v->io, COW_DIFF, buf, len, off);
+	return r ? r : v->ops->flush(v->io, COW_DIFF);
+}
+
 static int sb_write(struct cow_volume *v)
 {
 	uint8_t *b = cow_tlbuf(SB_SIZE);
@@ -321,9 +445,7 @@ static int sb_write(struct cow_volume *v)
 	if (!b)
 		return -ENOMEM;
 	sb_encode(v, b, gen);
-	r = v->ops->write(v->io, COW_DIFF, b, SB_SIZE, (gen & 1) * SB_SIZE);
-	if (!r)
-		r = v->ops->flush(v->io, COW_DIFF);
+	r = meta_write(v, b, SB_SIZE, (gen & 1) * SB_SIZE);
 	if (r)
 		return set_broken(v, r);
 	v->sb_gen = gen;
@@ -421,7 +543,7 @@ static void prune_all(struct cow_volume *v)
 			prune_chunk(v, &v->chunks[c], true);
 }
 
-/* Remove snapshot index i; epoch lock held for writing. */
+/* Remove snapshot index i; epoch gate held exclusive. */
 static int snap_remove(struct cow_volume *v, unsigned i)
 {
 	struct snap old = v->snaps[i];
@@ -511,6 +633,7 @@ static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
 	put64(b + 8, gen);
 	put64(b + 16, seq);
 	put32(b + 24, n);
+	put64(b + 32, v->vol_id);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
 
@@ -536,12 +659,14 @@ static int logbuf_reserve(struct cow_volume *v, size_t size)
 	return 0;
 }
 
-/* Write entries as blocks [first, first+k) of half h with generation gen. */
+/* Write entries as blocks [first, first+k) of half h with generation gen
+ * (and make them durable if durable). */
 static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		     uint64_t first, const struct logent *e, size_t n,
-		     uint64_t *nblocks)
+		     bool durable, uint64_t *nblocks)
 {
 	size_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK;
+	uint64_t off;
 	int r;
 
 	r = logbuf_reserve(v, k * LOG_BLOCK);
@@ -556,9 +681,10 @@ static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 			 first + i, e + i * LOG_PER_BLOCK, m);
 	}
 	*nblocks = k;
-	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK,
-			     v->log_start + (h * v->log_half + first) *
-			     LOG_BLOCK);
+	off = v->log_start + (h * v->log_half + first) * LOG_BLOCK;
+	if (durable)
+		return meta_write(v, v->logbuf, k * LOG_BLOCK, off);
+	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK, off);
 }
 
 /* Rewrite every live entry into the other half; then switch to it. */
@@ -579,14 +705,14 @@ static int log_compact(struct cow_volume *v)
 		free(live);
 		return -EOVERFLOW;
 	}
-	r = log_write(v, h, v->log_gen + 1, 0, live, n, &k);
+	r = log_write(v, h, v->sb_gen + 1, 0, live, n, false, &k);
 	free(live);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
 	if (r)
 		return r;
 	v->active_half = h;
-	v->log_gen++;
+	v->log_gen = v->sb_gen + 1;
 	r = sb_write(v);
 	if (r)
 		return r;
@@ -615,9 +741,8 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 		atomic_fetch_add(&v->st_commits, 1);
 		return 0;
 	}
-	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, &done);
-	if (!r)
-		r = v->ops->flush(v->io, COW_DIFF);
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, true,
+		      &done);
 	if (r)
 		return r;
 	v->log_next += done;
@@ -653,13 +778,33 @@ static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
 			pthread_cond_wait(&v->meta_cond, &v->meta_lock);
 			continue;
 		}
-		/* become the leader: take everything queued so far */
+		/* become the leader: take what one log block holds */
 		v->committing = true;
-		v->pending = v->batch;
-		v->pending_cap = v->batch_cap;
-		v->batch = b;
-		v->batch_cap = bcap;
-		v->npending = 0;
+		if (bn > LOG_PER_BLOCK) {
+			bn = LOG_PER_BLOCK;
+			b = v->batch_cap >= bn ? v->batch : NULL;
+			if (!b) {
+				b = realloc(v->batch, v->pending_cap *
+					    sizeof(*b));
+				if (!b) {
+					v->committing = false;
+					r = -ENOMEM;
+					break;
+				}
+				v->batch = b;
+				v->batch_cap = v->pending_cap;
+			}
+			memcpy(b, v->pending, bn * sizeof(*b));
+			memmove(v->pending, v->pending + bn,
+				(v->npending - bn) * sizeof(*b));
+			v->npending -= bn;
+		} else {
+			v->pending = v->batch;
+			v->pending_cap = v->batch_cap;
+			v->batch = b;
+			v->batch_cap = bcap;
+			v->npending = 0;
+		}
 		pthread_mutex_unlock(&v->meta_lock);
 		r = commit_batch(v, b, bn);
 		pthread_mutex_lock(&v->meta_lock);
@@ -731,8 +876,8 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 	return 0;
 }
 
-/* Preserve every chunk of [c0, c1] that a snapshot still needs.  Epoch lock
- * held (read or write).  NEEDSPACE: no free slot, nothing half done. */
+/* Preserve every chunk of [c0, c1] that a snapshot still needs.  Epoch gate
+ * held (shared or exclusive).  NEEDSPACE: no free slot, nothing half done. */
 static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 {
 	uint64_t cs[BATCH], src[BATCH], dst[BATCH];
@@ -852,16 +997,16 @@ static int modify(struct cow_volume *v, const void *buf, size_t len,
 	int r = check_io(v, len, off);
 
 	for (unsigned tries = 0; !r; tries++) {
-		pthread_rwlock_rdlock(&v->epoch_lock);
+		gate_read(v);
 		r = modify_locked(v, buf, len, off);
-		pthread_rwlock_unlock(&v->epoch_lock);
+		gate_read_end(v);
 		if (r != NEEDSPACE)
 			break;
 		if (tries > 2 * COW_MAX_SNAPSHOTS)
 			return -ENOSPC;	/* cannot happen: at most one per snapshot */
-		pthread_rwlock_wrlock(&v->epoch_lock);
+		gate_write(v);
 		r = overflow_locked(v, 0);
-		pthread_rwlock_unlock(&v->epoch_lock);
+		gate_write_end(v);
 	}
 	return r;
 }
@@ -904,7 +1049,7 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 
 	if (!v)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	if (!r && v->nsnaps >= COW_MAX_SNAPSHOTS)
 		r = -ENOSPC;
@@ -937,7 +1082,7 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 	if (id)
 		*id = s->id;
 out:
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	return r;
 }
 
@@ -947,13 +1092,13 @@ int cow_snapshot_delete(struct cow_volume *v, uint64_t id)
 
 	if (!v)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	if (!r) {
 		i = snap_find(v, id);
 		r = i < 0 ? i : snap_remove(v, (unsigned)i);
 	}
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	return r;
 }
 
@@ -1036,14 +1181,14 @@ int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 
 	if (r)
 		return r;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	i = snap_find(v, id);
 	r = i < 0 ? i : snap_read_locked(v, v->snaps[i].epoch, buf, len, off);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
-/* Preserved chunks each snapshot reads (epoch lock held). */
+/* Preserved chunks each snapshot reads (epoch gate held). */
 static int count_owned(struct cow_volume *v, uint64_t *owned)
 {
 	int64_t *d = calloc(v->nsnaps + 1, sizeof(*d));
@@ -1088,14 +1233,14 @@ int cow_snapshot_list(struct cow_volume *v, struct cow_snapshot_info *out,
 
 	if (!v || (max && !out))
 		return -EINVAL;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	r = count_owned(v, owned);
 	if (!r) {
 		for (unsigned i = 0; i < v->nsnaps && i < max; i++)
 			fill_info(v, i, owned[i], &out[i]);
 		r = (int)v->nsnaps;
 	}
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
@@ -1107,12 +1252,12 @@ int cow_snapshot_info(struct cow_volume *v, uint64_t id,
 
 	if (!v || !out)
 		return -EINVAL;
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	i = snap_find(v, id);
 	r = i < 0 ? i : count_owned(v, owned);
 	if (!r)
 		fill_info(v, (unsigned)i, owned[i], out);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	return r;
 }
 
@@ -1128,7 +1273,7 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 	buf = cow_alloc_aligned(v->chunk_size);
 	if (!buf)
 		return -ENOMEM;
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	r = atomic_load(&v->broken);
 	i = snap_find(v, id);
 	if (!r && i < 0)
@@ -1154,17 +1299,17 @@ int cow_revert(struct cow_volume *v, uint64_t id, cow_progress_fn fn,
 	}
 	if (!r)
 		r = origin_flush(v);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 	cow_free_aligned(buf);
 	return r;
 }
 
 void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg)
 {
-	pthread_rwlock_wrlock(&v->epoch_lock);
+	gate_write(v);
 	v->ofn = fn;
 	v->oarg = arg;
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_write_end(v);
 }
 
 int cow_stats(struct cow_volume *v, struct cow_stats *st)
@@ -1172,7 +1317,7 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	if (!v || !st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	pthread_rwlock_rdlock(&v->epoch_lock);
+	gate_read(v);
 	pthread_mutex_lock(&v->meta_lock);
 	st->origin_size = v->origin_size;
 	st->chunk_size = v->chunk_size;
@@ -1185,7 +1330,7 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	st->diff_bytes_max = v->diff_size;
 	st->overflow_deleted = v->overflow_total;
 	pthread_mutex_unlock(&v->meta_lock);
-	pthread_rwlock_unlock(&v->epoch_lock);
+	gate_read_end(v);
 	st->preserves = atomic_load(&v->st_preserves);
 	st->commits = atomic_load(&v->st_commits);
 	st->log_compactions = atomic_load(&v->st_compactions);
@@ -1213,7 +1358,9 @@ static void vol_free(struct cow_volume *v)
 	pthread_cond_destroy(&v->busy_cond);
 	pthread_mutex_destroy(&v->meta_lock);
 	pthread_cond_destroy(&v->meta_cond);
-	pthread_rwlock_destroy(&v->epoch_lock);
+	pthread_mutex_destroy(&v->gate_wlock);
+	pthread_mutex_destroy(&v->gate_drain_lock);
+	pthread_cond_destroy(&v->gate_drain);
 	if (v->ops && v->ops->close)
 		v->ops->close(v->io);
 	free(v);
@@ -1227,7 +1374,9 @@ static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
 		return NULL;
 	v->ops = ops;
 	v->io = io;
-	pthread_rwlock_init(&v->epoch_lock, NULL);
+	pthread_mutex_init(&v->gate_wlock, NULL);
+	pthread_mutex_init(&v->gate_drain_lock, NULL);
+	pthread_cond_init(&v->gate_drain, NULL);
 	for (unsigned i = 0; i < IDX_STRIPES; i++)
 		pthread_mutex_init(&v->idx_lock[i], NULL);
 	pthread_mutex_init(&v->busy_lock, NULL);
@@ -1274,20 +1423,24 @@ int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 	if (r)
 		goto out;
 	v->next_id = 1;
-	/* forget both superblock copies and the log's first blocks */
+	/* Zero the superblocks and the whole log: forgets any earlier
+	 * volume, and allocates the log's blocks now, so that a commit's
+	 * durable write never waits for a filesystem journal commit. */
 	r = -ENOMEM;
 	z = cow_alloc_aligned(META_START);
 	if (!z)
 		goto out;
 	memset(z, 0, META_START);
-	r = ops->write(io, COW_DIFF, z, META_START, 0);
-	for (unsigned h = 0; !r && h < 2; h++)
-		r = ops->write(io, COW_DIFF, z, LOG_BLOCK,
-			       v->log_start + h * v->log_half * LOG_BLOCK);
+	r = 0;
+	for (uint64_t off = 0, end = v->log_start +
+	     2 * v->log_half * LOG_BLOCK; !r && off < end; off += META_START)
+		r = ops->write(io, COW_DIFF, z, end - off < META_START ?
+			       end - off : META_START, off);
 	cow_free_aligned(z);
 	if (!r)
 		r = ops->flush(io, COW_DIFF);
 	v->log_gen = 1;
+	v->vol_id = random_u64();
 	if (!r)
 		r = sb_write(v);
 	if (!r)
@@ -1322,6 +1475,7 @@ static int load_log(struct cow_volume *v)
 			put32(blk + 4, 0);
 			if (get32(blk) != LOG_MAGIC ||
 			    get64(blk + 8) != v->log_gen ||
+			    get64(blk + 32) != v->vol_id ||
 			    get64(blk + 16) != i || n > LOG_PER_BLOCK ||
 			    cow_crc32c(0, blk, LOG_BLOCK) != crc) {
 				end = true;
@@ -1433,6 +1587,10 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	for (uint64_t s = v->nslots; s-- > 0; )
 		if (v->slotstate[s] == SLOT_FREE)
 			v->free_stack[v->nfree++] = (uint32_t)s;
+	/* a new superblock generation: see "gen" in the design note */
+	r = sb_write(v);
+	if (r)
+		goto fail;
 	*out = v;
 	return 0;
 fail:

@@ -47,6 +47,10 @@ struct cow_io_ops {
 		    const uint64_t *dst, const uint32_t *len);
 	uint64_t (*size)(void *io, enum cow_file f);
 	void (*close)(void *io);
+	/* Write and make just that write durable (a FUA write where the
+	 * device has one).  NULL: the engine calls write, then flush. */
+	int (*write_durable)(void *io, enum cow_file f, const void *buf,
+			     size_t len, uint64_t off);
 };
 
 /* The default backend: files or block devices, O_DIRECT where the backing
@@ -73,7 +77,8 @@ int cow_volume_create(const char *origin, const char *diff,
 		      const struct cow_params *p);
 int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
 		    struct cow_volume **out);
-/* Same over any backend; the volume owns io and closes it. */
+/* Same over any backend.  create_io leaves io to the caller; open_io takes
+ * it over (the volume closes it, also when the open fails). */
 int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 			 uint32_t chunk_size);
 int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
