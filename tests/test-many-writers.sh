@@ -16,6 +16,8 @@ start_ready s test-writer --name s --level system --count 30 --log "$log"
 test-requester init state=volume gather start "volume=$vol" prepare do status complete \
 	> "$tmpdir/r"
 wait_until 20 count_is ' BackupShutdown' "$log" 100
+# the release of the session deletes the auto-release snapshot after that
+wait_until 10 grep -q '^DeleteSnapshots' "$log"
 expect_timeline "$log" <<'T'
 100 Identify
 1 IsVolumeSupported

@@ -49,6 +49,10 @@ static void usage(FILE *f)
 
 static int set_timeout(const char *arg);
 
+/* The strings read from the configuration file, owned here for the life of
+ * the process: an option may point cfg elsewhere, a key may come twice. */
+static char *conf_socket, *conf_state_dir, *conf_group;
+
 /* /etc/vssd.conf: "key = value" lines, # comments.  Keys: socket,
  * state-dir, group, timeout (WHAT=MS, as --timeout; may repeat).  Command
  * line options given after the file is read win.  Strings are kept for the
@@ -94,11 +98,15 @@ static int read_config(const char *path, bool must_exist)
 			;
 		*e = '\0';
 		if (strcmp(k, "socket") == 0 && *v) {
-			cfg.socket_path = strdup(v);
+			free(conf_socket);
+			cfg.socket_path = conf_socket = strdup(v);
 		} else if (strcmp(k, "state-dir") == 0 && *v) {
-			cfg.state_dir = strdup(v);
+			free(conf_state_dir);
+			cfg.state_dir = conf_state_dir = strdup(v);
 		} else if (strcmp(k, "group") == 0) {
-			cfg.group = *v ? strdup(v) : NULL;
+			free(conf_group);
+			conf_group = *v ? strdup(v) : NULL;
+			cfg.group = conf_group;
 		} else if (strcmp(k, "timeout") == 0 && set_timeout(v) == 0) {
 			continue;
 		} else {
