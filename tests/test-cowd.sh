@@ -133,11 +133,65 @@ cowd_pid=
 start_cowd; cowd_ready 3
 same_contents "kill -9"
 
+# vssd restarts: vss-cowd registers again and answers for its volume (and
+# a mount point of the live device resolves to it)
+stop_vssd
+start_vssd
+cowd_ready 4
+test-requester init "supported=$dev" > /dev/null || fail "the live device is not supported after a vssd restart"
+mount "$dev" "$mnt"
+test-requester init "supported=$mnt" > /dev/null || fail "the mount point of the live device is not supported"
+umount "$mnt"
+test-requester init expect=S_FALSE "supported=$img" > /dev/null ||
+	fail "the backing image itself is claimed as supported"
+
 # delete the snapshot through vssd: its device goes away
 test-requester init context=ffffffff delete-all > "$tmpdir/del.out" ||
 	fail "delete failed: $(cat "$tmpdir/del.out")"
 [ -z "$(snap_dev)" ] || fail "the snapshot is still listed after DeleteSnapshots"
 losetup -n -O BACK-FILE -l | grep -q "$export_dir/data@" && fail "the snapshot's loop device stayed"
+
+# xfs: a second volume, a snapshot without writers, the snapshot mounted
+# with nouuid,norecovery; then a forced removal with the snapshot present
+if mkfs.xfs -V >/dev/null 2>&1; then
+	xdev=$(adm add volume --name=x --backing="$tmpdir/x.img" --size=320M --create --chunk=16K)
+	mkfs.xfs -q -f "$xdev"
+	mount "$xdev" "$mnt"
+	head -c 3000000 /dev/urandom > "$mnt/data"
+	sync
+	xsum=$(md5sum < "$mnt/data")
+	test-requester init context=19 start "volume=$xdev" do query > "$tmpdir/xreq.out" ||
+		fail "xfs snapshot failed: $(cat "$tmpdir/xreq.out")"
+	xsnap=$(awk '/^snapshot / { sub("device=", "", $3); print $3 }' "$tmpdir/xreq.out" | grep -v "^$sdev\$" | tail -n 1)
+	[ -b "$xsnap" ] || fail "no device for the xfs snapshot: $(cat "$tmpdir/xreq.out")"
+	head -c 3000000 /dev/urandom > "$mnt/data"
+	sync
+	mount -o ro,nouuid,norecovery "$xsnap" "$smnt"
+	[ "$(md5sum < "$smnt/data")" = "$xsum" ] || fail "the xfs snapshot does not hold the old data"
+	[ "$(md5sum < "$mnt/data")" != "$xsum" ] || fail "the live xfs file did not change"
+	umount "$smnt"
+	umount "$mnt"
+	adm remove volume --name=x 2> "$tmpdir/err" && fail "a volume with snapshots was removed"
+	grep -q 'has snapshots' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+	adm remove volume --name=x --force
+	losetup -n -O BACK-FILE -l | grep -q "$export_dir/x" && fail "x's loop devices stayed"
+	[ ! -e "$state/x.diff" ] || fail "x's diff area stayed"
+fi
+
+# a full diff area: the oldest snapshot is deleted and vssd is told; the
+# volume keeps working
+odev=$(adm add volume --name=small --backing="$tmpdir/small.img" --size=64M --create \
+	--maxsize=4M)
+dd if=/dev/urandom of="$odev" bs=1M count=32 oflag=direct status=none
+test-requester init context=19 start "volume=$odev" do > /dev/null || fail "snapshot of small failed"
+dd if=/dev/urandom of="$odev" bs=1M count=32 oflag=direct status=none ||
+	fail "a live write failed while the diff area was full"
+wait_until 10 grep -q "lost snapshot" "$tmpdir/vssd.log"
+grep -q 'diff area is full' "$tmpdir/cowd.log" || fail "the overflow was not logged"
+adm list volumes --json > "$tmpdir/list.json"
+awk '/"name":"small"/ { s = 1 } s && /"snapshots"/ { getline; print; exit }' "$tmpdir/list.json" |
+	grep -q '^ *]' || fail "the lost snapshot is still listed"
+adm remove volume --name=small
 
 # remove the volume; the daemon stops cleanly
 adm remove volume --name=data
