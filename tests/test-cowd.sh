@@ -130,8 +130,13 @@ same_contents "a restart"
 kill -9 "$cowd_pid"
 wait "$cowd_pid" 2>/dev/null || true
 cowd_pid=
+# a record whose snapshot the engine no longer has is dropped on start
+fake="{00000000-0000-4000-8000-00000000000f}"
+printf 'volume=data\nsnapshot=%s\nset=%s\ncount=1\nattributes=0\ncreated=0\n' "$fake" "$fake" \
+	> "$state/snapshots/$fake.snap"
 start_cowd; cowd_ready 3
 same_contents "kill -9"
+[ ! -e "$state/snapshots/$fake.snap" ] || fail "an orphan snapshot record was kept"
 
 # vssd restarts: vss-cowd registers again and answers for its volume (and
 # a mount point of the live device resolves to it)

@@ -120,6 +120,8 @@ int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char
 			       uint32_t chunk, uint64_t maxsize));
 /* Reads a snapshot record: 0, -ENOENT. */
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
+/* Calls fn with the id of every snapshot record. */
+int reg_for_each_snapshot(void (*fn)(const vss_id_t *id));
 /* Writes buf to path atomically (tmp, fsync, rename, fsync dir). */
 int write_atomic(const char *path, const char *buf, size_t len);
 

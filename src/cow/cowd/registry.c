@@ -257,3 +257,29 @@ int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapsho
 	free(text);
 	return 0;
 }
+
+int reg_for_each_snapshot(void (*fn)(const vss_id_t *id))
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/snapshots", cfg.state_dir);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char name[VSS_ID_STRLEN + 8];
+		size_t l = strlen(de->d_name);
+		vss_id_t id;
+
+		if (l < 6 || l >= sizeof(name) || strcmp(de->d_name + l - 5, ".snap") != 0)
+			continue;
+		memcpy(name, de->d_name, l - 5);
+		name[l - 5] = '\0';
+		if (vss_id_parse(name, &id) == 0)
+			fn(&id);
+	}
+	closedir(d);
+	return 0;
+}

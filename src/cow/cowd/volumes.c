@@ -461,9 +461,40 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 	return r;
 }
 
+/* A record whose volume is open but whose engine snapshot is gone (the
+ * engine deleted it for space while vss-cowd was not there to hear it) is
+ * removed; records of volumes that could not be opened stay. */
+static void drop_orphan(const vss_id_t *id)
+{
+	char volname[COWD_NAME_MAX + 1], a[VSS_ID_STRLEN];
+	vss_snapshot_prop_t prop = { 0 };
+	bool orphan = false;
+	struct cvol *v;
+
+	if (reg_load_snapshot(id, volname, sizeof(volname), &prop) < 0)
+		return;
+	pthread_mutex_lock(&tbl_lock);
+	v = vol_find(volname);
+	if (v) {
+		orphan = true;
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_id, id))
+				orphan = false;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (orphan) {
+		log_warn("volume %s: snapshot %s is gone from the diff area: record removed",
+			 volname, vss_id_format(id, a));
+		reg_remove_snapshot(id);
+	}
+}
+
 int vol_load_all(void)
 {
-	return reg_load_volumes(load_one);
+	int r = reg_load_volumes(load_one);
+
+	reg_for_each_snapshot(drop_orphan);
+	return r;
 }
 
 void vol_close_all(void)
