@@ -173,7 +173,8 @@ int main(void)
 
 	/* a client that stalls in the middle of a frame does not block others */
 	stall = dial();
-	frame(stall, MSG_HELLO, "\1\0", 40);	/* promises 40 bytes, sends 2 */
+	frame(stall, MSG_HELLO, NULL, 40);	/* promises 40 bytes, sends 2 */
+	send_raw(stall, "\1\0", 2);
 
 	fd = dial();
 	hello(fd, &rx, ROLE_REQUESTER);

@@ -21,7 +21,7 @@
  * them absent.
  *
  * Uses $VSS_SOCKET.  Prints "ready" once subscribed; runs until SIGTERM or
- * SIGINT.  Every event is logged on stderr as "event NAME". */
+ * SIGINT (exit 0), or until vssd goes away (exit 3).  Every event is logged on stderr as "event NAME". */
 #include "config.h"
 #include <err.h>
 #include <signal.h>
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <vss/writer.h>
 #include "tests/metadata-fixture.h"
 
@@ -278,8 +279,8 @@ int main(int argc, char **argv)
 {
 	vss_writer_t *w = NULL;
 	vss_id_t cls;
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t sigs;
-	int sig;
 
 	if (argc == 2 && strcmp(argv[1], "--rogue") == 0)
 		rogue = true;
@@ -299,7 +300,13 @@ int main(int argc, char **argv)
 	    VSS_FAILED(vss_writer_subscribe(w, 0)))
 		errx(1, "%s", vss_last_error());
 	printf("ready\n");
-	sigwait(&sigs, &sig);
+	/* until a signal, or exit 3 when vssd goes away */
+	while (sigtimedwait(&sigs, NULL, &tick) < 0) {
+		if (vss_writer_wait(w, 0) == VSS_E_WRITER_INFRASTRUCTURE) {
+			vss_writer_free(w);
+			errx(3, "the connection to vssd was lost");
+		}
+	}
 	vss_writer_free(w);
 	return 0;
 }
