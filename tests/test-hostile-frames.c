@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "common/proto.h"
 #include "common/wire.h"
@@ -172,7 +173,8 @@ int main(void)
 
 	/* a client that stalls in the middle of a frame does not block others */
 	stall = dial();
-	frame(stall, MSG_HELLO, "\1\0", 40);	/* promises 40 bytes, sends 2 */
+	frame(stall, MSG_HELLO, NULL, 40);	/* promises 40 bytes, sends 2 */
+	send_raw(stall, "\1\0", 2);
 
 	fd = dial();
 	hello(fd, &rx, ROLE_REQUESTER);
@@ -350,6 +352,52 @@ int main(void)
 	}
 	close(fd);
 	wire_rx_free(&rx);
+
+	/* A requester that floods calls and never reads its replies is
+	 * disconnected (after vssd's 5 s send bound); others are served. */
+	{
+		int fl = dial(), other;
+		uint64_t until;
+		bool eof = false;
+		long sent = 0;
+		char drain[65536];
+
+		hello(fl, &rx, ROLE_REQUESTER);
+		wire_rx_free(&rx);
+		wire_msg_init(&m, MSG_GET_WRITER_STATUS, 9);
+		wire_msg_finish(&m);
+		until = (uint64_t)time(NULL) + 2;
+		while ((uint64_t)time(NULL) < until) {
+			ssize_t n = send(fl, m.buf, m.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n < 0) {
+				usleep(1000);
+				continue;
+			}
+			sent++;
+		}
+		wire_msg_free(&m);
+		sleep(6);
+		other = dial();
+		hello(other, &rx, ROLE_REQUESTER);
+		simple(other, MSG_INIT_BACKUP, 2);
+		expect("another requester is served beside a flooding one", other, &rx, S_OK, false);
+		close(other);
+		wire_rx_free(&rx);
+		/* drain what was queued for the flooder; then it must see EOF */
+		for (int i = 0; i < 2000 && !eof; i++) {
+			struct pollfd pfd = { .fd = fl, .events = POLLIN };
+			ssize_t n;
+
+			if (poll(&pfd, 1, 10) <= 0)
+				continue;
+			n = recv(fl, drain, sizeof(drain), 0);
+			eof = n <= 0;
+		}
+		snprintf((char *)buf, sizeof(buf), "%ld calls sent", sent);
+		result("a requester that never reads is disconnected", eof, (char *)buf);
+		close(fl);
+	}
 
 	close(stall);
 	printf("%s\n", failures ? "some cases FAILED" : "every hostile case answered");

@@ -6,10 +6,11 @@
  *   test-provider [--id GUID] [--name NAME] [--type software|system|hardware]
  *                 (--volume PATH ... | --all) [--dir DIR] [--log FILE]
  *                 [--socket PATH] [--fail STEP[:HR]] [--sleep STEP:MS]
- *                 [--die STEP] [--reconnect]
+ *                 [--die STEP] [--reconnect] [--help]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
- * provider", type software, dir ./test-provider.d (created).  STEP is a
+ * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
+ * at exit; a --dir is created if missing and left in place).  STEP is a
  * provider call as proto_msg_name() spells it: IsVolumeSupported,
  * BeginPrepareSnapshot, EndPrepareSnapshots, PreCommitSnapshots,
  * CommitSnapshots, PostCommitSnapshots, PreFinalCommitSnapshots,
@@ -60,12 +61,21 @@ static struct snap *snaps;
 static char **volumes;
 static unsigned nvolumes;
 static bool all_volumes;
-static const char *dir = "test-provider.d";
-static vss_id_t provider_id = { { 0x5e, 0x1f, 0x7e, 0x57, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 } };
+static const char *dir;
+static char tmp_dir[256];
+static vss_id_t provider_id = {
+	{ 0x5e, 0x1f, 0x7e, 0x57, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 }
+};
 static int log_fd = -1;
 static bool fail[NCALLS], die[NCALLS];
 static vss_hr_t fail_hr[NCALLS];
 static uint32_t sleep_ms[NCALLS];
+
+static const char usage_text[] =
+"Usage: test-provider (--volume PATH ... | --all) [options]   (a test double)\n"
+"  --id GUID  --name NAME  --type software|system|hardware  --dir DIR\n"
+"  --log FILE  --socket PATH  --fail STEP[:HR]  --sleep STEP:MS  --die STEP\n"
+"  --reconnect  --help\n";
 
 static int step_index(const char *s, size_t n)
 {
@@ -367,6 +377,7 @@ int main(int argc, char **argv)
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = "openvss test provider", *socket_path = NULL, *colon;
@@ -376,7 +387,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int c, i, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ID:
 			if (vss_id_parse(optarg, &provider_id))
@@ -430,14 +441,25 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		default:
 			exit(2);
 		}
 	}
 	if (optind != argc || (!nvolumes && !all_volumes))
-		errx(2, "%s", "usage: test-provider (--volume PATH ... | --all) [options]");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		errx(2, "usage: test-provider (--volume PATH ... | --all) [options] (try --help)");
+	if (!dir) {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/test-provider.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(tmp_dir))
+			err(2, "mkdtemp %s", tmp_dir);
+		dir = tmp_dir;
+	} else if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		errx(2, "cannot create '%s'", dir);
+	}
 
 	wopts_block_term(&sigs);
 
@@ -467,6 +489,8 @@ out:
 	pthread_mutex_lock(&lock);
 	remove_snaps(NULL, NULL, false);
 	pthread_mutex_unlock(&lock);
+	if (tmp_dir[0])
+		rmdir(tmp_dir);
 	free(volumes);
 	if (log_fd >= 0)
 		close(log_fd);

@@ -42,6 +42,7 @@
 static vss_backup_t *b;
 static const char *expect;
 static vss_id_t set_id;
+static vss_async_t *nowait;	/* do-nowait's handle, freed at the end */
 
 struct added {
 	vss_id_t instance, writer;
@@ -341,7 +342,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(w, "do") == 0) {
 			check("DoSnapshotSet", finish(vss_backup_do_snapshot_set(b, &a), &a));
 		} else if (strcmp(w, "do-nowait") == 0) {
+			a = NULL;
 			check("DoSnapshotSet", vss_backup_do_snapshot_set(b, &a));
+			vss_async_free(nowait);
+			nowait = a;
 		} else if (strcmp(w, "cancel") == 0) {
 			const char *want = expect;
 
@@ -477,6 +481,7 @@ int main(int argc, char **argv)
 		}
 	}
 	vss_backup_free(b);
+	vss_async_free(nowait);
 	for (size_t k = 0; k < nadded; k++) {
 		free(added[k].lp);
 		free(added[k].name);

@@ -302,7 +302,9 @@ static const struct vss_writer_ops test_ops = {
 	.on_disconnect = h_disconnect,
 };
 
-static const vss_id_t class_a = { { 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } };
+static const vss_id_t class_a = {
+	{ 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+};
 
 static vss_writer_t *subscribed_writer(struct fake *f, uint32_t freeze_ms)
 {
@@ -673,6 +675,40 @@ START_TEST(metadata_round_trip)
 }
 END_TEST
 
+/* Bad input from the coordinator: an unknown event or a request a writer
+ * does not serve gets E_INVALIDARG; a broken frame ends the connection,
+ * which the writer reports as lost. */
+START_TEST(hostile_coordinator)
+{
+	struct fake f;
+	vss_writer_t *w = subscribed_writer(&f, 0);
+	struct evspec e = { .event = 99 };
+	struct wire_msg m;
+	struct wire_hdr h;
+	const uint8_t *pl;
+	struct evreply r;
+	static const uint8_t garbage[32] = "this is not a frame at all....";
+
+	send_event(&f, 5, &e);
+	read_reply(&f, &r);
+	ck_assert_uint_eq(r.seq, 5);
+	ck_assert_int_eq(r.hr, E_INVALIDARG);
+	ck_assert_uint_eq(r.result, 99);	/* no RESULT attribute */
+
+	wire_msg_init(&m, MSG_PROV_COMMIT, 6);
+	ck_assert_int_eq(wire_send(f.fd, &m), 0);
+	wire_msg_free(&m);
+	ck_assert_int_eq(recv_frame(&f, &h, &pl), 1);
+	ck_assert_uint_eq(h.type, MSG_PROV_COMMIT | WIRE_REPLY);
+	ck_assert_uint_eq(wire_get_u32(pl, h.len, ATTR_HR, 0), (uint32_t)E_INVALIDARG);
+
+	ck_assert_int_eq(write(f.fd, garbage, sizeof(garbage)), (ssize_t)sizeof(garbage));
+	ck_assert_int_eq(vss_writer_wait(w, 5000), VSS_E_WRITER_INFRASTRUCTURE);
+	vss_writer_free(w);
+	fake_stop(&f);
+}
+END_TEST
+
 START_TEST(path_affected)
 {
 	const char *proc[] = { "/proc" }, *root[] = { "/" };
@@ -971,7 +1007,8 @@ START_TEST(provider_calls)
 	ck_assert_int_eq(vss_provider_register(p, &pid, "unit provider", VSS_PROV_SOFTWARE,
 					       "1.0", NULL), VSS_E_PROVIDER_ALREADY_REGISTERED);
 	fake_joined(&f);
-	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);	/* still lost */
+	/* still lost */
+	ck_assert_int_eq(vss_provider_wait(p, 0), VSS_E_PROVIDER_NOT_REGISTERED);
 	ck_assert_int_eq(vss_provider_unregister(p), S_OK);
 	ck_assert_int_eq(vss_provider_wait(p, 0), S_OK);
 	ck_assert_int_eq(vss_provider_unregister(p), VSS_E_PROVIDER_NOT_REGISTERED);
@@ -997,6 +1034,7 @@ int main(void)
 	tcase_add_test(tc, freeze_outlives_timeout);
 	tcase_add_test(tc, disconnect_and_reconnect);
 	tcase_add_test(tc, metadata_round_trip);
+	tcase_add_test(tc, hostile_coordinator);
 	tcase_add_test(tc, path_affected);
 	tcase_add_test(tc, writer_options);
 	suite_add_tcase(s, tc);

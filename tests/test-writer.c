@@ -6,7 +6,7 @@
  *               [--component LOGICALPATH:NAME[:selectable]]
  *               [--files PATH:SPEC[:recursive]]...
  *               [--veto EVENT] [--fail EVENT:HR] [--sleep EVENT:MS]
- *               [--die EVENT] [--count K] [--reconnect]
+ *               [--die EVENT] [--count K] [--reconnect] [--help]
  *
  * EVENT is an event name as proto_event_name() spells it ("Freeze",
  * "PrepareForSnapshot") or dashed ("freeze", "prepare-snapshot"); every
@@ -79,6 +79,13 @@ static void log_event(struct instance *in, int ev)
 		wopts_log_line(log_fd, line, n);
 }
 
+static const char usage_text[] =
+"Usage: test-writer --name N [options]   (a test program; see its source)\n"
+"  --class-id GUID  --level front|back|system  --freeze-timeout MS\n"
+"  --log FILE  --socket PATH  --component LP:NAME[:selectable]\n"
+"  --files PATH:SPEC[:recursive]  --veto EVENT  --fail EVENT:HR\n"
+"  --sleep EVENT:MS  --die EVENT  --count K  --reconnect  --help\n";
+
 static bool handle(vss_writer_t *w, int ev, vss_wmd_t *md, void *user)
 {
 	struct instance *in = user;
@@ -135,6 +142,7 @@ int main(int argc, char **argv)
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *socket_path = NULL, *val;
@@ -145,7 +153,7 @@ int main(int argc, char **argv)
 	int c, ev, rc = 0;
 
 	wopts_init(&opts);
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			free(opts.name);
@@ -203,12 +211,15 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		default:
 			exit(2);
 		}
 	}
 	if (!opts.name || optind != argc)
-		errx(2, "%s", "usage: test-writer --name NAME [options] (see the source)");
+		errx(2, "%s", "usage: test-writer --name NAME [options] (try --help)");
 	wopts_finish(&opts);
 
 	/* Signals are taken with sigtimedwait; threads inherit the mask. */

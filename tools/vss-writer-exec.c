@@ -468,7 +468,8 @@ int main(int argc, char **argv)
 	wopts_finish(&opts);
 	wopts_block_term(&sigs);
 
-	if (vss_writer_new(wopts_generic_ops(handle), NULL, &w) || vss_writer_set_socket(w, socket_path) ||
+	if (vss_writer_new(wopts_generic_ops(handle), NULL, &w) ||
+	    vss_writer_set_socket(w, socket_path) ||
 	    vss_writer_initialize(w, &opts.class_id, opts.name, opts.usage, opts.source,
 				  opts.level, opts.freeze_timeout, opts.instance_name, 1, 0)) {
 		warnx("%s", vss_last_error());

@@ -262,7 +262,8 @@ static bool g_identify(vss_writer_t *w, vss_wmd_t *md, void *u)
 }
 
 #define G_BCD(fn, ev) \
-	static bool fn(vss_writer_t *w, vss_bcd_t *c, void *u) { return generic_fn(w, ev, NULL, u); }
+	static bool fn(vss_writer_t *w, vss_bcd_t *c, void *u)			\
+	{ return generic_fn(w, ev, NULL, u); }
 #define G_PLAIN(fn, ev) \
 	static bool fn(vss_writer_t *w, void *u) { return generic_fn(w, ev, NULL, u); }
 G_BCD(g_prepare_backup, EV_PREPARE_BACKUP)

@@ -140,7 +140,7 @@ static void apply_failure(struct wstatus *ws, int ev, vss_hr_t hr, vss_hr_t app,
 		event_abort_one(ws);
 }
 
-static void settle(struct session *s)
+void step_settle(struct session *s)
 {
 	if (--s->outstanding > 0)
 		return;
@@ -230,7 +230,7 @@ static void event_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wi
 		free(msg);
 	}
 	if (r->counted)
-		settle(s);
+		step_settle(s);
 	free(r);
 	session_unref(s);
 }
@@ -327,7 +327,7 @@ int event_fanout(struct session *s, int ev, ws_pred pred, void (*done)(struct se
 		return 0;
 	}
 	session_ref(s);
-	settle(s);
+	step_settle(s);
 	session_unref(s);
 	return sent;
 }

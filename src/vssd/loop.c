@@ -225,11 +225,18 @@ int conn_send(struct conn *c, struct wire_msg *m)
 {
 	int r;
 
-	if (c->dead)
+	if (c->dead || c->stalled)
 		return -EPIPE;
 	r = wire_send(c->fd, m);
-	if (r < 0)
+	if (r == -ETIMEDOUT) {
+		/* The peer does not read: it must not stall vssd again.  The
+		 * loop sees the shut-down socket and closes the connection. */
+		log_warn("%s: does not read its messages: disconnecting", c->name);
+		shutdown(c->fd, SHUT_RDWR);
+		c->stalled = true;
+	} else if (r < 0) {
 		log_warn("%s: send failed: %s", c->name, strerror(-r));
+	}
 	return r;
 }
 
@@ -239,7 +246,7 @@ int conn_request(struct conn *c, struct wire_msg *m, uint32_t timeout_ms,
 	struct pending *pd;
 	int r;
 
-	if (c->dead)
+	if (c->dead || c->stalled)
 		return -EPIPE;
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)

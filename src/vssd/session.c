@@ -262,6 +262,18 @@ void session_op_done(struct session *s, vss_hr_t status)
 		release_continue(s);
 }
 
+/* An event-driven operation has ended: it was cancelled, or the session
+ * moves to st and the operation succeeds. */
+static void op_finish(struct session *s, enum sess_state st)
+{
+	if (s->op.cancel_requested) {
+		session_op_done(s, VSS_S_ASYNC_CANCELLED);
+		return;
+	}
+	s->state = st;
+	session_op_done(s, S_OK);
+}
+
 static bool op_running(const struct session *s)
 {
 	return s->op.id && s->op.status == VSS_S_ASYNC_PENDING;
@@ -482,12 +494,7 @@ static void restore_participants(struct session *s)
 
 static void restore_done(struct session *s)
 {
-	if (s->op.cancel_requested) {
-		session_op_done(s, VSS_S_ASYNC_CANCELLED);
-		return;
-	}
-	s->state = s->op.code == MSG_PRE_RESTORE ? SS_RP : SS_RR;
-	session_op_done(s, S_OK);
+	op_finish(s, s->op.code == MSG_PRE_RESTORE ? SS_RP : SS_RR);
 }
 
 static vss_hr_t do_restore_event(struct session *s, int code, uint32_t seq)
@@ -608,12 +615,7 @@ static void gather_done(struct session *s)
 		s->ws[i].freeze_timer.armed = false;
 	}
 	s->gathered = true;
-	if (s->op.cancel_requested) {
-		session_op_done(s, VSS_S_ASYNC_CANCELLED);
-		return;
-	}
-	s->state = s->restore ? SS_RG : SS_BG;
-	session_op_done(s, S_OK);
+	op_finish(s, s->restore ? SS_RG : SS_BG);
 }
 
 static vss_hr_t do_gather(struct session *s, uint32_t seq)
@@ -751,12 +753,7 @@ static bool pred_participating(const struct wstatus *ws)
 
 static void prepare_backup_done(struct session *s)
 {
-	if (s->op.cancel_requested) {
-		session_op_done(s, VSS_S_ASYNC_CANCELLED);
-		return;
-	}
-	s->state = SS_BP;
-	session_op_done(s, S_OK);
+	op_finish(s, SS_BP);
 }
 
 static vss_hr_t do_prepare_backup(struct session *s, uint32_t seq)
@@ -808,12 +805,7 @@ static void reply_status(struct session *s, uint32_t seq)
 
 static void backup_complete_done(struct session *s)
 {
-	if (s->op.cancel_requested) {
-		session_op_done(s, VSS_S_ASYNC_CANCELLED);
-		return;
-	}
-	s->state = SS_BC;
-	session_op_done(s, S_OK);
+	op_finish(s, SS_BC);
 }
 
 static bool pred_complete(const struct wstatus *ws)

@@ -75,18 +75,6 @@ struct provreq {
 	int code;
 };
 
-static void prov_settle(struct session *s)
-{
-	if (--s->outstanding > 0)
-		return;
-	if (s->step_done) {
-		void (*done)(struct session *) = s->step_done;
-
-		s->step_done = NULL;
-		done(s);
-	}
-}
-
 static void prov_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wire_hdr *h,
 		       const uint8_t *p)
 {
@@ -114,7 +102,7 @@ static void prov_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wir
 	}
 	provider_unref(r->p);
 	free(r);
-	prov_settle(s);
+	step_settle(s);
 	session_unref(s);
 }
 
@@ -168,7 +156,7 @@ static void prov_fanout(struct session *s, int code, uint32_t timeout,
 		wire_msg_free(&m);
 	}
 	session_ref(s);
-	prov_settle(s);
+	step_settle(s);
 	session_unref(s);
 }
 
@@ -453,7 +441,7 @@ static void props_reply(void *ctx, struct conn *c, vss_hr_t thr, const struct wi
 		catalogue(s, r->index, NULL);
 	}
 	free(r);
-	prov_settle(s);
+	step_settle(s);
 	session_unref(s);
 }
 
@@ -462,7 +450,8 @@ static void d13_done(struct session *s)
 	char idbuf[VSS_ID_STRLEN];
 
 	snaps_state(s, VSS_SS_CREATED);
-	catalog_save();
+	if (s->nsnaps)
+		catalog_save();	/* durable before the requester hears of it */
 	if (creation_lock_owner == s)
 		creation_lock_owner = NULL;
 	s->holds_lock = false;
@@ -501,7 +490,7 @@ static void d13_finish(struct session *s)
 		}
 		wire_msg_free(&m);
 	}
-	prov_settle(s);
+	step_settle(s);
 }
 
 /* ------------------------------------------------------------ abort */

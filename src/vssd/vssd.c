@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "vssd/vssd.h"
 
+#define VSS_DEFAULT_CONFIG SYSCONFDIR "/vssd.conf"
+
 struct vssd_config cfg;
 
 int loop_listen(void);
@@ -32,6 +34,7 @@ static void usage(FILE *f)
 		"  -d, --state-dir DIR      keep the snapshot catalog in DIR (default %s)\n"
 		"  -g, --group NAME         members of NAME may act as requester or provider\n"
 		"                           (default vss; root always may)\n"
+		"  -c, --config FILE        read settings from FILE (default %s)\n"
 		"  -t, --timeout WHAT=MS    set a deadline: an event name (Identify,\n"
 		"                           PrepareForBackup, PrepareForSnapshot, Thaw,\n"
 		"                           PostSnapshot, Abort, BackupComplete, BackupShutdown,\n"
@@ -41,7 +44,72 @@ static void usage(FILE *f)
 		"  -v, --verbose            log debug messages (also VSS_DEBUG=1)\n"
 		"  -h, --help               show this help and exit\n"
 		"  -V, --version            show the version and exit\n",
-		VSS_DEFAULT_SOCKET, VSS_DEFAULT_STATE_DIR);
+		VSS_DEFAULT_SOCKET, VSS_DEFAULT_STATE_DIR, VSS_DEFAULT_CONFIG);
+}
+
+static int set_timeout(const char *arg);
+
+/* /etc/vssd.conf: "key = value" lines, # comments.  Keys: socket,
+ * state-dir, group, timeout (WHAT=MS, as --timeout; may repeat).  Command
+ * line options given after the file is read win.  Strings are kept for the
+ * life of the process. */
+static int read_config(const char *path, bool must_exist)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024];
+	int n = 0;
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "vssd: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line, *v, *e;
+
+		n++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "vssd: %s:%d: line too long\n", path, n);
+			fclose(f);
+			return -1;
+		}
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '#' || *k == '\n' || *k == '\0')
+			continue;
+		v = strchr(k, '=');
+		if (!v) {
+			fprintf(stderr, "vssd: %s:%d: expected key = value\n", path, n);
+			fclose(f);
+			return -1;
+		}
+		for (e = v; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (e = v + strlen(v); e > v && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		if (strcmp(k, "socket") == 0 && *v) {
+			cfg.socket_path = strdup(v);
+		} else if (strcmp(k, "state-dir") == 0 && *v) {
+			cfg.state_dir = strdup(v);
+		} else if (strcmp(k, "group") == 0) {
+			cfg.group = *v ? strdup(v) : NULL;
+		} else if (strcmp(k, "timeout") == 0 && set_timeout(v) == 0) {
+			continue;
+		} else {
+			fprintf(stderr, "vssd: %s:%d: unknown key or bad value '%s = %s'\n",
+				path, n, k, v);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 static int set_timeout(const char *arg)
@@ -103,6 +171,7 @@ static void notify_ready(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' },
@@ -135,8 +204,27 @@ int main(int argc, char **argv)
 	cfg.hold_timeout_ms = VSS_HOLD_WRITES_TIMEOUT_MS;
 	cfg.flush_timeout_ms = VSS_HOLD_WRITES_TIMEOUT_MS;
 
-	while ((c = getopt_long(argc, argv, "s:d:g:t:fp:vhV", opts, NULL)) != -1) {
+	/* The configuration file first, so that options override it. */
+	{
+		const char *conf = VSS_DEFAULT_CONFIG;
+		bool given = false;
+
+		for (int i = 1; i < argc; i++) {
+			if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+			    i + 1 < argc) {
+				conf = argv[i + 1];
+				given = true;
+			} else if (strncmp(argv[i], "--config=", 9) == 0) {
+				conf = argv[i] + 9;
+				given = true;
+			}
+		}
+		if (read_config(conf, given) < 0)
+			return 1;
+	}
+	while ((c = getopt_long(argc, argv, "c:s:d:g:t:fp:vhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': break;	/* read above */
 		case 's': cfg.socket_path = optarg; break;
 		case 'd': cfg.state_dir = optarg; break;
 		case 'g': cfg.group = *optarg ? optarg : NULL; break;

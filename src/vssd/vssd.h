@@ -80,6 +80,7 @@ struct conn {
 	uint32_t deferred_seq;
 	int deferred_code;
 	bool dead;
+	bool stalled;			/* stopped reading: being closed */
 	int refs;
 	struct writer *writer;
 	struct provider *provider;
@@ -250,6 +251,9 @@ int event_fanout(struct session *s, int ev, ws_pred pred, void (*done)(struct se
 void event_fanout_then(struct session *s, int ev, ws_pred pred, void (*done)(struct session *s));
 /* Fire-and-forget Abort to one writer (state bookkeeping included). */
 void event_abort_one(struct wstatus *ws);
+/* One answer (or failure) of the step's fan-out is in; the last one runs
+ * the step's continuation (s->step_done). */
+void step_settle(struct session *s);
 void ws_set_state(struct wstatus *ws, VSS_WRITER_STATE st, vss_hr_t hr, vss_hr_t app, const char *msg);
 
 /* ------------------------------------------------------------ snapshot sets */
