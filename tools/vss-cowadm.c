@@ -312,7 +312,8 @@ static int list_main(int argc, char **argv)
 		json_object_array_add(jv, jo);
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(jv, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(jv, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(jv);
 	free(pl);
 	wire_msg_free(&m);

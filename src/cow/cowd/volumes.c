@@ -22,15 +22,16 @@ pthread_mutex_t tbl_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cvol *volumes;
 struct cnode *nodes;
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t len, const char *fmt, ...)
+/* Describes a refusal in err and returns r (a -errno). */
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t len, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
-	return 0;
+	return r;
 }
 
 struct cvol *vol_find(const char *name)
@@ -546,15 +547,17 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	int r;
 
 	if (!name || !name_ok(name))
-		return fail(err, errlen, "bad volume name '%s' (1-%d of A-Z a-z 0-9 . _ -, not "
-			    "starting with .)", name ? name : "", COWD_NAME_MAX) - EINVAL;
+		return fail(err, errlen, -EINVAL,
+			    "bad volume name '%s' (1-%d of A-Z a-z 0-9 . _ -, not "
+			    "starting with .)", name ? name : "", COWD_NAME_MAX);
 	if (!backing || backing[0] != '/')
-		return fail(err, errlen, "the backing must be an absolute path") - EINVAL;
+		return fail(err, errlen, -EINVAL, "the backing must be an absolute path");
 	if (diff && diff[0] != '/')
-		return fail(err, errlen, "the diff area must be an absolute path") - EINVAL;
+		return fail(err, errlen, -EINVAL, "the diff area must be an absolute path");
 	if (chunk && (chunk < COW_CHUNK_MIN || chunk > COW_CHUNK_MAX || (chunk & (chunk - 1))))
-		return fail(err, errlen, "bad chunk size %" PRIu32 " (a power of two, %u..%u)",
-			    chunk, COW_CHUNK_MIN, COW_CHUNK_MAX) - EINVAL;
+		return fail(err, errlen, -EINVAL,
+			    "bad chunk size %" PRIu32 " (a power of two, %u..%u)",
+			    chunk, COW_CHUNK_MIN, COW_CHUNK_MAX);
 	if (!diff) {
 		snprintf(defdiff, sizeof(defdiff), "%s/%s.diff", cfg.state_dir, name);
 		diff = defdiff;
@@ -568,29 +571,34 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 			taken = true;
 	pthread_mutex_unlock(&tbl_lock);
 	if (taken)
-		return fail(err, errlen, "volume %s, or its backing or diff area, is already "
-			    "registered", name) - EEXIST;
+		return fail(err, errlen, -EEXIST,
+			    "volume %s, or its backing or diff area, is already "
+			    "registered", name);
 	if (path_on_served_volume(backing) || path_on_served_volume(diff))
-		return fail(err, errlen, "the backing or diff area is on a volume vss-cowd "
-			    "serves") - EXDEV;
+		return fail(err, errlen, -EXDEV, "the backing or diff area is on a volume vss-cowd "
+			    "serves");
 	if (create) {
 		if (!size || size % COW_CHUNK_MAX)
-			return fail(err, errlen, "bad size %" PRIu64 ": a volume to create needs "
-				    "a size, a multiple of 1 MiB", size) - EINVAL;
+			return fail(err, errlen, -EINVAL,
+				    "bad size %" PRIu64 ": a volume to create needs "
+				    "a size, a multiple of 1 MiB", size);
 		if (stat(backing, &st) == 0)
-			return fail(err, errlen, "%s exists already (no --create to use it)",
-				    backing) - EEXIST;
+			return fail(err, errlen, -EEXIST,
+				    "%s exists already (leave out --create to use it)",
+				    backing);
 		have = size;
 	} else {
 		r = dev_size(backing, &have);
 		if (r)
-			return fail(err, errlen, "%s: %s", backing, strerror(-r)) + r;
+			return fail(err, errlen, r, "%s: %s", backing, strerror(-r));
 		if (size && size != have)
-			return fail(err, errlen, "%s has %" PRIu64 " bytes, not %" PRIu64, backing,
-				    have, size) - EINVAL;
+			return fail(err, errlen, -EINVAL,
+				    "%s has %" PRIu64 " bytes, not %" PRIu64, backing,
+				    have, size);
 		if (!have || have % COW_SECTOR)
-			return fail(err, errlen, "%s: bad size %" PRIu64 " (a multiple of %u)",
-				    backing, have, COW_SECTOR) - EINVAL;
+			return fail(err, errlen, -EINVAL,
+				    "%s: bad size %" PRIu64 " (a multiple of %u)",
+				    backing, have, COW_SECTOR);
 	}
 	prm.chunk_size = chunk;
 	prm.origin_size = create ? size : 0;
@@ -599,20 +607,21 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	if (r) {
 		if (create)
 			unlink(backing);
-		return fail(err, errlen, "cannot create the volume on %s / %s: %s", backing, diff,
-			    strerror(-r)) + r;
+		return fail(err, errlen, r,
+			    "cannot create the volume on %s / %s: %s", backing, diff,
+			    strerror(-r));
 	}
 	r = vol_open(name, backing, diff, chunk, prm.diff_max, &v);
 	if (r && !v) {
 		unlink(diff);
 		if (create)
 			unlink(backing);
-		return fail(err, errlen, "cannot open the new volume: %s", strerror(-r)) + r;
+		return fail(err, errlen, r, "cannot open the new volume: %s", strerror(-r));
 	}
 	if (!r)
 		r = reg_save_volume(v);
 	if (r) {
-		fail(err, errlen, "volume %s: %s", name, strerror(-r));
+		fail(err, errlen, r, "volume %s: %s", name, strerror(-r));
 		vol_close(v);
 		unlink(diff);
 		if (create)
@@ -641,10 +650,10 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&tbl_lock);
 	if (!v)
-		return fail(err, errlen, "no volume named '%s'", name ? name : "") - ENOENT;
+		return fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
 	busy = dev_in_use(dev);
 	if (!force && (busy || nsnaps)) {
-		fail(err, errlen, "volume %s %s (--force to remove it anyway)", name,
+		fail(err, errlen, -EBUSY, "volume %s %s (--force to remove it anyway)", name,
 		     busy ? "is in use (mounted?)" : "has snapshots");
 		pthread_mutex_lock(&tbl_lock);
 		vol_put(v);
