@@ -79,4 +79,17 @@ for w in fw bw; do
 		"Identify PrepareForBackup Abort BackupShutdown " \
 		"$(awk -v w="$w" '$1 == w { printf "%s ", $2 }' "$log")"
 done
+# 6. A second session gathers writer metadata while the first one has its
+#    writers frozen: Identify is answered mid-Freeze (vss-protocol §1), and
+#    the first set is still created.
+: > "$log"
+test-requester init state=volume gather start-retry "volume=$vol" prepare do complete \
+	> "$tmpdir/a" &
+a=$!
+wait_until 10 grep -q '^bw Freeze' "$log"
+test-requester init gather metadata > "$tmpdir/b"
+grep -q '^fw Thaw' "$log" && fail "the second session's Identify waited for the Thaw"
+wait $a || fail "the first session failed: $(cat "$tmpdir/a")"
+grep -q '^DoSnapshotSet S_OK' "$tmpdir/a" || fail "the first set was not created"
+test "$(grep -c ' Identify' "$log")" = 4 || fail "Identify did not reach both writers twice"
 vssd_alive

@@ -450,7 +450,8 @@ static void d13_done(struct session *s)
 	char idbuf[VSS_ID_STRLEN];
 
 	snaps_state(s, VSS_SS_CREATED);
-	catalog_save();
+	if (s->nsnaps)
+		catalog_save();	/* durable before the requester hears of it */
 	if (creation_lock_owner == s)
 		creation_lock_owner = NULL;
 	s->holds_lock = false;

@@ -1,0 +1,146 @@
+/* cowd.h — vss-cowd, the copy-on-write provider daemon (internal).
+ *
+ * Design note.  A volume (struct cvol) is an engine volume (origin + diff
+ * area) registered in the state dir.  Every volume and every exposed
+ * snapshot is a file (struct cnode) in one FUSE filesystem mounted at the
+ * export dir; a loop device (LOOP_CONFIGURE, direct I/O, autoclear) is
+ * attached to each file.  Locks:
+ *
+ *   tbl_lock      the lists of volumes, nodes and snapshots and every field
+ *                 but the data path; never held across a call that may wait
+ *                 for the FUSE threads (open of an export file, loop ioctls)
+ *   vol->io_lock  read-held by every FUSE I/O on the volume and its
+ *                 snapshots; write-held only to close the engine volume, so
+ *                 a closed volume answers EIO and never a freed pointer
+ *
+ * Nodes are reference counted (the table holds one, each open FUSE file
+ * one); inode numbers are never reused, so a stale inode finds nothing.
+ * The engine's overflow callback runs with engine locks held and only
+ * queues the lost snapshot; the main loop handles it (see overflow_drain).
+ * Internal functions return 0 or -errno. */
+#ifndef VSS_COWD_H
+#define VSS_COWD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <vss/provider.h>
+#include "cow/engine/cow.h"
+
+#define COWD_NAME_MAX	64
+#define COWD_PROVIDER_NAME "openvss copy-on-write provider"
+/* {b18294a8-e7c6-42c2-960e-3676125b2860}: the provider id of vss-cowd. */
+#define COWD_PROVIDER_ID { { 0xb1, 0x82, 0x94, 0xa8, 0xe7, 0xc6, 0x42, 0xc2, \
+			     0x96, 0x0e, 0x36, 0x76, 0x12, 0x5b, 0x28, 0x60 } }
+
+struct cvol;
+
+/* A file of the export dir: a live volume (snap == 0) or a snapshot. */
+struct cnode {
+	struct cnode *next;
+	char name[COWD_NAME_MAX + 48];
+	uint64_t ino;
+	int refs;			/* tbl_lock */
+	bool dead;			/* removed from the export dir */
+	bool ro;
+	struct cvol *vol;		/* holds a reference */
+	uint64_t snap;			/* engine snapshot id, 0: live */
+	char loopdev[32];		/* "" when not attached */
+	dev_t loop_rdev;
+	int loop_fd;
+};
+
+/* A snapshot as VSS sees it. */
+struct csnap {
+	struct csnap *next;
+	vss_snapshot_prop_t prop;	/* device/volume names filled on demand */
+	uint64_t engine_id;		/* 0 until committed */
+	struct cnode *node;		/* exposed file, or NULL */
+};
+
+struct cvol {
+	struct cvol *next;
+	int refs;			/* tbl_lock */
+	char name[COWD_NAME_MAX + 1];
+	char *backing, *diff;
+	uint32_t chunk;
+	uint64_t maxsize, size;
+	pthread_rwlock_t io_lock;
+	struct cow_volume *cow;		/* NULL once closed (io_lock) */
+	struct cnode *live;
+	struct csnap *snaps;		/* tbl_lock */
+};
+
+struct cowd_cfg {
+	const char *state_dir;
+	const char *export_dir;
+	const char *coordinator;	/* NULL: libvss default */
+	bool foreground;
+	int verbose;
+};
+extern struct cowd_cfg cfg;
+extern pthread_mutex_t tbl_lock;
+extern struct cvol *volumes;
+extern struct cnode *nodes;
+
+/* volumes.c */
+struct cvol *vol_find(const char *name);		/* tbl_lock */
+struct cvol *vol_find_dev(dev_t rdev);			/* tbl_lock */
+void vol_put(struct cvol *v);				/* tbl_lock */
+void node_put(struct cnode *n);				/* tbl_lock */
+struct cnode *node_find_ino(uint64_t ino);		/* tbl_lock */
+struct cnode *node_find_name(const char *name);		/* tbl_lock */
+int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
+	    bool create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen);
+int vol_remove(const char *name, bool force, char *err, size_t errlen);
+int vol_load_all(void);
+void vol_close_all(void);
+/* Exposes a committed snapshot: FUSE file + read-only loop device. */
+int snap_expose(struct cvol *v, struct csnap *s);
+/* Detaches and forgets the snapshot's file and loop device. */
+void snap_unexpose(struct csnap *s);
+/* Deletes a snapshot everywhere: engine, record, exposure; frees s.  The
+ * caller took s off v->snaps. */
+int snap_destroy(struct cvol *v, struct csnap *s);
+bool path_on_served_volume(const char *path);
+bool dev_in_use(const char *dev);
+void overflow_cb(void *arg, uint64_t id, const uint8_t *tag);
+int overflow_fd(void);
+void overflow_drain(vss_provider_t *p);
+
+/* registry.c */
+int reg_init(void);
+int reg_save_volume(const struct cvol *v);
+int reg_remove_volume(const char *name);
+int reg_save_snapshot(const char *volume, const struct csnap *s);
+int reg_remove_snapshot(const vss_id_t *id);
+/* Calls fn for each registered volume. */
+int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
+			       uint32_t chunk, uint64_t maxsize));
+/* Reads a snapshot record: 0, -ENOENT. */
+int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
+/* Calls fn with the id of every snapshot record. */
+int reg_for_each_snapshot(void (*fn)(const vss_id_t *id));
+/* Writes buf to path atomically (tmp, fsync, rename, fsync dir). */
+int write_atomic(const char *path, const char *buf, size_t len);
+
+/* fuse.c */
+int fuse_start(void);
+void fuse_stop(void);
+uint64_t fuse_next_ino(void);
+
+/* loopdev.c */
+int loop_attach(const char *file, bool ro, char *dev, size_t devlen, dev_t *rdev, int *fd);
+void loop_detach(int fd, const char *dev);
+
+/* provider.c */
+extern const struct vss_provider_ops cowd_provider_ops;
+extern const vss_id_t cowd_provider_id;
+void provider_flush_log(void);
+
+/* ctl.c */
+int ctl_listen(void);
+void ctl_serve(int lfd);
+
+#endif

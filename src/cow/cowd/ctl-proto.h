@@ -1,0 +1,41 @@
+/* ctl-proto.h — the control protocol of vss-cowd (vss-cowadm <-> vss-cowd).
+ *
+ * Frames and attributes are those of src/common/wire.h on the Unix stream
+ * socket STATE_DIR/cowd.sock; one request per connection, one reply
+ * (WIRE_REPLY) carrying CA_HR and, on failure, CA_MESSAGE.  Documented in
+ * vss-cowd(8). */
+#ifndef VSS_COWD_CTL_PROTO_H
+#define VSS_COWD_CTL_PROTO_H
+
+#define COWD_CTL_SOCKET "cowd.sock"
+
+enum cowctl_msg {
+	COWCTL_ADD_VOLUME = 1,		/* NAME BACKING [DIFF] [SIZE CREATE] [MAXSIZE] [CHUNK] -> DEVICE */
+	COWCTL_REMOVE_VOLUME = 2,	/* NAME [FORCE] */
+	COWCTL_LIST_VOLUMES = 3,	/* -> VOLUME* */
+};
+
+enum cowctl_attr {
+	CA_HR = 0x01,		/* u32 vss_hr_t (as ATTR_HR) */
+	CA_MESSAGE = 0x02,	/* str (as ATTR_MESSAGE) */
+	CA_NAME = 0x100,	/* str */
+	CA_BACKING = 0x101,	/* str */
+	CA_DIFF = 0x102,	/* str */
+	CA_SIZE = 0x103,	/* u64 bytes */
+	CA_CREATE = 0x104,	/* u32 0/1 */
+	CA_MAXSIZE = 0x105,	/* u64 bytes */
+	CA_CHUNK = 0x106,	/* u32 bytes */
+	CA_FORCE = 0x107,	/* u32 0/1 */
+	CA_DEVICE = 0x108,	/* str: loop device */
+	CA_VOLUME = 0x109,	/* nest: one volume */
+	CA_SNAPSHOT = 0x10a,	/* nest: one snapshot of a volume */
+	CA_ID = 0x10b,		/* id: snapshot id */
+	CA_SET = 0x10c,		/* id: snapshot set id */
+	CA_CREATED = 0x10d,	/* u64: vss_timestamp_t */
+	CA_ATTRIBUTES = 0x10e,	/* u32: VSS_VOLSNAP_ATTR_* */
+	CA_DIFF_USED = 0x10f,	/* u64 bytes */
+	CA_MOUNTED = 0x110,	/* u32: 1 when the live device is in use */
+	CA_EXPORT = 0x111,	/* str: the FUSE file */
+};
+
+#endif

@@ -1,0 +1,197 @@
+/* ctl.c — the control socket of vss-cowd (STATE_DIR/cowd.sock): one
+ * request per connection, answered on the main thread.  Messages in
+ * ctl-proto.h and vss-cowd(8).  add and remove want root (SO_PEERCRED). */
+#define _GNU_SOURCE
+#include "config.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "common/log.h"
+#include "common/wire.h"
+#include "cow/cowd/cowd.h"
+#include "cow/cowd/ctl-proto.h"
+
+int ctl_listen(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", cfg.state_dir,
+		     COWD_CTL_SOCKET) >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	chmod(sa.sun_path, 0600);
+	return fd;
+}
+
+static vss_hr_t hr_of(int r)
+{
+	switch (r) {
+	case 0:
+		return S_OK;
+	case -EINVAL:
+		return E_INVALIDARG;
+	case -ENOENT:
+		return VSS_E_OBJECT_NOT_FOUND;
+	case -EEXIST:
+		return VSS_E_OBJECT_ALREADY_EXISTS;
+	case -EBUSY:
+		return VSS_E_BAD_STATE;
+	case -EXDEV:
+		return VSS_E_VOLUME_NOT_SUPPORTED;
+	case -ENOSPC:
+		return VSS_E_INSUFFICIENT_STORAGE;
+	case -ENOMEM:
+		return E_OUTOFMEMORY;
+	case -EACCES:
+	case -EPERM:
+		return E_ACCESSDENIED;
+	default:
+		return VSS_E_UNEXPECTED;
+	}
+}
+
+static void put_volume(struct wire_msg *m, struct cvol *v)
+{
+	struct cow_stats st = { 0 };
+	char path[PATH_MAX];
+
+	wire_nest_begin(m, CA_VOLUME);
+	wire_put_str(m, CA_NAME, v->name);
+	wire_put_str(m, CA_BACKING, v->backing);
+	wire_put_str(m, CA_DIFF, v->diff);
+	wire_put_str(m, CA_DEVICE, v->live ? v->live->loopdev : "");
+	snprintf(path, sizeof(path), "%s/%s", cfg.export_dir, v->name);
+	wire_put_str(m, CA_EXPORT, path);
+	wire_put_u32(m, CA_CHUNK, v->chunk);
+	wire_put_u64(m, CA_SIZE, v->size);
+	wire_put_u64(m, CA_MAXSIZE, v->maxsize);
+	pthread_rwlock_rdlock(&v->io_lock);
+	if (v->cow)
+		cow_stats(v->cow, &st);
+	pthread_rwlock_unlock(&v->io_lock);
+	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
+	for (struct csnap *s = v->snaps; s; s = s->next) {
+		if (s->prop.status != VSS_SS_CREATED)
+			continue;
+		wire_nest_begin(m, CA_SNAPSHOT);
+		wire_put_id(m, CA_ID, &s->prop.snapshot_id);
+		wire_put_id(m, CA_SET, &s->prop.snapshot_set_id);
+		wire_put_str(m, CA_DEVICE, s->node ? s->node->loopdev : "");
+		wire_put_u64(m, CA_CREATED, (uint64_t)s->prop.creation_timestamp);
+		wire_put_u32(m, CA_ATTRIBUTES, (uint32_t)s->prop.snapshot_attributes);
+		wire_nest_end(m);
+	}
+	wire_nest_end(m);
+}
+
+static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t uid)
+{
+	uint16_t code = WIRE_CODE(h->type);
+	struct wire_msg m;
+	char err[512] = "", *name = wire_get_str(pl, h->len, CA_NAME);
+	char *backing = NULL, *diff = NULL;
+	char dev[32] = "";
+	vss_hr_t hr = S_OK;
+	int r = 0;
+
+	wire_msg_init(&m, (uint16_t)(code | WIRE_REPLY), h->seq);
+	switch (code) {
+	case COWCTL_ADD_VOLUME:
+	case COWCTL_REMOVE_VOLUME:
+		if (uid != 0) {
+			r = -EACCES;
+			snprintf(err, sizeof(err), "only root may add or remove volumes");
+			break;
+		}
+		if (code == COWCTL_REMOVE_VOLUME) {
+			r = vol_remove(name, wire_get_u32(pl, h->len, CA_FORCE, 0), err,
+				       sizeof(err));
+			break;
+		}
+		backing = wire_get_str(pl, h->len, CA_BACKING);
+		diff = wire_get_str(pl, h->len, CA_DIFF);
+		r = vol_add(name, backing, diff, wire_get_u64(pl, h->len, CA_SIZE, 0),
+			    wire_get_u32(pl, h->len, CA_CREATE, 0),
+			    wire_get_u64(pl, h->len, CA_MAXSIZE, 0),
+			    wire_get_u32(pl, h->len, CA_CHUNK, 0), err, sizeof(err));
+		if (r == 0) {
+			pthread_mutex_lock(&tbl_lock);
+			struct cvol *v = vol_find(name);
+
+			if (v && v->live)
+				snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
+			pthread_mutex_unlock(&tbl_lock);
+			wire_put_str(&m, CA_DEVICE, dev);
+			log_info("volume %s added (%s) as %s", name, backing, dev);
+		}
+		break;
+	case COWCTL_LIST_VOLUMES:
+		pthread_mutex_lock(&tbl_lock);
+		for (struct cvol *v = volumes; v; v = v->next)
+			put_volume(&m, v);
+		pthread_mutex_unlock(&tbl_lock);
+		break;
+	default:
+		r = -EINVAL;
+		snprintf(err, sizeof(err), "unknown request %u", code);
+	}
+	hr = hr_of(r);
+	if (r) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", strerror(-r));
+		log_warn("request %u refused: %s", code, err);
+	}
+	wire_put_u32(&m, CA_HR, (uint32_t)hr);
+	if (r)
+		wire_put_str(&m, CA_MESSAGE, err);
+	if (wire_msg_finish(&m) == 0)
+		wire_send(fd, &m);
+	wire_msg_free(&m);
+	free(name);
+	free(backing);
+	free(diff);
+}
+
+void ctl_serve(int lfd)
+{
+	struct wire_rx rx = { 0 };
+	struct wire_hdr h;
+	const uint8_t *pl;
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int fd, r;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
+		goto out;
+	/* a client gets 5 s to send its request */
+	r = wire_recv(fd, &rx, 5000, &h, &pl);
+	if (r < 0) {
+		log_debug("control connection: bad or no request: %s", strerror(-r));
+		goto out;
+	}
+	if (h.type & (WIRE_REPLY | WIRE_NOTIFY))
+		goto out;
+	handle(fd, &h, pl, cr.uid);
+out:
+	wire_rx_free(&rx);
+	close(fd);
+}

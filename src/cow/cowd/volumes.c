@@ -1,0 +1,684 @@
+/* volumes.c — the volume table of vss-cowd: adding, opening, removing
+ * volumes; exposing and destroying snapshots; the diff-area overflow
+ * queue.  Locking rules in cowd.h. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "common/log.h"
+#include "cow/cowd/cowd.h"
+
+pthread_mutex_t tbl_lock = PTHREAD_MUTEX_INITIALIZER;
+struct cvol *volumes;
+struct cnode *nodes;
+
+/* Describes a refusal in err and returns r (a -errno). */
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t len, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct cvol *vol_find(const char *name)
+{
+	for (struct cvol *v = volumes; v; v = v->next)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+struct cvol *vol_find_dev(dev_t rdev)
+{
+	for (struct cvol *v = volumes; v; v = v->next)
+		if (v->live && v->live->loopdev[0] && v->live->loop_rdev == rdev)
+			return v;
+	return NULL;
+}
+
+void vol_put(struct cvol *v)
+{
+	if (!v || --v->refs > 0)
+		return;
+	pthread_rwlock_destroy(&v->io_lock);
+	free(v->backing);
+	free(v->diff);
+	free(v);
+}
+
+void node_put(struct cnode *n)
+{
+	if (!n || --n->refs > 0)
+		return;
+	vol_put(n->vol);
+	free(n);
+}
+
+struct cnode *node_find_ino(uint64_t ino)
+{
+	for (struct cnode *n = nodes; n; n = n->next)
+		if (n->ino == ino && !n->dead)
+			return n;
+	return NULL;
+}
+
+struct cnode *node_find_name(const char *name)
+{
+	for (struct cnode *n = nodes; n; n = n->next)
+		if (strcmp(n->name, name) == 0 && !n->dead)
+			return n;
+	return NULL;
+}
+
+/* tbl_lock */
+static struct cnode *node_new(struct cvol *v, const char *name, uint64_t snap, bool ro)
+{
+	struct cnode *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->ino = fuse_next_ino();
+	n->refs = 1;
+	n->ro = ro;
+	n->vol = v;
+	v->refs++;
+	n->snap = snap;
+	n->loop_fd = -1;
+	n->next = nodes;
+	nodes = n;
+	return n;
+}
+
+/* Detaches the loop device and takes the file out of the export dir. */
+static void node_remove(struct cnode *n)
+{
+	int fd;
+	char dev[32];
+
+	pthread_mutex_lock(&tbl_lock);
+	fd = n->loop_fd;
+	snprintf(dev, sizeof(dev), "%s", n->loopdev);
+	n->loop_fd = -1;
+	n->loopdev[0] = '\0';
+	pthread_mutex_unlock(&tbl_lock);
+	loop_detach(fd, dev);
+	pthread_mutex_lock(&tbl_lock);
+	n->dead = true;
+	for (struct cnode **pp = &nodes; *pp; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	node_put(n);
+	pthread_mutex_unlock(&tbl_lock);
+}
+
+/* Attaches a loop device to the node's file (no lock held). */
+static int node_attach(struct cnode *n)
+{
+	char path[PATH_MAX], dev[32];
+	dev_t rdev;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.export_dir, n->name);
+	r = loop_attach(path, n->ro, dev, sizeof(dev), &rdev, &fd);
+	if (r)
+		return r;
+	pthread_mutex_lock(&tbl_lock);
+	snprintf(n->loopdev, sizeof(n->loopdev), "%s", dev);
+	n->loop_rdev = rdev;
+	n->loop_fd = fd;
+	pthread_mutex_unlock(&tbl_lock);
+	return 0;
+}
+
+bool dev_in_use(const char *dev)
+{
+	int fd;
+
+	if (!dev || !*dev)
+		return false;
+	fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EBUSY;
+	close(fd);
+	return false;
+}
+
+/* Whether path (or, when it does not exist yet, its directory) lives on
+ * a volume this daemon serves, or in the export dir. */
+bool path_on_served_volume(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st, ex;
+	bool on = false;
+
+	if (stat(path, &st) < 0) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (!slash)
+			return false;
+		*slash = '\0';
+		if (stat(*dir ? dir : "/", &st) < 0)
+			return false;
+	}
+	if (stat(cfg.export_dir, &ex) == 0 && st.st_dev == ex.st_dev)
+		return true;
+	pthread_mutex_lock(&tbl_lock);
+	for (struct cnode *n = nodes; n && !on; n = n->next)
+		if (n->loopdev[0] && (st.st_dev == n->loop_rdev ||
+				      (S_ISBLK(st.st_mode) && st.st_rdev == n->loop_rdev)))
+			on = true;
+	pthread_mutex_unlock(&tbl_lock);
+	return on;
+}
+
+/* ---- the diff-area overflow queue ---- */
+struct lost {
+	struct lost *next;
+	char volume[COWD_NAME_MAX + 1];
+	vss_id_t id;
+};
+static pthread_mutex_t ovf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lost *lost_queue;
+static int ovf_efd = -1;
+
+int overflow_fd(void)
+{
+	if (ovf_efd < 0)
+		ovf_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return ovf_efd;
+}
+
+/* Engine locks held: queue only. */
+void overflow_cb(void *arg, uint64_t id, const uint8_t *tag)
+{
+	struct cvol *v = arg;
+	struct lost *l = calloc(1, sizeof(*l));
+	uint64_t one = 1;
+
+	if (!l)
+		return;
+	snprintf(l->volume, sizeof(l->volume), "%s", v->name);
+	memcpy(l->id.b, tag, sizeof(l->id.b));
+	pthread_mutex_lock(&ovf_lock);
+	l->next = lost_queue;
+	lost_queue = l;
+	pthread_mutex_unlock(&ovf_lock);
+	if (write(overflow_fd(), &one, sizeof(one)) < 0)
+		(void)0;
+}
+
+void overflow_drain(vss_provider_t *p)
+{
+	struct lost *l, *next;
+	uint64_t cnt;
+	char a[VSS_ID_STRLEN];
+
+	if (read(overflow_fd(), &cnt, sizeof(cnt)) < 0)
+		(void)0;
+	pthread_mutex_lock(&ovf_lock);
+	l = lost_queue;
+	lost_queue = NULL;
+	pthread_mutex_unlock(&ovf_lock);
+	for (; l; l = next) {
+		struct csnap *s = NULL;
+		struct cvol *v;
+
+		next = l->next;
+		pthread_mutex_lock(&tbl_lock);
+		v = vol_find(l->volume);
+		for (struct csnap **pp = v ? &v->snaps : NULL; pp && *pp; pp = &(*pp)->next)
+			if (vss_id_equal(&(*pp)->prop.snapshot_id, &l->id)) {
+				s = *pp;
+				*pp = s->next;
+				break;
+			}
+		pthread_mutex_unlock(&tbl_lock);
+		log_warn("volume %s: snapshot %s deleted: the diff area is full", l->volume,
+			 vss_id_format(&l->id, a));
+		if (s) {
+			snap_unexpose(s);
+			reg_remove_snapshot(&s->prop.snapshot_id);
+			vss_snapshot_prop_clear(&s->prop);
+			free(s);
+		}
+		if (p && vss_provider_notify_snapshot_lost(p, &l->id, "the diff area is full"))
+			log_warn("cannot tell vssd: %s", vss_last_error());
+		free(l);
+	}
+}
+
+/* ---- snapshots ---- */
+int snap_expose(struct cvol *v, struct csnap *s)
+{
+	char name[COWD_NAME_MAX + 48], a[VSS_ID_STRLEN];
+	struct cnode *n;
+	int r;
+
+	snprintf(name, sizeof(name), "%s@%s", v->name, vss_id_format(&s->prop.snapshot_id, a));
+	pthread_mutex_lock(&tbl_lock);
+	n = node_new(v, name, s->engine_id, true);
+	s->node = n;
+	pthread_mutex_unlock(&tbl_lock);
+	if (!n)
+		return -ENOMEM;
+	r = node_attach(n);
+	if (r)
+		log_err("snapshot %s: cannot attach a loop device: %s", a, strerror(-r));
+	else
+		log_info("snapshot %s of volume %s exposed as %s", a, v->name, n->loopdev);
+	return r;
+}
+
+void snap_unexpose(struct csnap *s)
+{
+	struct cnode *n = s->node;
+
+	s->node = NULL;
+	if (n)
+		node_remove(n);
+}
+
+int snap_destroy(struct cvol *v, struct csnap *s)
+{
+	int r = 0;
+
+	snap_unexpose(s);
+	if (s->engine_id) {
+		pthread_rwlock_rdlock(&v->io_lock);
+		r = v->cow ? cow_snapshot_delete(v->cow, s->engine_id) : -EIO;
+		pthread_rwlock_unlock(&v->io_lock);
+	}
+	if (s->prop.status == VSS_SS_CREATED)
+		reg_remove_snapshot(&s->prop.snapshot_id);
+	vss_snapshot_prop_clear(&s->prop);
+	free(s);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* ---- volumes ---- */
+static bool name_ok(const char *name)
+{
+	size_t l = strlen(name);
+
+	if (l == 0 || l > COWD_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i])))
+			return false;
+	return true;
+}
+
+/* Reopens the engine's snapshots of a volume that have a record. */
+static void load_snapshots(struct cvol *v)
+{
+	struct cow_snapshot_info *info = calloc(COW_MAX_SNAPSHOTS, sizeof(*info));
+	int n = info ? cow_snapshot_list(v->cow, info, COW_MAX_SNAPSHOTS) : -ENOMEM;
+	char a[VSS_ID_STRLEN];
+
+	for (int i = 0; i < n && i < (int)COW_MAX_SNAPSHOTS; i++) {
+		char volname[COWD_NAME_MAX + 1];
+		struct csnap *s = calloc(1, sizeof(*s));
+		vss_id_t id;
+		int r;
+
+		memcpy(id.b, info[i].tag, sizeof(id.b));
+		if (!s)
+			break;
+		r = reg_load_snapshot(&id, volname, sizeof(volname), &s->prop);
+		if (r || strcmp(volname, v->name) != 0) {
+			log_warn("volume %s: snapshot %s was never completed: deleted", v->name,
+				 vss_id_format(&id, a));
+			cow_snapshot_delete(v->cow, info[i].id);
+			free(s);
+			continue;
+		}
+		s->engine_id = info[i].id;
+		s->prop.status = VSS_SS_CREATED;
+		s->prop.provider_id = cowd_provider_id;
+		pthread_mutex_lock(&tbl_lock);
+		s->next = v->snaps;
+		v->snaps = s;
+		pthread_mutex_unlock(&tbl_lock);
+		snap_expose(v, s);
+	}
+	free(info);
+}
+
+/* Opens a volume, serves it and attaches its loop device. */
+static int vol_open(const char *name, const char *backing, const char *diff, uint32_t chunk,
+		    uint64_t maxsize, struct cvol **out)
+{
+	struct cow_volume *cow;
+	struct cow_stats st;
+	struct cvol *v;
+	struct cnode *n;
+	int r;
+
+	r = cow_volume_open(backing, diff, 0, &cow);
+	if (r)
+		return r;
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->backing = strdup(backing)) || !(v->diff = strdup(diff))) {
+		if (v)
+			free(v->backing);
+		free(v);
+		cow_volume_close(cow);
+		return -ENOMEM;
+	}
+	cow_stats(cow, &st);
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->refs = 1;
+	v->chunk = st.chunk_size;
+	v->size = st.origin_size;
+	v->maxsize = maxsize ? maxsize : st.diff_bytes_max;
+	pthread_rwlock_init(&v->io_lock, NULL);
+	v->cow = cow;
+	cow_set_overflow_cb(cow, overflow_cb, v);
+	(void)chunk;
+	pthread_mutex_lock(&tbl_lock);
+	n = node_new(v, name, 0, false);
+	v->live = n;
+	v->next = volumes;
+	volumes = v;
+	pthread_mutex_unlock(&tbl_lock);
+	r = n ? node_attach(n) : -ENOMEM;
+	if (r) {
+		log_err("volume %s: cannot attach a loop device: %s", name, strerror(-r));
+		*out = v;
+		return r;
+	}
+	log_info("volume %s (%s, %" PRIu64 " bytes, chunk %" PRIu32 ") served as %s", name,
+		 backing, v->size, v->chunk, n->loopdev);
+	load_snapshots(v);
+	*out = v;
+	return 0;
+}
+
+/* Takes v out of the table and closes it: loop devices, files, engine. */
+static void vol_close(struct cvol *v)
+{
+	struct csnap *s;
+
+	pthread_mutex_lock(&tbl_lock);
+	for (struct cvol **pp = &volumes; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
+	pthread_mutex_unlock(&tbl_lock);
+	for (s = v->snaps; s; s = s->next)
+		snap_unexpose(s);
+	if (v->live)
+		node_remove(v->live);
+	v->live = NULL;
+	pthread_rwlock_wrlock(&v->io_lock);
+	cow_volume_close(v->cow);
+	v->cow = NULL;
+	pthread_rwlock_unlock(&v->io_lock);
+	while ((s = v->snaps)) {
+		v->snaps = s->next;
+		vss_snapshot_prop_clear(&s->prop);
+		free(s);
+	}
+	pthread_mutex_lock(&tbl_lock);
+	vol_put(v);
+	pthread_mutex_unlock(&tbl_lock);
+}
+
+static int load_one(const char *name, const char *backing, const char *diff, uint32_t chunk,
+		    uint64_t maxsize)
+{
+	struct cvol *v = NULL;
+	int r;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	if (path_on_served_volume(backing) || path_on_served_volume(diff)) {
+		log_err("volume %s: its backing or diff area is on a volume vss-cowd serves: "
+			"not opened", name);
+		return -EXDEV;
+	}
+	r = vol_open(name, backing, diff, chunk, maxsize, &v);
+	if (r && !v)
+		log_err("volume %s: cannot open %s / %s: %s", name, backing, diff, strerror(-r));
+	return r;
+}
+
+/* A record whose volume is open but whose engine snapshot is gone (the
+ * engine deleted it for space while vss-cowd was not there to hear it) is
+ * removed; records of volumes that could not be opened stay. */
+static void drop_orphan(const vss_id_t *id)
+{
+	char volname[COWD_NAME_MAX + 1], a[VSS_ID_STRLEN];
+	vss_snapshot_prop_t prop = { 0 };
+	bool orphan = false;
+	struct cvol *v;
+
+	if (reg_load_snapshot(id, volname, sizeof(volname), &prop) < 0)
+		return;
+	pthread_mutex_lock(&tbl_lock);
+	v = vol_find(volname);
+	if (v) {
+		orphan = true;
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_id, id))
+				orphan = false;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (orphan) {
+		log_warn("volume %s: snapshot %s is gone from the diff area: record removed",
+			 volname, vss_id_format(id, a));
+		reg_remove_snapshot(id);
+	}
+}
+
+int vol_load_all(void)
+{
+	int r = reg_load_volumes(load_one);
+
+	reg_for_each_snapshot(drop_orphan);
+	return r;
+}
+
+void vol_close_all(void)
+{
+	struct cvol *v;
+
+	for (;;) {
+		pthread_mutex_lock(&tbl_lock);
+		v = volumes;
+		pthread_mutex_unlock(&tbl_lock);
+		if (!v)
+			break;
+		log_info("volume %s: closing", v->name);
+		vol_close(v);
+	}
+}
+
+static int dev_size(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, size) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
+	    bool create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen)
+{
+	char defdiff[PATH_MAX];
+	struct cow_params prm = { 0 };
+	struct cvol *v = NULL;
+	struct stat st;
+	uint64_t have;
+	bool taken = false;
+	int r;
+
+	if (!name || !name_ok(name))
+		return fail(err, errlen, -EINVAL,
+			    "bad volume name '%s' (1-%d of A-Z a-z 0-9 . _ -, not "
+			    "starting with .)", name ? name : "", COWD_NAME_MAX);
+	if (!backing || backing[0] != '/')
+		return fail(err, errlen, -EINVAL, "the backing must be an absolute path");
+	if (diff && diff[0] != '/')
+		return fail(err, errlen, -EINVAL, "the diff area must be an absolute path");
+	if (chunk && (chunk < COW_CHUNK_MIN || chunk > COW_CHUNK_MAX || (chunk & (chunk - 1))))
+		return fail(err, errlen, -EINVAL,
+			    "bad chunk size %" PRIu32 " (a power of two, %u..%u)",
+			    chunk, COW_CHUNK_MIN, COW_CHUNK_MAX);
+	if (!diff) {
+		snprintf(defdiff, sizeof(defdiff), "%s/%s.diff", cfg.state_dir, name);
+		diff = defdiff;
+	}
+	pthread_mutex_lock(&tbl_lock);
+	if (vol_find(name))
+		taken = true;
+	for (struct cvol *o = volumes; o && !taken; o = o->next)
+		if (!strcmp(o->backing, backing) || !strcmp(o->diff, diff) ||
+		    !strcmp(o->backing, diff) || !strcmp(o->diff, backing))
+			taken = true;
+	pthread_mutex_unlock(&tbl_lock);
+	if (taken)
+		return fail(err, errlen, -EEXIST,
+			    "volume %s, or its backing or diff area, is already "
+			    "registered", name);
+	if (path_on_served_volume(backing) || path_on_served_volume(diff))
+		return fail(err, errlen, -EXDEV, "the backing or diff area is on a volume vss-cowd "
+			    "serves");
+	if (create) {
+		if (!size || size % COW_CHUNK_MAX)
+			return fail(err, errlen, -EINVAL,
+				    "bad size %" PRIu64 ": a volume to create needs "
+				    "a size, a multiple of 1 MiB", size);
+		if (stat(backing, &st) == 0)
+			return fail(err, errlen, -EEXIST,
+				    "%s exists already (leave out --create to use it)",
+				    backing);
+		have = size;
+	} else {
+		r = dev_size(backing, &have);
+		if (r)
+			return fail(err, errlen, r, "%s: %s", backing, strerror(-r));
+		if (size && size != have)
+			return fail(err, errlen, -EINVAL,
+				    "%s has %" PRIu64 " bytes, not %" PRIu64, backing,
+				    have, size);
+		if (!have || have % COW_SECTOR)
+			return fail(err, errlen, -EINVAL,
+				    "%s: bad size %" PRIu64 " (a multiple of %u)",
+				    backing, have, COW_SECTOR);
+	}
+	prm.chunk_size = chunk;
+	prm.origin_size = create ? size : 0;
+	prm.diff_max = maxsize ? maxsize : have;
+	r = cow_volume_create(backing, diff, &prm);
+	if (r) {
+		if (create)
+			unlink(backing);
+		return fail(err, errlen, r,
+			    "cannot create the volume on %s / %s: %s", backing, diff,
+			    strerror(-r));
+	}
+	r = vol_open(name, backing, diff, chunk, prm.diff_max, &v);
+	if (r && !v) {
+		unlink(diff);
+		if (create)
+			unlink(backing);
+		return fail(err, errlen, r, "cannot open the new volume: %s", strerror(-r));
+	}
+	if (!r)
+		r = reg_save_volume(v);
+	if (r) {
+		fail(err, errlen, r, "volume %s: %s", name, strerror(-r));
+		vol_close(v);
+		unlink(diff);
+		if (create)
+			unlink(backing);
+		return r;
+	}
+	return 0;
+}
+
+int vol_remove(const char *name, bool force, char *err, size_t errlen)
+{
+	struct cvol *v;
+	struct csnap *s;
+	char dev[32] = "";
+	int nsnaps = 0;
+	bool busy = false;
+
+	pthread_mutex_lock(&tbl_lock);
+	v = vol_find(name);
+	if (v) {
+		v->refs++;
+		if (v->live)
+			snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
+		for (s = v->snaps; s; s = s->next)
+			nsnaps++;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (!v)
+		return fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
+	busy = dev_in_use(dev);
+	if (!force && (busy || nsnaps)) {
+		fail(err, errlen, -EBUSY, "volume %s %s (--force to remove it anyway)", name,
+		     busy ? "is in use (mounted?)" : "has snapshots");
+		pthread_mutex_lock(&tbl_lock);
+		vol_put(v);
+		pthread_mutex_unlock(&tbl_lock);
+		return -EBUSY;
+	}
+	if (busy)
+		log_warn("volume %s: removed while %s is in use: its users get I/O errors", name,
+			 dev);
+	for (;;) {
+		pthread_mutex_lock(&tbl_lock);
+		s = v->snaps;
+		if (s)
+			v->snaps = s->next;
+		pthread_mutex_unlock(&tbl_lock);
+		if (!s)
+			break;
+		snap_destroy(v, s);
+	}
+	vol_close(v);
+	reg_remove_volume(name);
+	unlink(v->diff);
+	log_info("volume %s removed", name);
+	pthread_mutex_lock(&tbl_lock);
+	vol_put(v);
+	pthread_mutex_unlock(&tbl_lock);
+	return 0;
+}

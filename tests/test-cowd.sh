@@ -1,0 +1,207 @@
+#!/bin/sh
+# vss-cowd end to end (root): a volume on an image file served through FUSE
+# and a loop device, ext4 on it, a persistent snapshot taken through vssd
+# (with a writer), the snapshot's device object mounted read-only holding
+# the data as of the snapshot while the live volume moves on; the volume
+# and the snapshot come back after a clean restart and after a kill -9;
+# bad requests get clear errors and the daemon keeps serving.
+. "${top_builddir:-.}/tests/functions.sh"
+set -e
+requires_root
+requires losetup --version
+requires mkfs.ext4 -V
+requires test -c /dev/fuse
+requires test -e /dev/loop-control
+
+state=$tmpdir/cowd-state
+export_dir=$tmpdir/export
+img=$tmpdir/vol.img
+mnt=$tmpdir/mnt
+smnt=$tmpdir/snap
+mkdir -p "$mnt" "$smnt"
+adm() { vss-cowadm --state-dir "$state" "$@"; }
+
+# Cleanup, last registered runs first: the mounts, then the daemon (by
+# pid), then whatever the daemon left: the FUSE mount, then loop devices
+# backed by files in the export dir.
+cleanup_fn "for d in \$(losetup -n -O NAME,BACK-FILE -l 2>/dev/null | awk -v e='$export_dir/' 'index(\$2, e) == 1 { print \$1 }'); do losetup -d \$d; done"
+cleanup_fn "grep -q ' $export_dir fuse' /proc/mounts && umount -l '$export_dir'"
+cowd_pid=
+cleanup_fn 'if [ -n "$cowd_pid" ]; then kill $cowd_pid 2>/dev/null; wait $cowd_pid 2>/dev/null; fi'
+cleanup_fn "umount '$smnt' 2>/dev/null; umount '$mnt' 2>/dev/null; true"
+
+start_cowd() {
+	vss-cowd --foreground -v --state-dir "$state" --export-dir "$export_dir" \
+		--coordinator "$VSS_SOCKET" >> "$tmpdir/cowd.log" 2>&1 &
+	cowd_pid=$!
+}
+# wait for the daemon's n-th "registered" line
+cowd_ready() { wait_until 15 count_is 'registered with vssd' "$tmpdir/cowd.log" "$1"; }
+stop_cowd() {
+	kill "$cowd_pid"
+	wait "$cowd_pid" || fail "vss-cowd exited with status $?"
+	cowd_pid=
+}
+live_dev() { adm list volumes --json | awk -F'"' '/"device"/ { print $4; exit }'; }
+snap_dev() { adm list volumes --json | awk -F'"' '/"snapshots"/ { s = 1 } s && /"device"/ { print $4; exit }'; }
+sums() { (cd "$1" && md5sum f1 f2 big); }
+# same_contents WHEN: after a restart the volume and its snapshot are back,
+# the live files as last written, the snapshot's as at the snapshot.
+same_contents() {
+	dev=$(live_dev); sdev=$(snap_dev)
+	[ -b "$dev" ] && [ -b "$sdev" ] || fail "volume or snapshot missing after $1"
+	mount "$dev" "$mnt"
+	sums "$mnt" | cmp - "$tmpdir/sums.after" || fail "the live volume changed across $1"
+	mount -o ro,noload "$sdev" "$smnt"
+	sums "$smnt" | cmp - "$tmpdir/sums.before" || fail "the snapshot changed across $1"
+	umount "$smnt"
+	umount "$mnt"
+}
+
+start_vssd
+start_cowd; cowd_ready 1
+
+# (a) add a volume, ext4, files with known checksums
+dev=$(adm add volume --name=data --backing="$img" --size=128M --create)
+case $dev in /dev/loop*) ;; *) fail "add volume printed '$dev', not a loop device" ;; esac
+[ "$(live_dev)" = "$dev" ] || fail "list volumes does not show $dev"
+losetup -n -O DIO -l "$dev" | grep -q 1 || fail "$dev does not use direct I/O"
+mkfs.ext4 -q -F "$dev"
+mount "$dev" "$mnt"
+echo "first version" > "$mnt/f1"
+head -c 300000 /dev/urandom > "$mnt/f2"
+head -c 20000000 /dev/urandom > "$mnt/big"
+sync
+sums "$mnt" > "$tmpdir/sums.before"
+
+start_ready w1 test-writer --name w1 --level front --log "$tmpdir/writer.log"
+test-requester init context=9 state=volume gather start "volume=$dev" prepare do query > "$tmpdir/req.out" ||
+	fail "snapshot failed: $(cat "$tmpdir/req.out")"
+grep -q '^DoSnapshotSet S_OK' "$tmpdir/req.out" || fail "no DoSnapshotSet S_OK"
+grep -q 'Freeze' "$tmpdir/writer.log" || fail "the writer was not frozen"
+sdev=$(snap_dev)
+case $sdev in /dev/loop*) ;; *) fail "no snapshot device in list volumes" ;; esac
+grep -q "device=$sdev" "$tmpdir/req.out" || fail "vssd's Query does not report $sdev"
+losetup -n -O RO -l "$sdev" | grep -q 1 || fail "$sdev is not read-only"
+
+# change the live volume
+echo "second version" > "$mnt/f1"
+head -c 300000 /dev/urandom > "$mnt/f2"
+dd if=/dev/urandom of="$mnt/big" bs=1M count=5 seek=3 conv=notrunc status=none
+sync
+sums "$mnt" > "$tmpdir/sums.after"
+cmp -s "$tmpdir/sums.before" "$tmpdir/sums.after" && fail "the live files did not change"
+
+mount -o ro,noload "$sdev" "$smnt"
+sums "$smnt" > "$tmpdir/sums.snap"
+cmp "$tmpdir/sums.before" "$tmpdir/sums.snap" || fail "the snapshot does not hold the data as of the snapshot"
+sums "$mnt" | cmp - "$tmpdir/sums.after" || fail "the live volume lost its new data"
+umount "$smnt"
+
+# (d) bad requests: clear errors, the daemon keeps serving
+adm remove volume --name=nosuch 2> "$tmpdir/err" && fail "removing an unknown volume worked"
+grep -q 'VSS_E_OBJECT_NOT_FOUND.*nosuch' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+adm add volume --name=bad --backing="$tmpdir/bad.img" --size=1000 --create 2> "$tmpdir/err" &&
+	fail "a bad size was accepted"
+grep -q 'E_INVALIDARG.*size' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+[ ! -e "$tmpdir/bad.img" ] || fail "a refused add left a file behind"
+adm add volume --name=bad --backing="$tmpdir/bad.img" --size=12Q --create 2> /dev/null &&
+	fail "a malformed size was accepted"
+adm add volume --name=data --backing="$tmpdir/other.img" --size=64M --create 2> "$tmpdir/err" &&
+	fail "a duplicate name was accepted"
+grep -q 'VSS_E_OBJECT_ALREADY_EXISTS' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+adm add volume --name=inside --backing="$mnt/inner.img" --size=64M --create 2> "$tmpdir/err" &&
+	fail "a backing on a served volume was accepted"
+grep -q 'VSS_E_VOLUME_NOT_SUPPORTED' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+adm remove volume --name=data 2> "$tmpdir/err" && fail "a mounted volume was removed"
+grep -q 'VSS_E_BAD_STATE' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+kill -0 "$cowd_pid" || fail "vss-cowd died"
+echo x > "$mnt/still-writable" && sync
+
+# (b) clean restart with the filesystem unmounted
+umount "$mnt"
+stop_cowd
+grep -q " $export_dir fuse" /proc/mounts && fail "the FUSE mount was left behind"
+losetup -n -O BACK-FILE -l | grep -q "$export_dir/" && fail "a loop device was left behind"
+start_cowd; cowd_ready 2
+same_contents "a restart"
+
+# (c) kill -9 with nothing mounted, restart
+kill -9 "$cowd_pid"
+wait "$cowd_pid" 2>/dev/null || true
+cowd_pid=
+# a record whose snapshot the engine no longer has is dropped on start
+fake="{00000000-0000-4000-8000-00000000000f}"
+printf 'volume=data\nsnapshot=%s\nset=%s\ncount=1\nattributes=0\ncreated=0\n' "$fake" "$fake" \
+	> "$state/snapshots/$fake.snap"
+start_cowd; cowd_ready 3
+same_contents "kill -9"
+[ ! -e "$state/snapshots/$fake.snap" ] || fail "an orphan snapshot record was kept"
+
+# vssd restarts: vss-cowd registers again and answers for its volume (and
+# a mount point of the live device resolves to it)
+stop_vssd
+start_vssd
+cowd_ready 4
+test-requester init "supported=$dev" > /dev/null || fail "the live device is not supported after a vssd restart"
+mount "$dev" "$mnt"
+test-requester init "supported=$mnt" > /dev/null || fail "the mount point of the live device is not supported"
+umount "$mnt"
+test-requester init expect=S_FALSE "supported=$img" > /dev/null ||
+	fail "the backing image itself is claimed as supported"
+
+# delete the snapshot through vssd: its device goes away
+test-requester init context=ffffffff delete-all > "$tmpdir/del.out" ||
+	fail "delete failed: $(cat "$tmpdir/del.out")"
+[ -z "$(snap_dev)" ] || fail "the snapshot is still listed after DeleteSnapshots"
+losetup -n -O BACK-FILE -l | grep -q "$export_dir/data@" && fail "the snapshot's loop device stayed"
+
+# xfs: a second volume, a snapshot without writers, the snapshot mounted
+# with nouuid,norecovery; then a forced removal with the snapshot present
+if mkfs.xfs -V >/dev/null 2>&1; then
+	xdev=$(adm add volume --name=x --backing="$tmpdir/x.img" --size=320M --create --chunk=16K)
+	mkfs.xfs -q -f "$xdev"
+	mount "$xdev" "$mnt"
+	head -c 3000000 /dev/urandom > "$mnt/data"
+	sync
+	xsum=$(md5sum < "$mnt/data")
+	test-requester init context=19 start "volume=$xdev" do query > "$tmpdir/xreq.out" ||
+		fail "xfs snapshot failed: $(cat "$tmpdir/xreq.out")"
+	xsnap=$(awk '/^snapshot / { sub("device=", "", $3); print $3 }' "$tmpdir/xreq.out" | grep -v "^$sdev\$" | tail -n 1)
+	[ -b "$xsnap" ] || fail "no device for the xfs snapshot: $(cat "$tmpdir/xreq.out")"
+	head -c 3000000 /dev/urandom > "$mnt/data"
+	sync
+	mount -o ro,nouuid,norecovery "$xsnap" "$smnt"
+	[ "$(md5sum < "$smnt/data")" = "$xsum" ] || fail "the xfs snapshot does not hold the old data"
+	[ "$(md5sum < "$mnt/data")" != "$xsum" ] || fail "the live xfs file did not change"
+	umount "$smnt"
+	umount "$mnt"
+	adm remove volume --name=x 2> "$tmpdir/err" && fail "a volume with snapshots was removed"
+	grep -q 'has snapshots' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+	adm remove volume --name=x --force
+	losetup -n -O BACK-FILE -l | grep -q "$export_dir/x" && fail "x's loop devices stayed"
+	[ ! -e "$state/x.diff" ] || fail "x's diff area stayed"
+fi
+
+# a full diff area: the oldest snapshot is deleted and vssd is told; the
+# volume keeps working
+odev=$(adm add volume --name=small --backing="$tmpdir/small.img" --size=64M --create \
+	--maxsize=4M)
+dd if=/dev/urandom of="$odev" bs=1M count=32 oflag=direct status=none
+test-requester init context=19 start "volume=$odev" do > /dev/null || fail "snapshot of small failed"
+dd if=/dev/urandom of="$odev" bs=1M count=32 oflag=direct status=none ||
+	fail "a live write failed while the diff area was full"
+wait_until 10 grep -q "lost snapshot" "$tmpdir/vssd.log"
+grep -q 'diff area is full' "$tmpdir/cowd.log" || fail "the overflow was not logged"
+adm list volumes --json > "$tmpdir/list.json"
+awk '/"name":"small"/ { s = 1 } s && /"snapshots"/ { getline; print; exit }' "$tmpdir/list.json" |
+	grep -q '^ *]' || fail "the lost snapshot is still listed"
+adm remove volume --name=small
+
+# remove the volume; the daemon stops cleanly
+adm remove volume --name=data
+[ -z "$(live_dev)" ] || fail "the volume is still listed"
+stop_cowd
+grep -q " $export_dir fuse" /proc/mounts && fail "the FUSE mount was left behind"
+losetup -n -O BACK-FILE -l | grep -q "$export_dir/" && fail "a loop device was left behind"
+vssd_alive
