@@ -73,7 +73,9 @@ test-requester init start > /dev/null	# released with the first session
 #    Abort and BackupShutdown to the writers that took part.
 : > "$log"
 test-requester init state=volume gather start "volume=$vol" prepare die > /dev/null || true
+# the fan-out is parallel: wait for both writers' BackupShutdown
 wait_until 10 grep -q '^bw BackupShutdown' "$log"
+wait_until 10 grep -q '^fw BackupShutdown' "$log"
 for w in fw bw; do
 	assert_eq "events of $w when the requester died after PrepareForBackup" \
 		"Identify PrepareForBackup Abort BackupShutdown " \
