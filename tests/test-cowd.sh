@@ -8,6 +8,12 @@
 . "${top_builddir:-.}/tests/functions.sh"
 set -e
 requires_root
+# Under valgrind vss-cowd's FUSE start-up is too slow and a stuck FUSE
+# daemon hangs its own mount in D state (issue 5's open items): skip.
+if [ -n "${VSS_VALGRIND:-}" ]; then
+	echo "$0: vss-cowd is not run under valgrind yet: skipping"
+	exit 77
+fi
 requires losetup --version
 requires mkfs.ext4 -V
 requires test -c /dev/fuse
