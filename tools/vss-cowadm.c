@@ -165,9 +165,14 @@ static int add_main(int argc, char **argv)
 		errx(2, "bad chunk size");
 	wire_msg_init(&m, COWCTL_ADD_VOLUME, 1);
 	wire_put_str(&m, CA_NAME, name);
-	wire_put_str(&m, CA_BACKING, abs_path(backing));
-	if (diff)
-		wire_put_str(&m, CA_DIFF, abs_path(diff));
+	{
+		char *b = abs_path(backing), *d = diff ? abs_path(diff) : NULL;
+
+		wire_put_str(&m, CA_BACKING, b);
+		wire_put_str(&m, CA_DIFF, d);	/* NULL: not sent */
+		free(b);
+		free(d);
+	}
 	if (size)
 		wire_put_u64(&m, CA_SIZE, size);
 	wire_put_u32(&m, CA_CREATE, create);

@@ -395,6 +395,7 @@ int fuse_start(void)
 	if (mkdir(cfg.export_dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	fuse_opt_free_args(&args);	/* option parsing may have copied them */
 	if (!se)
 		return -EIO;
 	if (fuse_session_mount(se, cfg.export_dir) != 0) {
