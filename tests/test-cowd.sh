@@ -6,49 +6,17 @@
 # and the snapshot come back after a clean restart and after a kill -9;
 # bad requests get clear errors and the daemon keeps serving.
 . "${top_builddir:-.}/tests/functions.sh"
+. "$top_srcdir/tests/cowd-functions.sh"
 set -e
-requires_root
-# Under valgrind vss-cowd's FUSE start-up is too slow and a stuck FUSE
-# daemon hangs its own mount in D state (issue 5's open items): skip.
-if [ -n "${VSS_VALGRIND:-}" ]; then
-	echo "$0: vss-cowd is not run under valgrind yet: skipping"
-	exit 77
-fi
-requires losetup --version
+cowd_setup
 requires mkfs.ext4 -V
-requires test -c /dev/fuse
-requires test -e /dev/loop-control
 
-state=$tmpdir/cowd-state
-export_dir=$tmpdir/export
 img=$tmpdir/vol.img
 mnt=$tmpdir/mnt
 smnt=$tmpdir/snap
 mkdir -p "$mnt" "$smnt"
-adm() { vss-cowadm --state-dir "$state" "$@"; }
-
-# Cleanup, last registered runs first: the mounts, then the daemon (by
-# pid), then whatever the daemon left: the FUSE mount, then loop devices
-# backed by files in the export dir.
-cleanup_fn "for d in \$(losetup -n -O NAME,BACK-FILE -l 2>/dev/null | awk -v e='$export_dir/' 'index(\$2, e) == 1 { print \$1 }'); do losetup -d \$d; done"
-cleanup_fn "grep -q ' $export_dir fuse' /proc/mounts && umount -l '$export_dir'"
-cowd_pid=
-cleanup_fn 'if [ -n "$cowd_pid" ]; then kill $cowd_pid 2>/dev/null; wait $cowd_pid 2>/dev/null; fi'
 cleanup_fn "umount '$smnt' 2>/dev/null; umount '$mnt' 2>/dev/null; true"
 
-start_cowd() {
-	vss-cowd --foreground -v --state-dir "$state" --export-dir "$export_dir" \
-		--coordinator "$VSS_SOCKET" >> "$tmpdir/cowd.log" 2>&1 &
-	cowd_pid=$!
-}
-# wait for the daemon's n-th "registered" line
-cowd_ready() { wait_until 15 count_is 'registered with vssd' "$tmpdir/cowd.log" "$1"; }
-stop_cowd() {
-	kill "$cowd_pid"
-	wait "$cowd_pid" || fail "vss-cowd exited with status $?"
-	cowd_pid=
-}
-live_dev() { adm list volumes --json | awk -F'"' '/"device"/ { print $4; exit }'; }
 snap_dev() { adm list volumes --json | awk -F'"' '/"snapshots"/ { s = 1 } s && /"device"/ { print $4; exit }'; }
 sums() { (cd "$1" && md5sum f1 f2 big); }
 # same_contents WHEN: after a restart the volume and its snapshot are back,
@@ -127,8 +95,7 @@ echo x > "$mnt/still-writable" && sync
 # (b) clean restart with the filesystem unmounted
 umount "$mnt"
 stop_cowd
-grep -q " $export_dir fuse" /proc/mounts && fail "the FUSE mount was left behind"
-losetup -n -O BACK-FILE -l | grep -q "$export_dir/" && fail "a loop device was left behind"
+cowd_no_leftovers
 start_cowd; cowd_ready 2
 same_contents "a restart"
 
@@ -208,6 +175,5 @@ adm remove volume --name=small
 adm remove volume --name=data
 [ -z "$(live_dev)" ] || fail "the volume is still listed"
 stop_cowd
-grep -q " $export_dir fuse" /proc/mounts && fail "the FUSE mount was left behind"
-losetup -n -O BACK-FILE -l | grep -q "$export_dir/" && fail "a loop device was left behind"
+cowd_no_leftovers
 vssd_alive
