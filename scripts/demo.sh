@@ -3,11 +3,12 @@
 #
 # A live SQLite database on ext4 keeps taking inserts while a persistent
 # snapshot is taken through the whole VSS sequence: vssd coordinates,
-# vss-writer-exec quiesces the database at Freeze, vss-reflinkd clones the
-# volume's image (ext4 on a loop device whose image lives on xfs with
-# reflink) inside the flush-and-hold window.  The snapshot is mounted
-# read-only and shown to hold the database as of the freeze while the live
-# one has moved on; then it is deleted and everything is cleaned up.
+# vss-writer-exec quiesces the database at Freeze, and vss-cowd, the
+# copy-on-write system provider, serves the volume (an image file, through
+# FUSE and a loop device) and opens the snapshot's epoch inside the
+# flush-and-hold window.  The snapshot's read-only device is mounted and
+# shown to hold the database as of the freeze while the live one has moved
+# on; then it is deleted and everything is cleaned up.
 #
 # Everything lives in a private work dir; every process is stopped by pid,
 # every mount and loop device this script made is undone, on success, on
@@ -15,8 +16,8 @@
 set -eu
 
 # ---- configuration (embedded) ----
-HOST_SIZE=1G		# the xfs "host" filesystem that holds the images
-VOLUME_SIZE=256M	# the ext4 volume (an image on the host, on a loop device)
+VOLUME_SIZE=256M	# the ext4 volume (an image file served by vss-cowd)
+DIFF_MAX=128M		# its shadow storage (diff area) maximum
 WRITER=sqlite-demo	# the writer's name
 FREEZE_TIMEOUT=20000	# ms between Freeze and Thaw the writer allows
 RUN_BEFORE=2		# seconds of inserts before the snapshot
@@ -43,21 +44,23 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # ---- what the demo needs ----
 [ "$(id -u)" = 0 ] || die "must run as root (it makes loop devices, filesystems and mounts)"
-for p in vssd vss-reflinkd vss-writer-exec vshadow vssadmin; do
+for p in vssd vss-cowd vss-cowadm vss-writer-exec vshadow vssadmin; do
 	[ -x "$BUILDDIR/$p" ] || die "$BUILDDIR/$p is missing: build first (scripts/setup.sh)"
 done
-for t in losetup mkfs.xfs xfs_info mkfs.ext4 mount umount sqlite3 fsfreeze; do
+for t in losetup mkfs.ext4 mount umount sqlite3 fsfreeze; do
 	command -v "$t" > /dev/null 2>&1 || die "$t is missing (scripts/setup.sh installs it)"
 done
 [ -e /dev/loop-control ] || modprobe loop 2> /dev/null || true
 [ -e /dev/loop-control ] && losetup -f > /dev/null 2>&1 ||
 	die "no free loop device (is the loop module available in this machine or container?)"
+[ -c /dev/fuse ] || modprobe fuse 2> /dev/null || true
+[ -c /dev/fuse ] || die "no /dev/fuse (vss-cowd serves the volume through FUSE)"
 PATH=$BUILDDIR:$PATH
 export PATH
 
 # ---- cleanup: only what this run made, in reverse order ----
-work="" host_dev="" vol_dev="" host_mnt="" vol_mnt="" snap_mnt=""
-vssd_pid="" prov_pid="" writer_pid="" inserter_pid="" step="start" interrupted=""
+work="" vol_dev="" vol_mnt="" snap_mnt="" export_dir=""
+vssd_pid="" cowd_pid="" writer_pid="" inserter_pid="" step="start" interrupted=""
 cleanup() {
 	rc=$?
 	set +e
@@ -71,7 +74,7 @@ cleanup() {
 		: > "$work/stop" 2> /dev/null
 		rm -f "$work/hold"
 	fi
-	for pid in $inserter_pid $writer_pid $prov_pid $vssd_pid; do
+	for pid in $inserter_pid $writer_pid; do
 		kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
 	done
 	[ -n "$snap_mnt" ] && mountpoint -q "$snap_mnt" && umount "$snap_mnt"
@@ -79,9 +82,18 @@ cleanup() {
 		fsfreeze -u "$vol_mnt" 2> /dev/null
 		umount "$vol_mnt"
 	fi
-	[ -n "$vol_dev" ] && losetup -d "$vol_dev"
-	[ -n "$host_mnt" ] && mountpoint -q "$host_mnt" && umount "$host_mnt"
-	[ -n "$host_dev" ] && losetup -d "$host_dev"
+	# vss-cowd detaches its loop devices and unmounts its FUSE export on
+	# SIGTERM; whatever a crashed one left is undone here
+	for pid in $cowd_pid $vssd_pid; do
+		kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+	done
+	if [ -n "$export_dir" ]; then
+		for d in $(losetup -n -O NAME,BACK-FILE -l 2> /dev/null |
+			awk -v e="$export_dir/" 'index($2, e) == 1 { print $1 }'); do
+			losetup -d "$d"
+		done
+		grep -q " $export_dir fuse" /proc/mounts && umount -l "$export_dir"
+	fi
 	if [ -n "$work" ]; then
 		if grep -q " $work" /proc/mounts; then
 			echo "demo: something is still mounted under $work; left in place" >&2
@@ -111,29 +123,8 @@ say "Work dir"
 work=$(mktemp -d /tmp/openvss-demo.XXXXXX)
 echo "everything of this run lives in $work (removed at the end)"
 
-step="making the xfs host filesystem"
-say "An xfs filesystem with reflink, on a loop device, to hold the volume's image"
-show truncate -s "$HOST_SIZE" "$work/host.img"
-host_dev=$(losetup -f --show "$work/host.img")
-echo "host device: $host_dev"
-show mkfs.xfs -q -f -m reflink=1 "$host_dev"
-host_mnt=$work/host
-mkdir "$host_mnt"
-show mount "$host_dev" "$host_mnt"
-xfs_info "$host_mnt" | grep -o 'reflink=1' > /dev/null || die "xfs was made without reflink"
-
-step="making the ext4 volume"
-say "The volume: a $VOLUME_SIZE image on the host, attached as a loop device, with ext4"
-show truncate -s "$VOLUME_SIZE" "$host_mnt/volume.img"
-vol_dev=$(losetup -f --show "$host_mnt/volume.img")
-echo "volume device: $vol_dev"
-show mkfs.ext4 -q -F "$vol_dev"
-vol_mnt=$work/volume
-mkdir "$vol_mnt"
-show mount "$vol_dev" "$vol_mnt"
-
 step="starting vssd"
-say "vssd, the coordinator, on a private socket and state dir (in the work dir, off the volume)"
+say "vssd, the coordinator, on a private socket and state dir (in the work dir)"
 VSS_SOCKET=$work/vssd.sock
 export VSS_SOCKET
 vssd --foreground --socket "$VSS_SOCKET" --state-dir "$work/state" > "$work/vssd.log" 2>&1 &
@@ -141,14 +132,28 @@ vssd_pid=$!
 wait_for 10 "vssd's socket" test -S "$VSS_SOCKET"
 echo "vssd running (pid $vssd_pid), socket $VSS_SOCKET"
 
-step="starting vss-reflinkd"
-say "vss-reflinkd, the provider: clones of the image in a store on the same xfs"
-vss-reflinkd --foreground --store "$host_mnt/snapshots" > "$work/reflinkd.out" \
-	2> "$work/reflinkd.log" &
-prov_pid=$!
-wait_for 10 "vss-reflinkd to register" grep -q '^ready' "$work/reflinkd.out"
-echo "vss-reflinkd running (pid $prov_pid), store $host_mnt/snapshots"
+step="starting vss-cowd"
+say "vss-cowd, the copy-on-write system provider (FUSE export in the work dir)"
+export_dir=$work/export
+cowd_state=$work/cowd
+vss-cowd --foreground --state-dir "$cowd_state" --export-dir "$export_dir" \
+	--coordinator "$VSS_SOCKET" > "$work/cowd.log" 2>&1 &
+cowd_pid=$!
+wait_for 15 "vss-cowd to register with vssd" grep -q 'registered with vssd' "$work/cowd.log"
+echo "vss-cowd running (pid $cowd_pid), state $cowd_state"
 show vssadmin list providers
+
+step="adding the volume"
+say "The volume: a $VOLUME_SIZE image served by vss-cowd as a loop device, with ext4"
+echo "\$ vss-cowadm --state-dir $cowd_state add volume --name=demo --backing=$work/volume.img --size=$VOLUME_SIZE --create --maxsize=$DIFF_MAX"
+vol_dev=$(vss-cowadm --state-dir "$cowd_state" add volume --name=demo \
+	--backing="$work/volume.img" --size="$VOLUME_SIZE" --create --maxsize="$DIFF_MAX")
+echo "live device: $vol_dev"
+show vss-cowadm --state-dir "$cowd_state" list volumes
+show mkfs.ext4 -q -F "$vol_dev"
+vol_mnt=$work/volume
+mkdir "$vol_mnt"
+show mount "$vol_dev" "$vol_mnt"
 
 step="starting the SQLite workload"
 say "A live SQLite database on the volume, with inserts running in the background"
@@ -217,11 +222,10 @@ echo "the writer's hooks said:"
 cat "$work/writer.log"
 echo "vshadow took $(( (t1 - t0) / 1000000 )) ms; in vssd's log:"
 grep -E 'writes held for|flush' "$work/vssd.log" | sed 's/^vssd\[[0-9]*\] [0-9.]* /  /' || true
-grep -E 'cloned' "$work/reflinkd.log" | sed 's/^vss-reflinkd\[[0-9]*\] [0-9.]* /  /' || true
 # shellcheck disable=SC1091
 . "$work/shadow.env"
 snap_id=$SHADOW_ID_1
-clone=$SHADOW_DEVICE_1
+snap_dev=$SHADOW_DEVICE_1
 
 step="listing the snapshot"
 say "The snapshot as vssd lists it, and the writer's status"
@@ -233,8 +237,10 @@ step="mounting the snapshot"
 say "The snapshot, mounted read-only, next to the live database"
 snap_mnt=$work/snapshot
 mkdir "$snap_mnt"
-show ls -l "$clone"
-show mount -o ro,loop,noload "$clone" "$snap_mnt"
+echo "the snapshot's device object is $snap_dev (a read-only loop device)"
+show vss-cowadm --state-dir "$cowd_state" list volumes
+# ext4 mounted read-only without replaying its journal
+show mount -o ro,noload "$snap_dev" "$snap_mnt"
 at_freeze=$(cat "$work/count-at-freeze")
 snap_rows=$(sqlite3 "file:$snap_mnt/app.db?immutable=1" 'SELECT count(*) FROM t;')
 live_rows=$(sqlite3 -cmd '.timeout 5000' "$db" 'SELECT count(*) FROM t;')
@@ -258,11 +264,13 @@ step="deleting the snapshot"
 say "Deleting the snapshot"
 show vshadow "-ds=$snap_id"
 show vssadmin list shadows
-[ ! -e "$clone" ] || die "the clone $clone is still there"
-echo "the clone is gone from the store"
+[ ! -b "$snap_dev" ] || ! losetup -n -O BACK-FILE "$snap_dev" 2> /dev/null | grep -q "$export_dir/" ||
+	die "the snapshot's device $snap_dev is still attached"
+echo "the snapshot's device is detached; the volume and its diff area now:"
+show vss-cowadm --state-dir "$cowd_state" list volumes
 
 step="stopping"
-say "Stopping the workload, the writer, the provider and vssd; unmounting; detaching"
+say "Stopping the workload and the writer, unmounting, stopping vss-cowd and vssd"
 : > "$work/stop"
 wait "$inserter_pid" 2> /dev/null || true
 inserter_pid=""
