@@ -17,12 +17,6 @@
 #                         export dir is still there
 
 cowd_setup() {
-	# Under valgrind vss-cowd's FUSE start-up is too slow and a stuck FUSE
-	# daemon hangs its own mount in D state (issue 5's open items): skip.
-	if [ -n "${VSS_VALGRIND:-}" ]; then
-		echo "$0: vss-cowd is not run under valgrind yet: skipping"
-		exit 77
-	fi
 	requires_root
 	requires losetup --version
 	requires test -c /dev/fuse
