@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/notify.h"
 #include "vssd/vssd.h"
 
 #define VSS_DEFAULT_CONFIG SYSCONFDIR "/vssd.conf"
@@ -157,25 +158,6 @@ static int set_timeout(const char *arg)
 	return -1;
 }
 
-/* systemd Type=notify: READY=1 on $NOTIFY_SOCKET, when there is one. */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	strcpy(sa.sun_path, path);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -280,7 +262,7 @@ int main(int argc, char **argv)
 	}
 	log_info("vssd %s listening on %s, state in %s", PACKAGE_VERSION, cfg.socket_path,
 		 cfg.state_dir);
-	notify_ready();
+	notify_systemd("READY=1");
 	r = loop_run();
 	loop_shutdown();
 	if (pidfile)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/notify.h"
 #include "common/proto.h"
 #include "cow/cowd/cowd.h"
 
@@ -190,6 +191,7 @@ int main(int argc, char **argv)
 	}
 	registered = try_register(prov, &warned);
 	log_info("ready: state %s, export %s", cfg.state_dir, cfg.export_dir);
+	notify_systemd("READY=1");
 
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
