@@ -149,13 +149,13 @@ unsigned hold_bound_ms(void);
  * volume is held (at most until the bound), then counts the I/O in flight. */
 void hold_io_begin(struct cvol *v);
 void hold_io_end(struct cvol *v);
-/* tbl_lock: holds every volume with a snapshot of set and waits for their
- * writes in flight; the number of volumes held, or -ETIMEDOUT (the bound
- * passed or hold_cancel: call hold_end all the same). */
-int hold_begin(const vss_id_t *set);
-/* tbl_lock: releases every held write; -ETIMEDOUT when the hold broke
- * meanwhile (the commit must fail), else 0.  held_us: how long it held. */
-int hold_end(int64_t *held_us);
+/* Holds the n volumes (the caller holds a reference on each, and no
+ * tbl_lock) and waits for their writes in flight: 0, or -ETIMEDOUT (the
+ * bound passed or hold_cancel; call hold_end all the same). */
+int hold_begin(struct cvol *const *v, size_t n);
+/* Releases every held write; -ETIMEDOUT when the hold broke meanwhile (the
+ * commit must fail), else 0.  held_us: how long it held. */
+int hold_end(struct cvol *const *v, size_t n, int64_t *held_us);
 /* Breaks a hold under way (AbortSnapshots, vssd lost); no-op otherwise. */
 void hold_cancel(void);
 

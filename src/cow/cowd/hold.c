@@ -26,8 +26,9 @@
  * from a broken hold.
  *
  * One lock (hold_lock) guards the hold state and each volume's held and
- * inflight fields; it is never held across I/O.  Commit calls it with
- * tbl_lock held (the FUSE data path never takes tbl_lock). */
+ * inflight fields; it is never held across I/O.  Commit holds no other
+ * lock meanwhile (not tbl_lock: a read whose attributes expired asks
+ * GETATTR, which takes it), and a reference on each volume it holds. */
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
@@ -94,18 +95,16 @@ void hold_io_end(struct cvol *v)
 	pthread_mutex_unlock(&hold_lock);
 }
 
-static bool drained(void)
+static bool drained(struct cvol *const *v, size_t n)
 {
-	for (struct cvol *v = volumes; v; v = v->next)
-		if (v->held && v->inflight)
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->inflight)
 			return false;
 	return true;
 }
 
-int hold_begin(const vss_id_t *set)
+int hold_begin(struct cvol *const *v, size_t n)
 {
-	int n = 0;
-
 	pthread_once(&hold_once, hold_init);
 	pthread_mutex_lock(&hold_lock);
 	clock_gettime(CLOCK_MONOTONIC, &hold_started);
@@ -118,21 +117,17 @@ int hold_begin(const vss_id_t *set)
 	}
 	hold_on = true;
 	hold_broken = false;
-	for (struct cvol *v = volumes; v; v = v->next)
-		for (struct csnap *s = v->snaps; s; s = s->next)
-			if (vss_id_equal(&s->prop.snapshot_set_id, set) && !v->held) {
-				v->held = true;
-				n++;
-			}
-	while (hold_on && !drained())
+	for (size_t i = 0; i < n; i++)
+		v[i]->held = true;
+	while (hold_on && !drained(v, n))
 		if (pthread_cond_timedwait(&hold_cond, &hold_lock, &hold_deadline) == ETIMEDOUT &&
 		    hold_on)
 			hold_break();
 	pthread_mutex_unlock(&hold_lock);
-	return hold_broken ? -ETIMEDOUT : n;
+	return hold_broken ? -ETIMEDOUT : 0;
 }
 
-int hold_end(int64_t *held_us)
+int hold_end(struct cvol *const *v, size_t n, int64_t *held_us)
 {
 	struct timespec now;
 	bool broken;
@@ -141,8 +136,8 @@ int hold_end(int64_t *held_us)
 	broken = hold_broken;
 	hold_on = false;
 	hold_broken = false;
-	for (struct cvol *v = volumes; v; v = v->next)
-		v->held = false;
+	for (size_t i = 0; i < n; i++)
+		v[i]->held = false;
 	pthread_cond_broadcast(&hold_cond);
 	pthread_mutex_unlock(&hold_lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);

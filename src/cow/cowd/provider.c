@@ -229,55 +229,101 @@ static void test_delay(void)
 }
 
 /* Inside the flush-and-hold window: the volumes of the set are held
- * (hold.c), their epochs opened, the hold released.  No logging here. */
+ * (hold.c), their epochs opened, the hold released; no logging here.
+ * tbl_lock is not held meanwhile (FUSE lookups and GETATTRs go on): the
+ * volumes are referenced, and a snapshot taken off its volume meanwhile
+ * (AbortSnapshots, vssd lost) gets its engine epoch deleted here. */
 static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 {
+	struct item {
+		vss_id_t id;
+		uint64_t engine_id;
+		int r;
+		int64_t created;
+	} *it = NULL;
+	struct cvol **vols = NULL;
 	vss_hr_t hr = S_OK;
 	int64_t held_us = 0;
-	int n = 0, held;
+	bool drain_failed;
+	size_t n = 0, i;
+	int r;
 
 	pthread_mutex_lock(&tbl_lock);
-	held = hold_begin(set);
-	if (held < 0) {
-		defer_log(true, "CommitSnapshots: the writes in flight did not finish within "
-			  "the %u ms hold bound: the set fails", hold_bound_ms());
-		hr = VSS_E_PROVIDER_VETO;
-	}
-	for (struct cvol *v = volumes; v && hr == S_OK; v = v->next)
-		for (struct csnap *s = v->snaps; s && hr == S_OK; s = s->next) {
-			int r;
-
-			if (!vss_id_equal(&s->prop.snapshot_set_id, set))
-				continue;
-			pthread_rwlock_rdlock(&v->io_lock);
-			r = v->cow ? cow_snapshot_create(v->cow, s->prop.snapshot_id.b,
-							 &s->engine_id) : -EIO;
-			pthread_rwlock_unlock(&v->io_lock);
-			if (r) {
-				s->engine_id = 0;
-				defer_log(true, "CommitSnapshots: volume %s: cannot create the "
-					  "snapshot: %s", v->name, strerror(-r));
-				hr = r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE :
-					VSS_E_PROVIDER_VETO;
-				break;
+	for (struct cvol *v = volumes; v; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			n += vss_id_equal(&s->prop.snapshot_set_id, set);
+	it = n ? calloc(n, sizeof(*it)) : NULL;
+	vols = n ? calloc(n, sizeof(*vols)) : NULL;
+	i = 0;
+	for (struct cvol *v = volumes; v && it && vols; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_set_id, set)) {
+				it[i].id = s->prop.snapshot_id;
+				vols[i++] = v;
+				v->refs++;
 			}
-			s->prop.creation_timestamp = vss_timestamp_now();
-			s->prop.status = VSS_SS_COMMITTED;
-			n++;
+	pthread_mutex_unlock(&tbl_lock);
+	if (!n)
+		return VSS_E_OBJECT_NOT_FOUND;
+	if (!it || !vols) {
+		free(it);
+		free(vols);
+		return E_OUTOFMEMORY;
+	}
+
+	drain_failed = hold_begin(vols, n) < 0;
+	if (drain_failed)
+		hr = VSS_E_PROVIDER_VETO;
+	for (i = 0; i < n && hr == S_OK; i++) {
+		pthread_rwlock_rdlock(&vols[i]->io_lock);
+		it[i].r = vols[i]->cow ? cow_snapshot_create(vols[i]->cow, it[i].id.b,
+							     &it[i].engine_id) : -EIO;
+		pthread_rwlock_unlock(&vols[i]->io_lock);
+		it[i].created = vss_timestamp_now();
+		if (it[i].r)
+			hr = it[i].r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE : VSS_E_PROVIDER_VETO;
+		else
 			test_delay();
-		}
-	if (hold_end(&held_us) < 0 && hr == S_OK) {
+	}
+	r = hold_end(vols, n, &held_us);
+
+	pthread_mutex_lock(&tbl_lock);
+	if (hr == S_OK && r < 0) {
 		defer_log(true, "CommitSnapshots: the %u ms hold bound passed: writes released, "
 			  "the set fails", hold_bound_ms());
 		hr = VSS_E_PROVIDER_VETO;
+	} else if (drain_failed) {
+		defer_log(true, "CommitSnapshots: the writes in flight did not finish within "
+			  "the %u ms hold bound: the set fails", hold_bound_ms());
 	} else if (hr == S_OK) {
-		defer_log(false, "CommitSnapshots: writes held on %d volume%s for %lld.%03lld ms",
-			  held, held == 1 ? "" : "s", (long long)held_us / 1000,
+		defer_log(false, "CommitSnapshots: writes held on %zu volume%s for %lld.%03lld ms",
+			  n, n == 1 ? "" : "s", (long long)held_us / 1000,
 			  (long long)held_us % 1000);
 	}
+	for (i = 0; i < n; i++) {
+		struct csnap *s = vols[i]->snaps;
+
+		while (s && !vss_id_equal(&s->prop.snapshot_id, &it[i].id))
+			s = s->next;
+		if (it[i].r)
+			defer_log(true, "CommitSnapshots: volume %s: cannot create the snapshot: %s",
+				  vols[i]->name, strerror(-it[i].r));
+		if (s && it[i].engine_id) {
+			s->engine_id = it[i].engine_id;
+			s->prop.creation_timestamp = it[i].created;
+			s->prop.status = VSS_SS_COMMITTED;
+		} else if (it[i].engine_id) {
+			/* discarded meanwhile: its epoch goes too */
+			pthread_rwlock_rdlock(&vols[i]->io_lock);
+			if (vols[i]->cow)
+				cow_snapshot_delete(vols[i]->cow, it[i].engine_id);
+			pthread_rwlock_unlock(&vols[i]->io_lock);
+		}
+		vol_put(vols[i]);
+	}
 	pthread_mutex_unlock(&tbl_lock);
-	if (hr == S_OK && n == 0)
-		hr = VSS_E_OBJECT_NOT_FOUND;
+	free(it);
+	free(vols);
 	/* on failure vssd calls AbortSnapshots, which deletes what was made */
 	return hr;
 }
