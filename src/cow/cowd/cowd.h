@@ -12,6 +12,9 @@
  *   vol->io_lock  read-held by every FUSE I/O on the volume and its
  *                 snapshots; write-held only to close the engine volume, so
  *                 a closed volume answers EIO and never a freed pointer
+ *   hold_lock     (hold.c) the commit's write hold and each volume's held
+ *                 and inflight; taken by every write, discard and fsync of
+ *                 a live volume before io_lock, never held across I/O
  *
  * Nodes are reference counted (the table holds one, each open FUSE file
  * one); inode numbers are never reused, so a stale inode finds nothing.
