@@ -5,6 +5,10 @@
 # set's snapshot devices seq(vol1) >= seq(vol2) >= seq(vol3) and
 # seq(vol1) - seq(vol3) <= 1: the three were committed at one instant
 # (vss-cowd pauses between the epochs, so only the hold can make it so).
+# Then the hold breaks: on its own bound (the writer goes on, the set
+# fails, nothing stays) and on an AbortSnapshots that comes during the
+# commit (vssd's hold window ran out first: the writes are released at
+# once, the commit later deletes the epochs it made).
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -72,7 +76,7 @@ start_ready seq test-seqwriter $devs
 set -- $devs
 timeout 30 test-requester init context=19 start "volume=$1" "volume=$2" "volume=$3" \
 	expect=fail do > "$tmpdir/req.bound" || fail "a set past the hold bound: $(cat "$tmpdir/req.bound")"
-grep -q 'hold bound passed: writes released' "$tmpdir/cowd.log" || fail "the bound was not logged"
+grep -q 'the hold broke .*: writes released' "$tmpdir/cowd.log" || fail "the bound was not logged"
 wait_until 10 grep -q 'AbortSnapshots: 3 snapshots discarded' "$tmpdir/cowd.log"
 [ "$(adm list volumes --json | grep -c '"device"')" = 3 ] || fail "a snapshot of the failed set stayed"
 before=$(timeout 10 test-seqwriter --read "$1")
@@ -81,6 +85,34 @@ after=$(timeout 10 test-seqwriter --read "$1")
 [ "$after" -gt "$before" ] || fail "the writer is stuck after the bound ($before, $after)"
 kill "$seq_pid"
 wait "$seq_pid" || fail "a write failed after the bound: $(cat "$tmpdir/seq.err")"
+
+# vssd's own hold window (1 s) runs out first: it aborts the set while
+# vss-cowd is still in its commit (3 x 1.5 s); AbortSnapshots releases the
+# held writes at once, and the commit, when it ends, deletes the epochs of
+# the snapshots discarded meanwhile.
+stop_vssd
+start_vssd --timeout hold=1000
+cowd_ready 3
+VSS_COWD_TEST_COMMIT_DELAY_MS=1500
+stop_cowd
+start_cowd; cowd_ready 4
+devs=$(for i in 1 2 3; do live_dev "v$i"; done)
+# shellcheck disable=SC2086
+start_ready seq test-seqwriter $devs
+# shellcheck disable=SC2086
+set -- $devs
+timeout 30 test-requester init context=19 start "volume=$1" "volume=$2" "volume=$3" \
+	expect=VSS_E_HOLD_WRITES_TIMEOUT do > "$tmpdir/req.abort" ||
+	fail "a set past vssd's hold window: $(cat "$tmpdir/req.abort")"
+s1=$(timeout 10 test-seqwriter --read "$1")
+wait_until 2 sh -c "[ \$(test-seqwriter --read $1) -gt $s1 ]"
+wait_until 10 count_is 'the hold broke .*: writes released' "$tmpdir/cowd.log" 2
+[ "$(adm list volumes --json | grep -c '"device"')" = 3 ] || fail "a snapshot of the aborted set stayed"
+kill "$seq_pid"
+wait "$seq_pid" || fail "a write failed after the abort: $(cat "$tmpdir/seq.err")"
+stop_cowd
+start_cowd; cowd_ready 5
+grep -q 'was never completed' "$tmpdir/cowd.log" && fail "the aborted set's epochs stayed in the engine"
 
 for i in 1 2 3; do
 	adm remove volume --name="v$i"

@@ -244,7 +244,7 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	struct cvol **vols = NULL;
 	vss_hr_t hr = S_OK;
 	int64_t held_us = 0;
-	bool drain_failed;
+	bool drain_failed, discarded = false;
 	size_t n = 0, i;
 	int r;
 
@@ -289,8 +289,8 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 
 	pthread_mutex_lock(&tbl_lock);
 	if (hr == S_OK && r < 0) {
-		defer_log(true, "CommitSnapshots: the %u ms hold bound passed: writes released, "
-			  "the set fails", hold_bound_ms());
+		defer_log(true, "CommitSnapshots: the hold broke (its %u ms bound passed, or the "
+			  "set was aborted): writes released, the set fails", hold_bound_ms());
 		hr = VSS_E_PROVIDER_VETO;
 	} else if (drain_failed) {
 		defer_log(true, "CommitSnapshots: the writes in flight did not finish within "
@@ -314,6 +314,7 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 			s->prop.status = VSS_SS_COMMITTED;
 		} else if (it[i].engine_id) {
 			/* discarded meanwhile: its epoch goes too */
+			discarded = true;
 			pthread_rwlock_rdlock(&vols[i]->io_lock);
 			if (vols[i]->cow)
 				cow_snapshot_delete(vols[i]->cow, it[i].engine_id);
@@ -324,6 +325,10 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	pthread_mutex_unlock(&tbl_lock);
 	free(it);
 	free(vols);
+	/* AbortSnapshots came meanwhile (the window is over: vssd thawed
+	 * before it aborted) and flushed the log before this was known */
+	if (discarded)
+		provider_flush_log();
 	/* on failure vssd calls AbortSnapshots, which deletes what was made */
 	return hr;
 }
