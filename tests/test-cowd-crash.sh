@@ -43,7 +43,7 @@ mkfs.ext4 -q -F "$e"
 mkfs.xfs -q -f "$x"
 for m in e x; do
 	mkdir -p "$tmpdir/$m"
-	cleanup_fn "fsfreeze -u '$tmpdir/$m' 2>/dev/null; umount '$tmpdir/$m' 2>/dev/null; true"
+	cleanup_fn "cowd_umount '$tmpdir/$m'"
 done
 mount "$e" "$tmpdir/e"
 mount "$x" "$tmpdir/x"
@@ -97,7 +97,7 @@ timeout 60 test-requester init context=9 state=volume gather start "volume=$e" "
 [ "$(nsnaps)" = 3 ] || fail "the new set is not listed"
 es=$(awk -v d="$e" '$1 == "snapshot" && $2 == d { sub("device=", "", $3); print $3 }' "$tmpdir/req2")
 mkdir -p "$tmpdir/snap"
-cleanup_fn "umount '$tmpdir/snap' 2>/dev/null; true"
+cleanup_fn "cowd_umount '$tmpdir/snap'"
 timeout 30 mount -o ro,noload "$es" "$tmpdir/snap"
 [ "$(cat "$tmpdir/snap/f")" = "after the crash" ] || fail "the new snapshot lacks the data"
 umount "$tmpdir/snap"

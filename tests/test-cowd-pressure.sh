@@ -26,10 +26,10 @@ b=$(adm add volume --name=b --backing="$tmpdir/b.img" --size=32M --create)
 c=$(adm add volume --name=c --backing="$tmpdir/c.img" --size=256M --create)
 for v in a c; do
 	mkdir -p "$tmpdir/$v"
-	cleanup_fn "fsfreeze -u '$tmpdir/$v' 2>/dev/null; umount '$tmpdir/$v' 2>/dev/null; true"
+	cleanup_fn "cowd_umount '$tmpdir/$v'"
 done
 mkdir -p "$tmpdir/snap"
-cleanup_fn "umount '$tmpdir/snap' 2>/dev/null; true"
+cleanup_fn "cowd_umount '$tmpdir/snap'"
 cleanup_fn "timeout 30 test-requester init context=ffffffff delete-all > /dev/null 2>&1"
 mkfs.ext4 -q -F "$a"
 mkfs.ext4 -q -F "$c"

@@ -34,7 +34,7 @@ for i in 1 2 3; do
 	esac
 	mkdir -p "$tmpdir/m$i" "$tmpdir/s$i"
 	mount "$d" "$tmpdir/m$i"
-	cleanup_fn "fsfreeze -u '$tmpdir/m$i' 2>/dev/null; umount '$tmpdir/s$i' 2>/dev/null; umount '$tmpdir/m$i' 2>/dev/null; true"
+	cleanup_fn "cowd_umount '$tmpdir/s$i' '$tmpdir/m$i'"
 	eval "dev$i=$d"
 done
 m1=$tmpdir/m1 m2=$tmpdir/m2 m3=$tmpdir/m3
