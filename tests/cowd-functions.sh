@@ -15,6 +15,10 @@
 #   live_dev [NAME]       the live loop device of volume NAME (default: the first)
 #   cowd_no_leftovers     fails if the FUSE mount or a loop device over the
 #                         export dir is still there
+#   cowd_umount DIR...    for cleanups: thaws and unmounts each DIR if
+#                         mounted, retrying for 10 s while it is busy (a
+#                         probe still writing), so that no filesystem is
+#                         left on a loop device of a stopped vss-cowd
 
 cowd_setup() {
 	requires_root
@@ -53,5 +57,18 @@ live_dev() {
 cowd_no_leftovers() {
 	grep -q " $export_dir fuse" /proc/mounts && fail "the FUSE mount was left behind"
 	losetup -n -O BACK-FILE -l | grep -q "$export_dir/" && fail "a loop device was left behind"
+	return 0
+}
+
+cowd_umount() {
+	local d i
+	for d in "$@"; do
+		fsfreeze -u "$d" 2>/dev/null
+		for i in $(seq 50); do
+			grep -q " $d " /proc/mounts || break
+			umount "$d" 2>/dev/null && break
+			sleep 0.2
+		done
+	done
 	return 0
 }

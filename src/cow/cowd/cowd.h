@@ -12,6 +12,9 @@
  *   vol->io_lock  read-held by every FUSE I/O on the volume and its
  *                 snapshots; write-held only to close the engine volume, so
  *                 a closed volume answers EIO and never a freed pointer
+ *   hold_lock     (hold.c) the commit's write hold and each volume's held
+ *                 and inflight; taken by every write, discard and fsync of
+ *                 a live volume before io_lock, never held across I/O
  *
  * Nodes are reference counted (the table holds one, each open FUSE file
  * one); inode numbers are never reused, so a stale inode finds nothing.
@@ -70,6 +73,8 @@ struct cvol {
 	struct cow_volume *cow;		/* NULL once closed (io_lock) */
 	struct cnode *live;
 	struct csnap *snaps;		/* tbl_lock */
+	bool held;			/* hold.c: writes wait (hold_lock) */
+	unsigned inflight;		/* writes under way (hold_lock) */
 };
 
 struct cowd_cfg {
@@ -138,6 +143,24 @@ void loop_detach(int fd, const char *dev);
 extern const struct vss_provider_ops cowd_provider_ops;
 extern const vss_id_t cowd_provider_id;
 void provider_flush_log(void);
+
+/* hold.c: the block-level write hold of a commit (design note there) */
+#define HOLD_BOUND_MS	10000
+/* The bound: HOLD_BOUND_MS, or $VSS_COWD_HOLD_MS (100 to HOLD_BOUND_MS). */
+unsigned hold_bound_ms(void);
+/* Around every write, discard and fsync of a live volume: waits while the
+ * volume is held (at most until the bound), then counts the I/O in flight. */
+void hold_io_begin(struct cvol *v);
+void hold_io_end(struct cvol *v);
+/* Holds the n volumes (the caller holds a reference on each, and no
+ * tbl_lock) and waits for their writes in flight: 0, or -ETIMEDOUT (the
+ * bound passed or hold_cancel; call hold_end all the same). */
+int hold_begin(struct cvol *const *v, size_t n);
+/* Releases every held write; -ETIMEDOUT when the hold broke meanwhile (the
+ * commit must fail), else 0.  held_us: how long it held. */
+int hold_end(struct cvol *const *v, size_t n, int64_t *held_us);
+/* Breaks a hold under way (AbortSnapshots, vssd lost); no-op otherwise. */
+void hold_cancel(void);
 
 /* ctl.c */
 int ctl_listen(void);

@@ -4,7 +4,8 @@
  * fsync and fallocate goes to the engine.  max_write is 1 MiB (128 KiB cost
  * 20 % of sequential throughput here).  I/O is expected aligned to 512
  * bytes, as the loop device's direct I/O sends it; anything else gets
- * EINVAL. */
+ * EINVAL.  Writes, discards and fsyncs of a live volume pass through the
+ * commit's write hold (hold.c); reads never wait for it. */
 #define FUSE_USE_VERSION 312
 #include "config.h"
 #include <errno.h>
@@ -260,9 +261,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	hold_io_begin(v);
 	pthread_rwlock_rdlock(&v->io_lock);
 	r = v->cow && !n->dead ? cow_write(v->cow, buf, size, (uint64_t)off) : -EIO;
 	pthread_rwlock_unlock(&v->io_lock);
+	hold_io_end(v);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -276,9 +279,11 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	int r = 0;
 
 	if (!n->ro) {
+		hold_io_begin(v);
 		pthread_rwlock_rdlock(&v->io_lock);
 		r = v->cow ? cow_flush(v->cow) : -EIO;
 		pthread_rwlock_unlock(&v->io_lock);
+		hold_io_end(v);
 	}
 	fuse_reply_err(req, -r);
 }
@@ -313,9 +318,11 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	hold_io_begin(v);
 	pthread_rwlock_rdlock(&v->io_lock);
 	r = v->cow && !n->dead ? cow_discard(v->cow, (size_t)len, (uint64_t)off) : -EIO;
 	pthread_rwlock_unlock(&v->io_lock);
+	hold_io_end(v);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 

@@ -4,20 +4,25 @@
  *   BeginPrepareSnapshot  records the snapshot (PREPARING); a new set
  *                         discards an older unfinished one
  *   EndPrepare/PreCommit  check the volume is still served
- *   CommitSnapshots       cow_snapshot_create per volume, tag = snapshot id
- *                         (inside the hold window: no logging, no I/O but
- *                         the engine's flush and its metadata write)
+ *   CommitSnapshots       holds the writes of every volume of the set
+ *                         (hold.c), cow_snapshot_create per volume, tag =
+ *                         snapshot id, releases the hold (inside the hold
+ *                         window: no logging, no I/O but the engine's flush
+ *                         and its metadata write)
  *   PostFinalCommit       writes the snapshot's record and exposes it (FUSE
  *                         file + read-only loop device = device object)
- *   AbortSnapshots        deletes what the set created
+ *   AbortSnapshots        breaks a hold under way, deletes what the set
+ *                         created; so does a lost connection to vssd
  *   DeleteSnapshots       cow_snapshot_delete + record + exposure
  *   GetSnapshotProperties / Query   from the records in memory */
 #include "config.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
@@ -26,17 +31,36 @@ const vss_id_t cowd_provider_id = COWD_PROVIDER_ID;
 
 /* What the commit could not log inside the hold window. */
 static char deferred[512];
+static bool deferred_err;
+
+/* tbl_lock */
+__attribute__((format(printf, 2, 3)))
+static void defer_log(bool err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (deferred[0] && deferred_err && !err)
+		return;		/* an error is worth more than a note */
+	va_start(ap, fmt);
+	vsnprintf(deferred, sizeof(deferred), fmt, ap);
+	va_end(ap);
+	deferred_err = err;
+}
 
 void provider_flush_log(void)
 {
 	pthread_mutex_lock(&tbl_lock);
 	if (deferred[0]) {
 		char msg[sizeof(deferred)];
+		bool err = deferred_err;
 
 		memcpy(msg, deferred, sizeof(msg));
 		deferred[0] = '\0';
 		pthread_mutex_unlock(&tbl_lock);
-		log_err("%s", msg);
+		if (err)
+			log_err("%s", msg);
+		else
+			log_info("%s", msg);
 		return;
 	}
 	pthread_mutex_unlock(&tbl_lock);
@@ -186,38 +210,125 @@ static vss_hr_t pre_commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	return set_state(set, VSS_SS_PRECOMMITTED, -1);
 }
 
-/* Inside the hold window. */
+/* $VSS_COWD_TEST_COMMIT_DELAY_MS (tests only, at most 5000): a pause
+ * after each volume's epoch, so that a test can show that the hold, not
+ * luck, makes the set atomic. */
+static void test_delay(void)
+{
+	static long ms = -1;
+
+	if (ms < 0) {
+		const char *e = getenv("VSS_COWD_TEST_COMMIT_DELAY_MS");
+
+		ms = e ? strtol(e, NULL, 10) : 0;
+		if (ms < 0 || ms > 5000)
+			ms = 0;
+	}
+	if (ms > 0)
+		nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+}
+
+/* Inside the flush-and-hold window: the volumes of the set are held
+ * (hold.c), their epochs opened, the hold released; no logging here.
+ * tbl_lock is not held meanwhile (FUSE lookups and GETATTRs go on): the
+ * volumes are referenced, and a snapshot taken off its volume meanwhile
+ * (AbortSnapshots, vssd lost) gets its engine epoch deleted here. */
 static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 {
+	struct item {
+		vss_id_t id;
+		uint64_t engine_id;
+		int r;
+		int64_t created;
+	} *it = NULL;
+	struct cvol **vols = NULL;
 	vss_hr_t hr = S_OK;
-	int n = 0;
+	int64_t held_us = 0;
+	bool drain_failed, discarded = false;
+	size_t n = 0, i;
+	int r;
 
 	pthread_mutex_lock(&tbl_lock);
-	for (struct cvol *v = volumes; v && hr == S_OK; v = v->next)
-		for (struct csnap *s = v->snaps; s && hr == S_OK; s = s->next) {
-			int r;
-
-			if (!vss_id_equal(&s->prop.snapshot_set_id, set))
-				continue;
-			pthread_rwlock_rdlock(&v->io_lock);
-			r = v->cow ? cow_snapshot_create(v->cow, s->prop.snapshot_id.b,
-							 &s->engine_id) : -EIO;
-			pthread_rwlock_unlock(&v->io_lock);
-			if (r) {
-				s->engine_id = 0;
-				snprintf(deferred, sizeof(deferred), "CommitSnapshots: volume %s: "
-					 "cannot create the snapshot: %s", v->name, strerror(-r));
-				hr = r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE :
-					VSS_E_PROVIDER_VETO;
-				break;
+	for (struct cvol *v = volumes; v; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			n += vss_id_equal(&s->prop.snapshot_set_id, set);
+	it = n ? calloc(n, sizeof(*it)) : NULL;
+	vols = n ? calloc(n, sizeof(*vols)) : NULL;
+	i = 0;
+	for (struct cvol *v = volumes; v && it && vols; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_set_id, set)) {
+				it[i].id = s->prop.snapshot_id;
+				vols[i++] = v;
+				v->refs++;
 			}
-			s->prop.creation_timestamp = vss_timestamp_now();
-			s->prop.status = VSS_SS_COMMITTED;
-			n++;
-		}
 	pthread_mutex_unlock(&tbl_lock);
-	if (hr == S_OK && n == 0)
-		hr = VSS_E_OBJECT_NOT_FOUND;
+	if (!n)
+		return VSS_E_OBJECT_NOT_FOUND;
+	if (!it || !vols) {
+		free(it);
+		free(vols);
+		return E_OUTOFMEMORY;
+	}
+
+	drain_failed = hold_begin(vols, n) < 0;
+	if (drain_failed)
+		hr = VSS_E_PROVIDER_VETO;
+	for (i = 0; i < n && hr == S_OK; i++) {
+		pthread_rwlock_rdlock(&vols[i]->io_lock);
+		it[i].r = vols[i]->cow ? cow_snapshot_create(vols[i]->cow, it[i].id.b,
+							     &it[i].engine_id) : -EIO;
+		pthread_rwlock_unlock(&vols[i]->io_lock);
+		it[i].created = vss_timestamp_now();
+		if (it[i].r)
+			hr = it[i].r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE : VSS_E_PROVIDER_VETO;
+		else
+			test_delay();
+	}
+	r = hold_end(vols, n, &held_us);
+
+	pthread_mutex_lock(&tbl_lock);
+	if (hr == S_OK && r < 0) {
+		defer_log(true, "CommitSnapshots: the hold broke (its %u ms bound passed, or the "
+			  "set was aborted): writes released, the set fails", hold_bound_ms());
+		hr = VSS_E_PROVIDER_VETO;
+	} else if (drain_failed) {
+		defer_log(true, "CommitSnapshots: the writes in flight did not finish within "
+			  "the %u ms hold bound: the set fails", hold_bound_ms());
+	} else if (hr == S_OK) {
+		defer_log(false, "CommitSnapshots: writes held on %zu volume%s for %lld.%03lld ms",
+			  n, n == 1 ? "" : "s", (long long)held_us / 1000,
+			  (long long)held_us % 1000);
+	}
+	for (i = 0; i < n; i++) {
+		struct csnap *s = vols[i]->snaps;
+
+		while (s && !vss_id_equal(&s->prop.snapshot_id, &it[i].id))
+			s = s->next;
+		if (it[i].r)
+			defer_log(true, "CommitSnapshots: volume %s: cannot create the snapshot: %s",
+				  vols[i]->name, strerror(-it[i].r));
+		if (s && it[i].engine_id) {
+			s->engine_id = it[i].engine_id;
+			s->prop.creation_timestamp = it[i].created;
+			s->prop.status = VSS_SS_COMMITTED;
+		} else if (it[i].engine_id) {
+			/* discarded meanwhile: its epoch goes too */
+			discarded = true;
+			pthread_rwlock_rdlock(&vols[i]->io_lock);
+			if (vols[i]->cow)
+				cow_snapshot_delete(vols[i]->cow, it[i].engine_id);
+			pthread_rwlock_unlock(&vols[i]->io_lock);
+		}
+		vol_put(vols[i]);
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	free(it);
+	free(vols);
+	/* AbortSnapshots came meanwhile (the window is over: vssd thawed
+	 * before it aborted) and flushed the log before this was known */
+	if (discarded)
+		provider_flush_log();
 	/* on failure vssd calls AbortSnapshots, which deletes what was made */
 	return hr;
 }
@@ -287,6 +398,7 @@ static vss_hr_t abort_snapshots(vss_provider_t *p, const vss_id_t *set, void *u)
 	struct taken *list;
 	int n;
 
+	hold_cancel();		/* a commit still holding gives up */
 	provider_flush_log();
 	pthread_mutex_lock(&tbl_lock);
 	list = take(set, NULL, NULL, false, false);
@@ -351,6 +463,24 @@ static vss_hr_t delete_snapshots(vss_provider_t *p, const vss_id_t *src, VSS_OBJ
 	return *deleted ? S_OK : VSS_E_OBJECT_NOT_FOUND;
 }
 
+/* vssd went away: it will neither finish nor abort the set under way (a
+ * new vssd starts from its catalog), so a hold is released and what that
+ * set made is discarded now. */
+static void on_disconnect(vss_provider_t *p, vss_hr_t hr, void *u)
+{
+	struct taken *list;
+	int n;
+
+	hold_cancel();
+	pthread_mutex_lock(&tbl_lock);
+	list = take(NULL, NULL, NULL, false, true);
+	pthread_mutex_unlock(&tbl_lock);
+	n = destroy(list);
+	if (n)
+		log_info("vssd went away during a snapshot set: %d unfinished snapshot%s "
+			 "discarded", n, n == 1 ? "" : "s");
+}
+
 static vss_hr_t query(vss_provider_t *p, vss_provider_query_t *q, void *u)
 {
 	vss_hr_t hr = S_OK;
@@ -386,4 +516,5 @@ const struct vss_provider_ops cowd_provider_ops = {
 	.get_snapshot_properties = get_properties,
 	.delete_snapshots = delete_snapshots,
 	.query = query,
+	.on_disconnect = on_disconnect,
 };

@@ -326,7 +326,11 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-/* Reopens the engine's snapshots of a volume that have a record. */
+/* Reopens the engine's snapshots of a volume that have a record.  A
+ * non-persistent (auto-release) snapshot lives only as long as the session
+ * that made it, and that session cannot outlive this daemon (its snapshot
+ * device went away with us): it is deleted here, before anything is
+ * served, whether or not vssd is there to ask for it. */
 static void load_snapshots(struct cvol *v)
 {
 	struct cow_snapshot_info *info = calloc(COW_MAX_SNAPSHOTS, sizeof(*info));
@@ -349,6 +353,20 @@ static void load_snapshots(struct cvol *v)
 			cow_snapshot_delete(v->cow, info[i].id);
 			free(s);
 			continue;
+		}
+		if (!(s->prop.snapshot_attributes & VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE)) {
+			r = cow_snapshot_delete(v->cow, info[i].id);
+			if (r == 0 || r == -ENOENT) {
+				log_info("volume %s: auto-release snapshot %s outlived its session: "
+					 "deleted", v->name, vss_id_format(&id, a));
+				reg_remove_snapshot(&id);
+				vss_snapshot_prop_clear(&s->prop);
+				free(s);
+				continue;
+			}
+			/* kept (and served) rather than lost half-deleted */
+			log_err("volume %s: auto-release snapshot %s: cannot delete it: %s",
+				v->name, vss_id_format(&id, a), strerror(-r));
 		}
 		s->engine_id = info[i].id;
 		s->prop.status = VSS_SS_CREATED;
