@@ -81,8 +81,9 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_put_u32(m, CA_CHUNK, v->chunk);
 	wire_put_u64(m, CA_SIZE, v->size);
 	wire_put_u64(m, CA_MAXSIZE, v->maxsize);
+	/* a revert holds the engine: no statistics meanwhile */
 	pthread_rwlock_rdlock(&v->io_lock);
-	if (v->cow)
+	if (v->cow && !mgmt_reverting(v))
 		cow_stats(v->cow, &st);
 	pthread_rwlock_unlock(&v->io_lock);
 	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
