@@ -90,6 +90,27 @@ grep -q '^progress 5/5$' "$tmpdir/r1" || fail "the progress did not reach the en
 req "revert-status=$vol" > "$tmpdir/r2"
 grep -q '^QueryRevertStatus S_OK' "$tmpdir/r2" || fail "status of a finished revert"
 
+# vssadmin: query reverts, expose / unexpose shadow
+vssadmin query reverts "/for=$vol" > "$tmpdir/qr"
+grep -q "^Revert of volume $vol\$" "$tmpdir/qr" || fail "query reverts: $(cat "$tmpdir/qr")"
+grep -q 'Status: Completed' "$tmpdir/qr" || fail "query reverts status: $(cat "$tmpdir/qr")"
+grep -q 'Progress: 100% (5 of 5 chunks)' "$tmpdir/qr" || fail "query reverts progress: $(cat "$tmpdir/qr")"
+vssadmin query reverts --json | grep -q '"total": *5' || fail "query reverts --json"
+vssadmin query reverts /for=/nonexistent | grep -q 'No items found' ||
+	fail "query reverts of a volume without shadow copies"
+id=$(awk '$1 == "props" { print $2; exit }' "$tmpdir/p0")
+vssadmin expose shadow "/shadow=$id" "/mount=$tmpdir/mnt2" > "$tmpdir/ex" ||
+	fail "vssadmin expose shadow: $(cat "$tmpdir/ex")"
+grep -q "exposed as $tmpdir/mnt2\$" "$tmpdir/ex" || fail "vssadmin expose output: $(cat "$tmpdir/ex")"
+vssadmin list shadows "/shadow=$id" | grep -q "Exposed Name: $tmpdir/mnt2" ||
+	fail "list shadows does not show the exposure"
+vssadmin expose shadow "/shadow=$id" 2> "$tmpdir/ex2" && fail "exposed twice"
+grep -q VSS_E_OBJECT_ALREADY_EXISTS "$tmpdir/ex2" || fail "unclear error: $(cat "$tmpdir/ex2")"
+vssadmin unexpose shadow "/shadow=$id" > /dev/null || fail "vssadmin unexpose shadow"
+vssadmin unexpose shadow "/shadow=$id" 2> "$tmpdir/ex3" && fail "unexposed twice"
+grep -q VSS_E_OBJECT_NOT_FOUND "$tmpdir/ex3" || fail "unclear error: $(cat "$tmpdir/ex3")"
+vssadmin expose shadow /shadow=nonsense 2> /dev/null && fail "a bad id was accepted"
+
 # A provider that registers again with other device objects: vssd's Query
 # shows the new ones (loop numbers change when vss-cowd restarts).
 kill -HUP "$prov_pid"
