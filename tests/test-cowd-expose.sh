@@ -62,6 +62,17 @@ one_fs() {
 	sums "$mnt" > "$tmpdir/sums.after"
 	cmp -s "$tmpdir/sums.before" "$tmpdir/sums.after" && fail "$fs: the live files did not change"
 
+	# bad exposures: a directory that is not empty, a file, no such path
+	vssadmin expose shadow "/shadow=$id" "/mount=$tmpdir" 2> "$tmpdir/bad" &&
+		fail "$fs: exposed over a directory that is not empty"
+	grep -q 'E_INVALIDARG.*not an empty directory' "$tmpdir/bad" ||
+		fail "$fs: unclear error: $(cat "$tmpdir/bad")"
+	vssadmin expose shadow "/shadow=$id" "/mount=$tmpdir/sums.before" 2> /dev/null &&
+		fail "$fs: exposed over a file"
+	vssadmin expose shadow "/shadow=$id" "/mount=$tmpdir/nosuch" 2> /dev/null &&
+		fail "$fs: exposed at a missing directory"
+	assert_eq "$fs: not exposed after refusals" "-" "$(exposed_name)"
+
 	# (1) vshadow -el: mounted read-only at the directory, as at the snapshot
 	vshadow "-el=$id,$emnt" > "$tmpdir/el.out" || fail "$fs: vshadow -el: $(cat "$tmpdir/el.out")"
 	mounted "$emnt" || fail "$fs: nothing mounted at $emnt"

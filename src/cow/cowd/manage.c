@@ -26,6 +26,7 @@
  * revert again from the start and logs that it resumes it.  A stop during a
  * revert waits for it to finish. */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -91,6 +92,21 @@ static int unmount_dev(dev_t rdev, char *busy, size_t len)
 		free(mps[n]);
 	}
 	return r;
+}
+
+/* A mount point must be an empty directory (as on Windows). */
+static bool empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 /* Mounts the snapshot's device read-only at dir: ext4, then xfs. */
@@ -165,6 +181,8 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 	if (dir) {
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			return VSSERR(E_INVALIDARG, "%s is not a directory", dir);
+		if (!empty_dir(dir))
+			return VSSERR(E_INVALIDARG, "%s is not an empty directory", dir);
 		if (!(mnt = strdup(dir)))
 			return VSSERR(E_OUTOFMEMORY, "out of memory");
 		r = mount_ro(dev, dir, &fstype);
