@@ -202,8 +202,18 @@ dev=$(live_dev r)
 test-requester init context=ffffffff expect=any "revert-status=$dev" > /dev/null
 wait_until 60 sh -c "! test -e '$state/r.revert'"
 [ "$(md5sum < "$dev")" = "$sum0" ] || fail "r does not read as the snapshot after the resumed revert"
-test-requester init context=ffffffff delete-noforce | grep -q '^deleted 1' || fail "delete of r"
-adm remove volume --name=r
+# no file system on r: a mount is refused clearly and leaves nothing; the
+# device alone can be exposed; a forced volume removal takes it along
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" 2> "$tmpdir/nofs" &&
+	fail "a snapshot without a file system was mounted"
+grep -q 'not an ext4 or xfs' "$tmpdir/nofs" || fail "unclear error: $(cat "$tmpdir/nofs")"
+mounted "$emnt" && fail "a refused exposure left a mount"
+vssadmin expose shadow "/shadow=$id" > "$tmpdir/exd" || fail "expose the device of r"
+sdev=$(adm list volumes --json | awk -F'"' '/"snapshots"/ { s = 1 } s && /"device"/ { print $4; exit }')
+grep -q "exposed as $sdev\$" "$tmpdir/exd" || fail "device exposure: $(cat "$tmpdir/exd")"
+test-requester init context=ffffffff expect=VSS_E_VOLUME_IN_USE delete-noforce > /dev/null ||
+	fail "an unforced delete of r's exposed snapshot"
+adm remove volume --name=r --force
 
 grep -E 'exposed|unexpose|revert|unmounted|resum' "$tmpdir/cowd.log" | sed 's/^vss-cowd\[[0-9]*\] [0-9.]* //'
 stop_cowd

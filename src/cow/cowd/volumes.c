@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/error.h"
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
 
@@ -686,6 +687,9 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		pthread_mutex_unlock(&tbl_lock);
 		if (!s)
 			break;
+		/* forced: an exposed snapshot is unmounted if it can be */
+		if (mgmt_release_for_delete(v, s, true) != S_OK)
+			log_warn("volume %s: %s", name, vss_last_error());
 		snap_destroy(v, s);
 	}
 	vol_close(v);
