@@ -71,8 +71,7 @@ struct crevert {
 	uint64_t engine_id;
 	vss_hr_t status;		/* VSS_S_ASYNC_PENDING, FINISHED or failure */
 	uint64_t done, total;		/* chunks */
-	pthread_t thread;
-	bool joinable;
+	pthread_t thread;		/* detached; holds a reference to the volume */
 };
 
 struct cvol {

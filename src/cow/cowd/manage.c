@@ -333,6 +333,9 @@ vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force)
 
 /* ------------------------------------------------------------ revert */
 
+/* Signalled (tbl_lock) when a revert thread ends. */
+static pthread_cond_t revert_cond = PTHREAD_COND_INITIALIZER;
+
 static void revert_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct cvol *v = arg;
@@ -359,32 +362,29 @@ static void *revert_thread(void *arg)
 	pthread_rwlock_unlock(&v->io_lock);
 	if (r == 0)
 		reg_remove_revert(v->name);
-	pthread_mutex_lock(&tbl_lock);
-	v->revert.running = false;
-	v->revert.status = r ? VSS_E_PROVIDER_VETO : VSS_S_ASYNC_FINISHED;
-	if (!r)
-		v->revert.done = v->revert.total;
-	pthread_mutex_unlock(&tbl_lock);
 	if (r)
 		log_err("volume %s: the revert to snapshot %s failed: %s (it is retried when "
 			"vss-cowd starts again)", v->name, a, strerror(-r));
 	else
 		log_info("volume %s: reverted to snapshot %s", v->name, a);
+	pthread_mutex_lock(&tbl_lock);
+	v->revert.running = false;
+	v->revert.status = r ? VSS_E_PROVIDER_VETO : VSS_S_ASYNC_FINISHED;
+	if (!r)
+		v->revert.done = v->revert.total;
+	vol_put(v);		/* the thread's reference */
+	pthread_cond_broadcast(&revert_cond);
+	pthread_mutex_unlock(&tbl_lock);
 	return NULL;
 }
 
-/* tbl_lock held, revert not running: starts the thread. */
+/* tbl_lock held, revert not running: starts the (detached) thread, which
+ * holds a reference to v until it ends. */
 static int revert_start(struct cvol *v, const vss_id_t *id, uint64_t engine_id)
 {
+	pthread_attr_t attr;
 	int r;
 
-	if (v->revert.joinable) {
-		pthread_mutex_unlock(&tbl_lock);
-		pthread_join(v->revert.thread, NULL);
-		pthread_mutex_lock(&tbl_lock);
-		v->revert.joinable = false;
-		v->refs--;	/* the old thread's; the caller holds one too */
-	}
 	v->revert.running = true;
 	v->revert.known = true;
 	v->revert.snapshot_id = *id;
@@ -392,16 +392,17 @@ static int revert_start(struct cvol *v, const vss_id_t *id, uint64_t engine_id)
 	v->revert.status = VSS_S_ASYNC_PENDING;
 	v->revert.done = 0;
 	v->revert.total = 0;
-	v->refs++;		/* the thread's, dropped by mgmt_stop / the next join */
-	r = -pthread_create(&v->revert.thread, NULL, revert_thread, v);
+	v->refs++;		/* the thread's */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&v->revert.thread, &attr, revert_thread, v);
+	pthread_attr_destroy(&attr);
 	if (r) {
 		v->revert.running = false;
 		v->revert.status = VSS_E_PROVIDER_VETO;
 		v->refs--;
-		return r;
 	}
-	v->revert.joinable = true;
-	return 0;
+	return r;
 }
 
 vss_hr_t mgmt_revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u)
@@ -540,37 +541,33 @@ void mgmt_volume_opened(struct cvol *v)
 		reg_remove_revert(v->name);
 }
 
+static bool any_revert_running(void)
+{
+	for (struct cvol *v = volumes; v; v = v->next)
+		if (v->revert.running)
+			return true;
+	return false;
+}
+
 void mgmt_stop(void)
 {
+	pthread_mutex_lock(&tbl_lock);
+	if (any_revert_running())
+		log_info("waiting for the running revert(s) to finish");
+	while (any_revert_running())
+		pthread_cond_wait(&revert_cond, &tbl_lock);
+	pthread_mutex_unlock(&tbl_lock);
 	for (;;) {
 		struct cvol *w = NULL;
 		struct csnap *s = NULL;
 
 		pthread_mutex_lock(&tbl_lock);
-		for (struct cvol *v = volumes; v && !w; v = v->next) {
-			if (v->revert.joinable) {
-				w = v;
-				break;
-			}
-			for (s = v->snaps; s; s = s->next)
-				if (s->mnt) {
+		for (struct cvol *v = volumes; v && !w; v = v->next)
+			for (struct csnap *t = v->snaps; t && !w; t = t->next)
+				if (t->mnt) {
 					w = v;
-					break;
+					s = t;
 				}
-		}
-		if (w && !s) {
-			bool running = w->revert.running;
-
-			w->revert.joinable = false;
-			pthread_mutex_unlock(&tbl_lock);
-			if (running)
-				log_info("volume %s: waiting for the revert to finish", w->name);
-			pthread_join(w->revert.thread, NULL);
-			pthread_mutex_lock(&tbl_lock);
-			vol_put(w);
-			pthread_mutex_unlock(&tbl_lock);
-			continue;
-		}
 		pthread_mutex_unlock(&tbl_lock);
 		if (!w)
 			return;
