@@ -128,6 +128,9 @@ void overflow_drain(vss_provider_t *p);
 /* manage.c: ExposeSnapshot, UnexposeSnapshot, RevertToSnapshot,
  * QueryRevertStatus (provider calls), and what DeleteSnapshots / stop /
  * start need of them. */
+/* Serializes the management of snapshots (expose, unexpose, revert start,
+ * delete, overflow, volume removal); taken before tbl_lock. */
+extern pthread_mutex_t mgmt_lock;
 vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, char **exposed_name,
 		     char **exposed_path, void *u);
 vss_hr_t mgmt_unexpose(vss_provider_t *p, const vss_id_t *id, void *u);
@@ -136,7 +139,7 @@ vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *sta
 			    uint64_t *done, uint64_t *total, vss_id_t *id, void *u);
 /* Before a snapshot is deleted: an exposed one is unmounted when force
  * (VSS_E_VOLUME_IN_USE if that fails or without force); a volume being
- * reverted refuses (VSS_E_REVERT_IN_PROGRESS).  No lock held. */
+ * reverted refuses (VSS_E_REVERT_IN_PROGRESS).  mgmt_lock held. */
 vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force);
 /* Unmounts every exposure (stop); waits for running reverts. */
 void mgmt_stop(void);

@@ -121,8 +121,10 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 			break;
 		}
 		if (code == COWCTL_REMOVE_VOLUME) {
+			pthread_mutex_lock(&mgmt_lock);
 			r = vol_remove(name, wire_get_u32(pl, h->len, CA_FORCE, 0), err,
 				       sizeof(err));
+			pthread_mutex_unlock(&mgmt_lock);
 			break;
 		}
 		backing = wire_get_str(pl, h->len, CA_BACKING);

@@ -40,6 +40,8 @@
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
 
+pthread_mutex_t mgmt_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* ------------------------------------------------------------ mounts */
 
 /* Unescapes a mountinfo field (\040 for a space, ...). */
@@ -209,8 +211,7 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 	return S_OK;
 }
 
-vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, char **exposed_name,
-		     char **exposed_path, void *u)
+static vss_hr_t expose_locked(const vss_id_t *id, const char *name, char **exposed_name)
 {
 	struct cvol *v = NULL;
 	struct csnap *s;
@@ -238,6 +239,17 @@ vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, ch
 	}
 	vol_put(v);
 	pthread_mutex_unlock(&tbl_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, char **exposed_name,
+		     char **exposed_path, void *u)
+{
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&mgmt_lock);
+	hr = expose_locked(id, name, exposed_name);
+	pthread_mutex_unlock(&mgmt_lock);
 	(void)exposed_path;
 	return hr;
 }
@@ -281,18 +293,22 @@ vss_hr_t mgmt_unexpose(vss_provider_t *p, const vss_id_t *id, void *u)
 	char a[VSS_ID_STRLEN];
 	vss_hr_t hr;
 
+	pthread_mutex_lock(&mgmt_lock);
 	pthread_mutex_lock(&tbl_lock);
 	s = find_snap(id, &v);
 	if (s && s->exposed)
 		v->refs++;
 	pthread_mutex_unlock(&tbl_lock);
-	if (!s || !s->exposed)
+	if (!s || !s->exposed) {
+		pthread_mutex_unlock(&mgmt_lock);
 		return VSSERR(VSS_E_OBJECT_NOT_FOUND, "snapshot %s is not %s", vss_id_format(id, a),
 			      s ? "exposed" : "known");
+	}
 	hr = do_unexpose(v, s, false);
 	pthread_mutex_lock(&tbl_lock);
 	vol_put(v);
 	pthread_mutex_unlock(&tbl_lock);
+	pthread_mutex_unlock(&mgmt_lock);
 	return hr;
 }
 
@@ -405,7 +421,7 @@ static int revert_start(struct cvol *v, const vss_id_t *id, uint64_t engine_id)
 	return r;
 }
 
-vss_hr_t mgmt_revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u)
+static vss_hr_t revert_locked(const vss_id_t *id, bool force)
 {
 	char a[VSS_ID_STRLEN], dev[32], busy[PATH_MAX] = "";
 	struct cvol *v = NULL;
@@ -476,6 +492,16 @@ out:
 	pthread_mutex_lock(&tbl_lock);
 	vol_put(v);
 	pthread_mutex_unlock(&tbl_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u)
+{
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&mgmt_lock);
+	hr = revert_locked(id, force);
+	pthread_mutex_unlock(&mgmt_lock);
 	return hr;
 }
 

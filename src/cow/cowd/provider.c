@@ -358,6 +358,7 @@ static vss_hr_t delete_snapshots(vss_provider_t *p, const vss_id_t *src, VSS_OBJ
 	vss_hr_t hr = S_OK;
 	bool any;
 
+	pthread_mutex_lock(&mgmt_lock);
 	pthread_mutex_lock(&tbl_lock);
 	list = take(type == VSS_OBJECT_SNAPSHOT_SET ? src : NULL, NULL,
 		    type == VSS_OBJECT_SNAPSHOT ? src : NULL, false, false);
@@ -390,6 +391,7 @@ static vss_hr_t delete_snapshots(vss_provider_t *p, const vss_id_t *src, VSS_OBJ
 	}
 	pthread_mutex_unlock(&tbl_lock);
 	*deleted = destroy(list);
+	pthread_mutex_unlock(&mgmt_lock);
 	if (*deleted)
 		log_info("DeleteSnapshots: %d snapshot%s deleted", *deleted,
 			 *deleted == 1 ? "" : "s");

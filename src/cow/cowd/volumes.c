@@ -243,6 +243,7 @@ void overflow_drain(vss_provider_t *p)
 		struct cvol *v;
 
 		next = l->next;
+		pthread_mutex_lock(&mgmt_lock);
 		pthread_mutex_lock(&tbl_lock);
 		v = vol_find(l->volume);
 		for (struct csnap **pp = v ? &v->snaps : NULL; pp && *pp; pp = &(*pp)->next)
@@ -264,6 +265,7 @@ void overflow_drain(vss_provider_t *p)
 			free(s->mnt);
 			free(s);
 		}
+		pthread_mutex_unlock(&mgmt_lock);
 		if (p && vss_provider_notify_snapshot_lost(p, &l->id, "the diff area is full"))
 			log_warn("cannot tell vssd: %s", vss_last_error());
 		free(l);
