@@ -11,7 +11,8 @@ start_vssd
 vol=$tmpdir/vol1.img
 : > "$vol"
 plog=$tmpdir/prov.log
-start_ready prov test-provider --volume "$vol" --dir "$tmpdir/snaps" --log "$plog" --reconnect
+start_ready prov test-provider --volume "$vol" --dir "$tmpdir/snaps" --log "$plog" --reconnect \
+	--sleep QueryRevertStatus:100
 
 req() { test-requester init context=ffffffff "$@"; }
 field() { awk -v f="$1" '$1 == "props" { for (i = 3; i <= NF; i++) if (index($i, f "=") == 1)
@@ -90,6 +91,22 @@ grep -q '^progress 5/5$' "$tmpdir/r1" || fail "the progress did not reach the en
 req "revert-status=$vol" > "$tmpdir/r2"
 grep -q '^QueryRevertStatus S_OK' "$tmpdir/r2" || fail "status of a finished revert"
 
+# A requester that dies while it follows a revert: vssd stops watching,
+# keeps serving, and the next QueryRevertStatus follows the same revert.
+req revert > /dev/null
+test-requester init context=ffffffff "revert-status=$vol" > "$tmpdir/r3" 2>&1 &
+watcher=$!
+cleanup_fn "kill -9 $watcher 2>/dev/null; true"
+wait_until 10 grep -q '^progress ' "$tmpdir/r3"
+kill -9 "$watcher"
+wait "$watcher" 2>/dev/null || true
+vssd_alive || fail "vssd died with the requester"
+wait_until 10 grep -q 'QueryRevertStatus finished: VSS_S_ASYNC_CANCELLED' "$tmpdir/vssd.log"
+req "revert-status=$vol" > "$tmpdir/r4"
+grep -q '^progress 5/5$' "$tmpdir/r4" || fail "the revert after a dead watcher: $(cat "$tmpdir/r4")"
+# a QueryRevertStatus without a volume is refused
+req expect=E_INVALIDARG "revert-status=" > /dev/null || fail "QueryRevertStatus without a volume"
+
 # vssadmin: query reverts, expose / unexpose shadow
 vssadmin query reverts "/for=$vol" > "$tmpdir/qr"
 grep -q "^Revert of volume $vol\$" "$tmpdir/qr" || fail "query reverts: $(cat "$tmpdir/qr")"
@@ -124,4 +141,15 @@ wait_until 10 sh -c "test-requester init context=ffffffff props | grep -q 'devic
 
 # Deleted after all.
 req delete-noforce | grep -q '^deleted 1' || fail "delete after unexpose"
+
+# A provider built before the management calls (smaller struct_size):
+# they answer E_NOTIMPL through vssd.
+vol2=$tmpdir/vol2.img
+: > "$vol2"
+start_ready prov2 test-provider --id '{5e1f7e57-0000-4000-8000-000000000002}' --old-abi \
+	--volume "$vol2" --dir "$tmpdir/snaps2"
+test-requester init context=19 state=volume start-retry "volume=$vol2" do \
+	expect=E_NOTIMPL expose expect=E_NOTIMPL revert delete-set > "$tmpdir/old.out" 2>&1 ||
+	fail "old provider: $(cat "$tmpdir/old.out")"
+grep -q '^ExposeSnapshot E_NOTIMPL' "$tmpdir/old.out" || fail "old provider expose"
 stop_vssd

@@ -6,7 +6,7 @@
  *   test-provider [--id GUID] [--name NAME] [--type software|system|hardware]
  *                 (--volume PATH ... | --all) [--dir DIR] [--log FILE]
  *                 [--socket PATH] [--fail STEP[:HR]] [--sleep STEP:MS]
- *                 [--die STEP] [--reconnect] [--help]
+ *                 [--die STEP] [--reconnect] [--old-abi] [--help]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
  * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
@@ -37,6 +37,9 @@
  * file to a new name and registers again (vssd must take the new device
  * object from the reconcile).
  *
+ * --old-abi registers with the struct_size of a provider built before the
+ * management calls were appended (they must answer E_NOTIMPL).
+ *
  * Prints "ready" on stdout once registered; runs until SIGTERM/SIGINT
  * (exit 0).  Exits 3 when vssd goes away, unless --reconnect. */
 #include "config.h"
@@ -46,6 +49,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +101,7 @@ static const char usage_text[] =
 "Usage: test-provider (--volume PATH ... | --all) [options]   (a test double)\n"
 "  --id GUID  --name NAME  --type software|system|hardware  --dir DIR\n"
 "  --log FILE  --socket PATH  --fail STEP[:HR]  --sleep STEP:MS  --die STEP\n"
-"  --reconnect  --help\n";
+"  --reconnect  --old-abi  --help\n";
 
 static int step_index(const char *s, size_t n)
 {
@@ -504,7 +508,7 @@ static void relocate(vss_provider_t *p, const char *name, VSS_PROVIDER_TYPE type
 	fprintf(stderr, "test-provider: cannot register again: %s\n", vss_last_error());
 }
 
-static const struct vss_provider_ops ops = {
+static struct vss_provider_ops ops = {
 	.struct_size = sizeof(struct vss_provider_ops),
 	.is_volume_supported = is_volume_supported,
 	.begin_prepare_snapshot = begin_prepare,
@@ -538,7 +542,7 @@ static VSS_PROVIDER_TYPE parse_type(const char *s)
 int main(int argc, char **argv)
 {
 	enum { OPT_ID = 256, OPT_NAME, OPT_TYPE, OPT_VOLUME, OPT_ALL, OPT_DIR, OPT_LOG,
-	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT };
+	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT, OPT_OLD_ABI };
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -552,6 +556,7 @@ int main(int argc, char **argv)
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "old-abi", no_argument, NULL, OPT_OLD_ABI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -615,6 +620,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RECONNECT:
 			reconnect = true;
+			break;
+		case OPT_OLD_ABI:
+			/* a provider built before the management calls */
+			ops.struct_size = offsetof(struct vss_provider_ops, expose_snapshot);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
