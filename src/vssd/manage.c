@@ -21,6 +21,7 @@
 #include "vssd/vssd.h"
 
 #define REVERT_POLL_MS 200
+#define EXPOSED (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY)
 
 /* What a provider may answer to a management call: §8.5 plus the codes
  * §5.5 and §6.5 name for these calls. */
@@ -214,14 +215,15 @@ void manage_expose(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		return;
 	}
 	attrs = e->prop.snapshot_attributes;
-	if (!(attrs & VSS_VOLSNAP_ATTR_PERSISTENT) || (attrs & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE)) {
+	if (!(attrs & VSS_VOLSNAP_ATTR_PERSISTENT) ||
+	    (attrs & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE)) {
 		conn_reply_hr(c, MSG_EXPOSE_SNAPSHOT, h->seq,
-			      VSSERR(VSS_E_BAD_STATE, "snapshot %s cannot be exposed: only persistent "
-				     "snapshots that are not client-accessible can",
+			      VSSERR(VSS_E_BAD_STATE, "snapshot %s cannot be exposed: only "
+				     "persistent snapshots that are not client-accessible can",
 				     vss_id_format(&id, idbuf)));
 		return;
 	}
-	if (attrs & (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY)) {
+	if (attrs & EXPOSED) {
 		conn_reply_hr(c, MSG_EXPOSE_SNAPSHOT, h->seq,
 			      VSSERR(VSS_E_OBJECT_ALREADY_EXISTS, "snapshot %s is already exposed "
 				     "as %s", vss_id_format(&id, idbuf),
@@ -260,8 +262,7 @@ static void unexpose_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 	if (VSS_SUCCEEDED(hr) && (e = catalog_find(&x->id))) {
 		set_str(&e->prop.exposed_name, NULL);
 		set_str(&e->prop.exposed_path, NULL);
-		e->prop.snapshot_attributes &= ~(VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY |
-						 VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY);
+		e->prop.snapshot_attributes &= ~EXPOSED;
 		catalog_save();
 		log_info("snapshot %s unexposed", vss_id_format(&x->id, idbuf));
 	}
@@ -277,8 +278,7 @@ void manage_unexpose(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	vss_hr_t hr;
 
 	hr = find_snapshot(h, p, &id, &e, &prov);
-	if (VSS_SUCCEEDED(hr) && !(e->prop.snapshot_attributes &
-				   (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY)))
+	if (VSS_SUCCEEDED(hr) && !(e->prop.snapshot_attributes & EXPOSED))
 		hr = VSSERR(VSS_E_OBJECT_NOT_FOUND, "snapshot %s is not exposed",
 			    vss_id_format(&id, idbuf));
 	if (VSS_FAILED(hr))
