@@ -6,7 +6,7 @@
  *   test-provider [--id GUID] [--name NAME] [--type software|system|hardware]
  *                 (--volume PATH ... | --all) [--dir DIR] [--log FILE]
  *                 [--socket PATH] [--fail STEP[:HR]] [--sleep STEP:MS]
- *                 [--die STEP] [--reconnect] [--help]
+ *                 [--die STEP] [--reconnect] [--old-abi] [--help]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
  * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
@@ -15,7 +15,8 @@
  * BeginPrepareSnapshot, EndPrepareSnapshots, PreCommitSnapshots,
  * CommitSnapshots, PostCommitSnapshots, PreFinalCommitSnapshots,
  * PostFinalCommitSnapshots, AbortSnapshots, GetSnapshotProperties,
- * DeleteSnapshots, Query (any case).  --fail answers the call with HR
+ * DeleteSnapshots, Query, ExposeSnapshot, UnexposeSnapshot,
+ * RevertToSnapshot, QueryRevertStatus (any case).  --fail answers the call with HR
  * (default VSS_E_PROVIDER_VETO) without doing it; --sleep delays the call;
  * --die does _exit(9) inside it.  A volume is supported when it equals a
  * --volume argument (or any volume with --all).
@@ -26,6 +27,19 @@
  *   <Call> [set=<id>] [snapshot=<id>] [volume=<path>] [count=<n>]
  *
  * with only the arguments the call carries, ids "{...}" in lower case.
+ * Management: ExposeSnapshot records the name (or, without one, the
+ * device) as the exposed name with VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY and
+ * reports it in Query; UnexposeSnapshot clears it (VSS_E_OBJECT_NOT_FOUND
+ * if not exposed).  RevertToSnapshot starts a pretend revert of
+ * REVERT_STEPS steps (VSS_E_REVERT_IN_PROGRESS while one of the volume
+ * runs); each QueryRevertStatus of the volume advances it one step, so the
+ * progress moves without any clock.  SIGHUP moves every snapshot's device
+ * file to a new name and registers again (vssd must take the new device
+ * object from the reconcile).
+ *
+ * --old-abi registers with the struct_size of a provider built before the
+ * management calls were appended (they must answer E_NOTIMPL).
+ *
  * Prints "ready" on stdout once registered; runs until SIGTERM/SIGINT
  * (exit 0).  Exits 3 when vssd goes away, unless --reconnect. */
 #include "config.h"
@@ -35,6 +49,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +62,8 @@
 #include "tools/writer-opts.h"
 
 #define FIRST_CALL MSG_PROV_IS_VOLUME_SUPPORTED
-#define LAST_CALL MSG_PROV_QUERY
+#define LAST_CALL MSG_PROV_QUERY_REVERT_STATUS
+#define REVERT_STEPS 5
 #define NCALLS (LAST_CALL - FIRST_CALL + 1)
 
 struct snap {
@@ -56,8 +72,18 @@ struct snap {
 	struct snap *next;
 };
 
+/* The pretend reverts, one per volume (the last one). */
+struct revert {
+	struct revert *next;
+	char *volume;
+	vss_id_t snapshot_id;
+	unsigned done;
+};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snaps;
+static struct revert *reverts;
+static unsigned relocations;
 static char **volumes;
 static unsigned nvolumes;
 static bool all_volumes;
@@ -75,7 +101,7 @@ static const char usage_text[] =
 "Usage: test-provider (--volume PATH ... | --all) [options]   (a test double)\n"
 "  --id GUID  --name NAME  --type software|system|hardware  --dir DIR\n"
 "  --log FILE  --socket PATH  --fail STEP[:HR]  --sleep STEP:MS  --die STEP\n"
-"  --reconnect  --help\n";
+"  --reconnect  --old-abi  --help\n";
 
 static int step_index(const char *s, size_t n)
 {
@@ -333,7 +359,156 @@ static vss_hr_t query(vss_provider_t *p, vss_provider_query_t *q, void *u)
 	return hr;
 }
 
-static const struct vss_provider_ops ops = {
+static struct snap *snap_find(const vss_id_t *id)
+{
+	for (struct snap *s = snaps; s; s = s->next)
+		if (vss_id_equal(&s->prop.snapshot_id, id) && s->prop.status == VSS_SS_CREATED)
+			return s;
+	return NULL;
+}
+
+static vss_hr_t expose(vss_provider_t *p, const vss_id_t *id, const char *name,
+		       char **exposed_name, char **exposed_path, void *u)
+{
+	vss_hr_t hr = enter(MSG_PROV_EXPOSE, NULL, id, name, -1);
+	struct snap *s;
+
+	if (hr)
+		return hr;
+	pthread_mutex_lock(&lock);
+	s = snap_find(id);
+	if (!s) {
+		hr = VSS_E_OBJECT_NOT_FOUND;
+	} else {
+		free(s->prop.exposed_name);
+		s->prop.exposed_name = strdup(name ? name : s->prop.snapshot_device_object);
+		*exposed_name = s->prop.exposed_name ? strdup(s->prop.exposed_name) : NULL;
+		if (!*exposed_name)
+			hr = E_OUTOFMEMORY;
+		else
+			s->prop.snapshot_attributes |= VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY;
+	}
+	pthread_mutex_unlock(&lock);
+	(void)exposed_path;
+	return hr;
+}
+
+static vss_hr_t unexpose(vss_provider_t *p, const vss_id_t *id, void *u)
+{
+	vss_hr_t hr = enter(MSG_PROV_UNEXPOSE, NULL, id, NULL, -1);
+	struct snap *s;
+
+	if (hr)
+		return hr;
+	pthread_mutex_lock(&lock);
+	s = snap_find(id);
+	if (!s || !(s->prop.snapshot_attributes & VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY)) {
+		hr = VSS_E_OBJECT_NOT_FOUND;
+	} else {
+		free(s->prop.exposed_name);
+		s->prop.exposed_name = NULL;
+		s->prop.snapshot_attributes &= ~VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY;
+	}
+	pthread_mutex_unlock(&lock);
+	return hr;
+}
+
+static struct revert *revert_find(const char *volume)
+{
+	for (struct revert *r = reverts; r; r = r->next)
+		if (strcmp(r->volume, volume) == 0)
+			return r;
+	return NULL;
+}
+
+static vss_hr_t revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u)
+{
+	vss_hr_t hr = enter(MSG_PROV_REVERT, NULL, id, NULL, force);
+	struct revert *r;
+	struct snap *s;
+
+	if (hr)
+		return hr;
+	pthread_mutex_lock(&lock);
+	s = snap_find(id);
+	r = s ? revert_find(s->prop.original_volume_name) : NULL;
+	if (!s) {
+		hr = VSS_E_OBJECT_NOT_FOUND;
+	} else if (r && r->done < REVERT_STEPS) {
+		hr = VSS_E_REVERT_IN_PROGRESS;
+	} else if (!r && !(r = calloc(1, sizeof(*r)))) {
+		hr = E_OUTOFMEMORY;
+	} else {
+		if (!r->volume) {
+			r->volume = strdup(s->prop.original_volume_name);
+			r->next = reverts;
+			reverts = r;
+		}
+		r->snapshot_id = *id;
+		r->done = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return hr;
+}
+
+static vss_hr_t revert_status(vss_provider_t *p, const char *volume, vss_hr_t *status,
+			      uint64_t *done, uint64_t *total, vss_id_t *id, void *u)
+{
+	vss_hr_t hr = enter(MSG_PROV_QUERY_REVERT_STATUS, NULL, NULL, volume, -1);
+	struct revert *r;
+
+	if (hr)
+		return hr;
+	pthread_mutex_lock(&lock);
+	r = revert_find(volume);
+	if (!r) {
+		hr = VSS_E_OBJECT_NOT_FOUND;
+	} else {
+		if (r->done < REVERT_STEPS)
+			r->done++;
+		*done = r->done;
+		*total = REVERT_STEPS;
+		*id = r->snapshot_id;
+		*status = r->done < REVERT_STEPS ? VSS_S_ASYNC_PENDING : VSS_S_ASYNC_FINISHED;
+	}
+	pthread_mutex_unlock(&lock);
+	return hr;
+}
+
+/* SIGHUP: new device files, then register again. */
+static void relocate(vss_provider_t *p, const char *name, VSS_PROVIDER_TYPE type)
+{
+	char a[VSS_ID_STRLEN];
+
+	pthread_mutex_lock(&lock);
+	relocations++;
+	for (struct snap *s = snaps; s; s = s->next) {
+		char *dev;
+
+		if (!s->committed || !s->prop.snapshot_device_object)
+			continue;
+		if (asprintf(&dev, "%s/%s.%u", dir, vss_id_format(&s->prop.snapshot_id, a),
+			     relocations) < 0)
+			continue;
+		if (rename(s->prop.snapshot_device_object, dev) < 0) {
+			free(dev);
+			continue;
+		}
+		free(s->prop.snapshot_device_object);
+		s->prop.snapshot_device_object = dev;
+	}
+	pthread_mutex_unlock(&lock);
+	vss_provider_unregister(p);
+	/* vssd may not have seen the old connection close yet */
+	for (int i = 0; i < 100; i++) {
+		if (VSS_SUCCEEDED(vss_provider_register(p, &provider_id, name, type, "1.0", NULL)))
+			return;
+		usleep(50000);
+	}
+	fprintf(stderr, "test-provider: cannot register again: %s\n", vss_last_error());
+}
+
+static struct vss_provider_ops ops = {
 	.struct_size = sizeof(struct vss_provider_ops),
 	.is_volume_supported = is_volume_supported,
 	.begin_prepare_snapshot = begin_prepare,
@@ -347,6 +522,10 @@ static const struct vss_provider_ops ops = {
 	.get_snapshot_properties = get_properties,
 	.delete_snapshots = delete_snapshots,
 	.query = query,
+	.expose_snapshot = expose,
+	.unexpose_snapshot = unexpose,
+	.revert_to_snapshot = revert,
+	.query_revert_status = revert_status,
 };
 
 static VSS_PROVIDER_TYPE parse_type(const char *s)
@@ -363,7 +542,7 @@ static VSS_PROVIDER_TYPE parse_type(const char *s)
 int main(int argc, char **argv)
 {
 	enum { OPT_ID = 256, OPT_NAME, OPT_TYPE, OPT_VOLUME, OPT_ALL, OPT_DIR, OPT_LOG,
-	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT };
+	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT, OPT_OLD_ABI };
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -377,6 +556,7 @@ int main(int argc, char **argv)
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "old-abi", no_argument, NULL, OPT_OLD_ABI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -441,6 +621,10 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case OPT_OLD_ABI:
+			/* a provider built before the management calls */
+			ops.struct_size = offsetof(struct vss_provider_ops, expose_snapshot);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -462,6 +646,8 @@ int main(int argc, char **argv)
 	}
 
 	wopts_block_term(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (vss_provider_new(&ops, NULL, &p) || vss_provider_set_socket(p, socket_path) ||
 	    vss_provider_register(p, &provider_id, name, type, "1.0", NULL)) {
@@ -472,8 +658,13 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	for (bool up = true;;) {
-		if (wopts_term_received(&sigs, 100))
+		struct timespec ts = { 0, 100000000 };
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+
+		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGHUP)
+			relocate(p, name, type);
 		if (up && vss_provider_wait(p, 0) != VSS_E_PROVIDER_NOT_REGISTERED)
 			continue;
 		if (!reconnect) {
@@ -488,6 +679,13 @@ out:
 	vss_provider_free(p);
 	pthread_mutex_lock(&lock);
 	remove_snaps(NULL, NULL, false);
+	while (reverts) {
+		struct revert *r = reverts;
+
+		reverts = r->next;
+		free(r->volume);
+		free(r);
+	}
 	pthread_mutex_unlock(&lock);
 	if (tmp_dir[0])
 		rmdir(tmp_dir);

@@ -24,6 +24,12 @@
  *   being created) | metadata (GetWriterMetadataCount) | disable
  *   (DisableWriterClasses of a random class) | delete-all (Query, then
  *   DeleteSnapshots of every snapshot listed)
+ * Management of the first snapshot that Query lists: props (one line per
+ *   snapshot: "props ID device=DEV exposed=NAME|- attrs=0xHEX") |
+ *   expose[=DIR] (prints "exposed NAME") | unexpose | delete-noforce
+ *   (DeleteSnapshots with force off) | revert | revert-force |
+ *   revert-status=VOLUME (QueryRevertStatus; prints "progress D/T" each
+ *   time the progress moves, then waits for the end)
  * Raw words send a call about a random writer and component, so that the
  * state check is what answers: add-raw options-raw succeeded-raw
  * delete-raw select-raw restored-raw
@@ -111,6 +117,66 @@ static vss_hr_t finish(vss_hr_t hr, vss_async_t **ap)
 	hr = vss_async_wait(a, -1);
 	if (VSS_SUCCEEDED(hr))
 		hr = vss_async_query_status(a, &st);
+	vss_async_free(a);
+	if (VSS_FAILED(hr))
+		return hr;
+	return st == VSS_S_ASYNC_FINISHED ? S_OK : st;
+}
+
+/* The first snapshot Query lists. */
+static vss_hr_t first_snapshot(vss_id_t *id)
+{
+	vss_snapshot_prop_t *p = NULL;
+	size_t n = 0;
+	vss_hr_t hr = vss_backup_query_snapshots(b, &p, &n);
+
+	if (VSS_SUCCEEDED(hr) && n == 0)
+		hr = VSS_E_OBJECT_NOT_FOUND;
+	if (VSS_SUCCEEDED(hr))
+		*id = p[0].snapshot_id;
+	vss_snapshot_prop_array_free(p, n);
+	return hr;
+}
+
+static vss_hr_t props(void)
+{
+	vss_snapshot_prop_t *p = NULL;
+	size_t n = 0;
+	char a[VSS_ID_STRLEN];
+	vss_hr_t hr = vss_backup_query_snapshots(b, &p, &n);
+
+	for (size_t k = 0; VSS_SUCCEEDED(hr) && k < n; k++)
+		printf("props %s device=%s exposed=%s attrs=0x%08x\n",
+		       vss_id_format(&p[k].snapshot_id, a),
+		       p[k].snapshot_device_object ? p[k].snapshot_device_object : "",
+		       p[k].exposed_name && *p[k].exposed_name ? p[k].exposed_name : "-",
+		       (unsigned)p[k].snapshot_attributes);
+	vss_snapshot_prop_array_free(p, n);
+	return hr;
+}
+
+/* QueryRevertStatus, following the progress to the end. */
+static vss_hr_t revert_status(const char *volume)
+{
+	uint64_t done, total, last = UINT64_MAX;
+	vss_async_t *a = NULL;
+	vss_hr_t hr = vss_backup_query_revert_status(b, volume, &a), st = VSS_S_ASYNC_PENDING;
+
+	/* the last round reads the progress after the end */
+	for (bool end = false; VSS_SUCCEEDED(hr) && !end;) {
+		end = st != VSS_S_ASYNC_PENDING;
+		hr = vss_async_query_progress(a, &done, &total);
+		if (VSS_SUCCEEDED(hr) && done != last) {
+			printf("progress %llu/%llu\n", (unsigned long long)done,
+			       (unsigned long long)total);
+			fflush(stdout);
+			last = done;
+		}
+		if (VSS_SUCCEEDED(hr) && st == VSS_S_ASYNC_PENDING) {
+			vss_async_wait(a, 20);
+			hr = vss_async_query_status(a, &st);
+		}
+	}
 	vss_async_free(a);
 	if (VSS_FAILED(hr))
 		return hr;
@@ -462,6 +528,38 @@ int main(int argc, char **argv)
 			vss_id_generate(&id);
 			check("DeleteSnapshots", vss_backup_delete_snapshots(b, &id,
 				VSS_OBJECT_SNAPSHOT, true, &del, &nd));
+		} else if (strcmp(w, "props") == 0) {
+			check("Query", props());
+		} else if (strcmp(w, "expose") == 0 || strncmp(w, "expose=", 7) == 0) {
+			char *name = NULL;
+
+			hr = first_snapshot(&snap);
+			if (VSS_SUCCEEDED(hr))
+				hr = vss_backup_expose_snapshot(b, &snap, *arg ? arg : NULL, &name);
+			if (VSS_SUCCEEDED(hr))
+				printf("exposed %s\n", name ? name : "");
+			free(name);
+			check("ExposeSnapshot", hr);
+		} else if (strcmp(w, "unexpose") == 0) {
+			hr = first_snapshot(&snap);
+			check("UnexposeSnapshot", VSS_SUCCEEDED(hr) ?
+			      vss_backup_unexpose_snapshot(b, &snap) : hr);
+		} else if (strcmp(w, "delete-noforce") == 0) {
+			long del = 0;
+			vss_id_t nd;
+
+			hr = first_snapshot(&snap);
+			if (VSS_SUCCEEDED(hr))
+				hr = vss_backup_delete_snapshots(b, &snap, VSS_OBJECT_SNAPSHOT, false,
+								 &del, &nd);
+			printf("deleted %ld\n", del);
+			check("DeleteSnapshots", hr);
+		} else if (strcmp(w, "revert") == 0 || strcmp(w, "revert-force") == 0) {
+			hr = first_snapshot(&snap);
+			check("RevertToSnapshot", VSS_SUCCEEDED(hr) ?
+			      vss_backup_revert_to_snapshot(b, &snap, w[6] == '-') : hr);
+		} else if (strncmp(w, "revert-status=", 14) == 0) {
+			check("QueryRevertStatus", revert_status(arg));
 		} else if (strncmp(w, "sleep=", 6) == 0) {
 			usleep((useconds_t)atoi(arg) * 1000);
 		} else if (strcmp(w, "die") == 0) {

@@ -137,11 +137,11 @@ grep -q "vss_async_wait: VSS_E_PROVIDER_VETO: vss_backup_do_snapshot_set failed"
 	"$tmpdir/veto.err" || { cat "$tmpdir/veto.err"; fail "veto: message"; }
 assert_eq "vetoed set left nothing" 1 "$(count_snapshots)"
 
-# ---- expose and revert are not served yet: a clean error ----
-rc=0
-vshadow "-el=$SHADOW_ID_1,$tmpdir/mnt" >/dev/null 2>"$tmpdir/el.err" || rc=$?
-assert_eq "-el exit" 2 "$rc"
-grep -q "E_NOTIMPL" "$tmpdir/el.err" || fail "-el message"
+# ---- expose goes to the provider (the test double records the name) ----
+vshadow "-el=$SHADOW_ID_1,$tmpdir/mnt" >"$tmpdir/el.out" 2>"$tmpdir/el.err" ||
+	fail "-el: $(cat "$tmpdir/el.err")"
+grep -q "Shadow copy exposed as '$tmpdir/mnt'" "$tmpdir/el.out" || fail "-el output"
+vssadmin unexpose shadow "/shadow=$SHADOW_ID_1" >/dev/null || fail "unexpose after -el"
 
 # ---- vssadmin create shadow: a client-accessible copy ----
 vssadmin create shadow --for "$vol" >"$tmpdir/cs.out"

@@ -60,8 +60,9 @@ static void usage(FILE *f)
 " -wm                list writer metadata (summary)\n"
 " -wm2               list writer metadata (components)\n"
 " -wm3               list writer metadata (raw XML)\n"
-" -el=SNAPID,DIR     expose a shadow copy at DIR\n"
-" -revert=SNAPID     revert a volume to a shadow copy\n"
+" -el=SNAPID,DIR     expose a shadow copy: mount it read-only at DIR\n"
+" -revert=SNAPID     revert a volume to a shadow copy (forced dismount; waits\n"
+"                    for the end, showing the progress)\n"
 " -isup VOLUME       tell whether a provider supports a volume\n"
 " -r=FILE            restore the components of a saved document\n"
 " -rs=FILE           simulate that restore (no PreRestore/PostRestore)\n"
@@ -510,14 +511,38 @@ static int expose_main(void)
 static int revert_main(void)
 {
 	char id[VSS_ID_STRLEN];
-	vss_hr_t hr;
+	vss_snapshot_prop_t prop = { 0 };
+	vss_async_t *a = NULL;
+	vss_hr_t hr, st = VSS_S_ASYNC_PENDING;
+	unsigned last = 101;
 
 	if (VSS_FAILED(hr = open_session(VSS_CTX_ALL)))
 		return finish(hr);
 	fprintf(out, "- Reverting to shadow copy %s ...\n", vss_id_format(&o.id, id));
-	hr = CHK(vss_backup_revert_to_snapshot(b, &o.id, true));
+	/* the sample's order: the snapshot's volume, RevertToSnapshot(force),
+	 * then QueryRevertStatus until the revert ends */
+	hr = CHK(vss_backup_get_snapshot_properties(b, &o.id, &prop));
 	if (VSS_SUCCEEDED(hr))
-		fprintf(out, "- The volume was reverted.\n");
+		hr = CHK(vss_backup_revert_to_snapshot(b, &o.id, true));
+	if (VSS_SUCCEEDED(hr))
+		hr = CHK(vss_backup_query_revert_status(b, prop.original_volume_name, &a));
+	while (VSS_SUCCEEDED(hr) && st == VSS_S_ASYNC_PENDING) {
+		uint64_t done = 0, total = 0;
+
+		if (VSS_SUCCEEDED(vss_async_query_progress(a, &done, &total)) && total &&
+		    done * 100 / total != last) {
+			last = done * 100 / total;
+			fprintf(out, "- Revert of %s: %u%%\n", prop.original_volume_name, last);
+			fflush(out);
+		}
+		hr = CHK(vss_async_wait(a, 500));
+		if (VSS_SUCCEEDED(hr))
+			vss_async_query_status(a, &st);
+	}
+	vss_async_free(a);
+	if (VSS_SUCCEEDED(hr))
+		fprintf(out, "- The volume %s was reverted.\n", prop.original_volume_name);
+	vss_snapshot_prop_clear(&prop);
 	return finish(hr);
 }
 

@@ -21,6 +21,7 @@ struct args {
 	const char *on;		/* /on= */
 	const char *maxsize;	/* /maxsize= */
 	const char *autoretry;	/* /autoretry= minutes */
+	const char *mount;	/* /mount= (expose shadow) */
 	bool oldest, all, quiet, json, forcedismount;
 	vss_id_t shadow_id;
 };
@@ -35,6 +36,9 @@ static void usage(FILE *f)
 " vssadmin delete shadows /for=VOLUME [/oldest | /all | /shadow=ID] [/quiet]\n"
 " vssadmin create shadow /for=VOLUME [/autoretry=MINUTES]\n"
 " vssadmin revert shadow /shadow=ID [/forcedismount] [/quiet]\n"
+" vssadmin query reverts [/for=VOLUME] [--json]\n"
+" vssadmin expose shadow /shadow=ID [/mount=DIR]\n"
+" vssadmin unexpose shadow /shadow=ID\n"
 "\n"
 "Administers the Volume Shadow Copy Service (vssd).\n"
 "Options take the form /name=VALUE, --name=VALUE or --name VALUE.\n"
@@ -46,13 +50,14 @@ static void usage(FILE *f)
 " /all               delete every shadow copy of the volume\n"
 " /quiet             do not ask for confirmation\n"
 " /autoretry=MINUTES keep trying while another shadow copy is being created\n"
-" /forcedismount     revert even when the volume is in use\n"
+" /forcedismount     revert even when the volume is in use (unmount it)\n"
+" /mount=DIR         mount the exposed shadow copy read-only at DIR\n"
 " --json             machine-readable output of the list commands\n"
 " -h, --help         display this help\n"
 " -V, --version      display version\n"
 "\n"
 "Not yet supported: list shadowstorage, list volumes,\n"
-"add/resize/delete shadowstorage, query reverts.\n"
+"add/resize/delete shadowstorage.\n"
 "\n"
 "Environment: VSS_SOCKET names vssd's socket.\n"
 "For more details see vssadmin(8).\n");
@@ -382,7 +387,136 @@ static int revert_shadow_main(vss_backup_t *b, const struct args *a)
 		hr = vss_backup_revert_to_snapshot(b, &a->shadow_id, a->forcedismount);
 	if (VSS_FAILED(hr))
 		return failed(hr);
-	printf("The volume was reverted to shadow copy %s.\n", a->shadow);
+	printf("The revert of the volume to shadow copy %s has started.\n"
+	       "'vssadmin query reverts' shows its progress.\n", a->shadow);
+	return EXIT_VS_OK;
+}
+
+/* ---- expose / unexpose shadow (ExposeSnapshot, UnexposeSnapshot) ---- */
+static vss_hr_t manage_session(vss_backup_t *b)
+{
+	vss_hr_t hr = vss_backup_initialize_for_backup(b, NULL);
+
+	return VSS_SUCCEEDED(hr) ? vss_backup_set_context(b, VSS_CTX_ALL) : hr;
+}
+
+static int expose_shadow_main(vss_backup_t *b, const struct args *a)
+{
+	char *exposed = NULL;
+	vss_hr_t hr;
+
+	if (!a->shadow) {
+		warnx("expose shadow needs /shadow=ID");
+		return EXIT_VS_USAGE;
+	}
+	hr = manage_session(b);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_expose_snapshot(b, &a->shadow_id, a->mount, &exposed);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	printf("Shadow copy %s exposed as %s\n", a->shadow, exposed ? exposed : "");
+	free(exposed);
+	return EXIT_VS_OK;
+}
+
+static int unexpose_shadow_main(vss_backup_t *b, const struct args *a)
+{
+	vss_hr_t hr;
+
+	if (!a->shadow) {
+		warnx("unexpose shadow needs /shadow=ID");
+		return EXIT_VS_USAGE;
+	}
+	hr = manage_session(b);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_unexpose_snapshot(b, &a->shadow_id);
+	if (VSS_FAILED(hr))
+		return failed(hr);
+	printf("Shadow copy %s is no longer exposed\n", a->shadow);
+	return EXIT_VS_OK;
+}
+
+/* ---- query reverts (QueryRevertStatus) ---- */
+
+/* The revert of one volume, in a session of its own (one asynchronous
+ * operation per session).  S_FALSE: no revert known. */
+static vss_hr_t revert_of(const char *volume, vss_hr_t *st, uint64_t *done, uint64_t *total)
+{
+	vss_backup_t *b;
+	vss_async_t *as = NULL;
+	vss_hr_t hr = vss_backup_new(&b, NULL);
+
+	if (VSS_SUCCEEDED(hr))
+		hr = manage_session(b);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_backup_query_revert_status(b, volume, &as);
+	/* the progress first: its reply comes after a finished operation's
+	 * notification, so the status read next is up to date */
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_async_query_progress(as, done, total);
+	if (VSS_SUCCEEDED(hr))
+		hr = vss_async_query_status(as, st);
+	vss_async_free(as);
+	vss_backup_free(b);
+	return hr == VSS_E_OBJECT_NOT_FOUND ? S_FALSE : hr;
+}
+
+static int query_reverts_main(vss_backup_t *b, const struct args *a)
+{
+	vss_snapshot_prop_t *sp = NULL;
+	json_object *arr = a->json ? json_object_new_array() : NULL;
+	size_t n = 0, found = 0;
+	char hex[12];
+	vss_hr_t hr = query_shadows(b, a, &sp, &n);
+
+	for (size_t i = 0; VSS_SUCCEEDED(hr) && i < n; i++) {
+		const char *vol = sp[i].original_volume_name;
+		vss_hr_t st = VSS_S_ASYNC_PENDING;
+		uint64_t done = 0, total = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= vol && sp[j].original_volume_name &&
+				!strcmp(vol, sp[j].original_volume_name);
+		if (!vol || !*vol || seen)
+			continue;
+		hr = revert_of(vol, &st, &done, &total);
+		if (hr == S_FALSE) {
+			hr = S_OK;
+			continue;
+		}
+		if (VSS_FAILED(hr))
+			break;
+		found++;
+		if (arr) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "volume", json_object_new_string(vol));
+			json_object_object_add(j, "status", reqp_json_hr(st));
+			json_object_object_add(j, "done", json_object_new_int64((int64_t)done));
+			json_object_object_add(j, "total", json_object_new_int64((int64_t)total));
+			json_object_array_add(arr, j);
+			continue;
+		}
+		printf("Revert of volume %s\n", vol);
+		printf("   Status: %s\n", st == VSS_S_ASYNC_PENDING ? "In progress" :
+		       st == VSS_S_ASYNC_FINISHED ? "Completed" :
+		       vss_hr_name(st) ? vss_hr_name(st) : reqp_hex(st, hex));
+		if (total)
+			printf("   Progress: %u%% (%llu of %llu chunks)\n",
+			       (unsigned)(done * 100 / total), (unsigned long long)done,
+			       (unsigned long long)total);
+		printf("\n");
+	}
+	vss_snapshot_prop_array_free(sp, n);
+	if (VSS_FAILED(hr)) {
+		json_object_put(arr);
+		return failed(hr);
+	}
+	if (arr)
+		reqp_json_print(stdout, "reverts", arr);
+	else if (!found)
+		no_items();
 	return EXIT_VS_OK;
 }
 
@@ -408,7 +542,9 @@ static const struct command {
 	{ "add", "shadowstorage", unsupported_main, "for on maxsize" },
 	{ "resize", "shadowstorage", unsupported_main, "for on maxsize" },
 	{ "delete", "shadowstorage", unsupported_main, "for on quiet" },
-	{ "query", "reverts", unsupported_main, "for" },
+	{ "query", "reverts", query_reverts_main, "for" },
+	{ "expose", "shadow", expose_shadow_main, "shadow mount" },
+	{ "unexpose", "shadow", unexpose_shadow_main, "shadow" },
 };
 
 static bool allowed(const char *list, const char *name, size_t n)
@@ -481,6 +617,8 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			a->on = val;
 		else if (is(name, n, "autoretry"))
 			a->autoretry = val;
+		else if (is(name, n, "mount"))
+			a->mount = val;
 		else
 			a->maxsize = val;
 	}

@@ -174,8 +174,17 @@ vss_hr_t vss_backup_save_as_xml(vss_backup_t *b, char **xml);
 vss_hr_t vss_backup_expose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id,
 				    const char *expose_name, char **exposed);
 vss_hr_t vss_backup_unexpose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id);
+/* Starts rewinding the snapshot's original volume (persistent snapshots
+ * only); returns once the provider has started.  force_dismount: the
+ * provider unmounts / detaches what uses the volume instead of failing
+ * with VSS_E_VOLUME_IN_USE. */
 vss_hr_t vss_backup_revert_to_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id,
 				       bool force_dismount);
+/* An async operation that ends when the revert of volume ends (with its
+ * result); vss_async_query_progress() tells how far it got.
+ * VSS_E_OBJECT_NOT_FOUND when no revert of the volume is known. */
+vss_hr_t vss_backup_query_revert_status(vss_backup_t *b, const char *volume,
+					vss_async_t **async);
 
 /* ---- restore (after vss_backup_initialize_for_restore) ---- */
 /* The component key is the one of the saved document: the writer's
@@ -225,6 +234,10 @@ vss_hr_t vss_async_query_status(vss_async_t *a, vss_hr_t *status);
  * VSS_S_ASYNC_FINISHED if it had already ended so; its error if it had
  * failed. */
 vss_hr_t vss_async_cancel(vss_async_t *a);
+/* Asks vssd how far the operation got (IVssAsync::QueryStatus's progress
+ * word): *done of *total units (a revert: chunks); both 0 when the
+ * operation reports no progress. */
+vss_hr_t vss_async_query_progress(vss_async_t *a, uint64_t *done, uint64_t *total);
 void vss_async_free(vss_async_t *a);
 
 /* Convenience: wait forever, free the handle, and return the operation's

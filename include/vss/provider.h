@@ -29,7 +29,8 @@ typedef struct vss_provider_query vss_provider_query_t;
  * sizeof(struct vss_provider_ops).  A NULL member answers S_OK (the
  * trivial provider), except is_volume_supported (answers "not supported"),
  * get_snapshot_properties (VSS_E_OBJECT_NOT_FOUND), delete_snapshots
- * (VSS_E_OBJECT_NOT_FOUND) and query (an empty list). */
+ * (VSS_E_OBJECT_NOT_FOUND), query (an empty list) and the management calls
+ * after on_disconnect (E_NOTIMPL). */
 struct vss_provider_ops {
 	uint32_t struct_size;
 	vss_hr_t (*is_volume_supported)(vss_provider_t *p, const char *volume,
@@ -58,6 +59,31 @@ struct vss_provider_ops {
 	vss_hr_t (*query)(vss_provider_t *p, vss_provider_query_t *q, void *user);
 	/* Optional: the connection to vssd was lost (receive thread). */
 	void (*on_disconnect)(vss_provider_t *p, vss_hr_t hr, void *user);
+	/* ---- snapshot management (appended; NULL answers E_NOTIMPL) ---- */
+	/* ExposeSnapshot, locally: name is a directory to mount the snapshot
+	 * at, or NULL (the snapshot's device is the exposure).  Set
+	 * *exposed_name (malloc'd: the directory or the device) and, if any,
+	 * *exposed_path.  vssd has checked the snapshot is persistent and not
+	 * exposed yet. */
+	vss_hr_t (*expose_snapshot)(vss_provider_t *p, const vss_id_t *snapshot_id,
+				    const char *name, char **exposed_name,
+				    char **exposed_path, void *user);
+	/* UnexposeSnapshot: unmount what expose_snapshot mounted. */
+	vss_hr_t (*unexpose_snapshot)(vss_provider_t *p, const vss_id_t *snapshot_id,
+				      void *user);
+	/* RevertToSnapshot: start rewinding the snapshot's original volume
+	 * and return; the revert runs on in the provider.  force: detach what
+	 * uses the volume instead of failing with VSS_E_VOLUME_IN_USE. */
+	vss_hr_t (*revert_to_snapshot)(vss_provider_t *p, const vss_id_t *snapshot_id,
+				       bool force, void *user);
+	/* QueryRevertStatus: the last revert of volume.  *status is
+	 * VSS_S_ASYNC_PENDING while it runs, then VSS_S_ASYNC_FINISHED or its
+	 * failure; *done / *total its progress (total 0: unknown);
+	 * *snapshot_id the snapshot reverted to.  VSS_E_OBJECT_NOT_FOUND
+	 * when no revert of the volume is known. */
+	vss_hr_t (*query_revert_status)(vss_provider_t *p, const char *volume,
+					vss_hr_t *status, uint64_t *done, uint64_t *total,
+					vss_id_t *snapshot_id, void *user);
 };
 
 vss_hr_t vss_provider_new(const struct vss_provider_ops *ops, void *user,

@@ -95,6 +95,10 @@ const char *proto_msg_name(int code)
 	case MSG_PROV_DELETE: return "DeleteSnapshots";
 	case MSG_PROV_QUERY: return "Query";
 	case MSG_PROV_SNAPSHOT_LOST: return "SnapshotLost";
+	case MSG_PROV_EXPOSE: return "ExposeSnapshot";
+	case MSG_PROV_UNEXPOSE: return "UnexposeSnapshot";
+	case MSG_PROV_REVERT: return "RevertToSnapshot";
+	case MSG_PROV_QUERY_REVERT_STATUS: return "QueryRevertStatus";
 	}
 	return "Unknown";
 }

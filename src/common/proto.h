@@ -171,6 +171,13 @@ enum vss_msg_code {
 	/* provider -> vssd, WIRE_NOTIFY: SNAPSHOT_ID, MESSAGE (deleted for diff
 	 * area space, or lost) */
 	MSG_PROV_SNAPSHOT_LOST = 0x6d,
+	/* vssd -> provider (snapshot management, vss-protocol §5.5, §6.5) */
+	MSG_PROV_EXPOSE = 0x6e,			/* SNAPSHOT_ID, [EXPOSED_NAME] -> EXPOSED_NAME,
+						 * [EXPOSED_PATH] */
+	MSG_PROV_UNEXPOSE = 0x6f,		/* SNAPSHOT_ID */
+	MSG_PROV_REVERT = 0x70,			/* SNAPSHOT_ID, FORCE */
+	MSG_PROV_QUERY_REVERT_STATUS = 0x71,	/* VOLUME -> STATUS, PROGRESS_DONE,
+						 * PROGRESS_TOTAL, [SNAPSHOT_ID] */
 };
 
 enum vss_attr_tag {
@@ -184,6 +191,8 @@ enum vss_attr_tag {
 	ATTR_STATUS = 0x08,		/* u32 vss_hr_t */
 	ATTR_PID = 0x09,		/* u32 */
 	ATTR_TIMEOUT = 0x0a,		/* u32 ms */
+	ATTR_PROGRESS_DONE = 0x0b,	/* u64: work done (revert: chunks) */
+	ATTR_PROGRESS_TOTAL = 0x0c,	/* u64: work in all (0: unknown) */
 
 	ATTR_CONTEXT = 0x10,		/* u32 (VSS_CTX_* | attribute bits) */
 	ATTR_SELECT_COMPONENTS = 0x11,	/* u32 bool */

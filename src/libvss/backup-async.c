@@ -100,6 +100,28 @@ vss_hr_t vss_async_query_status(vss_async_t *a, vss_hr_t *status)
 	return S_OK;
 }
 
+vss_hr_t vss_async_query_progress(vss_async_t *a, uint64_t *done, uint64_t *total)
+{
+	struct client_reply r;
+	struct wire_msg m;
+	vss_hr_t hr;
+
+	if (!a || !done || !total)
+		return VSSERR(E_INVALIDARG, "NULL argument");
+	*done = *total = 0;
+	if (!a->b)
+		return VSSERR(VSS_E_BAD_STATE, "the backup object was released");
+	client_msg(&a->b->c, &m, MSG_ASYNC_STATUS);
+	wire_put_u32(&m, ATTR_OP_ID, a->op_id);
+	hr = client_call(&a->b->c, __func__, &m, &r);
+	if (VSS_SUCCEEDED(hr)) {
+		*done = wire_get_u64(r.payload, r.len, ATTR_PROGRESS_DONE, 0);
+		*total = wire_get_u64(r.payload, r.len, ATTR_PROGRESS_TOTAL, 0);
+	}
+	client_reply_free(&r);
+	return hr;
+}
+
 vss_hr_t vss_async_cancel(vss_async_t *a)
 {
 	struct client_reply r;

@@ -237,3 +237,28 @@ vss_hr_t vss_backup_revert_to_snapshot(vss_backup_t *b, const vss_id_t *snapshot
 	client_reply_free(&r);
 	return hr;
 }
+
+vss_hr_t vss_backup_query_revert_status(vss_backup_t *b, const char *volume,
+					vss_async_t **async)
+{
+	struct client_reply r;
+	struct wire_msg m;
+	struct wire_attr a;
+	vss_hr_t hr;
+
+	CHECK_OBJ(b);
+	if (!async)
+		return VSSERR(E_INVALIDARG, "NULL async pointer");
+	*async = NULL;
+	if (!volume || !*volume)
+		return VSSERR(E_INVALIDARG, "a volume is required");
+	client_msg(&b->c, &m, MSG_QUERY_REVERT_STATUS);
+	wire_put_str(&m, ATTR_VOLUME, volume);
+	hr = client_call(&b->c, __func__, &m, &r);
+	if (VSS_SUCCEEDED(hr) && !wire_find(r.payload, r.len, ATTR_OP_ID, &a))
+		hr = VSSERR(VSS_E_UNEXPECTED, "vssd sent no operation id");
+	if (VSS_SUCCEEDED(hr))
+		hr = async_new(b, __func__, wire_attr_u32(&a), async);
+	client_reply_free(&r);
+	return hr;
+}

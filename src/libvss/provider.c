@@ -183,6 +183,57 @@ static vss_hr_t serve(vss_provider_t *p, const struct conn_req *req, struct wire
 			wire_put_id(m, ATTR_NONDELETED_ID, &nondeleted);
 		return hr;
 	}
+	case MSG_PROV_EXPOSE: {
+		char *name, *exposed = NULL, *path = NULL;
+
+		if (!wire_get_id(pl, len, ATTR_SNAPSHOT_ID, &id))
+			return E_INVALIDARG;
+		if (!o->expose_snapshot)
+			return E_NOTIMPL;
+		name = wire_get_str(pl, len, ATTR_EXPOSED_NAME);
+		hr = o->expose_snapshot(p, &id, name && *name ? name : NULL, &exposed, &path,
+					p->user);
+		if (hr == S_OK) {
+			wire_put_str(m, ATTR_EXPOSED_NAME, exposed ? exposed : "");
+			if (path)
+				wire_put_str(m, ATTR_EXPOSED_PATH, path);
+		}
+		free(name);
+		free(exposed);
+		free(path);
+		return hr;
+	}
+	case MSG_PROV_UNEXPOSE:
+		if (!wire_get_id(pl, len, ATTR_SNAPSHOT_ID, &id))
+			return E_INVALIDARG;
+		return o->unexpose_snapshot ? o->unexpose_snapshot(p, &id, p->user) : E_NOTIMPL;
+	case MSG_PROV_REVERT:
+		if (!wire_get_id(pl, len, ATTR_SNAPSHOT_ID, &id))
+			return E_INVALIDARG;
+		return o->revert_to_snapshot ?
+			o->revert_to_snapshot(p, &id, wire_get_u32(pl, len, ATTR_FORCE, 0) != 0,
+					      p->user) :
+			E_NOTIMPL;
+	case MSG_PROV_QUERY_REVERT_STATUS: {
+		vss_hr_t status = VSS_S_ASYNC_PENDING;
+		uint64_t done = 0, total = 0;
+
+		volume = wire_get_str(pl, len, ATTR_VOLUME);
+		if (!volume)
+			return E_INVALIDARG;
+		hr = o->query_revert_status ?
+			o->query_revert_status(p, volume, &status, &done, &total, &id, p->user) :
+			E_NOTIMPL;
+		free(volume);
+		if (hr == S_OK) {
+			wire_put_u32(m, ATTR_STATUS, (uint32_t)status);
+			wire_put_u64(m, ATTR_PROGRESS_DONE, done);
+			wire_put_u64(m, ATTR_PROGRESS_TOTAL, total);
+			if (!vss_id_is_null(&id))
+				wire_put_id(m, ATTR_SNAPSHOT_ID, &id);
+		}
+		return hr;
+	}
 	case MSG_PROV_QUERY: {
 		vss_provider_query_t q = { 0 };
 
@@ -204,9 +255,12 @@ static void provider_request(void *user, struct conn_req *req)
 	vss_hr_t hr;
 
 	conn_reply_init(&m, req, S_OK);
+	vsserr_clear();
 	hr = serve(p, req, &m);
 	conn_reply_set_hr(&m, hr);
-	if (hr == E_INVALIDARG)
+	if (VSS_FAILED(hr) && vss_last_error()[0])	/* what the callback said */
+		wire_put_str(&m, ATTR_MESSAGE, vss_last_error());
+	else if (hr == E_INVALIDARG)
 		wire_put_str(&m, ATTR_MESSAGE, "provider: malformed or unknown request");
 	if (conn_send(req->conn, &m) == -EMSGSIZE)
 		conn_reply_hr(req, E_OUTOFMEMORY, "provider: the reply is too large");

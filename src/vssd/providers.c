@@ -95,10 +95,53 @@ static void delete_orphan_reply(void *ctx, struct conn *c, vss_hr_t hr,
 			 "deleted: %s", vss_hr_name(r) ? vss_hr_name(r) : "error");
 }
 
+static bool str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* Takes over from the provider's answer what may change while the
+ * snapshot lives: its device object (a restarted provider may get other
+ * loop devices), the original volume's device and the exposure.  Returns
+ * whether anything changed. */
+static bool refresh_entry(struct cat_entry *e, vss_snapshot_prop_t *sp)
+{
+	const int32_t exp = VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY;
+	char **fields[] = { &e->prop.snapshot_device_object, &e->prop.original_volume_name,
+			    &e->prop.exposed_name, &e->prop.exposed_path };
+	char **from[] = { &sp->snapshot_device_object, &sp->original_volume_name,
+			  &sp->exposed_name, &sp->exposed_path };
+	char idbuf[VSS_ID_STRLEN];
+	bool changed = false;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		/* an empty device means "not attached now": keep the old name */
+		if (i < 2 && (!*from[i] || !**from[i]))
+			continue;
+		if (!str_differs(*fields[i], *from[i]))
+			continue;
+		if (i == 0)
+			log_info("snapshot %s: device object now %s (was %s)",
+				 vss_id_format(&e->prop.snapshot_id, idbuf), *from[i],
+				 *fields[i] ? *fields[i] : "none");
+		free(*fields[i]);
+		*fields[i] = *from[i];
+		*from[i] = NULL;
+		changed = true;
+	}
+	if ((e->prop.snapshot_attributes & exp) != (sp->snapshot_attributes & exp)) {
+		e->prop.snapshot_attributes = (e->prop.snapshot_attributes & ~exp) |
+					      (sp->snapshot_attributes & exp);
+		changed = true;
+	}
+	return changed;
+}
+
 /* After (re)registration: snapshots the catalog knows for this provider
  * but the provider does not are dropped; auto-release snapshots whose
  * session is gone (vssd restarted) are deleted; snapshots the provider has
- * that the catalog lacks are adopted as persistent. */
+ * that the catalog lacks are adopted as persistent; the others take the
+ * provider's current device object and exposure (refresh_entry). */
 static void reconcile_reply(void *ctx, struct conn *c, vss_hr_t hr,
 			    const struct wire_hdr *h, const uint8_t *pl)
 {
@@ -142,6 +185,9 @@ static void reconcile_reply(void *ctx, struct conn *c, vss_hr_t hr,
 		if (a.tag != ATTR_SNAPSHOT || proto_get_snapshot(&a, &sp))
 			continue;
 		e = catalog_find(&sp.snapshot_id);
+		if (e && vss_id_equal(&e->prop.provider_id, &p->prop.provider_id) &&
+		    refresh_entry(e, &sp))
+			changed = true;
 		if (!e && (sp.snapshot_attributes & VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE)) {
 			sp.provider_id = p->prop.provider_id;
 			catalog_add(&sp, NULL);
@@ -524,7 +570,15 @@ static void delete_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 		}
 		d->deleted++;
 	} else {
-		delete_fail(d, &o->id, provider_filter_hr(hr));
+		char *msg = h ? wire_get_str(pl, h->len, ATTR_MESSAGE) : NULL;
+
+		if (hr == VSS_E_VOLUME_IN_USE)	/* an exposed snapshot still in use */
+			hr = VSSERR(hr, "snapshot %s: %s", vss_id_format(&o->id, idbuf),
+				    msg ? msg : "in use");
+		else
+			hr = provider_filter_hr(hr);
+		delete_fail(d, &o->id, hr);
+		free(msg);
 	}
 	free(o);
 	delete_settle(d);
@@ -532,7 +586,14 @@ static void delete_reply(void *ctx, struct conn *pc, vss_hr_t hr,
 
 void snapshots_delete(const vss_id_t *ids, size_t n, delete_done_fn done, void *ctx)
 {
+	snapshots_delete_ex(ids, n, true, done, ctx);
+}
+
+void snapshots_delete_ex(const vss_id_t *ids, size_t n, bool force, delete_done_fn done,
+			 void *ctx)
+{
 	struct delete_ctx *d = calloc(1, sizeof(*d));
+	char idbuf[VSS_ID_STRLEN];
 
 	if (!d) {
 		done(ctx, 0, n ? &ids[0] : &VSS_ID_NULL, E_OUTOFMEMORY);
@@ -549,6 +610,14 @@ void snapshots_delete(const vss_id_t *ids, size_t n, delete_done_fn done, void *
 
 		if (!e)
 			continue;
+		if (!force && (e->prop.snapshot_attributes & (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY |
+							      VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY))) {
+			delete_fail(d, &ids[i], VSSERR(VSS_E_VOLUME_IN_USE,
+				    "snapshot %s is exposed as %s: unexpose it first (or force)",
+				    vss_id_format(&ids[i], idbuf),
+				    e->prop.exposed_name ? e->prop.exposed_name : "?"));
+			continue;
+		}
 		if (!p || !p->conn) {
 			delete_fail(d, &ids[i], VSSERR(VSS_E_PROVIDER_NOT_REGISTERED,
 				    "the snapshot's provider is not running"));
@@ -564,7 +633,7 @@ void snapshots_delete(const vss_id_t *ids, size_t n, delete_done_fn done, void *
 		wire_msg_init(&m, MSG_PROV_DELETE, 0);
 		wire_put_id(&m, ATTR_SOURCE_ID, &ids[i]);
 		wire_put_u32(&m, ATTR_OBJECT_TYPE, VSS_OBJECT_SNAPSHOT);
-		wire_put_u32(&m, ATTR_FORCE, 1);
+		wire_put_u32(&m, ATTR_FORCE, force);
 		if (conn_request(p->conn, &m, cfg.provider_timeout_ms, delete_reply, o) == 0) {
 			d->outstanding++;
 		} else {
@@ -660,7 +729,6 @@ void provider_delete(struct conn *c, uint32_t seq, const vss_id_t *source,
 	conn_ref(c);
 	u->seq = seq;
 	conn_defer(c, MSG_DELETE_SNAPSHOTS, seq);
-	(void)force;
-	snapshots_delete(ids, n, user_delete_done, u);
+	snapshots_delete_ex(ids, n, force, user_delete_done, u);
 	free(ids);
 }

@@ -220,15 +220,22 @@ static void release_lock(struct session *s)
 
 /* ------------------------------------------------------------ async ops */
 
-static void op_start(struct session *s, int code, uint32_t seq)
+void session_op_begin(struct session *s, int code)
 {
-	struct wire_msg m;
-
 	s->op.id = ++s->next_op_id;
 	s->op.code = code;
 	s->op.status = VSS_S_ASYNC_PENDING;
 	s->op.cancel_requested = false;
+	s->op.has_progress = false;
+	s->op.progress_done = s->op.progress_total = 0;
 	s->op_msg[0] = '\0';
+}
+
+static void op_start(struct session *s, int code, uint32_t seq)
+{
+	struct wire_msg m;
+
+	session_op_begin(s, code);
 	reply_init(&m, code, seq, S_OK, NULL);
 	wire_put_u32(&m, ATTR_OP_ID, s->op.id);
 	conn_send(s->conn, &m);
@@ -931,6 +938,10 @@ static void do_async(struct session *s, int code, const struct wire_hdr *h, cons
 	if (code == MSG_ASYNC_STATUS) {
 		reply_init(&m, code, h->seq, S_OK, NULL);
 		wire_put_u32(&m, ATTR_STATUS, (uint32_t)s->op.status);
+		if (s->op.has_progress) {
+			wire_put_u64(&m, ATTR_PROGRESS_DONE, s->op.progress_done);
+			wire_put_u64(&m, ATTR_PROGRESS_TOTAL, s->op.progress_total);
+		}
 		conn_send(s->conn, &m);
 		wire_msg_free(&m);
 		return;
@@ -1148,6 +1159,18 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		provider_delete(c, h->seq, &id,
 				(int)wire_get_u32(p, h->len, ATTR_OBJECT_TYPE, VSS_OBJECT_SNAPSHOT),
 				wire_get_u32(p, h->len, ATTR_FORCE, 0), s->context);
+		return;
+	case MSG_EXPOSE_SNAPSHOT:
+		manage_expose(c, h, p);
+		return;
+	case MSG_UNEXPOSE_SNAPSHOT:
+		manage_unexpose(c, h, p);
+		return;
+	case MSG_REVERT_TO_SNAPSHOT:
+		manage_revert(c, h, p);
+		return;
+	case MSG_QUERY_REVERT_STATUS:
+		manage_query_revert(s, c, h, p);
 		return;
 	case MSG_SAVE_AS_XML:
 		do_save_xml(s, h->seq);

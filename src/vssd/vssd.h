@@ -186,6 +186,8 @@ struct op {
 	int code;			/* the message that started it */
 	vss_hr_t status;		/* VSS_S_ASYNC_PENDING while running */
 	bool cancel_requested;
+	bool has_progress;		/* QueryStatus reports progress */
+	uint64_t progress_done, progress_total;
 };
 
 struct session {
@@ -234,6 +236,9 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p);
 void session_release(struct session *s);
 void session_ref(struct session *s);
 void session_unref(struct session *s);
+/* Starts an asynchronous operation whose reply (with OP_ID) the caller
+ * sends. */
+void session_op_begin(struct session *s, int code);
 /* Finishes the running asynchronous operation: notifies the requester. */
 void session_op_done(struct session *s, vss_hr_t status);
 bool session_is_writerless(const struct session *s);
@@ -270,6 +275,20 @@ typedef void (*delete_done_fn)(void *ctx, uint32_t deleted, const vss_id_t *nond
 			       vss_hr_t hr);
 void snapshots_delete(const vss_id_t *ids, size_t n, delete_done_fn done, void *ctx);
 vss_hr_t provider_filter_hr(vss_hr_t hr);
+
+/* Deletes with the requester's force flag: an exposed snapshot is refused
+ * (VSS_E_VOLUME_IN_USE) unless force. */
+void snapshots_delete_ex(const vss_id_t *ids, size_t n, bool force, delete_done_fn done,
+			 void *ctx);
+
+/* ------------------------------------------------------------ management */
+/* manage.c: Expose/Unexpose/Revert/QueryRevertStatus, forwarded to the
+ * snapshot's provider (the reply is deferred). */
+void manage_expose(struct conn *c, const struct wire_hdr *h, const uint8_t *p);
+void manage_unexpose(struct conn *c, const struct wire_hdr *h, const uint8_t *p);
+void manage_revert(struct conn *c, const struct wire_hdr *h, const uint8_t *p);
+void manage_query_revert(struct session *s, struct conn *c, const struct wire_hdr *h,
+			 const uint8_t *p);
 
 /* ------------------------------------------------------------ freeze */
 struct freeze;

@@ -60,6 +60,21 @@ struct csnap {
 	vss_snapshot_prop_t prop;	/* device/volume names filled on demand */
 	uint64_t engine_id;		/* 0 until committed */
 	struct cnode *node;		/* exposed file, or NULL */
+	/* ExposeSnapshot (manage.c): exposed as its device, or mounted
+	 * read-only at mnt */
+	bool exposed;
+	char *mnt;			/* NULL: the device is the exposure */
+};
+
+/* The last RevertToSnapshot of a volume (manage.c). */
+struct crevert {
+	bool running;			/* the revert thread works (tbl_lock) */
+	bool known;			/* there is a revert to report */
+	vss_id_t snapshot_id;
+	uint64_t engine_id;
+	vss_hr_t status;		/* VSS_S_ASYNC_PENDING, FINISHED or failure */
+	uint64_t done, total;		/* chunks */
+	pthread_t thread;		/* detached; holds a reference to the volume */
 };
 
 struct cvol {
@@ -75,6 +90,7 @@ struct cvol {
 	struct csnap *snaps;		/* tbl_lock */
 	bool held;			/* hold.c: writes wait (hold_lock) */
 	unsigned inflight;		/* writes under way (hold_lock) */
+	struct crevert revert;		/* tbl_lock */
 };
 
 struct cowd_cfg {
@@ -114,6 +130,29 @@ void overflow_cb(void *arg, uint64_t id, const uint8_t *tag);
 int overflow_fd(void);
 void overflow_drain(vss_provider_t *p);
 
+/* manage.c: ExposeSnapshot, UnexposeSnapshot, RevertToSnapshot,
+ * QueryRevertStatus (provider calls), and what DeleteSnapshots / stop /
+ * start need of them. */
+/* Serializes the management of snapshots (expose, unexpose, revert start,
+ * delete, overflow, volume removal); taken before tbl_lock. */
+extern pthread_mutex_t mgmt_lock;
+vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, char **exposed_name,
+		     char **exposed_path, void *u);
+vss_hr_t mgmt_unexpose(vss_provider_t *p, const vss_id_t *id, void *u);
+vss_hr_t mgmt_revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u);
+vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *status,
+			    uint64_t *done, uint64_t *total, vss_id_t *id, void *u);
+/* Before a snapshot is deleted: an exposed one is unmounted when force
+ * (VSS_E_VOLUME_IN_USE if that fails or without force); a volume being
+ * reverted refuses (VSS_E_REVERT_IN_PROGRESS).  mgmt_lock held. */
+vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force);
+/* Unmounts every exposure (stop); waits for running reverts. */
+void mgmt_stop(void);
+/* After a volume opened: remounts its persistent exposures and resumes an
+ * interrupted revert. */
+void mgmt_volume_opened(struct cvol *v);
+bool mgmt_reverting(struct cvol *v);			/* tbl_lock */
+
 /* registry.c */
 int reg_init(void);
 int reg_save_volume(const struct cvol *v);
@@ -127,6 +166,13 @@ int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
 /* Calls fn with the id of every snapshot record. */
 int reg_for_each_snapshot(void (*fn)(const vss_id_t *id));
+/* The exposure kept in a snapshot's record: 1 (mnt: the directory or
+ * "device"), 0 (not exposed), -ENOENT. */
+int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len);
+/* <state-dir>/<volume>.revert: a revert that started and has not ended. */
+int reg_save_revert(const char *volume, const vss_id_t *id);
+int reg_remove_revert(const char *volume);
+int reg_load_revert(const char *volume, vss_id_t *id);
 /* Writes buf to path atomically (tmp, fsync, rename, fsync dir). */
 int write_atomic(const char *path, const char *buf, size_t len);
 

@@ -81,8 +81,9 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_put_u32(m, CA_CHUNK, v->chunk);
 	wire_put_u64(m, CA_SIZE, v->size);
 	wire_put_u64(m, CA_MAXSIZE, v->maxsize);
+	/* a revert holds the engine: no statistics meanwhile */
 	pthread_rwlock_rdlock(&v->io_lock);
-	if (v->cow)
+	if (v->cow && !mgmt_reverting(v))
 		cow_stats(v->cow, &st);
 	pthread_rwlock_unlock(&v->io_lock);
 	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
@@ -120,8 +121,10 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 			break;
 		}
 		if (code == COWCTL_REMOVE_VOLUME) {
+			pthread_mutex_lock(&mgmt_lock);
 			r = vol_remove(name, wire_get_u32(pl, h->len, CA_FORCE, 0), err,
 				       sizeof(err));
+			pthread_mutex_unlock(&mgmt_lock);
 			break;
 		}
 		backing = wire_get_str(pl, h->len, CA_BACKING);

@@ -229,6 +229,7 @@ out:
 		snprintf(path, sizeof(path), "%s/cowd.sock", cfg.state_dir);
 		unlink(path);
 	}
+	mgmt_stop();
 	vol_close_all();
 	fuse_stop();
 	log_info("stopped");

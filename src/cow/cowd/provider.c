@@ -13,7 +13,9 @@
  *                         file + read-only loop device = device object)
  *   AbortSnapshots        breaks a hold under way, deletes what the set
  *                         created; so does a lost connection to vssd
- *   DeleteSnapshots       cow_snapshot_delete + record + exposure
+ *   DeleteSnapshots       cow_snapshot_delete + record + exposure (an
+ *                         exposed or mounted snapshot: manage.c)
+ *   Expose/Unexpose/Revert/QueryRevertStatus   manage.c
  *   GetSnapshotProperties / Query   from the records in memory */
 #include "config.h"
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/error.h"
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
 
@@ -152,8 +155,12 @@ static vss_hr_t begin_prepare(vss_provider_t *p, const vss_id_t *set, const vss_
 	v = vol_of(volume);
 	for (s = v ? v->snaps : NULL; s; s = s->next)
 		n++;
+	if (v && mgmt_reverting(v))
+		v = NULL, n = -1;
 	pthread_mutex_unlock(&tbl_lock);
 	destroy(old);
+	if (n < 0)
+		return VSSERR(VSS_E_PROVIDER_VETO, "%s is being reverted to a snapshot", volume);
 	if (!v)
 		return VSS_E_VOLUME_NOT_SUPPORTED_BY_PROVIDER;
 	if (n >= (int)COW_MAX_SNAPSHOTS - 1)
@@ -421,8 +428,15 @@ static vss_hr_t fill(const struct cvol *v, const struct csnap *s, vss_snapshot_p
 	out->service_machine = strdup(host);
 	out->exposed_name = NULL;
 	out->exposed_path = NULL;
+	out->snapshot_attributes &= ~VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY;
+	if (s->exposed) {
+		out->snapshot_attributes |= VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY;
+		out->exposed_name = strdup(s->mnt ? s->mnt : out->snapshot_device_object ?
+					   out->snapshot_device_object : "");
+	}
 	if (!out->snapshot_device_object || !out->original_volume_name ||
-	    !out->originating_machine || !out->service_machine) {
+	    !out->originating_machine || !out->service_machine ||
+	    (s->exposed && !out->exposed_name)) {
 		vss_snapshot_prop_clear(out);
 		return E_OUTOFMEMORY;
 	}
@@ -452,15 +466,50 @@ static vss_hr_t delete_snapshots(vss_provider_t *p, const vss_id_t *src, VSS_OBJ
 
 	if (type != VSS_OBJECT_SNAPSHOT && type != VSS_OBJECT_SNAPSHOT_SET)
 		return E_INVALIDARG;
+	struct taken *keep = NULL, **tail = &list;
+	vss_hr_t hr = S_OK;
+	bool any;
+
+	pthread_mutex_lock(&mgmt_lock);
 	pthread_mutex_lock(&tbl_lock);
 	list = take(type == VSS_OBJECT_SNAPSHOT_SET ? src : NULL, NULL,
 		    type == VSS_OBJECT_SNAPSHOT ? src : NULL, false, false);
 	pthread_mutex_unlock(&tbl_lock);
+	any = list != NULL;
+	/* exposed or in use: unmounted when forced, else kept (and reported) */
+	while (*tail) {
+		struct taken *t = *tail;
+		vss_hr_t r = mgmt_release_for_delete(t->v, t->s, force);
+
+		if (r == S_OK) {
+			tail = &t->next;
+			continue;
+		}
+		if (hr == S_OK) {
+			hr = r;
+			*nondeleted = t->s->prop.snapshot_id;
+		}
+		*tail = t->next;
+		t->next = keep;
+		keep = t;
+	}
+	pthread_mutex_lock(&tbl_lock);
+	for (struct taken *t = keep, *next; t; t = next) {
+		next = t->next;
+		t->s->next = t->v->snaps;
+		t->v->snaps = t->s;
+		vol_put(t->v);
+		free(t);
+	}
+	pthread_mutex_unlock(&tbl_lock);
 	*deleted = destroy(list);
+	pthread_mutex_unlock(&mgmt_lock);
 	if (*deleted)
 		log_info("DeleteSnapshots: %d snapshot%s deleted", *deleted,
 			 *deleted == 1 ? "" : "s");
-	return *deleted ? S_OK : VSS_E_OBJECT_NOT_FOUND;
+	if (hr != S_OK)
+		return hr;
+	return any ? S_OK : VSS_E_OBJECT_NOT_FOUND;
 }
 
 /* vssd went away: it will neither finish nor abort the set under way (a
@@ -517,4 +566,8 @@ const struct vss_provider_ops cowd_provider_ops = {
 	.delete_snapshots = delete_snapshots,
 	.query = query,
 	.on_disconnect = on_disconnect,
+	.expose_snapshot = mgmt_expose,
+	.unexpose_snapshot = mgmt_unexpose,
+	.revert_to_snapshot = mgmt_revert,
+	.query_revert_status = mgmt_revert_status,
 };

@@ -135,9 +135,11 @@ int reg_save_snapshot(const char *volume, const struct csnap *s)
 
 	snap_path(path, sizeof(path), &p->snapshot_id);
 	n = asprintf(&buf, "volume=%s\nsnapshot=%s\nset=%s\ncount=%d\nattributes=%d\n"
-		     "created=%" PRId64 "\n", volume, vss_id_format(&p->snapshot_id, a),
+		     "created=%" PRId64 "\n%s%s%s", volume, vss_id_format(&p->snapshot_id, a),
 		     vss_id_format(&p->snapshot_set_id, b), p->snapshots_count,
-		     p->snapshot_attributes, (int64_t)p->creation_timestamp);
+		     p->snapshot_attributes, (int64_t)p->creation_timestamp,
+		     s->exposed ? "exposed=" : "", s->exposed ? (s->mnt ? s->mnt : "device") : "",
+		     s->exposed ? "\n" : "");
 	if (n < 0)
 		return -ENOMEM;
 	r = write_atomic(path, buf, (size_t)n);
@@ -282,4 +284,62 @@ int reg_for_each_snapshot(void (*fn)(const vss_id_t *id))
 	}
 	closedir(d);
 	return 0;
+}
+
+int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len)
+{
+	char path[PATH_MAX];
+	char *text;
+	int r;
+
+	snap_path(path, sizeof(path), id);
+	text = slurp(path);
+	if (!text)
+		return -ENOENT;
+	r = get_key(text, "exposed", mnt, len) ? 1 : 0;
+	free(text);
+	return r;
+}
+
+static void revert_path(char *path, size_t len, const char *volume)
+{
+	snprintf(path, len, "%s/%s.revert", cfg.state_dir, volume);
+}
+
+int reg_save_revert(const char *volume, const vss_id_t *id)
+{
+	char path[PATH_MAX], a[VSS_ID_STRLEN], *buf;
+	int n, r;
+
+	revert_path(path, sizeof(path), volume);
+	n = asprintf(&buf, "volume=%s\nsnapshot=%s\n", volume, vss_id_format(id, a));
+	if (n < 0)
+		return -ENOMEM;
+	r = write_atomic(path, buf, (size_t)n);
+	free(buf);
+	return r;
+}
+
+int reg_remove_revert(const char *volume)
+{
+	char path[PATH_MAX];
+
+	revert_path(path, sizeof(path), volume);
+	return remove_durable(path, cfg.state_dir);
+}
+
+int reg_load_revert(const char *volume, vss_id_t *id)
+{
+	char path[PATH_MAX], num[64];
+	char *text;
+	int r = -EBADMSG;
+
+	revert_path(path, sizeof(path), volume);
+	text = slurp(path);
+	if (!text)
+		return -ENOENT;
+	if (get_key(text, "snapshot", num, sizeof(num)) && !vss_id_parse(num, id))
+		r = 0;
+	free(text);
+	return r;
 }

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/error.h"
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
 
@@ -241,6 +243,7 @@ void overflow_drain(vss_provider_t *p)
 		struct cvol *v;
 
 		next = l->next;
+		pthread_mutex_lock(&mgmt_lock);
 		pthread_mutex_lock(&tbl_lock);
 		v = vol_find(l->volume);
 		for (struct csnap **pp = v ? &v->snaps : NULL; pp && *pp; pp = &(*pp)->next)
@@ -253,11 +256,16 @@ void overflow_drain(vss_provider_t *p)
 		log_warn("volume %s: snapshot %s deleted: the diff area is full", l->volume,
 			 vss_id_format(&l->id, a));
 		if (s) {
+			/* its file system is gone from under the mount */
+			if (s->mnt && umount2(s->mnt, 0) < 0 && errno == EBUSY)
+				umount2(s->mnt, MNT_DETACH);
 			snap_unexpose(s);
 			reg_remove_snapshot(&s->prop.snapshot_id);
 			vss_snapshot_prop_clear(&s->prop);
+			free(s->mnt);
 			free(s);
 		}
+		pthread_mutex_unlock(&mgmt_lock);
 		if (p && vss_provider_notify_snapshot_lost(p, &l->id, "the diff area is full"))
 			log_warn("cannot tell vssd: %s", vss_last_error());
 		free(l);
@@ -308,6 +316,7 @@ int snap_destroy(struct cvol *v, struct csnap *s)
 	if (s->prop.status == VSS_SS_CREATED)
 		reg_remove_snapshot(&s->prop.snapshot_id);
 	vss_snapshot_prop_clear(&s->prop);
+	free(s->mnt);
 	free(s);
 	return r == -ENOENT ? 0 : r;
 }
@@ -426,6 +435,7 @@ static int vol_open(const char *name, const char *backing, const char *diff, uin
 	log_info("volume %s (%s, %" PRIu64 " bytes, chunk %" PRIu32 ") served as %s", name,
 		 backing, v->size, v->chunk, n->loopdev);
 	load_snapshots(v);
+	mgmt_volume_opened(v);
 	*out = v;
 	return 0;
 }
@@ -454,6 +464,7 @@ static void vol_close(struct cvol *v)
 	while ((s = v->snaps)) {
 		v->snaps = s->next;
 		vss_snapshot_prop_clear(&s->prop);
+		free(s->mnt);
 		free(s);
 	}
 	pthread_mutex_lock(&tbl_lock);
@@ -670,6 +681,13 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	if (!v)
 		return fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
 	busy = dev_in_use(dev);
+	pthread_mutex_lock(&tbl_lock);
+	if (mgmt_reverting(v)) {
+		vol_put(v);
+		pthread_mutex_unlock(&tbl_lock);
+		return fail(err, errlen, -EBUSY, "volume %s is being reverted to a snapshot", name);
+	}
+	pthread_mutex_unlock(&tbl_lock);
 	if (!force && (busy || nsnaps)) {
 		fail(err, errlen, -EBUSY, "volume %s %s (--force to remove it anyway)", name,
 		     busy ? "is in use (mounted?)" : "has snapshots");
@@ -689,6 +707,9 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		pthread_mutex_unlock(&tbl_lock);
 		if (!s)
 			break;
+		/* forced: an exposed snapshot is unmounted if it can be */
+		if (mgmt_release_for_delete(v, s, true) != S_OK)
+			log_warn("volume %s: %s", name, vss_last_error());
 		snap_destroy(v, s);
 	}
 	vol_close(v);

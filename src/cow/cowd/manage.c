@@ -1,0 +1,613 @@
+/* manage.c — vss-cowd's snapshot management calls (vss-protocol §5.5, §6.5).
+ *
+ * Design note.  A committed snapshot already has its read-only loop device
+ * (its device object).  ExposeSnapshot without a name makes that device the
+ * exposure; with a directory it also mounts the device read-only there
+ * (ext4: ro,noload; xfs: ro,nouuid,norecovery — the snapshot is crash
+ * consistent and must not be written, so no journal replay), trying ext4
+ * then xfs.  The exposure is kept in the snapshot's record, so it comes back
+ * when vss-cowd starts again (Windows keeps a persistent snapshot exposed
+ * across boots); stop unmounts it.  DeleteSnapshots refuses an exposed
+ * snapshot unless forced, and a forced delete unmounts cleanly or refuses
+ * (VSS_E_VOLUME_IN_USE): never a lazy detach that leaves users with I/O
+ * errors.
+ *
+ * RevertToSnapshot runs cow_revert() on a thread of its own.  The engine
+ * wants the volume offline: the live device must not be mounted or open
+ * (VSS_E_VOLUME_IN_USE), unless forced, when every mount of the live device
+ * is unmounted first (a busy mount still refuses: a lazily detached file
+ * system would write into the reverted volume later).  While it runs, I/O
+ * to the volume waits in the engine, new snapshots of the volume are vetoed
+ * and deletes of its snapshots answer VSS_E_REVERT_IN_PROGRESS.  Crash
+ * safety: <state-dir>/<volume>.revert is written before the revert starts
+ * and removed when it has finished; cow_revert() is idempotent (it copies
+ * the snapshot's preserved chunks over the origin, the snapshot itself
+ * stays intact), so a vss-cowd that starts and finds the file runs the
+ * revert again from the start and logs that it resumes it.  A stop during a
+ * revert waits for it to finish. */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "common/error.h"
+#include "common/log.h"
+#include "cow/cowd/cowd.h"
+
+pthread_mutex_t mgmt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ------------------------------------------------------------ mounts */
+
+/* Unescapes a mountinfo field (\040 for a space, ...). */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+			*o = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Unmounts every mount of block device rdev, last mounted first.  Returns
+ * 0, or -errno of the first mount that would not go (its path in busy). */
+static int unmount_dev(dev_t rdev, char *busy, size_t len)
+{
+	char line[4096], *mps[64];
+	unsigned n = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (n < 64 && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		char mp[PATH_MAX];
+
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3 ||
+		    makedev(maj, min) != rdev)
+			continue;
+		unescape(mp);
+		mps[n] = strdup(mp);
+		if (mps[n])
+			n++;
+	}
+	fclose(f);
+	while (n--) {
+		if (!r && umount2(mps[n], 0) < 0) {
+			r = -errno;
+			snprintf(busy, len, "%s", mps[n]);
+		} else if (!r) {
+			log_info("unmounted %s", mps[n]);
+		}
+		free(mps[n]);
+	}
+	return r;
+}
+
+/* A mount point must be an empty directory (as on Windows). */
+static bool empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* Mounts the snapshot's device read-only at dir: ext4, then xfs. */
+static int mount_ro(const char *dev, const char *dir, const char **fstype)
+{
+	static const struct { const char *type, *opts; } fs[] = {
+		{ "ext4", "noload" },
+		{ "xfs", "nouuid,norecovery" },
+	};
+	int r = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		if (mount(dev, dir, fs[i].type, MS_RDONLY | MS_NODEV | MS_NOSUID, fs[i].opts) == 0) {
+			*fstype = fs[i].type;
+			return 0;
+		}
+		/* EINVAL: not this file system; anything else is final */
+		r = -errno;
+		if (r != -EINVAL)
+			break;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ lookups */
+
+/* tbl_lock held: the committed snapshot id and its volume. */
+static struct csnap *find_snap(const vss_id_t *id, struct cvol **vout)
+{
+	for (struct cvol *v = volumes; v; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_id, id) && s->engine_id &&
+			    s->prop.status == VSS_SS_CREATED) {
+				*vout = v;
+				return s;
+			}
+	return NULL;
+}
+
+bool mgmt_reverting(struct cvol *v)
+{
+	return v->revert.running;
+}
+
+static void save_record(struct cvol *v, struct csnap *s)
+{
+	char a[VSS_ID_STRLEN];
+	int r = reg_save_snapshot(v->name, s);
+
+	if (r)
+		log_warn("snapshot %s: cannot update its record: %s",
+			 vss_id_format(&s->prop.snapshot_id, a), strerror(-r));
+}
+
+/* ------------------------------------------------------------ expose */
+
+/* Mounts (if dir) and records the exposure; no lock held, v referenced. */
+static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool save)
+{
+	char dev[32], a[VSS_ID_STRLEN];
+	const char *fstype = NULL;
+	char *mnt = NULL;
+	struct stat st;
+	int r;
+
+	vss_id_format(&s->prop.snapshot_id, a);
+	pthread_mutex_lock(&tbl_lock);
+	snprintf(dev, sizeof(dev), "%s", s->node ? s->node->loopdev : "");
+	pthread_mutex_unlock(&tbl_lock);
+	if (!dev[0])
+		return VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s has no device to expose", a);
+	if (dir) {
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			return VSSERR(E_INVALIDARG, "%s is not a directory", dir);
+		if (!empty_dir(dir))
+			return VSSERR(E_INVALIDARG, "%s is not an empty directory", dir);
+		if (!(mnt = strdup(dir)))
+			return VSSERR(E_OUTOFMEMORY, "out of memory");
+		r = mount_ro(dev, dir, &fstype);
+		if (r) {
+			free(mnt);
+			return VSSERR(r == -EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
+				      "cannot mount snapshot %s (%s) read-only at %s: %s%s", a, dev,
+				      dir, strerror(-r), r == -EINVAL ?
+				      " (not an ext4 or xfs file system?)" : "");
+		}
+	}
+	pthread_mutex_lock(&tbl_lock);
+	s->exposed = true;
+	free(s->mnt);
+	s->mnt = mnt;
+	pthread_mutex_unlock(&tbl_lock);
+	if (save)
+		save_record(v, s);
+	if (mnt)
+		log_info("snapshot %s exposed: %s mounted read-only (%s) at %s", a, dev, fstype,
+			 mnt);
+	else
+		log_info("snapshot %s exposed as %s", a, dev);
+	return S_OK;
+}
+
+static vss_hr_t expose_locked(const vss_id_t *id, const char *name, char **exposed_name)
+{
+	struct cvol *v = NULL;
+	struct csnap *s;
+	char a[VSS_ID_STRLEN];
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&tbl_lock);
+	s = find_snap(id, &v);
+	if (s && s->exposed) {
+		pthread_mutex_unlock(&tbl_lock);
+		return VSSERR(VSS_E_OBJECT_ALREADY_EXISTS, "snapshot %s is already exposed",
+			      vss_id_format(id, a));
+	}
+	if (s)
+		v->refs++;
+	pthread_mutex_unlock(&tbl_lock);
+	if (!s)
+		return VSSERR(VSS_E_OBJECT_NOT_FOUND, "no snapshot %s", vss_id_format(id, a));
+	hr = do_expose(v, s, name, true);
+	pthread_mutex_lock(&tbl_lock);
+	if (hr == S_OK) {
+		*exposed_name = strdup(s->mnt ? s->mnt : s->node ? s->node->loopdev : "");
+		if (!*exposed_name)
+			hr = E_OUTOFMEMORY;
+	}
+	vol_put(v);
+	pthread_mutex_unlock(&tbl_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, char **exposed_name,
+		     char **exposed_path, void *u)
+{
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&mgmt_lock);
+	hr = expose_locked(id, name, exposed_name);
+	pthread_mutex_unlock(&mgmt_lock);
+	(void)exposed_path;
+	return hr;
+}
+
+/* Unmounts and forgets the exposure; no lock held.  keep_record: the
+ * exposure stays in the record (stop: it comes back at the next start). */
+static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
+{
+	char a[VSS_ID_STRLEN], *mnt;
+
+	vss_id_format(&s->prop.snapshot_id, a);
+	pthread_mutex_lock(&tbl_lock);
+	mnt = s->mnt ? strdup(s->mnt) : NULL;
+	pthread_mutex_unlock(&tbl_lock);
+	if (mnt && umount2(mnt, 0) < 0 && errno != EINVAL) {
+		int e = errno;
+		vss_hr_t hr = VSSERR(e == EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
+				     "cannot unmount snapshot %s from %s: %s", a, mnt,
+				     strerror(e));
+
+		free(mnt);
+		return hr;
+	}
+	if (!keep_record) {
+		pthread_mutex_lock(&tbl_lock);
+		s->exposed = false;
+		free(s->mnt);
+		s->mnt = NULL;
+		pthread_mutex_unlock(&tbl_lock);
+		save_record(v, s);
+	}
+	log_info("snapshot %s unexposed%s%s", a, mnt ? ": unmounted " : "", mnt ? mnt : "");
+	free(mnt);
+	return S_OK;
+}
+
+vss_hr_t mgmt_unexpose(vss_provider_t *p, const vss_id_t *id, void *u)
+{
+	struct cvol *v = NULL;
+	struct csnap *s;
+	char a[VSS_ID_STRLEN];
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&mgmt_lock);
+	pthread_mutex_lock(&tbl_lock);
+	s = find_snap(id, &v);
+	if (s && s->exposed)
+		v->refs++;
+	pthread_mutex_unlock(&tbl_lock);
+	if (!s || !s->exposed) {
+		pthread_mutex_unlock(&mgmt_lock);
+		return VSSERR(VSS_E_OBJECT_NOT_FOUND, "snapshot %s is not %s", vss_id_format(id, a),
+			      s ? "exposed" : "known");
+	}
+	hr = do_unexpose(v, s, false);
+	pthread_mutex_lock(&tbl_lock);
+	vol_put(v);
+	pthread_mutex_unlock(&tbl_lock);
+	pthread_mutex_unlock(&mgmt_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force)
+{
+	char a[VSS_ID_STRLEN], dev[32], busy[PATH_MAX] = "";
+	bool exposed, reverting;
+	dev_t rdev;
+
+	vss_id_format(&s->prop.snapshot_id, a);
+	pthread_mutex_lock(&tbl_lock);
+	exposed = s->exposed;
+	reverting = v->revert.running;
+	snprintf(dev, sizeof(dev), "%s", s->node ? s->node->loopdev : "");
+	rdev = s->node ? s->node->loop_rdev : 0;
+	pthread_mutex_unlock(&tbl_lock);
+	if (reverting)
+		return VSSERR(VSS_E_REVERT_IN_PROGRESS, "volume %s is being reverted: snapshot %s "
+			      "cannot be deleted now", v->name, a);
+	if (exposed && !force)
+		return VSSERR(VSS_E_VOLUME_IN_USE, "snapshot %s is exposed: unexpose it first "
+			      "(or force)", a);
+	if (exposed && do_unexpose(v, s, false) != S_OK)
+		return VSS_E_VOLUME_IN_USE;
+	if (!dev_in_use(dev))
+		return S_OK;
+	if (!force)
+		return VSSERR(VSS_E_VOLUME_IN_USE, "snapshot %s: its device %s is in use "
+			      "(mounted?)", a, dev);
+	if (rdev && unmount_dev(rdev, busy, sizeof(busy)) < 0)
+		return VSSERR(VSS_E_VOLUME_IN_USE, "snapshot %s: cannot unmount %s from %s: busy",
+			      a, dev, busy);
+	if (dev_in_use(dev))
+		return VSSERR(VSS_E_VOLUME_IN_USE, "snapshot %s: its device %s is held open", a,
+			      dev);
+	return S_OK;
+}
+
+/* ------------------------------------------------------------ revert */
+
+/* Signalled (tbl_lock) when a revert thread ends. */
+static pthread_cond_t revert_cond = PTHREAD_COND_INITIALIZER;
+
+static void revert_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct cvol *v = arg;
+
+	pthread_mutex_lock(&tbl_lock);
+	v->revert.done = done;
+	v->revert.total = total;
+	pthread_mutex_unlock(&tbl_lock);
+}
+
+static void *revert_thread(void *arg)
+{
+	struct cvol *v = arg;
+	char a[VSS_ID_STRLEN];
+	uint64_t eid;
+	int r;
+
+	pthread_mutex_lock(&tbl_lock);
+	eid = v->revert.engine_id;
+	vss_id_format(&v->revert.snapshot_id, a);
+	pthread_mutex_unlock(&tbl_lock);
+	pthread_rwlock_rdlock(&v->io_lock);
+	r = v->cow ? cow_revert(v->cow, eid, revert_progress, v) : -EIO;
+	pthread_rwlock_unlock(&v->io_lock);
+	if (r == 0)
+		reg_remove_revert(v->name);
+	if (r)
+		log_err("volume %s: the revert to snapshot %s failed: %s (it is retried when "
+			"vss-cowd starts again)", v->name, a, strerror(-r));
+	else
+		log_info("volume %s: reverted to snapshot %s", v->name, a);
+	pthread_mutex_lock(&tbl_lock);
+	v->revert.running = false;
+	v->revert.status = r ? VSS_E_PROVIDER_VETO : VSS_S_ASYNC_FINISHED;
+	if (!r)
+		v->revert.done = v->revert.total;
+	vol_put(v);		/* the thread's reference */
+	pthread_cond_broadcast(&revert_cond);
+	pthread_mutex_unlock(&tbl_lock);
+	return NULL;
+}
+
+/* tbl_lock held, revert not running: starts the (detached) thread, which
+ * holds a reference to v until it ends. */
+static int revert_start(struct cvol *v, const vss_id_t *id, uint64_t engine_id)
+{
+	pthread_attr_t attr;
+	int r;
+
+	v->revert.running = true;
+	v->revert.known = true;
+	v->revert.snapshot_id = *id;
+	v->revert.engine_id = engine_id;
+	v->revert.status = VSS_S_ASYNC_PENDING;
+	v->revert.done = 0;
+	v->revert.total = 0;
+	v->refs++;		/* the thread's */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&v->revert.thread, &attr, revert_thread, v);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		v->revert.running = false;
+		v->revert.status = VSS_E_PROVIDER_VETO;
+		v->refs--;
+	}
+	return r;
+}
+
+static vss_hr_t revert_locked(const vss_id_t *id, bool force)
+{
+	char a[VSS_ID_STRLEN], dev[32], busy[PATH_MAX] = "";
+	struct cvol *v = NULL;
+	struct csnap *s;
+	dev_t rdev = 0;
+	uint64_t eid = 0;
+	vss_hr_t hr = S_OK;
+	int r;
+
+	vss_id_format(id, a);
+	pthread_mutex_lock(&tbl_lock);
+	s = find_snap(id, &v);
+	if (!s)
+		hr = VSSERR(VSS_E_OBJECT_NOT_FOUND, "no snapshot %s", a);
+	else if (!(s->prop.snapshot_attributes & VSS_VOLSNAP_ATTR_PERSISTENT))
+		hr = VSSERR(VSS_E_UNSUPPORTED_CONTEXT, "snapshot %s is not persistent", a);
+	else if (v->revert.running)
+		hr = VSSERR(VSS_E_REVERT_IN_PROGRESS, "volume %s is being reverted already",
+			    v->name);
+	else if (!v->live || !v->live->loopdev[0])
+		hr = VSSERR(VSS_E_VOLUME_NOT_SUPPORTED, "volume %s is not served", v->name);
+	if (hr == S_OK) {
+		v->refs++;
+		snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
+		rdev = v->live->loop_rdev;
+		eid = s->engine_id;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (hr != S_OK)
+		return hr;
+	if (dev_in_use(dev)) {
+		if (!force) {
+			hr = VSSERR(VSS_E_VOLUME_IN_USE, "volume %s (%s) is in use (mounted or "
+				    "open): unmount it, or force the dismount", v->name, dev);
+			goto out;
+		}
+		r = unmount_dev(rdev, busy, sizeof(busy));
+		if (r) {
+			hr = VSSERR(VSS_E_VOLUME_IN_USE, "volume %s: cannot unmount %s from %s: %s",
+				    v->name, dev, busy, strerror(-r));
+			goto out;
+		}
+		if (dev_in_use(dev))
+			log_warn("volume %s: %s is still held open: reverting anyway (forced); "
+				 "its users see the reverted data", v->name, dev);
+	}
+	r = reg_save_revert(v->name, id);
+	if (r) {
+		hr = VSSERR(VSS_E_PROVIDER_VETO, "volume %s: cannot record the revert: %s",
+			    v->name, strerror(-r));
+		goto out;
+	}
+	pthread_mutex_lock(&tbl_lock);
+	if (v->revert.running) {
+		hr = VSSERR(VSS_E_REVERT_IN_PROGRESS, "volume %s is being reverted already",
+			    v->name);
+	} else if ((r = revert_start(v, id, eid))) {
+		hr = VSSERR(VSS_E_PROVIDER_VETO, "volume %s: cannot start the revert: %s", v->name,
+			    strerror(-r));
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (hr == S_OK)
+		log_info("volume %s: reverting to snapshot %s%s", v->name, a,
+			 force ? " (forced)" : "");
+	else
+		reg_remove_revert(v->name);
+out:
+	pthread_mutex_lock(&tbl_lock);
+	vol_put(v);
+	pthread_mutex_unlock(&tbl_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_revert(vss_provider_t *p, const vss_id_t *id, bool force, void *u)
+{
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&mgmt_lock);
+	hr = revert_locked(id, force);
+	pthread_mutex_unlock(&mgmt_lock);
+	return hr;
+}
+
+vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *status,
+			    uint64_t *done, uint64_t *total, vss_id_t *id, void *u)
+{
+	struct stat st;
+	struct cvol *v = NULL;
+	vss_hr_t hr;
+
+	pthread_mutex_lock(&tbl_lock);
+	if (stat(volume, &st) == 0 && S_ISBLK(st.st_mode))
+		v = vol_find_dev(st.st_rdev);
+	if (!v)
+		v = vol_find(volume);
+	if (!v || !v->revert.known) {
+		hr = VSSERR(VSS_E_OBJECT_NOT_FOUND, "no revert of %s is known", volume);
+	} else {
+		*status = v->revert.status;
+		*done = v->revert.done;
+		*total = v->revert.total;
+		*id = v->revert.snapshot_id;
+		hr = S_OK;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	return hr;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+void mgmt_volume_opened(struct cvol *v)
+{
+	char mnt[PATH_MAX], a[VSS_ID_STRLEN];
+	struct csnap *s;
+	vss_id_t id;
+
+	/* exposures kept in the records */
+	for (s = v->snaps; s; s = s->next) {
+		if (reg_load_exposure(&s->prop.snapshot_id, mnt, sizeof(mnt)) != 1)
+			continue;
+		if (do_expose(v, s, strcmp(mnt, "device") ? mnt : NULL, false) != S_OK)
+			log_warn("volume %s: snapshot %s cannot be exposed again: %s", v->name,
+				 vss_id_format(&s->prop.snapshot_id, a), vss_last_error());
+	}
+	if (reg_load_revert(v->name, &id))
+		return;
+	pthread_mutex_lock(&tbl_lock);
+	s = NULL;
+	for (struct csnap *t = v->snaps; t; t = t->next)
+		if (vss_id_equal(&t->prop.snapshot_id, &id) && t->engine_id)
+			s = t;
+	if (s && revert_start(v, &id, s->engine_id) == 0) {
+		pthread_mutex_unlock(&tbl_lock);
+		log_warn("volume %s: the revert to snapshot %s was interrupted: resuming it",
+			 v->name, vss_id_format(&id, a));
+		return;
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	log_err("volume %s: an interrupted revert to snapshot %s cannot be resumed (%s): the "
+		"volume may hold a mix of its old and the snapshot's data", v->name,
+		vss_id_format(&id, a), s ? "cannot start a thread" : "the snapshot is gone");
+	if (!s)
+		reg_remove_revert(v->name);
+}
+
+static bool any_revert_running(void)
+{
+	for (struct cvol *v = volumes; v; v = v->next)
+		if (v->revert.running)
+			return true;
+	return false;
+}
+
+void mgmt_stop(void)
+{
+	pthread_mutex_lock(&tbl_lock);
+	if (any_revert_running())
+		log_info("waiting for the running revert(s) to finish");
+	while (any_revert_running())
+		pthread_cond_wait(&revert_cond, &tbl_lock);
+	pthread_mutex_unlock(&tbl_lock);
+	for (;;) {
+		struct cvol *w = NULL;
+		struct csnap *s = NULL;
+
+		pthread_mutex_lock(&tbl_lock);
+		for (struct cvol *v = volumes; v && !w; v = v->next)
+			for (struct csnap *t = v->snaps; t && !w; t = t->next)
+				if (t->mnt) {
+					w = v;
+					s = t;
+				}
+		pthread_mutex_unlock(&tbl_lock);
+		if (!w)
+			return;
+		/* the exposure stays in the record: it is mounted again at the
+		 * next start */
+		if (do_unexpose(w, s, true) != S_OK) {
+			log_err("%s", vss_last_error());
+			log_err("snapshot exposure at %s is busy: detaching it lazily (its users "
+				"get I/O errors once vss-cowd is gone)", s->mnt);
+			umount2(s->mnt, MNT_DETACH);
+		}
+		pthread_mutex_lock(&tbl_lock);
+		free(s->mnt);
+		s->mnt = NULL;
+		pthread_mutex_unlock(&tbl_lock);
+	}
+}
