@@ -6,9 +6,10 @@
 # vss-writer-exec quiesces the database at Freeze, and vss-cowd, the
 # copy-on-write system provider, serves the volume (an image file, through
 # FUSE and a loop device) and opens the snapshot's epoch inside the
-# flush-and-hold window.  The snapshot's read-only device is mounted and
-# shown to hold the database as of the freeze while the live one has moved
-# on; then it is deleted and everything is cleaned up.
+# flush-and-hold window.  The snapshot is exposed (its read-only device
+# mounted by vss-cowd) and shown to hold the database as of the freeze
+# while the live one has moved on; then it is deleted and everything is
+# cleaned up.
 #
 # Everything lives in a private work dir; every process is stopped by pid,
 # every mount and loop device this script made is undone, on success, on
@@ -59,7 +60,7 @@ PATH=$BUILDDIR:$PATH
 export PATH
 
 # ---- cleanup: only what this run made, in reverse order ----
-work="" vol_dev="" vol_mnt="" snap_mnt="" export_dir=""
+work="" snap_id="" vol_dev="" vol_mnt="" snap_mnt="" export_dir=""
 vssd_pid="" cowd_pid="" writer_pid="" inserter_pid="" step="start" interrupted=""
 cleanup() {
 	rc=$?
@@ -77,7 +78,8 @@ cleanup() {
 	for pid in $inserter_pid $writer_pid; do
 		kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
 	done
-	[ -n "$snap_mnt" ] && mountpoint -q "$snap_mnt" && umount "$snap_mnt"
+	[ -n "$snap_mnt" ] && mountpoint -q "$snap_mnt" &&
+		{ vssadmin unexpose shadow "/shadow=$snap_id" > /dev/null 2>&1 || umount "$snap_mnt"; }
 	if [ -n "$vol_mnt" ] && mountpoint -q "$vol_mnt"; then
 		fsfreeze -u "$vol_mnt" 2> /dev/null
 		umount "$vol_mnt"
@@ -233,14 +235,15 @@ show vssadmin list shadows
 show vshadow -ws
 
 sleep "$RUN_AFTER"
-step="mounting the snapshot"
-say "The snapshot, mounted read-only, next to the live database"
+step="exposing the snapshot"
+say "The snapshot, exposed read-only at a directory, next to the live database"
 snap_mnt=$work/snapshot
 mkdir "$snap_mnt"
 echo "the snapshot's device object is $snap_dev (a read-only loop device)"
-show vss-cowadm --state-dir "$cowd_state" list volumes
-# ext4 mounted read-only without replaying its journal
-show mount -o ro,noload "$snap_dev" "$snap_mnt"
+# ExposeSnapshot: vss-cowd mounts the device read-only (ext4: noload, no
+# journal replay)
+show vshadow "-el=$snap_id,$snap_mnt"
+grep " $snap_mnt " /proc/mounts
 at_freeze=$(cat "$work/count-at-freeze")
 snap_rows=$(sqlite3 "file:$snap_mnt/app.db?immutable=1" 'SELECT count(*) FROM t;')
 live_rows=$(sqlite3 -cmd '.timeout 5000' "$db" 'SELECT count(*) FROM t;')
@@ -258,7 +261,7 @@ echo "last row in the snapshot: $(sqlite3 "file:$snap_mnt/app.db?immutable=1" \
 	'SELECT id, at FROM t ORDER BY id DESC LIMIT 1;')"
 echo "last row live:            $(sqlite3 -cmd '.timeout 5000' "$db" \
 	'SELECT id, at FROM t ORDER BY id DESC LIMIT 1;')"
-show umount "$snap_mnt"
+show vssadmin unexpose shadow "/shadow=$snap_id"
 
 step="deleting the snapshot"
 say "Deleting the snapshot"
