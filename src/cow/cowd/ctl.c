@@ -52,6 +52,8 @@ static vss_hr_t hr_of(int r)
 		return VSS_E_OBJECT_ALREADY_EXISTS;
 	case -EBUSY:
 		return VSS_E_BAD_STATE;
+	case -EADDRINUSE:
+		return VSS_E_VOLUME_IN_USE;
 	case -EXDEV:
 		return VSS_E_VOLUME_NOT_SUPPORTED;
 	case -ENOSPC:
@@ -100,6 +102,58 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_nest_end(m);
 }
 
+static void put_storage(struct wire_msg *m, struct cvol *v)
+{
+	struct cow_stats st = { 0 };
+
+	pthread_rwlock_rdlock(&v->io_lock);
+	if (v->cow)
+		cow_stats(v->cow, &st);
+	pthread_rwlock_unlock(&v->io_lock);
+	wire_nest_begin(m, CA_STORAGE);
+	wire_put_str(m, CA_NAME, v->name);
+	wire_put_str(m, CA_DEVICE, v->live ? v->live->loopdev : "");
+	wire_put_str(m, CA_ON, v->storage);
+	wire_put_str(m, CA_DIFF, v->diff);
+	wire_put_u64(m, CA_SIZE, v->size);
+	wire_put_u64(m, CA_MAXSIZE, st.diff_bytes_max ? st.diff_bytes_max : v->maxsize);
+	wire_put_u64(m, CA_ALLOCATED, v->cow ? storage_allocated(v, &st) : 0);
+	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
+	wire_put_u32(m, CA_EXPLICIT, v->explicit_storage);
+	wire_nest_end(m);
+}
+
+/* The shadow storage requests (root only but list). */
+static int handle_storage(uint16_t code, const struct wire_hdr *h, const uint8_t *pl,
+			  struct wire_msg *m, char *err, size_t errlen)
+{
+	char *name = wire_get_str(pl, h->len, CA_NAME), *on = wire_get_str(pl, h->len, CA_ON);
+	bool has_max = wire_get_u64(pl, h->len, CA_MAXSIZE, 0) != 0;
+	uint64_t max = wire_get_u64(pl, h->len, CA_MAXSIZE, 0);
+	uint32_t pct = wire_get_u32(pl, h->len, CA_MAXPCT, 0);
+	int r = 0;
+
+	if (has_max && pct) {
+		r = -EINVAL;
+		snprintf(err, errlen, "a maximum in bytes or in percent, not both");
+	} else if (code == COWCTL_ADD_STORAGE) {
+		r = storage_add(name, on, has_max, max, pct, err, errlen);
+	} else if (code == COWCTL_RESIZE_STORAGE) {
+		r = storage_resize(name, on, has_max, max, pct, err, errlen);
+	} else if (code == COWCTL_DELETE_STORAGE) {
+		r = storage_delete(name, on, err, errlen);
+	} else {
+		pthread_mutex_lock(&tbl_lock);
+		for (struct cvol *v = volumes; v; v = v->next)
+			if (storage_match(v, name, on))
+				put_storage(m, v);
+		pthread_mutex_unlock(&tbl_lock);
+	}
+	free(name);
+	free(on);
+	return r;
+}
+
 static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t uid)
 {
 	uint16_t code = WIRE_CODE(h->type);
@@ -140,6 +194,18 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 			wire_put_str(&m, CA_DEVICE, dev);
 			log_info("volume %s added (%s) as %s", name, backing, dev);
 		}
+		break;
+	case COWCTL_ADD_STORAGE:
+	case COWCTL_RESIZE_STORAGE:
+	case COWCTL_DELETE_STORAGE:
+		if (uid != 0) {
+			r = -EACCES;
+			snprintf(err, sizeof(err), "only root may change shadow storage");
+			break;
+		}
+		/* fall through */
+	case COWCTL_LIST_STORAGE:
+		r = handle_storage(code, h, pl, &m, err, sizeof(err));
 		break;
 	case COWCTL_LIST_VOLUMES:
 		pthread_mutex_lock(&tbl_lock);
