@@ -109,7 +109,7 @@ static int resolve_max(const struct cvol *v, bool has_max, uint64_t max, uint32_
 		if (pct > 100)
 			return fail(err, errlen, -EINVAL, "bad maximum %" PRIu32 "%% (1-100%%)",
 				    pct);
-		max = v->size / 100 * pct;
+		max = (uint64_t)((unsigned __int128)v->size * pct / 100);
 	} else if (!has_max) {
 		max = COW_DIFF_UNBOUNDED;
 	}
