@@ -1,6 +1,7 @@
 /* ctl.c — the control socket of vss-cowd (STATE_DIR/cowd.sock): one
  * request per connection, answered on the main thread.  Messages in
- * ctl-proto.h and vss-cowd(8).  add and remove want root (SO_PEERCRED). */
+ * ctl-proto.h and vss-cowd(8), decoded by ctl-req.c.  All but the lists
+ * want root (SO_PEERCRED). */
 #define _GNU_SOURCE
 #include "config.h"
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "common/wire.h"
 #include "cow/cowd/cowd.h"
 #include "cow/cowd/ctl-proto.h"
+#include "cow/cowd/ctl-req.h"
 
 int ctl_listen(void)
 {
@@ -123,89 +125,55 @@ static void put_storage(struct wire_msg *m, struct cvol *v)
 	wire_nest_end(m);
 }
 
-/* The shadow storage requests (root only but list). */
-static int handle_storage(uint16_t code, const struct wire_hdr *h, const uint8_t *pl,
-			  struct wire_msg *m, char *err, size_t errlen)
-{
-	char *name = wire_get_str(pl, h->len, CA_NAME), *on = wire_get_str(pl, h->len, CA_ON);
-	bool has_max = wire_get_u64(pl, h->len, CA_MAXSIZE, 0) != 0;
-	uint64_t max = wire_get_u64(pl, h->len, CA_MAXSIZE, 0);
-	uint32_t pct = wire_get_u32(pl, h->len, CA_MAXPCT, 0);
-	int r = 0;
-
-	if (has_max && pct) {
-		r = -EINVAL;
-		snprintf(err, errlen, "a maximum in bytes or in percent, not both");
-	} else if (code == COWCTL_ADD_STORAGE) {
-		r = storage_add(name, on, has_max, max, pct, err, errlen);
-	} else if (code == COWCTL_RESIZE_STORAGE) {
-		r = storage_resize(name, on, has_max, max, pct, err, errlen);
-	} else if (code == COWCTL_DELETE_STORAGE) {
-		r = storage_delete(name, on, err, errlen);
-	} else {
-		pthread_mutex_lock(&tbl_lock);
-		for (struct cvol *v = volumes; v; v = v->next)
-			if (storage_match(v, name, on))
-				put_storage(m, v);
-		pthread_mutex_unlock(&tbl_lock);
-	}
-	free(name);
-	free(on);
-	return r;
-}
-
 static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t uid)
 {
 	uint16_t code = WIRE_CODE(h->type);
+	struct ctl_req q;
 	struct wire_msg m;
-	char err[512] = "", *name = wire_get_str(pl, h->len, CA_NAME);
-	char *backing = NULL, *diff = NULL;
+	char err[512] = "";
 	char dev[32] = "";
 	vss_hr_t hr = S_OK;
-	int r = 0;
+	int r;
 
 	wire_msg_init(&m, (uint16_t)(code | WIRE_REPLY), h->seq);
-	switch (code) {
-	case COWCTL_ADD_VOLUME:
+	r = ctl_req_parse(h, pl, &q, err, sizeof(err));
+	if (!r && uid != 0 && q.code != COWCTL_LIST_VOLUMES && q.code != COWCTL_LIST_STORAGE) {
+		r = -EACCES;
+		snprintf(err, sizeof(err), "only root may change volumes or shadow storage");
+	}
+	switch (r ? 0 : q.code) {
 	case COWCTL_REMOVE_VOLUME:
-		if (uid != 0) {
-			r = -EACCES;
-			snprintf(err, sizeof(err), "only root may add or remove volumes");
-			break;
-		}
-		if (code == COWCTL_REMOVE_VOLUME) {
-			r = vol_remove(name, wire_get_u32(pl, h->len, CA_FORCE, 0), err,
-				       sizeof(err));
-			break;
-		}
-		backing = wire_get_str(pl, h->len, CA_BACKING);
-		diff = wire_get_str(pl, h->len, CA_DIFF);
-		r = vol_add(name, backing, diff, wire_get_u64(pl, h->len, CA_SIZE, 0),
-			    wire_get_u32(pl, h->len, CA_CREATE, 0),
-			    wire_get_u64(pl, h->len, CA_MAXSIZE, 0),
-			    wire_get_u32(pl, h->len, CA_CHUNK, 0), err, sizeof(err));
+		r = vol_remove(q.name, q.force, err, sizeof(err));
+		break;
+	case COWCTL_ADD_VOLUME:
+		r = vol_add(q.name, q.backing, q.diff, q.size, q.create, q.maxsize, q.chunk, err,
+			    sizeof(err));
 		if (r == 0) {
 			pthread_mutex_lock(&tbl_lock);
-			struct cvol *v = vol_find(name);
+			struct cvol *v = vol_find(q.name);
 
 			if (v && v->live)
 				snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
 			pthread_mutex_unlock(&tbl_lock);
 			wire_put_str(&m, CA_DEVICE, dev);
-			log_info("volume %s added (%s) as %s", name, backing, dev);
+			log_info("volume %s added (%s) as %s", q.name, q.backing, dev);
 		}
 		break;
 	case COWCTL_ADD_STORAGE:
+		r = storage_add(q.name, q.on, q.has_max, q.maxsize, q.pct, err, sizeof(err));
+		break;
 	case COWCTL_RESIZE_STORAGE:
+		r = storage_resize(q.name, q.on, q.has_max, q.maxsize, q.pct, err, sizeof(err));
+		break;
 	case COWCTL_DELETE_STORAGE:
-		if (uid != 0) {
-			r = -EACCES;
-			snprintf(err, sizeof(err), "only root may change shadow storage");
-			break;
-		}
-		/* fall through */
+		r = storage_delete(q.name, q.on, err, sizeof(err));
+		break;
 	case COWCTL_LIST_STORAGE:
-		r = handle_storage(code, h, pl, &m, err, sizeof(err));
+		pthread_mutex_lock(&tbl_lock);
+		for (struct cvol *v = volumes; v; v = v->next)
+			if (storage_match(v, q.name, q.on))
+				put_storage(&m, v);
+		pthread_mutex_unlock(&tbl_lock);
 		break;
 	case COWCTL_LIST_VOLUMES:
 		pthread_mutex_lock(&tbl_lock);
@@ -213,9 +181,6 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 			put_volume(&m, v);
 		pthread_mutex_unlock(&tbl_lock);
 		break;
-	default:
-		r = -EINVAL;
-		snprintf(err, sizeof(err), "unknown request %u", code);
 	}
 	hr = hr_of(r);
 	if (r) {
@@ -229,9 +194,7 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 	if (wire_msg_finish(&m) == 0)
 		wire_send(fd, &m);
 	wire_msg_free(&m);
-	free(name);
-	free(backing);
-	free(diff);
+	ctl_req_free(&q);
 }
 
 void ctl_serve(int lfd)
