@@ -5,7 +5,8 @@
 # association); list with used/allocated/maximum in text and JSON; a shrink
 # under snapshots deletes only the oldest (the newer read back their
 # checksums); UNBOUNDED and percent; all of it across a restart; vssadmin
-# answers as vss-cowadm; delete refused while snapshots are stored; a
+# answers as vss-cowadm; delete refused while snapshots are stored;
+# UNBOUNDED on a filesystem that fills up (the oldest snapshot goes); a
 # block-device origin with a separate --diff file.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
@@ -216,6 +217,33 @@ adm resize shadowstorage --for="$devc" --maxsize=12M
 adm remove volume --name=c --force
 [ ! -e "$store/shadow/c.diff" ] || fail "c's diff area stayed"
 [ -b "$cdev" ] || fail "removing c took its backing device node"
+
+# UNBOUNDED on a filesystem smaller than what the copies need: when it is
+# full the oldest snapshot goes and the live volume keeps working
+tiny=$tmpdir/tiny
+mkdir -p "$tiny"
+truncate -s 24M "$tmpdir/tiny.img"
+tdev=$(losetup -f --show "$tmpdir/tiny.img")
+cleanup_fn "losetup -d '$tdev'"
+mkfs.ext4 -q -F "$tdev"
+mount "$tdev" "$tiny"
+cleanup_fn "cowd_gone; umount '$tiny' 2>/dev/null; true"
+devd=$(adm add volume --name=d --backing="$tmpdir/d.img" --size=64M --create)
+adm add shadowstorage --for=d --on="$tiny" --maxsize=UNBOUNDED
+[ "$(field d maximum)" = -1 ] || fail "d's maximum is $(field d maximum)"
+dd if=/dev/urandom of="$devd" bs=1M count=48 oflag=direct status=none
+snapshot "$devd"
+nlost=$(grep -c "lost snapshot" "$tmpdir/vssd.log")
+dd if=/dev/urandom of="$devd" bs=1M count=48 oflag=direct status=none ||
+	fail "a live write failed when the storage filesystem filled up"
+wait_until 10 count_is "lost snapshot" "$tmpdir/vssd.log" $((nlost + 1))
+[ -z "$(snap_list d)" ] || fail "the snapshot of d survived a full filesystem"
+dd if=/dev/urandom of="$devd" bs=1M count=8 oflag=direct status=none || fail "d broke"
+snapshot "$devd"
+dd if=/dev/urandom of="$devd" bs=1M count=4 oflag=direct status=none || fail "d broke"
+[ -n "$(snap_list d)" ] || fail "d cannot keep a snapshot after the full filesystem"
+adm remove volume --name=d --force
+wait_until 10 umount "$tiny"	# a closed io_uring lets go of its files late
 
 # all gone cleanly
 umount "$bmnt"
