@@ -98,9 +98,17 @@ EOF
 check shadows-json 0 vssadmin list shadows --json
 
 cat >"$tmpdir/unsupported.exp" <<'EOF'
-vssadmin: 'list shadowstorage' is not yet supported
+vssadmin: 'query reverts' is not yet supported
 EOF
-check unsupported 2 vssadmin list shadowstorage /for=/mnt/data
+check unsupported 2 vssadmin query reverts /for=/mnt/data
+
+# the volume and shadow storage commands go to vss-cowd (not running here)
+cat >"$tmpdir/nocowd.exp" <<'EOF'
+vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)
+
+vssadmin: cannot reach vss-cowd at TMP/nocowd.sock: No such file or directory (0x80042302)
+EOF
+check nocowd 2 vssadmin list shadowstorage /for=data --socket="$tmpdir/nocowd.sock"
 
 cat >"$tmpdir/badopt.exp" <<'EOF'
 vssadmin: option '/oldest' is not valid for 'list shadows'
