@@ -834,6 +834,54 @@ START_TEST(test_diff_max_change)
 }
 END_TEST
 
+/* A version 1 superblock (no maximum) opens with maximum = diff size and
+ * is written back as version 2. */
+START_TEST(test_superblock_v1)
+{
+	const struct cow_io_ops *ops = sim_ops();
+	struct env e;
+	struct cow_stats st;
+	uint8_t *b = malloc(65536);
+	unsigned newest = 0;
+	uint64_t gen[2] = { 0, 0 };
+
+	env_init(&e, 16 * CHUNK, 65536 + (2 * 19 + 20) * CHUNK, CHUNK);
+	do_snap(&e);
+	do_write(&e, 0, 4 * 8);
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	ck_assert_int_eq(ops->read(e.sim, COW_DIFF, b, 65536, 0), 0);
+	for (unsigned k = 0; k < 2; k++) {
+		uint8_t *sb = b + k * 32768;
+
+		if (memcmp(sb, "OVSSCOW1", 8))
+			continue;
+		ck_assert_uint_eq(sb[8], 2);
+		sb[8] = 1;
+		memset(sb + 120, 0, 8);		/* version 1 had no maximum */
+		memset(sb + 12, 0, 4);
+		uint32_t crc = cow_crc32c(0, sb, 32768);
+
+		for (int i = 0; i < 4; i++)
+			sb[12 + i] = (uint8_t)(crc >> (8 * i));
+	}
+	ck_assert_int_eq(ops->write(e.sim, COW_DIFF, b, 65536, 0), 0);
+	env_open(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, st.diff_bytes_capacity);
+	ck_assert_uint_eq(st.slots_limit, st.slots_total);
+	verify(&e);
+	/* the open wrote a version 2 superblock: the newest copy says so */
+	ck_assert_int_eq(ops->read(e.sim, COW_DIFF, b, 65536, 0), 0);
+	for (unsigned k = 0; k < 2; k++)
+		for (int i = 7; i >= 0; i--)
+			gen[k] = gen[k] << 8 | b[k * 32768 + 16 + i];
+	newest = gen[1] > gen[0];
+	ck_assert_uint_eq(b[newest * 32768 + 8], 2);
+	free(b);
+	env_fini(&e);
+}
+END_TEST
+
 /* On files: growing extends the diff file (sparse), shrinking punches
  * what the deleted snapshots held. */
 START_TEST(test_diff_max_files)
@@ -912,6 +960,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_full);
 	tcase_add_test(tc, test_diff_max_change);
 	tcase_add_test(tc, test_diff_max_files);
+	tcase_add_test(tc, test_superblock_v1);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
 	tcase_add_test(tc, test_recreate_over_old_log);
