@@ -246,6 +246,15 @@ dd if=/dev/urandom of="$devd" bs=1M count=4 oflag=direct status=none || fail "d 
 adm remove volume --name=d --force
 wait_until 10 umount "$tiny"	# a closed io_uring lets go of its files late
 
+# vssadmin adds and removes volumes as vss-cowadm does
+va add volume /name=e /backing="$tmpdir/e.img" /size=16M /create /maxsize=8MB > "$tmpdir/e.out"
+deve=$(tail -n 1 "$tmpdir/e.out")
+[ "$(live_dev e)" = "$deve" ] && [ -b "$deve" ] || fail "vssadmin add volume printed '$deve'"
+[ "$(field e maximum)" = $((8 * MiB)) ] || fail "vssadmin add volume /maxsize gave $(field e maximum)"
+refused "vssadmin remove volume without a name" "needs /name" va remove volume
+va remove volume /name=e > /dev/null
+[ -z "$(live_dev e)" ] || fail "vssadmin remove volume left e"
+
 # all gone cleanly
 adm remove volume --name=a
 adm remove volume --name=b --force
