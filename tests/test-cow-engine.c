@@ -834,6 +834,98 @@ START_TEST(test_diff_max_change)
 }
 END_TEST
 
+/* A filesystem that holds only the first `room` bytes of the diff area:
+ * writes past it fail with ENOSPC, as a full filesystem's do. */
+struct fullfs {
+	struct sim *sim;
+	uint64_t room;
+};
+
+static int full_read(void *io, enum cow_file f, void *buf, size_t len, uint64_t off)
+{
+	return sim_ops()->read(((struct fullfs *)io)->sim, f, buf, len, off);
+}
+
+static int full_write(void *io, enum cow_file f, const void *buf, size_t len,
+		      uint64_t off)
+{
+	struct fullfs *x = io;
+
+	if (f == COW_DIFF && off + len > x->room)
+		return -ENOSPC;
+	return sim_ops()->write(x->sim, f, buf, len, off);
+}
+
+static int full_write_durable(void *io, enum cow_file f, const void *buf, size_t len,
+			      uint64_t off)
+{
+	struct fullfs *x = io;
+
+	if (f == COW_DIFF && off + len > x->room)
+		return -ENOSPC;
+	return sim_ops()->write_durable(x->sim, f, buf, len, off);
+}
+
+static int full_flush(void *io, enum cow_file f)
+{
+	return sim_ops()->flush(((struct fullfs *)io)->sim, f);
+}
+
+static int full_zero(void *io, enum cow_file f, size_t len, uint64_t off)
+{
+	return sim_ops()->zero(((struct fullfs *)io)->sim, f, len, off);
+}
+
+static uint64_t full_size(void *io, enum cow_file f)
+{
+	return sim_ops()->size(((struct fullfs *)io)->sim, f);
+}
+
+static void full_close(void *io)
+{
+	(void)io;
+}
+
+static const struct cow_io_ops full_ops = {
+	.read = full_read, .write = full_write, .flush = full_flush, .zero = full_zero,
+	.size = full_size, .close = full_close, .write_durable = full_write_durable,
+};
+
+/* Unbounded: a preserve that finds the filesystem full deletes the oldest
+ * snapshot instead of failing the write or breaking the volume, and the
+ * space that frees is used for the newer. */
+START_TEST(test_diff_fs_full)
+{
+	uint64_t slot0 = 65536 + 2 * 21 * CHUNK, s1;
+	struct cow_stats st;
+	struct fullfs x;
+	struct env e;
+
+	memset(&e, 0, sizeof(e));
+	e.sim = sim_new(16 * CHUNK, 65536 + (2 * 21 + 40) * CHUNK);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e.sim, CHUNK), 0);
+	model_init(&e.m, 16 * CHUNK);
+	x = (struct fullfs){ .sim = e.sim, .room = slot0 + 10 * CHUNK };
+	ck_assert_int_eq(cow_volume_open_io(&full_ops, &x, &e.v), 0);
+	cow_set_overflow_cb(e.v, on_overflow, &e);
+	ck_assert_int_eq(cow_set_diff_max(e.v, COW_DIFF_UNBOUNDED), 0);
+	s1 = do_snap(&e);
+	do_write(&e, 0, 8 * 8);		/* 8 preserves: room for them */
+	do_snap(&e);
+	do_write(&e, 8 * 8, 8 * 8);	/* 8 more: the filesystem fills */
+	ck_assert_uint_eq(e.ndeleted, 1);
+	ck_assert_uint_eq(e.deleted[0], s1);
+	ck_assert_int_eq(e.m.nsnaps, 1);
+	ck_assert_int_eq(cow_flush(e.v), 0);	/* not broken */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 8);	/* in s1's old slots */
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
 /* A version 1 superblock (no maximum) opens with maximum = diff size and
  * is written back as version 2. */
 START_TEST(test_superblock_v1)
@@ -961,6 +1053,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_max_change);
 	tcase_add_test(tc, test_diff_max_files);
 	tcase_add_test(tc, test_superblock_v1);
+	tcase_add_test(tc, test_diff_fs_full);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
 	tcase_add_test(tc, test_recreate_over_old_log);

@@ -55,11 +55,13 @@
  * snapshots until the rest fits (each a durable superblock write, rule 3)
  * and punches every free slot; slots of the remaining
  * snapshots are never moved, so a newer snapshot is never touched.
- * Unbounded: every slot of the (grown) diff area may be used, and a
- * preserve whose copy finds the filesystem of the diff file full (ENOSPC)
- * gives its slots back (to the bottom of the free stack: unwritten slots
- * are tried last) and deletes the oldest snapshot, as a full diff area
- * does.
+ * Unbounded: every slot of the (grown) diff area may be used.  A preserve
+ * whose copy finds the filesystem of the diff file full (ENOSPC), whatever
+ * the maximum, gives its slots back (to the bottom of the free stack) and
+ * the diff area counts as full at what it holds now (in memory, until the
+ * maximum is set again or the volume is opened again): the oldest snapshot
+ * is deleted and the slots it frees, which are allocated on disk, are the
+ * ones used next.
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
  * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
  * valid iff its crc, vol_id (random, per volume: blocks of an earlier
@@ -999,6 +1001,10 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 				v->slotstate[le[i].slot] = SLOT_FREE;
 			}
 			v->nfree += got;
+			/* full at what it holds now: what the oldest
+			 * snapshots free (written, allocated) is reused */
+			if (v->slot_limit > v->nslots - v->nfree)
+				v->slot_limit = v->nslots - v->nfree;
 			pthread_mutex_unlock(&v->meta_lock);
 			for (unsigned i = 0; i < got; i++)
 				chunk_release(v, &v->chunks[cs[i]]);
