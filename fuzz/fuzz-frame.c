@@ -5,10 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include "common/proto.h"
 #include "common/wire.h"
+#include "fuzz-feed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,38 +52,15 @@ static void walk(const uint8_t *p, size_t len, int depth)
 	}
 }
 
+static void one(const struct wire_hdr *h, const uint8_t *p)
+{
+	if (wire_validate(p, h->len) != 0)
+		abort();	/* next() only returns valid frames */
+	walk(p, h->len, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wire_rx rx = { 0 };
-	struct wire_hdr h;
-	const uint8_t *p;
-	size_t off = 0;
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
-		return 0;
-	while (off < size) {
-		/* the first byte of each piece picks the piece's size */
-		size_t n = 1 + data[off] % 97;
-		int r;
-
-		if (n > size - off)
-			n = size - off;
-		if (write(sv[0], data + off, n) != (ssize_t)n)
-			break;
-		off += n;
-		if (wire_rx_fill(sv[1], &rx) <= 0)
-			break;
-		while ((r = wire_rx_next(&rx, &h, &p)) == 1) {
-			if (wire_validate(p, h.len) != 0)
-				abort();	/* next() only returns valid frames */
-			walk(p, h.len, 0);
-		}
-		if (r < 0)
-			break;	/* vssd closes the connection here */
-	}
-	close(sv[0]);
-	close(sv[1]);
-	wire_rx_free(&rx);
+	fuzz_feed_frames(data, size, one);	/* vssd closes where it stops */
 	return 0;
 }

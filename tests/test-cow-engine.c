@@ -743,6 +743,298 @@ START_TEST(test_snapshots_while_writing)
 }
 END_TEST
 
+/* ---- the maximum (shadow storage size) on a live volume ---- */
+START_TEST(test_diff_max_change)
+{
+	struct env e;
+	struct cow_stats st;
+	uint64_t first, slot0, ids[8], rng = 7;
+	unsigned n, before;
+	int k;
+
+	/* 16 chunks; a diff area of 40 slots (log half 21 blocks) */
+	env_init(&e, 16 * CHUNK, 65536 + (2 * 21 + 40) * CHUNK, CHUNK);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_total, 40);
+	ck_assert_uint_eq(st.slots_limit, 40);
+	ck_assert_uint_eq(st.diff_bytes_max, st.diff_bytes_capacity);
+	slot0 = 65536 + 2 * 21 * CHUNK;
+	ck_assert_uint_eq(cow_diff_min(e.v), slot0 + CHUNK);
+	/* bad maxima change nothing */
+	ck_assert_int_eq(cow_set_diff_max(NULL, slot0 + CHUNK), -EINVAL);
+	ck_assert_int_eq(cow_set_diff_max(e.v, slot0), -EINVAL);
+	ck_assert_int_eq(cow_set_diff_max(e.v, slot0 + CHUNK + 1), -EINVAL);
+	/* a maximum of 20 slots behaves as a diff area of 20 */
+	ck_assert_int_eq(cow_set_diff_max(e.v, slot0 + 20 * CHUNK), 0);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_limit, 20);
+	ck_assert_uint_eq(st.diff_bytes_max, slot0 + 20 * CHUNK);
+	first = do_snap(&e);
+	do_write(&e, 0, 16 * 8);
+	do_snap(&e);
+	do_write(&e, 0, 4 * 8);		/* 20 used: full, nothing deleted */
+	ck_assert_uint_eq(e.ndeleted, 0);
+	do_snap(&e);
+	do_write(&e, 0, 8);		/* the oldest goes */
+	ck_assert_uint_eq(e.ndeleted, 1);
+	ck_assert_uint_eq(e.deleted[0], first);
+	verify(&e);
+	/* grow: 16 more preserves fit without deleting anything */
+	ck_assert_int_eq(cow_set_diff_max(e.v, slot0 + 40 * CHUNK), 0);
+	do_snap(&e);
+	do_write(&e, 0, 16 * 8);
+	ck_assert_uint_eq(e.ndeleted, 1);
+	verify(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_gt(st.slots_used, 20);
+	/* shrink under snapshots: the oldest go, in order, until it fits;
+	 * the newer keep their data */
+	n = e.m.nsnaps;
+	for (unsigned i = 0; i < n; i++)
+		ids[i] = e.m.snaps[i].id;
+	before = e.ndeleted;
+	ck_assert_int_eq(cow_set_diff_max(e.v, slot0 + 18 * CHUNK), 0);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_le(st.slots_used, 18);
+	ck_assert_uint_gt(e.ndeleted, before);
+	ck_assert_uint_lt(e.ndeleted - before, n);	/* the newest stays */
+	for (unsigned i = before; i < e.ndeleted; i++)
+		ck_assert_uint_eq(e.deleted[i], ids[i - before]);
+	ck_assert_uint_eq(st.overflow_deleted, e.ndeleted);
+	verify(&e);
+	/* durable: a reopen, and a power cut right after the change */
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, slot0 + 18 * CHUNK);
+	ck_assert_uint_eq(st.slots_limit, 18);
+	verify(&e);
+	for (k = 0; k < 4; k++) {
+		uint64_t want = slot0 + (20 + k) * CHUNK;
+
+		sim_record(e.sim, true);
+		ck_assert_int_eq(cow_set_diff_max(e.v, want), 0);
+		cow_volume_close(e.v);
+		sim_cut(e.sim, &rng);
+		sim_record(e.sim, false);
+		env_open(&e);
+		ck_assert_int_eq(cow_stats(e.v, &st), 0);
+		ck_assert_uint_eq(st.diff_bytes_max, want);
+		verify(&e);
+	}
+	/* unbounded: every slot there is (this backend cannot grow) */
+	ck_assert_int_eq(cow_set_diff_max(e.v, COW_DIFF_UNBOUNDED), 0);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, COW_DIFF_UNBOUNDED);
+	ck_assert_uint_eq(st.slots_limit, 40);
+	env_reopen(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, COW_DIFF_UNBOUNDED);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* A filesystem that holds only the first `room` bytes of the diff area:
+ * writes past it fail with ENOSPC, as a full filesystem's do. */
+struct fullfs {
+	struct sim *sim;
+	uint64_t room;
+};
+
+static int full_read(void *io, enum cow_file f, void *buf, size_t len, uint64_t off)
+{
+	return sim_ops()->read(((struct fullfs *)io)->sim, f, buf, len, off);
+}
+
+static int full_write(void *io, enum cow_file f, const void *buf, size_t len,
+		      uint64_t off)
+{
+	struct fullfs *x = io;
+
+	if (f == COW_DIFF && off + len > x->room)
+		return -ENOSPC;
+	return sim_ops()->write(x->sim, f, buf, len, off);
+}
+
+static int full_write_durable(void *io, enum cow_file f, const void *buf, size_t len,
+			      uint64_t off)
+{
+	struct fullfs *x = io;
+
+	if (f == COW_DIFF && off + len > x->room)
+		return -ENOSPC;
+	return sim_ops()->write_durable(x->sim, f, buf, len, off);
+}
+
+static int full_flush(void *io, enum cow_file f)
+{
+	return sim_ops()->flush(((struct fullfs *)io)->sim, f);
+}
+
+static int full_zero(void *io, enum cow_file f, size_t len, uint64_t off)
+{
+	return sim_ops()->zero(((struct fullfs *)io)->sim, f, len, off);
+}
+
+static uint64_t full_size(void *io, enum cow_file f)
+{
+	return sim_ops()->size(((struct fullfs *)io)->sim, f);
+}
+
+static void full_close(void *io)
+{
+	(void)io;
+}
+
+static const struct cow_io_ops full_ops = {
+	.read = full_read, .write = full_write, .flush = full_flush, .zero = full_zero,
+	.size = full_size, .close = full_close, .write_durable = full_write_durable,
+};
+
+/* Unbounded: a preserve that finds the filesystem full deletes the oldest
+ * snapshot instead of failing the write or breaking the volume, and the
+ * space that frees is used for the newer. */
+START_TEST(test_diff_fs_full)
+{
+	uint64_t slot0 = 65536 + 2 * 21 * CHUNK, s1;
+	struct cow_stats st;
+	struct fullfs x;
+	struct env e;
+
+	memset(&e, 0, sizeof(e));
+	e.sim = sim_new(16 * CHUNK, 65536 + (2 * 21 + 40) * CHUNK);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e.sim, CHUNK), 0);
+	model_init(&e.m, 16 * CHUNK);
+	x = (struct fullfs){ .sim = e.sim, .room = slot0 + 10 * CHUNK };
+	ck_assert_int_eq(cow_volume_open_io(&full_ops, &x, &e.v), 0);
+	cow_set_overflow_cb(e.v, on_overflow, &e);
+	ck_assert_int_eq(cow_set_diff_max(e.v, COW_DIFF_UNBOUNDED), 0);
+	s1 = do_snap(&e);
+	do_write(&e, 0, 8 * 8);		/* 8 preserves: room for them */
+	do_snap(&e);
+	do_write(&e, 8 * 8, 8 * 8);	/* 8 more: the filesystem fills */
+	ck_assert_uint_eq(e.ndeleted, 1);
+	ck_assert_uint_eq(e.deleted[0], s1);
+	ck_assert_int_eq(e.m.nsnaps, 1);
+	ck_assert_int_eq(cow_flush(e.v), 0);	/* not broken */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 8);	/* in s1's old slots */
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* A version 1 superblock (no maximum) opens with maximum = diff size and
+ * is written back as version 2. */
+START_TEST(test_superblock_v1)
+{
+	const struct cow_io_ops *ops = sim_ops();
+	struct env e;
+	struct cow_stats st;
+	uint8_t *b = malloc(65536);
+	unsigned newest = 0;
+	uint64_t gen[2] = { 0, 0 };
+
+	env_init(&e, 16 * CHUNK, 65536 + (2 * 19 + 20) * CHUNK, CHUNK);
+	do_snap(&e);
+	do_write(&e, 0, 4 * 8);
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	ck_assert_int_eq(ops->read(e.sim, COW_DIFF, b, 65536, 0), 0);
+	for (unsigned k = 0; k < 2; k++) {
+		uint8_t *sb = b + k * 32768;
+
+		if (memcmp(sb, "OVSSCOW1", 8))
+			continue;
+		ck_assert_uint_eq(sb[8], 2);
+		sb[8] = 1;
+		memset(sb + 120, 0, 8);		/* version 1 had no maximum */
+		memset(sb + 12, 0, 4);
+		uint32_t crc = cow_crc32c(0, sb, 32768);
+
+		for (int i = 0; i < 4; i++)
+			sb[12 + i] = (uint8_t)(crc >> (8 * i));
+	}
+	ck_assert_int_eq(ops->write(e.sim, COW_DIFF, b, 65536, 0), 0);
+	env_open(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, st.diff_bytes_capacity);
+	ck_assert_uint_eq(st.slots_limit, st.slots_total);
+	verify(&e);
+	/* the open wrote a version 2 superblock: the newest copy says so */
+	ck_assert_int_eq(ops->read(e.sim, COW_DIFF, b, 65536, 0), 0);
+	for (unsigned k = 0; k < 2; k++)
+		for (int i = 7; i >= 0; i--)
+			gen[k] = gen[k] << 8 | b[k * 32768 + 16 + i];
+	newest = gen[1] > gen[0];
+	ck_assert_uint_eq(b[newest * 32768 + 8], 2);
+	free(b);
+	env_fini(&e);
+}
+END_TEST
+
+/* On files: growing extends the diff file (sparse), shrinking punches
+ * what the deleted snapshots held. */
+START_TEST(test_diff_max_files)
+{
+	char *dir = tmpdir_make(), *o, *d;
+	struct cow_params p = { .chunk_size = 65536, .origin_size = 4 << 20,
+				.diff_max = 2 << 20 };
+	struct cow_stats st;
+	struct stat sb;
+	struct env e;
+	uint64_t s1, s2, max;
+
+	ck_assert_ptr_nonnull(dir);
+	o = path_join(dir, "origin");
+	d = path_join(dir, "diff");
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	memset(&e, 0, sizeof(e));
+	model_init(&e.m, 4 << 20);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);
+	cow_set_overflow_cb(e.v, on_overflow, &e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_lt(st.slots_total, 64);	/* the origin does not fit */
+	ck_assert_uint_eq(st.diff_bytes_capacity, 2 << 20);
+	ck_assert_int_eq(cow_set_diff_max(e.v, 8 << 20), 0);
+	ck_assert_int_eq(stat(d, &sb), 0);
+	ck_assert_int_ge(sb.st_size, 8 << 20);
+	s1 = do_snap(&e);
+	do_write(&e, 0, 8192);		/* every chunk: 64 preserves */
+	ck_assert_uint_eq(e.ndeleted, 0);
+	verify(&e);
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);
+	cow_set_overflow_cb(e.v, on_overflow, &e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.diff_bytes_max, 8 << 20);
+	ck_assert_uint_ge(st.diff_bytes_capacity, 8 << 20);
+	verify(&e);
+	/* unbounded: the file grows as far as the log indexes */
+	ck_assert_int_eq(cow_set_diff_max(e.v, COW_DIFF_UNBOUNDED), 0);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_gt(st.slots_total, 128);
+	s2 = do_snap(&e);
+	do_write(&e, 0, 8192);
+	ck_assert_uint_eq(e.ndeleted, 0);
+	verify(&e);
+	/* shrink to one snapshot's worth: s1 goes, s2 stays whole, and the
+	 * file gives back s1's space */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	max = st.diff_bytes_used - 60 * 65536;
+	ck_assert_int_eq(cow_set_diff_max(e.v, max), 0);
+	ck_assert_uint_eq(e.ndeleted, 1);
+	ck_assert_uint_eq(e.deleted[0], s1);
+	ck_assert_int_eq(e.m.nsnaps, 1);
+	ck_assert_uint_eq(e.m.snaps[0].id, s2);
+	verify(&e);
+	ck_assert_int_eq(stat(d, &sb), 0);
+	ck_assert_uint_le((uint64_t)sb.st_blocks * 512, max);
+	files_reopen_fini(&e, dir, o, d, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cow-engine");
@@ -758,6 +1050,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_delete_every_order);
 	tcase_add_test(tc, test_revert);
 	tcase_add_test(tc, test_diff_full);
+	tcase_add_test(tc, test_diff_max_change);
+	tcase_add_test(tc, test_diff_max_files);
+	tcase_add_test(tc, test_superblock_v1);
+	tcase_add_test(tc, test_diff_fs_full);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
 	tcase_add_test(tc, test_recreate_over_old_log);

@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <unistd.h>
 #include "common/util.h"
+#include "cow/cowd/ctl-proto.h"
+#include "cowctl-client.h"
 #include "reqprint.h"
 
 struct args {
@@ -24,6 +26,11 @@ struct args {
 	const char *mount;	/* /mount= (expose shadow) */
 	bool oldest, all, quiet, json, forcedismount;
 	vss_id_t shadow_id;
+	/* the vss-cowd commands (volumes, shadow storage) */
+	struct cowctl ctl;		/* /state-dir=, /socket= */
+	struct cowctl_volume_args vol;	/* /name= /backing= /size= /diff= /chunk= /create */
+	const char *size, *chunk;
+	bool force;
 };
 
 static void usage(FILE *f)
@@ -39,6 +46,14 @@ static void usage(FILE *f)
 " vssadmin query reverts [/for=VOLUME] [--json]\n"
 " vssadmin expose shadow /shadow=ID [/mount=DIR]\n"
 " vssadmin unexpose shadow /shadow=ID\n"
+" vssadmin list shadowstorage [/for=VOLUME | /on=DIR] [--json]\n"
+" vssadmin add shadowstorage /for=VOLUME /on=DIR [/maxsize=MAX]\n"
+" vssadmin resize shadowstorage /for=VOLUME [/on=DIR] /maxsize=MAX\n"
+" vssadmin delete shadowstorage /for=VOLUME [/on=DIR] [/quiet]\n"
+" vssadmin list volumes [--json]\n"
+" vssadmin add volume /name=NAME /backing=FILE|DEVICE [/size=SIZE /create]\n"
+"          [/diff=FILE] [/maxsize=SIZE] [/chunk=SIZE]\n"
+" vssadmin remove volume /name=NAME [/force]\n"
 "\n"
 "Administers the Volume Shadow Copy Service (vssd).\n"
 "Options take the form /name=VALUE, --name=VALUE or --name VALUE.\n"
@@ -52,12 +67,19 @@ static void usage(FILE *f)
 " /autoretry=MINUTES keep trying while another shadow copy is being created\n"
 " /forcedismount     revert even when the volume is in use (unmount it)\n"
 " /mount=DIR         mount the exposed shadow copy read-only at DIR\n"
+" /on=DIR            the shadow storage: a directory (vss-cowd(8))\n"
+" /maxsize=MAX       a size (B, KB, MB, GB, TB, PB, EB), N%% or UNBOUNDED\n"
+" /name=NAME, /backing=FILE|DEVICE, /size=SIZE, /create, /diff=FILE,\n"
+" /chunk=SIZE, /force\n"
+"                    add volume and remove volume, as vss-cowadm(8)\n"
+" /state-dir=DIR     vss-cowd's state dir (default " LOCALSTATEDIR "/lib/vss/cowd)\n"
+" /socket=PATH       vss-cowd's control socket (default STATE_DIR/cowd.sock)\n"
 " --json             machine-readable output of the list commands\n"
 " -h, --help         display this help\n"
 " -V, --version      display version\n"
 "\n"
-"Not yet supported: list shadowstorage, list volumes,\n"
-"add/resize/delete shadowstorage.\n"
+"Volumes and shadow storage are those of vss-cowd, the copy-on-write\n"
+"provider, whose control socket these commands use (not vssd).\n"
 "\n"
 "Environment: VSS_SOCKET names vssd's socket.\n"
 "For more details see vssadmin(8).\n");
@@ -520,9 +542,121 @@ static int query_reverts_main(vss_backup_t *b, const struct args *a)
 	return EXIT_VS_OK;
 }
 
-static int unsupported_main(vss_backup_t *b, const struct args *a)
+/* ---- vss-cowd: volumes and shadow storage (cowctl-client.c) ---- */
+static int cowd_done(vss_hr_t hr)
 {
-	return -1;	/* reported by main with the command's words */
+	char hex[12];
+
+	if (VSS_SUCCEEDED(hr))
+		return EXIT_VS_OK;
+	warnx("%s (%s)", cowctl_error(), reqp_hex(hr, hex));
+	return reqp_exit_code(hr);
+}
+
+/* /maxsize= of the shadow storage commands: 0 when not given or bad. */
+static int storage_max(const struct args *a, uint64_t *max, uint32_t *pct)
+{
+	*max = 0;
+	*pct = 0;
+	if (a->maxsize && cowctl_parse_max(a->maxsize, max, pct)) {
+		warnx("bad /maxsize '%s' (a size, N%% or UNBOUNDED)", a->maxsize);
+		return -1;
+	}
+	return 0;
+}
+
+static int list_shadowstorage_main(vss_backup_t *b, const struct args *a)
+{
+	if (a->for_vol && a->on) {
+		warnx("list shadowstorage takes /for=VOLUME or /on=DIR, not both");
+		return EXIT_VS_USAGE;
+	}
+	return cowd_done(cowctl_list_storage(&a->ctl, a->for_vol, a->on, a->json));
+}
+
+static int change_shadowstorage(const struct args *a, int code)
+{
+	uint64_t max;
+	uint32_t pct;
+
+	if (storage_max(a, &max, &pct))
+		return EXIT_VS_USAGE;
+	if (!a->for_vol || (code == COWCTL_ADD_STORAGE && !a->on) ||
+	    (code == COWCTL_RESIZE_STORAGE && !a->maxsize)) {
+		warnx("%s", code == COWCTL_ADD_STORAGE ? "add shadowstorage needs /for= and /on=" :
+		      code == COWCTL_RESIZE_STORAGE ? "resize shadowstorage needs /for= and /maxsize=" :
+		      "delete shadowstorage needs /for=");
+		return EXIT_VS_USAGE;
+	}
+	return cowd_done(cowctl_storage(&a->ctl, code, a->for_vol, a->on, max, pct));
+}
+
+static int add_shadowstorage_main(vss_backup_t *b, const struct args *a)
+{
+	int rc = change_shadowstorage(a, COWCTL_ADD_STORAGE);
+
+	if (!rc)
+		printf("Successfully added the shadow copy storage association\n");
+	return rc;
+}
+
+static int resize_shadowstorage_main(vss_backup_t *b, const struct args *a)
+{
+	int rc = change_shadowstorage(a, COWCTL_RESIZE_STORAGE);
+
+	if (!rc)
+		printf("Successfully resized the shadow copy storage association\n");
+	return rc;
+}
+
+static int delete_shadowstorage_main(vss_backup_t *b, const struct args *a)
+{
+	int rc = change_shadowstorage(a, COWCTL_DELETE_STORAGE);
+
+	if (!rc && !a->quiet)
+		printf("Successfully deleted the shadow copy storage association\n");
+	return rc;
+}
+
+static int list_volumes_main(vss_backup_t *b, const struct args *a)
+{
+	return cowd_done(cowctl_list_volumes(&a->ctl, a->json));
+}
+
+static int add_volume_main(vss_backup_t *b, const struct args *a)
+{
+	struct cowctl_volume_args v = a->vol;
+	uint64_t chunk = 0;
+	uint32_t pct = 0;
+
+	if ((a->size && cowctl_parse_size(a->size, &v.size)) ||
+	    (a->chunk && (cowctl_parse_size(a->chunk, &chunk) || chunk > UINT32_MAX)) ||
+	    (a->maxsize && (cowctl_parse_max(a->maxsize, &v.maxsize, &pct) || pct))) {
+		warnx("bad /size, /chunk or /maxsize");
+		return EXIT_VS_USAGE;
+	}
+	v.chunk = (uint32_t)chunk;
+	if (!v.name || !v.backing || (v.create && !v.size)) {
+		warnx("add volume needs /name= and /backing= (and /size= with /create)");
+		return EXIT_VS_USAGE;
+	}
+	return cowd_done(cowctl_add_volume(&a->ctl, &v));
+}
+
+static int remove_volume_main(vss_backup_t *b, const struct args *a)
+{
+	if (!a->vol.name) {
+		warnx("remove volume needs /name=");
+		return EXIT_VS_USAGE;
+	}
+	return cowd_done(cowctl_remove_volume(&a->ctl, a->vol.name, a->force));
+}
+
+static bool cowd_command(int (*fn)(vss_backup_t *, const struct args *))
+{
+	return fn == list_shadowstorage_main || fn == add_shadowstorage_main ||
+	       fn == resize_shadowstorage_main || fn == delete_shadowstorage_main ||
+	       fn == list_volumes_main || fn == add_volume_main || fn == remove_volume_main;
 }
 
 static const struct command {
@@ -534,14 +668,18 @@ static const struct command {
 	{ "list", "providers", list_providers_main, "" },
 	{ "list", "shadows", list_shadows_main, "for shadow" },
 	{ "delete", "shadows", delete_shadows_main, "for shadow oldest all quiet" },
-	/* later issues (volumes, shadow storage) */
-	{ "list", "shadowstorage", unsupported_main, "for on" },
-	{ "list", "volumes", unsupported_main, "" },
+	/* vss-cowd's volumes and shadow storage */
+	{ "list", "shadowstorage", list_shadowstorage_main, "for on state-dir socket" },
+	{ "list", "volumes", list_volumes_main, "state-dir socket" },
+	{ "add", "volume", add_volume_main,
+	  "name backing size create diff maxsize chunk state-dir socket" },
+	{ "remove", "volume", remove_volume_main, "name force state-dir socket" },
 	{ "create", "shadow", create_shadow_main, "for autoretry" },
 	{ "revert", "shadow", revert_shadow_main, "shadow forcedismount quiet" },
-	{ "add", "shadowstorage", unsupported_main, "for on maxsize" },
-	{ "resize", "shadowstorage", unsupported_main, "for on maxsize" },
-	{ "delete", "shadowstorage", unsupported_main, "for on quiet" },
+	{ "add", "shadowstorage", add_shadowstorage_main, "for on maxsize state-dir socket" },
+	{ "resize", "shadowstorage", resize_shadowstorage_main,
+	  "for on maxsize state-dir socket" },
+	{ "delete", "shadowstorage", delete_shadowstorage_main, "for on quiet state-dir socket" },
 	{ "query", "reverts", query_reverts_main, "for" },
 	{ "expose", "shadow", expose_shadow_main, "shadow mount" },
 	{ "unexpose", "shadow", unexpose_shadow_main, "shadow" },
@@ -563,6 +701,28 @@ static bool allowed(const char *list, const char *name, size_t n)
 static bool is(const char *name, size_t n, const char *word)
 {
 	return strlen(word) == n && strncasecmp(name, word, n) == 0;
+}
+
+/* The valued options of the vss-cowd commands; false: not one of them. */
+static bool parse_cowd_option(struct args *a, const char *name, size_t n, const char *val)
+{
+	if (is(name, n, "name"))
+		a->vol.name = val;
+	else if (is(name, n, "backing"))
+		a->vol.backing = val;
+	else if (is(name, n, "diff"))
+		a->vol.diff = val;
+	else if (is(name, n, "size"))
+		a->size = val;
+	else if (is(name, n, "chunk"))
+		a->chunk = val;
+	else if (is(name, n, "state-dir"))
+		a->ctl.state_dir = val;
+	else if (is(name, n, "socket"))
+		a->ctl.socket = val;
+	else
+		return false;
+	return true;
 }
 
 /* Parses the options after "verb object"; 0 or -1 (reported). */
@@ -590,6 +750,15 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 		if (!allowed(c->options, name, n)) {
 			warnx("option '%s' is not valid for '%s %s'", arg, c->verb, c->object);
 			return -1;
+		}
+		if (is(name, n, "create") || is(name, n, "force")) {
+			if (val) {
+				warnx("option '%s' takes no value", arg);
+				return -1;
+			}
+			a->vol.create |= is(name, n, "create");
+			a->force |= is(name, n, "force");
+			continue;
 		}
 		if (is(name, n, "oldest") || is(name, n, "all") ||
 		    is(name, n, "quiet") || is(name, n, "forcedismount")) {
@@ -619,6 +788,8 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			a->autoretry = val;
 		else if (is(name, n, "mount"))
 			a->mount = val;
+		else if (parse_cowd_option(a, name, n, val))
+			;
 		else
 			a->maxsize = val;
 	}
@@ -660,11 +831,11 @@ int main(int argc, char **argv)
 	}
 	if (parse_options(argc, argv, c, &a))
 		return EXIT_VS_USAGE;
-	if (c->fn == unsupported_main) {
-		warnx("'%s %s' is not yet supported", c->verb, c->object);
-		return EXIT_VS_RUNTIME;
-	}
 	banner(&a);
+	if (cowd_command(c->fn)) {	/* vss-cowd's control socket, not vssd */
+		a.ctl.json_key = c->object;
+		return c->fn(NULL, &a);
+	}
 	hr = vss_backup_new(&b, NULL);
 	if (VSS_FAILED(hr))
 		return failed(hr);

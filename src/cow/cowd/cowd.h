@@ -82,8 +82,11 @@ struct cvol {
 	int refs;			/* tbl_lock */
 	char name[COWD_NAME_MAX + 1];
 	char *backing, *diff;
+	char *storage;			/* where the diff area is: its dir, or the device */
+	bool explicit_storage;		/* an association was made (vss-cowd(8)) */
+	bool moving;			/* tbl_lock: the diff area is being moved */
 	uint32_t chunk;
-	uint64_t maxsize, size;
+	uint64_t maxsize, size;		/* maxsize: COW_DIFF_UNBOUNDED for none */
 	pthread_rwlock_t io_lock;
 	struct cow_volume *cow;		/* NULL once closed (io_lock) */
 	struct cnode *live;
@@ -106,6 +109,9 @@ extern struct cvol *volumes;
 extern struct cnode *nodes;
 
 /* volumes.c */
+/* Describes a refusal in err and returns r (a -errno). */
+__attribute__((format(printf, 4, 5)))
+int fail(char *err, size_t len, int r, const char *fmt, ...);
 struct cvol *vol_find(const char *name);		/* tbl_lock */
 struct cvol *vol_find_dev(dev_t rdev);			/* tbl_lock */
 void vol_put(struct cvol *v);				/* tbl_lock */
@@ -114,6 +120,12 @@ struct cnode *node_find_ino(uint64_t ino);		/* tbl_lock */
 struct cnode *node_find_name(const char *name);		/* tbl_lock */
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    bool create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen);
+/* Removes a diff area that is a regular file (a device is left alone). */
+void unlink_diff(const char *diff);
+/* Creates a diff area for backing at diff and opens it: sized for the
+ * origin (or max, when larger) and capped at max (COW_DIFF_UNBOUNDED). */
+int diff_create(const char *backing, const char *diff, uint32_t chunk, uint64_t origin_size,
+		uint64_t max, struct cow_volume **out);
 int vol_remove(const char *name, bool force, char *err, size_t errlen);
 int vol_load_all(void);
 void vol_close_all(void);
@@ -152,6 +164,19 @@ void mgmt_stop(void);
  * interrupted revert. */
 void mgmt_volume_opened(struct cvol *v);
 bool mgmt_reverting(struct cvol *v);			/* tbl_lock */
+/* storage.c: shadow storage associations (vss-cowd(8) "SHADOW STORAGE") */
+/* The storage location of a diff area: its directory, or itself when it
+ * is a block device (malloc'd). */
+char *storage_of(const char *diff);
+int storage_add(const char *name, const char *on, bool has_max, uint64_t max, uint32_t pct,
+		char *err, size_t errlen);
+int storage_resize(const char *name, const char *on, bool has_max, uint64_t max,
+		   uint32_t pct, char *err, size_t errlen);
+int storage_delete(const char *name, const char *on, char *err, size_t errlen);
+/* Whether v matches the list filters (NULL: any). tbl_lock. */
+bool storage_match(const struct cvol *v, const char *for_vol, const char *on);
+/* Space the diff area takes on its storage now. */
+uint64_t storage_allocated(const struct cvol *v, const struct cow_stats *st);
 
 /* registry.c */
 int reg_init(void);
@@ -161,7 +186,7 @@ int reg_save_snapshot(const char *volume, const struct csnap *s);
 int reg_remove_snapshot(const vss_id_t *id);
 /* Calls fn for each registered volume. */
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
-			       uint32_t chunk, uint64_t maxsize));
+			       uint32_t chunk, uint64_t maxsize, int explicit_storage));
 /* Reads a snapshot record: 0, -ENOENT. */
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
 /* Calls fn with the id of every snapshot record. */

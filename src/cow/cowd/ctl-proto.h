@@ -7,13 +7,22 @@
 #ifndef VSS_COWD_CTL_PROTO_H
 #define VSS_COWD_CTL_PROTO_H
 
+#include <stdint.h>
+
 #define COWD_CTL_SOCKET "cowd.sock"
 
 enum cowctl_msg {
 	COWCTL_ADD_VOLUME = 1,		/* NAME BACKING [DIFF] [SIZE CREATE] [MAXSIZE] [CHUNK] -> DEVICE */
 	COWCTL_REMOVE_VOLUME = 2,	/* NAME [FORCE] */
 	COWCTL_LIST_VOLUMES = 3,	/* -> VOLUME* */
+	COWCTL_ADD_STORAGE = 4,		/* NAME ON [MAXSIZE | MAXPCT] */
+	COWCTL_RESIZE_STORAGE = 5,	/* NAME [ON] MAXSIZE | MAXPCT */
+	COWCTL_DELETE_STORAGE = 6,	/* NAME [ON] */
+	COWCTL_LIST_STORAGE = 7,	/* [NAME] [ON] -> STORAGE* */
 };
+
+/* CA_MAXSIZE of a shadow storage request or listing: none. */
+#define COWCTL_UNBOUNDED UINT64_MAX
 
 enum cowctl_attr {
 	CA_HR = 0x01,		/* u32 vss_hr_t (as ATTR_HR) */
@@ -36,6 +45,11 @@ enum cowctl_attr {
 	CA_DIFF_USED = 0x10f,	/* u64 bytes */
 	CA_MOUNTED = 0x110,	/* u32: 1 when the live device is in use */
 	CA_EXPORT = 0x111,	/* str: the FUSE file */
+	CA_ON = 0x112,		/* str: shadow storage location (dir or device) */
+	CA_MAXPCT = 0x113,	/* u32: maximum in percent of the volume, 1-100 */
+	CA_ALLOCATED = 0x114,	/* u64 bytes: the diff area's space on its storage */
+	CA_STORAGE = 0x115,	/* nest: one shadow storage association */
+	CA_EXPLICIT = 0x116,	/* u32: 1 = an association, 0 = the default */
 };
 
 #endif

@@ -1,6 +1,7 @@
 /* ctl.c — the control socket of vss-cowd (STATE_DIR/cowd.sock): one
  * request per connection, answered on the main thread.  Messages in
- * ctl-proto.h and vss-cowd(8).  add and remove want root (SO_PEERCRED). */
+ * ctl-proto.h and vss-cowd(8), decoded by ctl-req.c.  All but the lists
+ * want root (SO_PEERCRED). */
 #define _GNU_SOURCE
 #include "config.h"
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "common/wire.h"
 #include "cow/cowd/cowd.h"
 #include "cow/cowd/ctl-proto.h"
+#include "cow/cowd/ctl-req.h"
 
 int ctl_listen(void)
 {
@@ -52,6 +54,8 @@ static vss_hr_t hr_of(int r)
 		return VSS_E_OBJECT_ALREADY_EXISTS;
 	case -EBUSY:
 		return VSS_E_BAD_STATE;
+	case -EADDRINUSE:
+		return VSS_E_VOLUME_IN_USE;
 	case -EXDEV:
 		return VSS_E_VOLUME_NOT_SUPPORTED;
 	case -ENOSPC:
@@ -101,48 +105,85 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_nest_end(m);
 }
 
+static void put_storage(struct wire_msg *m, struct cvol *v)
+{
+	struct cow_stats st = { 0 };
+
+	pthread_rwlock_rdlock(&v->io_lock);
+	if (v->cow)
+		cow_stats(v->cow, &st);
+	pthread_rwlock_unlock(&v->io_lock);
+	wire_nest_begin(m, CA_STORAGE);
+	wire_put_str(m, CA_NAME, v->name);
+	wire_put_str(m, CA_DEVICE, v->live ? v->live->loopdev : "");
+	wire_put_str(m, CA_ON, v->storage);
+	wire_put_str(m, CA_DIFF, v->diff);
+	wire_put_u64(m, CA_SIZE, v->size);
+	wire_put_u64(m, CA_MAXSIZE, st.diff_bytes_max ? st.diff_bytes_max : v->maxsize);
+	wire_put_u64(m, CA_ALLOCATED, v->cow ? storage_allocated(v, &st) : 0);
+	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
+	wire_put_u32(m, CA_EXPLICIT, v->explicit_storage);
+	wire_nest_end(m);
+}
+
 static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t uid)
 {
 	uint16_t code = WIRE_CODE(h->type);
+	struct ctl_req q;
 	struct wire_msg m;
-	char err[512] = "", *name = wire_get_str(pl, h->len, CA_NAME);
-	char *backing = NULL, *diff = NULL;
+	char err[512] = "";
 	char dev[32] = "";
 	vss_hr_t hr = S_OK;
-	int r = 0;
+	int r;
 
 	wire_msg_init(&m, (uint16_t)(code | WIRE_REPLY), h->seq);
-	switch (code) {
-	case COWCTL_ADD_VOLUME:
+	r = ctl_req_parse(h, pl, &q, err, sizeof(err));
+	if (!r && uid != 0 && q.code != COWCTL_LIST_VOLUMES && q.code != COWCTL_LIST_STORAGE) {
+		r = -EACCES;
+		snprintf(err, sizeof(err), "only root may change volumes or shadow storage");
+	}
+	switch (r ? 0 : q.code) {
 	case COWCTL_REMOVE_VOLUME:
-		if (uid != 0) {
-			r = -EACCES;
-			snprintf(err, sizeof(err), "only root may add or remove volumes");
-			break;
-		}
-		if (code == COWCTL_REMOVE_VOLUME) {
-			pthread_mutex_lock(&mgmt_lock);
-			r = vol_remove(name, wire_get_u32(pl, h->len, CA_FORCE, 0), err,
-				       sizeof(err));
-			pthread_mutex_unlock(&mgmt_lock);
-			break;
-		}
-		backing = wire_get_str(pl, h->len, CA_BACKING);
-		diff = wire_get_str(pl, h->len, CA_DIFF);
-		r = vol_add(name, backing, diff, wire_get_u64(pl, h->len, CA_SIZE, 0),
-			    wire_get_u32(pl, h->len, CA_CREATE, 0),
-			    wire_get_u64(pl, h->len, CA_MAXSIZE, 0),
-			    wire_get_u32(pl, h->len, CA_CHUNK, 0), err, sizeof(err));
+		/* management calls (revert, expose, overflow) must not run under it */
+		pthread_mutex_lock(&mgmt_lock);
+		r = vol_remove(q.name, q.force, err, sizeof(err));
+		pthread_mutex_unlock(&mgmt_lock);
+		break;
+	case COWCTL_ADD_VOLUME:
+		r = vol_add(q.name, q.backing, q.diff, q.size, q.create, q.maxsize, q.chunk, err,
+			    sizeof(err));
 		if (r == 0) {
 			pthread_mutex_lock(&tbl_lock);
-			struct cvol *v = vol_find(name);
+			struct cvol *v = vol_find(q.name);
 
 			if (v && v->live)
 				snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
 			pthread_mutex_unlock(&tbl_lock);
 			wire_put_str(&m, CA_DEVICE, dev);
-			log_info("volume %s added (%s) as %s", name, backing, dev);
+			log_info("volume %s added (%s) as %s", q.name, q.backing, dev);
 		}
+		break;
+	case COWCTL_ADD_STORAGE:
+		pthread_mutex_lock(&mgmt_lock);
+		r = storage_add(q.name, q.on, q.has_max, q.maxsize, q.pct, err, sizeof(err));
+		pthread_mutex_unlock(&mgmt_lock);
+		break;
+	case COWCTL_RESIZE_STORAGE:
+		pthread_mutex_lock(&mgmt_lock);
+		r = storage_resize(q.name, q.on, q.has_max, q.maxsize, q.pct, err, sizeof(err));
+		pthread_mutex_unlock(&mgmt_lock);
+		break;
+	case COWCTL_DELETE_STORAGE:
+		pthread_mutex_lock(&mgmt_lock);
+		r = storage_delete(q.name, q.on, err, sizeof(err));
+		pthread_mutex_unlock(&mgmt_lock);
+		break;
+	case COWCTL_LIST_STORAGE:
+		pthread_mutex_lock(&tbl_lock);
+		for (struct cvol *v = volumes; v; v = v->next)
+			if (storage_match(v, q.name, q.on))
+				put_storage(&m, v);
+		pthread_mutex_unlock(&tbl_lock);
 		break;
 	case COWCTL_LIST_VOLUMES:
 		pthread_mutex_lock(&tbl_lock);
@@ -150,9 +191,6 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 			put_volume(&m, v);
 		pthread_mutex_unlock(&tbl_lock);
 		break;
-	default:
-		r = -EINVAL;
-		snprintf(err, sizeof(err), "unknown request %u", code);
 	}
 	hr = hr_of(r);
 	if (r) {
@@ -166,9 +204,7 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 	if (wire_msg_finish(&m) == 0)
 		wire_send(fd, &m);
 	wire_msg_free(&m);
-	free(name);
-	free(backing);
-	free(diff);
+	ctl_req_free(&q);
 }
 
 void ctl_serve(int lfd)

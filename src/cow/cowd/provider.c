@@ -175,6 +175,13 @@ static vss_hr_t begin_prepare(vss_provider_t *p, const vss_id_t *set, const vss_
 	s->prop.status = VSS_SS_PREPARING;
 	pthread_mutex_lock(&tbl_lock);
 	v = vol_of(volume);	/* may have gone meanwhile */
+	if (v && v->moving) {
+		pthread_mutex_unlock(&tbl_lock);
+		free(s);
+		log_warn("BeginPrepareSnapshot: volume %s: its shadow storage is being moved",
+			 v->name);
+		return VSS_E_VOLUME_IN_USE;
+	}
 	if (v) {
 		s->next = v->snaps;
 		v->snaps = s;

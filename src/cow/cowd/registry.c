@@ -1,7 +1,9 @@
 /* registry.c — vss-cowd's records in the state dir.
  *
  *   STATE/volumes/NAME.vol       one volume: name, backing, diff, chunk,
- *                                maxsize ("key=value" lines)
+ *                                maxsize (bytes; 18446744073709551615 =
+ *                                unbounded), storage (1: an explicit shadow
+ *                                storage association) ("key=value" lines)
  *   STATE/snapshots/{ID}.snap    one created snapshot: volume, set, count,
  *                                attributes, created
  *
@@ -103,7 +105,8 @@ int reg_save_volume(const struct cvol *v)
 
 	snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, v->name);
 	n = asprintf(&buf, "name=%s\nbacking=%s\ndiff=%s\nchunk=%" PRIu32 "\nmaxsize=%" PRIu64
-		     "\n", v->name, v->backing, v->diff, v->chunk, v->maxsize);
+		     "\nexplicit=%d\n", v->name, v->backing, v->diff, v->chunk, v->maxsize,
+		     v->explicit_storage);
 	if (n < 0)
 		return -ENOMEM;
 	r = write_atomic(path, buf, (size_t)n);
@@ -196,7 +199,7 @@ static char *slurp(const char *path)
 }
 
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
-			       uint32_t chunk, uint64_t maxsize))
+			       uint32_t chunk, uint64_t maxsize, int explicit_storage))
 {
 	char dir[PATH_MAX], path[PATH_MAX + 300];
 	struct dirent *de;
@@ -228,8 +231,11 @@ int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char
 		uint64_t maxsize = get_key(text, "maxsize", num, sizeof(num)) ?
 			strtoull(num, NULL, 10) : 0;
 
+		/* -1: not recorded (a record of an older vss-cowd) */
+		int expl = get_key(text, "explicit", num, sizeof(num)) ? atoi(num) != 0 : -1;
+
 		free(text);
-		if (fn(name, backing, diff, chunk, maxsize) < 0)
+		if (fn(name, backing, diff, chunk, maxsize, expl) < 0)
 			r = -EIO;
 	}
 	closedir(d);

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "common/error.h"
 #include "common/log.h"
@@ -24,9 +25,7 @@ pthread_mutex_t tbl_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cvol *volumes;
 struct cnode *nodes;
 
-/* Describes a refusal in err and returns r (a -errno). */
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t len, int r, const char *fmt, ...)
+int fail(char *err, size_t len, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -59,6 +58,7 @@ void vol_put(struct cvol *v)
 	pthread_rwlock_destroy(&v->io_lock);
 	free(v->backing);
 	free(v->diff);
+	free(v->storage);
 	free(v);
 }
 
@@ -162,30 +162,108 @@ bool dev_in_use(const char *dev)
 	return false;
 }
 
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void mi_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* The filesystem path is on, from /proc/self/mountinfo: the device
+ * number it reports and, when its source is a block device, that device
+ * (st_dev alone misses filesystems such as btrfs that report an
+ * anonymous one).  0 when unknown. */
+static void mount_devs(const char *path, dev_t *mdev, dev_t *src)
+{
+	char real[PATH_MAX], line[3 * PATH_MAX], mp[PATH_MAX], source[PATH_MAX];
+	size_t best = 0;
+	FILE *f;
+
+	*mdev = *src = 0;
+	if (!realpath(path, real) || !(f = fopen("/proc/self/mountinfo", "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		char *dash = strstr(line, " - ");
+		size_t l;
+
+		if (!dash || sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3 ||
+		    sscanf(dash + 3, "%*s %4095s", source) != 1)
+			continue;
+		mi_unescape(mp);
+		mi_unescape(source);
+		l = strlen(mp);
+		if (!(strcmp(mp, "/") == 0 ||
+		      (strncmp(real, mp, l) == 0 && (real[l] == '/' || real[l] == '\0'))))
+			continue;
+		if (l < best)
+			continue;
+		best = l;	/* the last of equals: what is mounted over */
+		*mdev = makedev(maj, min);
+		*src = 0;
+		if (source[0] == '/') {
+			struct stat sst;
+
+			if (stat(source, &sst) == 0 && S_ISBLK(sst.st_mode))
+				*src = sst.st_rdev;
+		}
+	}
+	fclose(f);
+}
+
 /* Whether path (or, when it does not exist yet, its directory) lives on
- * a volume this daemon serves, or in the export dir. */
+ * a volume this daemon serves (a live volume, a snapshot, or the block
+ * device a volume is backed by), or in the export dir.  The path's
+ * filesystem is known by its st_dev and by mountinfo's device and source
+ * for it. */
 bool path_on_served_volume(const char *path)
 {
 	char dir[PATH_MAX], *slash;
 	struct stat st, ex;
+	dev_t d[4];
 	bool on = false;
 
+	snprintf(dir, sizeof(dir), "%s", path);
 	if (stat(path, &st) < 0) {
-		snprintf(dir, sizeof(dir), "%s", path);
 		slash = strrchr(dir, '/');
 		if (!slash)
 			return false;
 		*slash = '\0';
-		if (stat(*dir ? dir : "/", &st) < 0)
+		if (!*dir)
+			snprintf(dir, sizeof(dir), "/");
+		if (stat(dir, &st) < 0)
 			return false;
 	}
 	if (stat(cfg.export_dir, &ex) == 0 && st.st_dev == ex.st_dev)
 		return true;
+	d[0] = st.st_dev;
+	d[1] = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
+	mount_devs(dir, &d[2], &d[3]);
 	pthread_mutex_lock(&tbl_lock);
-	for (struct cnode *n = nodes; n && !on; n = n->next)
-		if (n->loopdev[0] && (st.st_dev == n->loop_rdev ||
-				      (S_ISBLK(st.st_mode) && st.st_rdev == n->loop_rdev)))
-			on = true;
+	for (int i = 0; i < 4 && !on; i++) {
+		if (!d[i])
+			continue;
+		for (struct cnode *n = nodes; n && !on; n = n->next)
+			if (n->loopdev[0] && d[i] == n->loop_rdev)
+				on = true;
+		for (struct cvol *v = volumes; v && !on; v = v->next) {
+			struct stat bs;
+
+			if (stat(v->backing, &bs) == 0 && S_ISBLK(bs.st_mode) &&
+			    bs.st_rdev == d[i])
+				on = true;
+		}
+	}
 	pthread_mutex_unlock(&tbl_lock);
 	return on;
 }
@@ -391,7 +469,7 @@ static void load_snapshots(struct cvol *v)
 
 /* Opens a volume, serves it and attaches its loop device. */
 static int vol_open(const char *name, const char *backing, const char *diff, uint32_t chunk,
-		    uint64_t maxsize, struct cvol **out)
+		    uint64_t maxsize, bool explicit_storage, struct cvol **out)
 {
 	struct cow_volume *cow;
 	struct cow_stats st;
@@ -403,19 +481,32 @@ static int vol_open(const char *name, const char *backing, const char *diff, uin
 	if (r)
 		return r;
 	v = calloc(1, sizeof(*v));
-	if (!v || !(v->backing = strdup(backing)) || !(v->diff = strdup(diff))) {
-		if (v)
+	if (!v || !(v->backing = strdup(backing)) || !(v->diff = strdup(diff)) ||
+	    !(v->storage = storage_of(diff))) {
+		if (v) {
 			free(v->backing);
+			free(v->diff);
+		}
 		free(v);
 		cow_volume_close(cow);
 		return -ENOMEM;
 	}
+	/* the record holds the maximum last asked for: it is written before
+	 * the engine is told, so a crash in between is finished here */
 	cow_stats(cow, &st);
+	if (maxsize && maxsize != st.diff_bytes_max) {
+		r = cow_set_diff_max(cow, maxsize);
+		if (r)
+			log_warn("volume %s: cannot set the diff area's maximum to %" PRIu64
+				 ": %s", name, maxsize, strerror(-r));
+		cow_stats(cow, &st);
+	}
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	v->refs = 1;
 	v->chunk = st.chunk_size;
 	v->size = st.origin_size;
-	v->maxsize = maxsize ? maxsize : st.diff_bytes_max;
+	v->maxsize = st.diff_bytes_max;
+	v->explicit_storage = explicit_storage;
 	pthread_rwlock_init(&v->io_lock, NULL);
 	v->cow = cow;
 	cow_set_overflow_cb(cow, overflow_cb, v);
@@ -473,9 +564,10 @@ static void vol_close(struct cvol *v)
 }
 
 static int load_one(const char *name, const char *backing, const char *diff, uint32_t chunk,
-		    uint64_t maxsize)
+		    uint64_t maxsize, int expl)
 {
 	struct cvol *v = NULL;
+	char *where;
 	int r;
 
 	if (!name_ok(name))
@@ -485,7 +577,12 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 			"not opened", name);
 		return -EXDEV;
 	}
-	r = vol_open(name, backing, diff, chunk, maxsize, &v);
+	if (expl < 0) {	/* older record: explicit when not in the state dir */
+		where = storage_of(diff);
+		expl = where && strcmp(where, cfg.state_dir) != 0;
+		free(where);
+	}
+	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
 	if (r && !v)
 		log_err("volume %s: cannot open %s / %s: %s", name, backing, diff, strerror(-r));
 	return r;
@@ -542,6 +639,14 @@ void vol_close_all(void)
 	}
 }
 
+void unlink_diff(const char *diff)
+{
+	struct stat st;
+
+	if (lstat(diff, &st) == 0 && S_ISREG(st.st_mode))	/* never a device node */
+		unlink(diff);
+}
+
 static int dev_size(const char *path, uint64_t *size)
 {
 	struct stat st;
@@ -564,6 +669,38 @@ static int dev_size(const char *path, uint64_t *size)
 	return r;
 }
 
+int diff_create(const char *backing, const char *diff, uint32_t chunk, uint64_t origin_size,
+		uint64_t max, struct cow_volume **out)
+{
+	struct cow_params prm = { .chunk_size = chunk, .origin_size = origin_size };
+	struct cow_volume *cow;
+	struct cow_stats st;
+	uint64_t osize = origin_size;
+	int r;
+
+	if (!osize && (r = dev_size(backing, &osize)))
+		return r;
+	/* room (and a log) for the origin, or for max when larger; the
+	 * maximum caps what is used, and can grow about 8 times this */
+	prm.diff_max = max != COW_DIFF_UNBOUNDED && max > osize ? max : osize;
+	prm.diff_max = (prm.diff_max + COW_SECTOR - 1) / COW_SECTOR * COW_SECTOR;
+	r = cow_volume_create(backing, diff, &prm);
+	if (r)
+		return r;
+	r = cow_volume_open(backing, diff, 0, &cow);
+	if (r)
+		return r;
+	cow_stats(cow, &st);
+	if (max != st.diff_bytes_max)
+		r = cow_set_diff_max(cow, max);
+	if (r) {
+		cow_volume_close(cow);
+		return r;
+	}
+	*out = cow;
+	return 0;
+}
+
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    bool create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen)
 {
@@ -572,7 +709,7 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	struct cvol *v = NULL;
 	struct stat st;
 	uint64_t have;
-	bool taken = false;
+	bool taken = false, expl = diff != NULL;
 	int r;
 
 	if (!name || !name_ok(name))
@@ -629,9 +766,17 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 				    "%s: bad size %" PRIu64 " (a multiple of %u)",
 				    backing, have, COW_SECTOR);
 	}
+	/* the default maximum is the volume's size; room (and a log) for the
+	 * volume, or for the maximum when larger (see diff_create) */
+	if (!maxsize)
+		maxsize = have;
+	if (maxsize != COW_DIFF_UNBOUNDED && (maxsize < (1u << 20) || maxsize % COW_SECTOR))
+		return fail(err, errlen, -EINVAL,
+			    "bad maximum %" PRIu64 ": at least 1 MiB, a multiple of %u", maxsize,
+			    COW_SECTOR);
 	prm.chunk_size = chunk;
 	prm.origin_size = create ? size : 0;
-	prm.diff_max = maxsize ? maxsize : have;
+	prm.diff_max = maxsize != COW_DIFF_UNBOUNDED && maxsize > have ? maxsize : have;
 	r = cow_volume_create(backing, diff, &prm);
 	if (r) {
 		if (create)
@@ -640,9 +785,9 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 			    "cannot create the volume on %s / %s: %s", backing, diff,
 			    strerror(-r));
 	}
-	r = vol_open(name, backing, diff, chunk, prm.diff_max, &v);
+	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
 	if (r && !v) {
-		unlink(diff);
+		unlink_diff(diff);
 		if (create)
 			unlink(backing);
 		return fail(err, errlen, r, "cannot open the new volume: %s", strerror(-r));
@@ -652,7 +797,7 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	if (r) {
 		fail(err, errlen, r, "volume %s: %s", name, strerror(-r));
 		vol_close(v);
-		unlink(diff);
+		unlink_diff(diff);
 		if (create)
 			unlink(backing);
 		return r;
@@ -714,7 +859,7 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	}
 	vol_close(v);
 	reg_remove_volume(name);
-	unlink(v->diff);
+	unlink_diff(v->diff);
 	log_info("volume %s removed", name);
 	pthread_mutex_lock(&tbl_lock);
 	vol_put(v);

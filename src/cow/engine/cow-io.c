@@ -486,6 +486,24 @@ static uint64_t fd_size(void *priv, enum cow_file f)
 	return ((struct fdio *)priv)->size[f];
 }
 
+/* Make a regular file at least *size bytes long (sparse); a block device
+ * cannot grow: *size becomes what there is. */
+static int fd_grow(void *priv, enum cow_file f, uint64_t *size)
+{
+	struct fdio *io = priv;
+
+	if (*size <= io->size[f])
+		return 0;
+	if (io->blk[f]) {
+		*size = io->size[f];
+		return 0;
+	}
+	if (ftruncate(io->bfd[f], (off_t)*size))
+		return -errno;
+	io->size[f] = *size;
+	return 0;
+}
+
 static void fd_close(void *priv)
 {
 	struct fdio *io = priv;
@@ -530,6 +548,7 @@ static const struct cow_io_ops fd_ops = {
 	.size = fd_size,
 	.close = fd_close,
 	.write_durable = fd_write_durable,
+	.grow = fd_grow,
 };
 
 static int open_one(struct fdio *io, enum cow_file f, const char *path,

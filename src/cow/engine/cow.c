@@ -32,8 +32,36 @@
  * Superblock: magic "OVSSCOW1", version, crc32c of the whole 32 KiB (crc
  * field zeroed), generation, geometry (chunk size, origin size, diff size,
  * log and slot placement), current epoch, active log half and its
- * generation, next snapshot id, count of snapshots deleted for space, then
- * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
+ * generation, next snapshot id, count of snapshots deleted for space,
+ * volume id, (version 2) the maximum at byte 120, then the snapshot table
+ * (up to 512 x {id, epoch, ctime, 16-byte tag}) at byte 512.
+ * Versions: 1 had no maximum (it was the diff size); a version 1
+ * superblock is read with maximum = diff size and the next superblock
+ * write (every open does one) makes it version 2, which an engine that
+ * only knows version 1 refuses.  New fields go in the unused bytes
+ * 128..511 with a new version number.
+ *
+ * The maximum (shadow storage size).  "diff size" is the diff area's
+ * address space: the slots [slot_start, diff size) exist.  The maximum
+ * (bytes, metadata included, or unbounded) caps how many of them may be
+ * in use at once: a preserve takes a free slot only while
+ * slot_start + (used + 1) * chunk <= maximum, else the oldest snapshot
+ * goes, as when every slot is taken.  Raising the maximum past the diff
+ * size grows the diff area (a file is extended, sparse, and flushed before
+ * the superblock names the new size; a block device stops at its size), up
+ * to what the log can index: a compaction must fit in half a log half, so
+ * nslots <= log_half * 253 / 2 (about 8 times the slots the area was
+ * created with).  Lowering it below what is used deletes the oldest
+ * snapshots until the rest fits (each a durable superblock write, rule 3)
+ * and punches every free slot; slots of the remaining
+ * snapshots are never moved, so a newer snapshot is never touched.
+ * Unbounded: every slot of the (grown) diff area may be used.  A preserve
+ * whose copy finds the filesystem of the diff file full (ENOSPC), whatever
+ * the maximum, gives its slots back (to the bottom of the free stack) and
+ * the diff area counts as full at what it holds now (in memory, until the
+ * maximum is set again or the volume is opened again): the oldest snapshot
+ * is deleted and the slots it frees, which are allocated on disk, are the
+ * ones used next.
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
  * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
  * valid iff its crc, vol_id (random, per volume: blocks of an earlier
@@ -94,7 +122,8 @@
 
 #define SB_SIZE		32768u
 #define SB_MAGIC	"OVSSCOW1"
-#define SB_VERSION	1u
+#define SB_VERSION	2u
+#define SB_MAX_OFF	120u
 #define SB_SNAP_OFF	512u
 #define SB_SNAP_LEN	48u
 #define META_START	65536u
@@ -151,6 +180,10 @@ struct cow_volume {
 
 	/* superblock state (epoch gate held exclusive, or leader) */
 	uint64_t sb_gen, log_gen, next_id, overflow_total, vol_id;
+	uint64_t diff_max;		/* the maximum, or COW_DIFF_UNBOUNDED */
+	uint64_t slot_limit;		/* slots the maximum lets be used */
+	_Atomic int enospc;		/* a preserve found the filesystem full */
+	uint64_t slot_hi;		/* slots below it may have been written */
 	uint32_t cur_epoch, active_half;
 	struct snap snaps[COW_MAX_SNAPSHOTS];
 	unsigned nsnaps;
@@ -342,6 +375,30 @@ static int layout(struct cow_volume *v)
 	return 0;
 }
 
+/* Slots the log can index: a compaction must leave half a log half free. */
+static uint64_t slots_cap(const struct cow_volume *v)
+{
+	uint64_t cap = v->log_half * LOG_PER_BLOCK / 2;
+
+	return cap > UINT32_MAX ? UINT32_MAX : cap;
+}
+
+static void set_limit(struct cow_volume *v)
+{
+	uint64_t lim = v->nslots;
+
+	if (v->diff_max != COW_DIFF_UNBOUNDED &&
+	    (v->diff_max - v->slot_start) >> v->chunk_shift < lim)
+		lim = (v->diff_max - v->slot_start) >> v->chunk_shift;
+	v->slot_limit = lim;
+}
+
+/* May a preserve take a slot now?  meta_lock or exclusive. */
+static bool slot_avail(const struct cow_volume *v)
+{
+	return v->nfree && v->nslots - v->nfree < v->slot_limit;
+}
+
 /* ---- superblock ---- */
 static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 {
@@ -363,6 +420,7 @@ static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 	put64(b + 96, v->next_id);
 	put64(b + 104, v->overflow_total);
 	put64(b + 112, v->vol_id);
+	put64(b + SB_MAX_OFF, v->diff_max);
 	for (unsigned i = 0; i < v->nsnaps; i++) {
 		uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
 
@@ -377,9 +435,9 @@ static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 /* Parse and check one superblock copy; 0 if valid. */
 static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 {
-	uint32_t crc = get32(b + 12);
+	uint32_t crc = get32(b + 12), version = get32(b + 8);
 
-	if (memcmp(b, SB_MAGIC, 8) || get32(b + 8) != SB_VERSION)
+	if (memcmp(b, SB_MAGIC, 8) || version < 1 || version > SB_VERSION)
 		return -EINVAL;
 	put32(b + 12, 0);
 	if (cow_crc32c(0, b, SB_SIZE) != crc)
@@ -400,6 +458,10 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	v->next_id = get64(b + 96);
 	v->overflow_total = get64(b + 104);
 	v->vol_id = get64(b + 112);
+	v->diff_max = version >= 2 ? get64(b + SB_MAX_OFF) : v->diff_size;
+	if (v->diff_max < v->slot_start + v->chunk_size ||
+	    (v->diff_max != COW_DIFF_UNBOUNDED && v->diff_max % COW_SECTOR))
+		return -EINVAL;
 	if (v->chunk_size < COW_CHUNK_MIN || v->chunk_size > COW_CHUNK_MAX ||
 	    (v->chunk_size & (v->chunk_size - 1)) ||
 	    v->nsnaps > COW_MAX_SNAPSHOTS || v->active_half > 1 ||
@@ -576,8 +638,9 @@ static int overflow_locked(struct cow_volume *v, uint64_t pin)
 	unsigned i = 0;
 	int r;
 
-	if (v->nfree)
+	if (slot_avail(v) && !atomic_load(&v->enospc))
 		return 0;
+	atomic_store(&v->enospc, 0);
 	while (i < v->nsnaps && v->snaps[i].id == pin)
 		i++;
 	if (i >= v->nsnaps)
@@ -902,10 +965,12 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 		if (!n)
 			break;
 		pthread_mutex_lock(&v->meta_lock);
-		while (got < n && v->nfree) {
+		while (got < n && slot_avail(v)) {
 			uint32_t s = v->free_stack[--v->nfree];
 
 			v->slotstate[s] = SLOT_ALLOC;
+			if (s >= v->slot_hi)
+				v->slot_hi = (uint64_t)s + 1;
 			le[got].slot = s;
 			got++;
 		}
@@ -925,6 +990,27 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 			lens[i] = clen(v, cs[i]);
 		}
 		r = copy_extents(v, got, src, dst, lens);
+		if (r == -ENOSPC) {
+			/* the diff file's filesystem is full: nothing was
+			 * logged, so the slots are free again (tried last) */
+			pthread_mutex_lock(&v->meta_lock);
+			memmove(v->free_stack + got, v->free_stack,
+				v->nfree * sizeof(*v->free_stack));
+			for (unsigned i = 0; i < got; i++) {
+				v->free_stack[i] = le[i].slot;
+				v->slotstate[le[i].slot] = SLOT_FREE;
+			}
+			v->nfree += got;
+			/* full at what it holds now: what the oldest
+			 * snapshots free (written, allocated) is reused */
+			if (v->slot_limit > v->nslots - v->nfree)
+				v->slot_limit = v->nslots - v->nfree;
+			pthread_mutex_unlock(&v->meta_lock);
+			for (unsigned i = 0; i < got; i++)
+				chunk_release(v, &v->chunks[cs[i]]);
+			atomic_store(&v->enospc, 1);
+			return NEEDSPACE;
+		}
 		if (!r)
 			r = commit_wait(v, le, got);
 		for (unsigned i = 0; i < got; i++) {
@@ -1327,7 +1413,9 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	st->slots_total = v->nslots;
 	st->slots_used = v->nslots - v->nfree;
 	st->diff_bytes_used = st->slots_used * v->chunk_size + v->slot_start;
-	st->diff_bytes_max = v->diff_size;
+	st->diff_bytes_max = v->diff_max;
+	st->diff_bytes_capacity = v->diff_size;
+	st->slots_limit = v->slot_limit;
 	st->overflow_deleted = v->overflow_total;
 	pthread_mutex_unlock(&v->meta_lock);
 	gate_read_end(v);
@@ -1335,6 +1423,136 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	st->commits = atomic_load(&v->st_commits);
 	st->log_compactions = atomic_load(&v->st_compactions);
 	return 0;
+}
+
+/* ---- the maximum ---- */
+uint64_t cow_diff_min(struct cow_volume *v)
+{
+	return v ? v->slot_start + v->chunk_size : 0;
+}
+
+/* Make the slots [nslots, want) exist; exclusive.  The diff area is grown
+ * and flushed before the superblock (written by the caller) names it. */
+static int grow_slots(struct cow_volume *v, uint64_t want)
+{
+	uint64_t size, n, add;
+	uint32_t *fs;
+	struct logent *sm;
+	uint8_t *ss;
+	int r;
+
+	if (want > slots_cap(v))
+		want = slots_cap(v);
+	if (want <= v->nslots || !v->ops->grow)
+		return 0;
+	size = v->slot_start + (want << v->chunk_shift);
+	r = v->ops->grow(v->io, COW_DIFF, &size);
+	if (r)
+		return r;
+	n = size > v->slot_start ? (size - v->slot_start) >> v->chunk_shift : 0;
+	if (n > want)
+		n = want;
+	if (n <= v->nslots)
+		return 0;
+	r = v->ops->flush(v->io, COW_DIFF);	/* the new size is durable */
+	if (r)
+		return r;
+	sm = realloc(v->slotmeta, n * sizeof(*sm));
+	if (sm)
+		v->slotmeta = sm;
+	ss = realloc(v->slotstate, n);
+	if (ss)
+		v->slotstate = ss;
+	fs = realloc(v->free_stack, n * sizeof(*fs));
+	if (fs)
+		v->free_stack = fs;
+	if (!sm || !ss || !fs)
+		return -ENOMEM;
+	add = n - v->nslots;
+	memset(v->slotmeta + v->nslots, 0, add * sizeof(*sm));
+	memset(v->slotstate + v->nslots, SLOT_FREE, add);
+	/* the new slots go under the free ones: lower slots are used first */
+	pthread_mutex_lock(&v->meta_lock);
+	memmove(v->free_stack + add, v->free_stack, v->nfree * sizeof(*fs));
+	for (uint64_t i = 0; i < add; i++)
+		v->free_stack[i] = (uint32_t)(n - 1 - i);
+	v->nfree += add;
+	v->nslots = n;
+	v->diff_size = v->slot_start + (n << v->chunk_shift);
+	pthread_mutex_unlock(&v->meta_lock);
+	return 0;
+}
+
+/* Punch every free slot below slot_hi (never more: where punching is not
+ * supported the backend writes zeros): after a shrink the diff area gives
+ * back the space of the snapshots it deleted. */
+static void punch_free(struct cow_volume *v)
+{
+	uint64_t s = 0, end = v->slot_hi < v->nslots ? v->slot_hi : v->nslots;
+
+	while (s < end) {
+		uint64_t e = s;
+
+		while (e < end && v->slotstate[e] == SLOT_FREE)
+			e++;
+		if (e > s)
+			v->ops->zero(v->io, COW_DIFF, (e - s) << v->chunk_shift,
+				     slot_off(v, (uint32_t)s));
+		s = e + 1;
+	}
+}
+
+int cow_set_diff_max(struct cow_volume *v, uint64_t max)
+{
+	uint64_t old_max, old_limit, want;
+	int r;
+
+	if (!v)
+		return -EINVAL;
+	if (max != COW_DIFF_UNBOUNDED &&
+	    (max < cow_diff_min(v) || max % COW_SECTOR))
+		return -EINVAL;
+	gate_write(v);
+	r = atomic_load(&v->broken);
+	if (r)
+		goto out;
+	want = max == COW_DIFF_UNBOUNDED ? UINT64_MAX :
+	       (max - v->slot_start) >> v->chunk_shift;
+	if (want > v->nslots) {
+		r = grow_slots(v, want);
+		if (r)
+			goto out;
+	}
+	old_max = v->diff_max;
+	old_limit = v->slot_limit;
+	v->diff_max = max;
+	set_limit(v);
+	/* shrinking below what is used: the oldest snapshots go first */
+	while (v->nslots - v->nfree > v->slot_limit && v->nsnaps) {
+		uint8_t tag[COW_TAG_LEN];
+		uint64_t id = v->snaps[0].id;
+
+		memcpy(tag, v->snaps[0].tag, COW_TAG_LEN);
+		v->overflow_total++;
+		r = snap_remove(v, 0);
+		if (r) {
+			v->overflow_total--;
+			goto out;
+		}
+		if (v->ofn)
+			v->ofn(v->oarg, id, tag);
+	}
+	r = sb_write(v);
+	if (r) {
+		v->diff_max = old_max;
+		v->slot_limit = old_limit;
+		goto out;
+	}
+	if (v->slot_limit < old_limit)
+		punch_free(v);
+out:
+	gate_write_end(v);
+	return r;
 }
 
 /* ---- open / create / close ---- */
@@ -1441,6 +1659,7 @@ int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 		r = ops->flush(io, COW_DIFF);
 	v->log_gen = 1;
 	v->vol_id = random_u64();
+	v->diff_max = v->diff_size;
 	if (!r)
 		r = sb_write(v);
 	if (!r)
@@ -1554,6 +1773,7 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	if (!v->chunks || !v->slotmeta || !v->slotstate || !v->free_stack)
 		goto fail;
 	update_newest(v);
+	set_limit(v);
 	r = load_log(v);
 	if (r)
 		goto fail;
@@ -1579,6 +1799,8 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 				goto fail;
 			}
 			v->slotstate[s] = SLOT_LIVE;
+			if (s >= v->slot_hi)
+				v->slot_hi = (uint64_t)s + 1;
 			v->slotmeta[s].chunk = c;
 			v->slotmeta[s].p = ch->e[i].p;
 			v->slotmeta[s].slot = s;

@@ -51,6 +51,10 @@ struct cow_io_ops {
 	 * device has one).  NULL: the engine calls write, then flush. */
 	int (*write_durable)(void *io, enum cow_file f, const void *buf,
 			     size_t len, uint64_t off);
+	/* Make f at least *size bytes long, or set *size to the most it can
+	 * be when it cannot grow that far (a block device).  NULL: f keeps
+	 * its size. */
+	int (*grow)(void *io, enum cow_file f, uint64_t *size);
 };
 
 /* The default backend: files or block devices, O_DIRECT where the backing
@@ -68,7 +72,8 @@ int cow_io_open_files(const char *origin, const char *diff, unsigned flags,
 struct cow_params {
 	uint32_t chunk_size;	/* power of two, COW_CHUNK_MIN..MAX; 0 = default */
 	uint64_t origin_size;	/* for a new origin file; 0 = use its size */
-	uint64_t diff_max;	/* size of the diff area (shadow storage) */
+	uint64_t diff_max;	/* size of the diff area (shadow storage); also
+				 * its maximum until cow_set_diff_max() */
 	unsigned io_flags;	/* COW_IO_* */
 };
 
@@ -127,6 +132,21 @@ typedef void (*cow_overflow_fn)(void *arg, uint64_t id,
 				const uint8_t *tag);
 void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg);
 
+/* The diff area's maximum (bytes, metadata included), on a live volume.
+ * Growing lets later preserves use more (a diff file grows, sparse, as far
+ * as the index log can address: about 8 times the size it was created
+ * with; a block device as far as its size).  Shrinking below what is used
+ * deletes the oldest snapshots until the rest fits, each reported to the
+ * overflow callback; the newer ones keep their data.  The maximum is
+ * durable when it returns.  COW_DIFF_UNBOUNDED: no maximum but the space
+ * there is (a write that finds the diff file's filesystem full deletes the
+ * oldest snapshot, as a full diff area does).  -EINVAL below
+ * cow_diff_min(). */
+#define COW_DIFF_UNBOUNDED	UINT64_MAX
+int cow_set_diff_max(struct cow_volume *v, uint64_t max);
+/* The smallest maximum v takes: its metadata and one chunk. */
+uint64_t cow_diff_min(struct cow_volume *v);
+
 struct cow_stats {
 	uint64_t origin_size;
 	uint32_t chunk_size;
@@ -136,11 +156,13 @@ struct cow_stats {
 	uint64_t slots_total;		/* diff area capacity in chunks */
 	uint64_t slots_used;		/* preserved chunks held */
 	uint64_t diff_bytes_used;	/* slots_used * chunk_size + metadata */
-	uint64_t diff_bytes_max;
+	uint64_t diff_bytes_max;	/* the maximum, or COW_DIFF_UNBOUNDED */
 	uint64_t preserves;		/* chunks copied since open */
 	uint64_t commits;		/* group commits since open */
 	uint64_t overflow_deleted;	/* snapshots deleted for space, ever */
 	uint64_t log_compactions;	/* since open */
+	uint64_t diff_bytes_capacity;	/* the diff area's address space now */
+	uint64_t slots_limit;		/* slots the maximum allows */
 };
 int cow_stats(struct cow_volume *v, struct cow_stats *st);
 
