@@ -18,7 +18,7 @@ set -eu
 
 # ---- configuration (embedded) ----
 VOLUME_SIZE=256M	# the ext4 volume (an image file served by vss-cowd)
-DIFF_MAX=128M		# its shadow storage (diff area) maximum
+DIFF_MAX=128MB		# its shadow storage (diff area) maximum
 WRITER=sqlite-demo	# the writer's name
 FREEZE_TIMEOUT=20000	# ms between Freeze and Thaw the writer allows
 RUN_BEFORE=2		# seconds of inserts before the snapshot
@@ -45,7 +45,7 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # ---- what the demo needs ----
 [ "$(id -u)" = 0 ] || die "must run as root (it makes loop devices, filesystems and mounts)"
-for p in vssd vss-cowd vss-cowadm vss-writer-exec vshadow vssadmin; do
+for p in vssd vss-cowd vss-writer-exec vshadow vssadmin; do
 	[ -x "$BUILDDIR/$p" ] || die "$BUILDDIR/$p is missing: build first (scripts/setup.sh)"
 done
 for t in losetup mkfs.ext4 mount umount sqlite3 fsfreeze; do
@@ -147,11 +147,17 @@ show vssadmin list providers
 
 step="adding the volume"
 say "The volume: a $VOLUME_SIZE image served by vss-cowd as a loop device, with ext4"
-echo "\$ vss-cowadm --state-dir $cowd_state add volume --name=demo --backing=$work/volume.img --size=$VOLUME_SIZE --create --maxsize=$DIFF_MAX"
-vol_dev=$(vss-cowadm --state-dir "$cowd_state" add volume --name=demo \
-	--backing="$work/volume.img" --size="$VOLUME_SIZE" --create --maxsize="$DIFF_MAX")
+show vssadmin add volume "/state-dir=$cowd_state" /name=demo "/backing=$work/volume.img" \
+	"/size=$VOLUME_SIZE" /create > "$work/add.out"
+cat "$work/add.out"
+vol_dev=$(grep -o '/dev/loop[0-9]*' "$work/add.out" | head -n 1)
+[ -b "$vol_dev" ] || die "vssadmin add volume printed no loop device"
 echo "live device: $vol_dev"
-show vss-cowadm --state-dir "$cowd_state" list volumes
+say "Its shadow storage (diff area): a directory off the volume, at most $DIFF_MAX"
+mkdir "$work/shadow"
+show vssadmin add shadowstorage "/state-dir=$cowd_state" /for=demo "/on=$work/shadow" \
+	"/maxsize=$DIFF_MAX"
+show vssadmin list volumes "/state-dir=$cowd_state"
 show mkfs.ext4 -q -F "$vol_dev"
 vol_mnt=$work/volume
 mkdir "$vol_mnt"
@@ -270,7 +276,7 @@ show vssadmin list shadows
 [ ! -b "$snap_dev" ] || ! losetup -n -O BACK-FILE "$snap_dev" 2> /dev/null | grep -q "$export_dir/" ||
 	die "the snapshot's device $snap_dev is still attached"
 echo "the snapshot's device is detached; the volume and its diff area now:"
-show vss-cowadm --state-dir "$cowd_state" list volumes
+show vssadmin list shadowstorage "/state-dir=$cowd_state"
 
 step="stopping"
 say "Stopping the workload and the writer, unmounting, stopping vss-cowd and vssd"
