@@ -92,9 +92,18 @@ grep -q 'VSS_E_BAD_STATE' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/e
 kill -0 "$cowd_pid" || fail "vss-cowd died"
 echo x > "$mnt/still-writable" && sync
 
-# (b) clean restart with the filesystem unmounted
+# (b) clean restart with the filesystem unmounted: vss-cowadm stop refuses
+# while the volume is mounted (naming it), and nothing changes; then stops
+adm stop 2> "$tmpdir/err" && fail "stop worked while $dev was mounted"
+grep -q "VSS_E_VOLUME_IN_USE.*$dev" "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+sleep 0.3
+kill -0 "$cowd_pid" || fail "vss-cowd stopped after refusing to"
+echo still > "$mnt/after-refused-stop" && sync
 umount "$mnt"
-stop_cowd
+adm stop --bogus 2> /dev/null && fail "stop took a bad option"
+adm stop || fail "stop with nothing mounted was refused"
+wait "$cowd_pid" || fail "vss-cowd exited with status $? after stop"
+cowd_pid=
 cowd_no_leftovers
 start_cowd; cowd_ready 2
 same_contents "a restart"
@@ -170,6 +179,17 @@ adm list volumes --json > "$tmpdir/list.json"
 awk '/"name":"small"/ { s = 1 } s && /"snapshots"/ { getline; print; exit }' "$tmpdir/list.json" |
 	grep -q '^ *]' || fail "the lost snapshot is still listed"
 adm remove volume --name=small
+
+# stop --detach while the volume is mounted: it stops anyway, the mounted
+# filesystem gets I/O errors (but unmounts), nothing of vss-cowd stays
+mount "$dev" "$mnt"
+adm stop --detach || fail "stop --detach was refused"
+wait "$cowd_pid" || fail "vss-cowd exited with status $? after stop --detach"
+cowd_pid=
+timeout 20 umount "$mnt" || timeout 20 umount -l "$mnt" || fail "cannot unmount after stop --detach"
+cowd_no_leftovers
+grep -q 'stopping while in use' "$tmpdir/cowd.log" || fail "the forced stop did not log what it detached"
+start_cowd; cowd_ready 5
 
 # remove the volume; the daemon stops cleanly
 adm remove volume --name=data

@@ -218,6 +218,21 @@ vss_hr_t cowctl_remove_volume(const struct cowctl *c, const char *name, bool for
 	return hr;
 }
 
+vss_hr_t cowctl_stop(const struct cowctl *c, bool detach)
+{
+	struct wire_msg m;
+	uint8_t *pl = NULL;
+	size_t len;
+	vss_hr_t hr;
+
+	wire_msg_init(&m, COWCTL_STOP, 1);
+	wire_put_u32(&m, CA_FORCE, detach);
+	hr = call(c, &m, &pl, &len);
+	free(pl);
+	wire_msg_free(&m);
+	return hr;
+}
+
 static const char *str_of(const struct wire_attr *nest, uint16_t tag, char *buf, size_t len)
 {
 	char *s = wire_get_str(nest->val, nest->len, tag);

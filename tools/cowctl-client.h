@@ -37,6 +37,9 @@ int cowctl_parse_max(const char *s, uint64_t *max, uint32_t *pct);
 vss_hr_t cowctl_add_volume(const struct cowctl *c, const struct cowctl_volume_args *a);
 vss_hr_t cowctl_remove_volume(const struct cowctl *c, const char *name, bool force);
 vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json);
+/* Stops vss-cowd; refused (VSS_E_VOLUME_IN_USE) while a live or snapshot
+ * device is in use, unless detach. */
+vss_hr_t cowctl_stop(const struct cowctl *c, bool detach);
 
 /* code: COWCTL_ADD_STORAGE, _RESIZE_STORAGE or _DELETE_STORAGE; max and
  * pct 0: not given. */

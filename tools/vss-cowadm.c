@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"  resize shadowstorage --for=VOLUME [--on=DIR] --maxsize=MAX\n"
 		"  delete shadowstorage --for=VOLUME [--on=DIR]\n"
 		"  list shadowstorage [--for=VOLUME | --on=DIR] [--json]\n"
+		"  stop [--detach]\n"
 		"\n"
 		"Options:\n"
 		"  -s, --state-dir DIR  vss-cowd's state dir (default " LOCALSTATEDIR
@@ -143,6 +144,27 @@ static int list_main(int argc, char **argv)
 	return done(cowctl_list_volumes(&ctl, json));
 }
 
+static int stop_main(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool detach = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		if (c != 'd') {
+			usage(stderr);
+			return 2;
+		}
+		detach = true;
+	}
+	if (optind != argc)
+		errx(2, "stop takes no argument but --detach");
+	return done(cowctl_stop(&ctl, detach));
+}
+
 /* add|resize|delete|list shadowstorage */
 static int storage_main(const char *verb, int argc, char **argv)
 {
@@ -215,6 +237,12 @@ int main(int argc, char **argv)
 		case 'V': printf("vss-cowadm %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (argc - optind >= 1 && !strcmp(argv[optind], "stop")) {
+		argc -= optind;
+		argv += optind;
+		optind = 1;
+		return stop_main(argc, argv);
 	}
 	if (argc - optind < 2) {
 		usage(stderr);

@@ -138,6 +138,12 @@ void snap_unexpose(struct csnap *s);
 int snap_destroy(struct cvol *v, struct csnap *s);
 bool path_on_served_volume(const char *path);
 bool dev_in_use(const char *dev);
+/* COWCTL_STOP: 0 when nothing is in use but vss-cowd's own exposures (or
+ * force: a warning names what will be detached lazily); else an error with
+ * the devices in err (-EADDRINUSE: VSS_E_VOLUME_IN_USE). */
+int stop_check(bool force, char *err, size_t errlen);
+/* Set by the control socket: the main loop stops (main.c). */
+extern bool stop_requested;
 void overflow_cb(void *arg, uint64_t id, const uint8_t *tag);
 int overflow_fd(void);
 void overflow_drain(vss_provider_t *p);

@@ -19,6 +19,7 @@ enum cowctl_msg {
 	COWCTL_RESIZE_STORAGE = 5,	/* NAME [ON] MAXSIZE | MAXPCT */
 	COWCTL_DELETE_STORAGE = 6,	/* NAME [ON] */
 	COWCTL_LIST_STORAGE = 7,	/* [NAME] [ON] -> STORAGE* */
+	COWCTL_STOP = 8,		/* [FORCE]: refused while a device is in use, unless FORCE */
 };
 
 /* CA_MAXSIZE of a shadow storage request or listing: none. */

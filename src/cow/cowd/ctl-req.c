@@ -90,6 +90,7 @@ int ctl_req_parse(const struct wire_hdr *h, const uint8_t *pl, struct ctl_req *q
 		break;
 	case COWCTL_LIST_VOLUMES:
 	case COWCTL_LIST_STORAGE:
+	case COWCTL_STOP:
 		need_name = false;
 		break;
 	default:

@@ -178,6 +178,14 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 		r = storage_delete(q.name, q.on, err, sizeof(err));
 		pthread_mutex_unlock(&mgmt_lock);
 		break;
+	case COWCTL_STOP:
+		r = stop_check(q.force, err, sizeof(err));
+		if (r == 0) {
+			log_info("stop requested by uid %u%s", (unsigned)uid,
+				 q.force ? " (detaching what is in use)" : "");
+			stop_requested = true;
+		}
+		break;
 	case COWCTL_LIST_STORAGE:
 		pthread_mutex_lock(&tbl_lock);
 		for (struct cvol *v = volumes; v; v = v->next)

@@ -27,6 +27,7 @@
 #define PR_SET_IO_FLUSHER 57
 #endif
 
+bool stop_requested;
 struct cowd_cfg cfg = {
 	.state_dir = LOCALSTATEDIR "/lib/vss/cowd",
 	.export_dir = RUNSTATEDIR "/vss/cowd",
@@ -204,12 +205,20 @@ int main(int argc, char **argv)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
 			    si.ssi_signo != SIGPIPE && si.ssi_signo != SIGHUP) {
+				char busy[1024];
+
+				/* a signal cannot be refused an answer: it stops,
+				 * detaching lazily what is in use (vss-cowadm stop
+				 * refuses instead) */
 				log_info("signal %u: stopping", si.ssi_signo);
+				stop_check(true, busy, sizeof(busy));
 				break;
 			}
 		}
 		if (pfd[1].revents)
 			ctl_serve(lfd);
+		if (stop_requested)
+			break;
 		if (pfd[2].revents)
 			overflow_drain(registered ? prov : NULL);
 		if (registered && vss_provider_wait(prov, 0) == VSS_E_PROVIDER_NOT_REGISTERED) {
