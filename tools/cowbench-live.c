@@ -756,6 +756,10 @@ int live_main(void)
 	if (mkdir(L.state, 0700))
 		err(1, "%s", L.state);
 
+	/* a background job of a shell starts with SIGINT ignored: an ignored
+	 * signal never reaches sigwait */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
