@@ -175,7 +175,7 @@ static void start_daemons(void)
 	char vb[PATH_MAX], cb[PATH_MAX];
 	char *vargv[] = { (char *)prog("vssd", vb, sizeof(vb)), "--foreground",
 			  "--socket", L.sock, "--state-dir", L.state, NULL };
-	char *cargv[] = { (char *)prog("vss-cowd", cb, sizeof(cb)), "--foreground",
+	char *cargv[] = { (char *)prog("vss-cowd", cb, sizeof(cb)), "--foreground", "-v",
 			  "--state-dir", L.state, "--export-dir", L.export,
 			  "--coordinator", L.sock, NULL };
 	struct stat st;
@@ -474,10 +474,11 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
-/* The figures vssd logged for the last hold window after offset *pos. */
-static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *hold_ms)
+/* The last line of log path after offset *pos that holds key, from key on,
+ * in out; moves *pos to the end. */
+static bool log_last(const char *path, long *pos, const char *key, char *out, size_t len)
 {
-	FILE *f = fopen(L.vlog, "re");
+	FILE *f = fopen(path, "re");
 	char line[1024];
 	bool found = false;
 
@@ -485,14 +486,10 @@ static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *ho
 		return false;
 	fseek(f, *pos, SEEK_SET);
 	while (fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, "flush_us=");
-		long long fl, win, hold;
+		const char *p = strstr(line, key);
 
-		if (p && sscanf(p, "flush_us=%lld window_us=%lld hold_us=%lld", &fl, &win,
-				&hold) == 3) {
-			*flush_ms = fl / 1e3;
-			*window_ms = win / 1e3;
-			*hold_ms = hold / 1e3;
+		if (p) {
+			snprintf(out, len, "%s", p);
 			found = true;
 		}
 	}
@@ -501,11 +498,40 @@ static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *ho
 	return found;
 }
 
+/* The figures vssd logged for the last hold window after offset *pos. */
+static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *hold_ms)
+{
+	char l[1024];
+	long long fl, win, hold;
+
+	if (!log_last(L.vlog, pos, "flush_us=", l, sizeof(l)) ||
+	    sscanf(l, "flush_us=%lld window_us=%lld hold_us=%lld", &fl, &win, &hold) != 3)
+		return false;
+	*flush_ms = fl / 1e3;
+	*window_ms = win / 1e3;
+	*hold_ms = hold / 1e3;
+	return true;
+}
+
+/* vss-cowd's own time for the commit (its -v log), after offset *pos. */
+static bool read_commit(long *pos, double *commit_ms)
+{
+	char l[1024];
+	long long us;
+
+	if (!log_last(L.clog, pos, "commit_us=", l, sizeof(l)) ||
+	    sscanf(l, "commit_us=%lld", &us) != 1)
+		return false;
+	*commit_ms = us / 1e3;
+	return true;
+}
+
 struct holdres {
 	char key[32];
 	unsigned nvol;
 	uint64_t size;
-	double flush[3], window[3], hold[3];	/* p50, p99, max (ms) */
+	/* p50, p99, max (ms) */
+	double flush[3], window[3], hold[3], commit[3];
 };
 
 static void summarize(double *v, unsigned n, double out[3])
@@ -519,12 +545,12 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 {
 	char devs[MAXVOL][32], name[64], img[700], sz[32];
 	double *fl = calloc(o.snaps, sizeof(double)), *win = calloc(o.snaps, sizeof(double));
-	double *hd = calloc(o.snaps, sizeof(double));
+	double *hd = calloc(o.snaps, sizeof(double)), *cm = calloc(o.snaps, sizeof(double));
 	unsigned first_mnt = L.nmnt;
-	long pos = 0;
+	long pos = 0, cpos = 0;
 	int r;
 
-	if (!fl || !win || !hd)
+	if (!fl || !win || !hd || !cm)
 		err(1, "memory");
 	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
 	for (unsigned i = 0; i < nvol; i++) {
@@ -573,6 +599,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 			errx(1, "pthread_create: %s", strerror(r));
 	}
 	read_hold(&pos, &fl[0], &win[0], &hd[0]);	/* skip what is there */
+	read_commit(&cpos, &cm[0]);
 	for (unsigned k = 0; k < o.snaps; k++) {
 		struct snapset ss;
 
@@ -580,6 +607,8 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 		snap_take(&ss, devs, nvol);
 		if (!read_hold(&pos, &fl[k], &win[k], &hd[k]))
 			errx(1, "vssd logged no hold window (see %s)", L.vlog);
+		if (!read_commit(&cpos, &cm[k]))
+			errx(1, "vss-cowd logged no commit time (see %s)", L.clog);
 		snap_drop(&ss);
 	}
 	/* writers and mounts go; the volumes with them */
@@ -617,6 +646,8 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 	summarize(fl, o.snaps, res->flush);
 	summarize(win, o.snaps, res->window);
 	summarize(hd, o.snaps, res->hold);
+	summarize(cm, o.snaps, res->commit);
+	free(cm);
 	free(fl);
 	free(win);
 	free(hd);
@@ -687,6 +718,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 		json_object_object_add(y, "flush_ms", trio(h[i].flush));
 		json_object_object_add(y, "window_ms", trio(h[i].window));
 		json_object_object_add(y, "to_thawed_ms", trio(h[i].hold));
+		json_object_object_add(y, "commit_ms", trio(h[i].commit));
 		json_object_object_add(x, h[i].key, y);
 	}
 	json_object_object_add(j, "hold", x);
@@ -708,14 +740,17 @@ static void print_table(const double *rawm, const double *livem, const double *r
 		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[fbase[f]], livem[f], ratm[f]);
 	printf("\nflush and hold, %u snapshot sets each, ext4 with a writer per volume (ms)\n",
 	       o.snaps);
-	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s\n", "set", "flush50", "flush99", "flushmx",
-	       "hold50", "hold99", "holdmx", "thawed99");
+	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s %8s   %8s\n", "set", "flush50",
+	       "flush99", "flushmx", "hold50", "hold99", "holdmx", "commit50", "commit99",
+	       "thawed99");
 	for (unsigned i = 0; i < nh; i++)
-		printf("%-10s %8.2f %8.2f %8.2f   %8.3f %8.3f %8.3f   %8.3f\n", h[i].key,
-		       h[i].flush[0], h[i].flush[1], h[i].flush[2], h[i].window[0],
-		       h[i].window[1], h[i].window[2], h[i].hold[1]);
-	printf("hold = from the last FIFREEZE returning to FITHAW issued; thawed = to FITHAW "
-	       "returned\n");
+		printf("%-10s %8.2f %8.2f %8.2f   %8.3f %8.3f %8.3f   %8.3f %8.3f   %8.3f\n",
+		       h[i].key, h[i].flush[0], h[i].flush[1], h[i].flush[2], h[i].window[0],
+		       h[i].window[1], h[i].window[2], h[i].commit[0], h[i].commit[1],
+		       h[i].hold[1]);
+	printf("hold = from the last FIFREEZE returning to FITHAW issued; commit = vss-cowd's "
+	       "CommitSnapshots inside it;\nthawed = from the last FIFREEZE returning to the "
+	       "last FITHAW returned\n");
 }
 
 int live_main(void)

@@ -4,7 +4,8 @@
  * process that froze it dies, nobody does, and the machine hangs on the
  * next write.  So vssd never freezes anything itself: it forks a small
  * guard per snapshot set that
- *   1. freezes every mount point in parallel (one thread each) and reports
+ *   1. freezes every mount point in parallel (one thread each, which also
+ *      thaws it in step 3) and reports
  *      "R" (all frozen) or "E <index> <errno>" (one failed: whatever froze
  *      is thawed at once);
  *   2. then holds until the first of: vssd says "T" (thaw), vssd's end of
@@ -63,21 +64,45 @@ struct fz {
 	uint64_t done_us;	/* when FIFREEZE returned */
 };
 
+/* Each mount has a thread that freezes it, reports, waits for the word and
+ * thaws it: the thaws run in parallel too (each may write a superblock),
+ * and nothing is created or allocated while frozen. */
+static pthread_mutex_t fz_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fz_cond = PTHREAD_COND_INITIALIZER;
+static size_t fz_done;
+static bool fz_thaw;
+
+static void thaw_one(struct fz *z)
+{
+	if (z->frozen) {
+		int unused = 0;
+
+		while (ioctl(z->fd, FITHAW, &unused) < 0 && errno == EINTR)
+			;
+		z->frozen = false;
+	}
+}
+
 static void *freeze_thread(void *arg)
 {
 	struct fz *z = arg;
 	int unused = 0;	/* the argument is ignored; valgrind wants memory */
 
 	z->fd = open(z->path, O_RDONLY | O_CLOEXEC);
-	if (z->fd < 0) {
+	if (z->fd < 0)
 		z->err = errno;
-		return NULL;
-	}
-	if (ioctl(z->fd, FIFREEZE, &unused) < 0)
+	else if (ioctl(z->fd, FIFREEZE, &unused) < 0)
 		z->err = errno;
 	else
 		z->frozen = true;
 	z->done_us = mono_us();
+	pthread_mutex_lock(&fz_lock);
+	fz_done++;
+	pthread_cond_broadcast(&fz_cond);
+	while (!fz_thaw)
+		pthread_cond_wait(&fz_cond, &fz_lock);
+	pthread_mutex_unlock(&fz_lock);
+	thaw_one(z);
 	return NULL;
 }
 
@@ -90,16 +115,18 @@ static void guard_send(int sock, const char *s)
 	while (r < 0 && errno == EINTR);
 }
 
-static void thaw_all(struct fz *z, size_t n)
+/* Tells the threads to thaw, joins them; thaws what a thread could not. */
+static void thaw_all(struct fz *z, const pthread_t *th, size_t n)
 {
+	pthread_mutex_lock(&fz_lock);
+	fz_thaw = true;
+	pthread_cond_broadcast(&fz_cond);
+	pthread_mutex_unlock(&fz_lock);
 	for (size_t i = 0; i < n; i++)
-		if (z[i].frozen) {
-			int unused = 0;
-
-			while (ioctl(z[i].fd, FITHAW, &unused) < 0 && errno == EINTR)
-				;
-			z[i].frozen = false;
-		}
+		if (th[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		thaw_one(&z[i]);
 }
 
 static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, size_t n,
@@ -112,6 +139,7 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	bool timed_out = false;
 	int err_index = -1;
+	size_t started = n;
 
 	mlockall(MCL_CURRENT);
 	memset(z, 0, sizeof(z));
@@ -122,16 +150,18 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 		if (pthread_create(&th[i], NULL, freeze_thread, &z[i]) != 0) {
 			z[i].err = EAGAIN;
 			th[i] = 0;
+			started--;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (th[i])
-			pthread_join(th[i], NULL);
+	pthread_mutex_lock(&fz_lock);
+	while (fz_done < started)
+		pthread_cond_wait(&fz_cond, &fz_lock);
+	pthread_mutex_unlock(&fz_lock);
 	for (size_t i = 0; i < n; i++)
 		if (z[i].err && err_index < 0)
 			err_index = (int)i;
 	if (err_index >= 0) {
-		thaw_all(z, n);
+		thaw_all(z, th, n);
 		snprintf(msg, sizeof(msg), "E %d %d\n", err_index, z[err_index].err);
 		guard_send(sock, msg);
 		_exit(1);
@@ -162,7 +192,7 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 		break;
 	}
 	tt = mono_us();
-	thaw_all(z, n);
+	thaw_all(z, th, n);
 	t1 = mono_us();
 	snprintf(msg, sizeof(msg), "D %llu %d %llu %llu\n", (unsigned long long)(t1 - t0),
 		 timed_out, (unsigned long long)(t0 - tf), (unsigned long long)(tt - t0));
