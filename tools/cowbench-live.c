@@ -389,34 +389,36 @@ static int open_dev(const char *dev)
 	return fd;
 }
 
-/* One round; raw[f] for the 4 raw figures, live[f] for all. */
+/* Case f on the raw loop device, then on the vss-cowd device fd. */
+static void pair(int f, int rawfd, int fd, double *raw, double *live)
+{
+	unsigned seq = (unsigned)(o.seq_bytes / MIB), rnd = o.rand_ops;
+	bool sq = fbase[f] == F_WSEQ || fbase[f] == F_RSEQ;
+	enum rawkind k = fbase[f] == F_WSEQ || fbase[f] == F_WRAND ? RAW_WRITE : RAW_READ;
+
+	raw[f] = raw_run(k, rawfd, -1, sq ? seq : rnd, sq ? MIB : 4096, sq);
+	live[f] = raw_run(k, fd, -1, sq ? seq : rnd, sq ? MIB : 4096, sq);
+}
+
+/* One round: every case right after its raw counterpart. */
 static void live_round(int rawfd, int livefd, char livedev[][32], double *raw,
 		       double *live)
 {
-	unsigned seq = (unsigned)(o.seq_bytes / MIB), rnd = o.rand_ops;
 	struct snapset ss;
 	int sfd;
 
-	raw[F_WSEQ] = raw_run(RAW_WRITE, rawfd, -1, seq, MIB, true);
-	live[F_WSEQ] = raw_run(RAW_WRITE, livefd, -1, seq, MIB, true);
-	raw[F_WRAND] = raw_run(RAW_WRITE, rawfd, -1, rnd, 4096, false);
-	live[F_WRAND] = raw_run(RAW_WRITE, livefd, -1, rnd, 4096, false);
-	raw[F_RSEQ] = raw_run(RAW_READ, rawfd, -1, seq, MIB, true);
-	live[F_RSEQ] = raw_run(RAW_READ, livefd, -1, seq, MIB, true);
-	raw[F_RRAND] = raw_run(RAW_READ, rawfd, -1, rnd, 4096, false);
-	live[F_RRAND] = raw_run(RAW_READ, livefd, -1, rnd, 4096, false);
-
+	for (int f = F_WSEQ; f <= F_RRAND; f++)
+		pair(f, rawfd, livefd, raw, live);
 	snap_take(&ss, livedev, 1);
 	sfd = snap_open(&ss, 0);
-	live[F_COW_SEQ] = raw_run(RAW_WRITE, livefd, -1, seq, MIB, true);
-	live[F_REWRITE] = raw_run(RAW_WRITE, livefd, -1, seq, MIB, true);
-	live[F_SNAPREAD] = raw_run(RAW_READ, sfd, -1, seq, MIB, true);
-	live[F_OREAD] = raw_run(RAW_READ, livefd, -1, seq, MIB, true);
+	pair(F_COW_SEQ, rawfd, livefd, raw, live);
+	pair(F_REWRITE, rawfd, livefd, raw, live);
+	pair(F_SNAPREAD, rawfd, sfd, raw, live);
+	pair(F_OREAD, rawfd, livefd, raw, live);
 	close(sfd);
 	snap_drop(&ss);
-
 	snap_take(&ss, livedev, 1);
-	live[F_COW_RAND] = raw_run(RAW_WRITE, livefd, -1, rnd, 4096, false);
+	pair(F_COW_RAND, rawfd, livefd, raw, live);
 	snap_drop(&ss);
 }
 
@@ -683,7 +685,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_object_object_add(x, "snapshots_per_set", json_object_new_int((int)o.snaps));
 	json_object_object_add(j, "config", x);
 	x = json_object_new_object();
-	for (int f = 0; f <= F_RRAND; f++) {
+	for (int f = 0; f < NF; f++) {
 		char k[64];
 
 		snprintf(k, sizeof(k), "%s_MBps", fname[f]);
@@ -737,7 +739,7 @@ static void print_table(const double *rawm, const double *livem, const double *r
 	       o.rounds == 1 ? "" : "s");
 	printf("%-24s %10s %10s %8s\n", "case", "raw loop", "vss-cowd", "ratio");
 	for (int f = 0; f < NF; f++)
-		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[fbase[f]], livem[f], ratm[f]);
+		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[f], livem[f], ratm[f]);
 	printf("\nflush and hold, %u snapshot sets each, ext4 with a writer per volume (ms)\n",
 	       o.snaps);
 	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s %8s   %8s\n", "set", "flush50",
@@ -829,7 +831,7 @@ int live_main(void)
 			fprintf(stderr, "round %u/%u\n", r + 1, o.rounds);
 		live_round(rawfd, livefd, livedev, raw[r], live[r]);
 		for (int f = 0; f < NF; f++)
-			rat[r][f] = live[r][f] / raw[r][fbase[f]];
+			rat[r][f] = live[r][f] / raw[r][f];
 	}
 	for (int f = 0; f < NF; f++) {
 		double *v[3];
@@ -842,8 +844,7 @@ int live_main(void)
 			v[1][r] = live[r][f];
 			v[2][r] = rat[r][f];
 		}
-		if (f <= F_RRAND)
-			rawm[f] = median(v[0], o.rounds);
+		rawm[f] = median(v[0], o.rounds);
 		livem[f] = median(v[1], o.rounds);
 		ratm[f] = median(v[2], o.rounds);
 		for (int k = 0; k < 3; k++)
