@@ -24,6 +24,7 @@
 #include "cow/cowd/cowd.h"
 
 #define READ_BUF (1u << 20)
+#define WORKERS		16	/* receiving threads */
 
 static struct fuse_session *se;
 static pthread_t fuse_thread;
@@ -60,6 +61,11 @@ static void op_init(void *u, struct fuse_conn_info *conn)
 {
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
+	/* the loop device sends its whole queue depth as background
+	 * requests; the kernel's default of 12 in flight starves the
+	 * workers */
+	conn->max_background = 2 * WORKERS;
+	conn->congestion_threshold = 2 * WORKERS;
 	/* payloads land in our aligned buffers, never in a pipe */
 	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_SPLICE_READ);
 }
@@ -342,7 +348,6 @@ static const struct fuse_lowlevel_ops ops = {
  * the engine writes it to the backing file as it is.  A fixed pool of
  * WORKERS threads, each with its own buffer (and, inside the engine, its
  * own io_uring), each receiving and handling one request at a time. */
-#define WORKERS		16
 /* sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in), kernel ABI
  * 7.9 on (fuse_kernel.h is not installed) */
 #define PAYLOAD_OFF	80u
