@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,10 +69,16 @@ static char progdir[PATH_MAX - 64];
 
 /* ---- processes ---- */
 
-/* PROG next to this program (in a libtool build: above .libs), else in
- * PATH. */
+/* PROG in $VSS_BINDIR, else next to this program (in a libtool build:
+ * above .libs), else in PATH. */
 static const char *prog(const char *name, char *buf, size_t len)
 {
+	const char *bindir = getenv("VSS_BINDIR");
+
+	if (bindir && *bindir) {
+		snprintf(buf, len, "%.*s/%s", (int)len / 2, bindir, name);
+		return buf;
+	}
 	snprintf(buf, len, "%s/%s", progdir, name);
 	if (access(buf, X_OK) == 0)
 		return buf;
@@ -610,7 +617,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 		if (!read_hold(&pos, &fl[k], &win[k], &hd[k]))
 			errx(1, "vssd logged no hold window (see %s)", L.vlog);
 		if (!read_commit(&cpos, &cm[k]))
-			errx(1, "vss-cowd logged no commit time (see %s)", L.clog);
+			cm[k] = NAN;	/* a vss-cowd that does not log it */
 		snap_drop(&ss);
 	}
 	/* writers and mounts go; the volumes with them */
@@ -659,8 +666,11 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 
 static json_object *trio(const double v[3])
 {
-	json_object *x = json_object_new_object();
+	json_object *x;
 
+	if (isnan(v[0]))
+		return NULL;	/* null: not measured */
+	x = json_object_new_object();
 	json_object_object_add(x, "p50", json_object_new_double(v[0]));
 	json_object_object_add(x, "p99", json_object_new_double(v[1]));
 	json_object_object_add(x, "max", json_object_new_double(v[2]));
