@@ -247,8 +247,16 @@ static void detach_loops_under(const char *dir)
 		closedir(d);
 }
 
+static _Atomic bool signalled;
+static pthread_t sig_thread;
+
 static void cleanup(void)
 {
+	/* interrupted: the signal thread cleans up and exits; a failure the
+	 * cleanup causes in the main thread must not exit first */
+	if (atomic_load(&signalled) && !pthread_equal(pthread_self(), sig_thread))
+		for (;;)
+			pause();
 	pthread_mutex_lock(&L.lock);
 	if (L.done || !L.dir[0]) {
 		pthread_mutex_unlock(&L.lock);
@@ -290,6 +298,7 @@ static void *signal_thread(void *arg)
 	int sig = 0;
 
 	sigwait(ss, &sig);
+	atomic_store(&signalled, true);
 	warnx("signal %d: cleaning up", sig);
 	cleanup();
 	_exit(128 + sig);
@@ -774,7 +783,6 @@ int live_main(void)
 	struct holdres h[4];
 	unsigned nh = 0;
 	sigset_t ss;
-	pthread_t sigth;
 	ssize_t n;
 	dev_t rdev;
 	int rawfd, livefd;
@@ -812,7 +820,7 @@ int live_main(void)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
-	if (pthread_create(&sigth, NULL, signal_thread, &ss))
+	if (pthread_create(&sig_thread, NULL, signal_thread, &ss))
 		errx(1, "pthread_create");
 	atexit(cleanup);
 
