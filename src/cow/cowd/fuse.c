@@ -62,8 +62,7 @@ static void op_init(void *u, struct fuse_conn_info *conn)
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
 	/* the loop device sends its whole queue depth as background
-	 * requests; the kernel's default of 12 in flight starves the
-	 * workers */
+	 * requests; the kernel's default lets only 12 of them through */
 	conn->max_background = 2 * WORKERS;
 	conn->congestion_threshold = 2 * WORKERS;
 	/* payloads land in our aligned buffers, never in a pipe */
@@ -373,6 +372,8 @@ static void *worker_main(void *arg)
 		r = fuse_session_receive_buf(se, &fbuf);
 		if (r == -EINTR || r == -EAGAIN)
 			continue;
+		if (r < 0)
+			log_err("FUSE: receiving a request: %s", strerror(-r));
 		if (r <= 0)
 			break;		/* 0: unmounted or aborted (ENODEV) */
 		fuse_session_process_buf(se, &fbuf);
