@@ -62,7 +62,7 @@ wait "$seq_pid" || fail "the writer failed: $(cat "$tmpdir/seq.err")"
 grep '^rounds' "$tmpdir/seq.out"
 grep -q 'CommitSnapshots: writes held on 3 volumes' "$tmpdir/cowd.log" || fail "the hold was not logged"
 
-# The bound (here 300 ms; the commit takes 3 x 400 ms): the held writes are
+# The bound (here 300 ms; the last volume's epoch opens 2 x 400 ms late): the held writes are
 # released when it passes, the writer goes on, the set fails and nothing
 # of it stays.
 stop_cowd
@@ -87,7 +87,7 @@ kill "$seq_pid"
 wait "$seq_pid" || fail "a write failed after the bound: $(cat "$tmpdir/seq.err")"
 
 # vssd's own hold window (1 s) runs out first: it aborts the set while
-# vss-cowd is still in its commit (3 x 1.5 s); AbortSnapshots releases the
+# vss-cowd is still in its commit (2 x 1.5 s); AbortSnapshots releases the
 # held writes at once, and the commit, when it ends, deletes the epochs of
 # the snapshots discarded meanwhile.
 stop_vssd

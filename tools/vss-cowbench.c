@@ -27,37 +27,29 @@
 
 #include "common/util.h"
 #include "cow/engine/cow.h"
+#include "tools/cowbench.h"
 
-#define MIB (1u << 20)
-
-struct opts {
-	const char *dir;
-	uint64_t size;		/* origin size */
-	uint32_t chunk;
-	unsigned qd;
-	uint64_t seq_bytes;	/* per sequential case */
-	unsigned rand_ops;	/* per random case */
-	unsigned rounds;
-	bool json, keep;
-};
-
-static struct opts o = {
+struct opts o = {
 	.size = 1ull << 30,
 	.chunk = COW_CHUNK_DEFAULT,
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
 	.rounds = 3,
+	.snaps = 20,
 };
 
 static char *origin_path, *diff_path, *dir_made;
-static uint64_t *rand_offs;	/* one 4 KiB offset in each of distinct chunks */
+uint64_t *rand_offs;
 
 static void usage(FILE *f, int status)
 {
 	fprintf(f,
 "Usage: vss-cowbench [options]\n"
-"Measure the copy-on-write engine against raw io_uring on the same files.\n"
+"       vss-cowbench --live [options]\n"
+"Measure the copy-on-write engine against raw io_uring on the same files;\n"
+"with --live (root), vss-cowd's volumes against a raw loop device on the\n"
+"same backing file, and the flush-and-hold window of vssd.\n"
 "\n"
 "Options:\n"
 "  -d, --dir DIR        where to put the files (default: a new directory\n"
@@ -67,9 +59,14 @@ static void usage(FILE *f, int status)
 "  -q, --qd N           raw queue depth = engine worker threads (default 16)\n"
 "  -b, --seq-mib MIB    data moved by each sequential case (default 256)\n"
 "  -n, --rand-ops N     requests in each random 4 KiB case (default 8192)\n"
-"  -r, --rounds N       measure everything N times, keep the best (default 3)\n"
+"  -r, --rounds N       measure everything N times, keep the best (default 3;\n"
+"                       --live: the median, default 5)\n"
 "  -j, --json           print one JSON object instead of a table\n"
 "  -k, --keep           keep the files\n"
+"  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
+"                       through a private vssd and vss-cowd (root)\n"
+"  -Q, --quick          with --live: tiny sizes, one round (a smoke test)\n"
+"  -S, --snapshots N    with --live: snapshots per hold-window set (default 20)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n",
 		COW_CHUNK_DEFAULT >> 10);
@@ -77,12 +74,10 @@ static void usage(FILE *f, int status)
 }
 
 /* ---- raw io_uring ---- */
-enum rawkind { RAW_WRITE, RAW_READ, RAW_COW };
-
 /* Run nops requests of bs bytes at offs(i), QD in flight.  RAW_COW does
  * each as a linked chain: read the chunk(s) under the write into a
  * buffer, write them to the diff file, write the new data. */
-static double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
+double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 		      uint32_t bs, bool seq)
 {
 	struct io_uring ring;
@@ -244,20 +239,20 @@ static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap)
 	return v;
 }
 
-static void fill_origin(void)
+void fill_file(const char *path)
 {
-	int fd = open(origin_path, O_RDWR | O_CREAT | O_DIRECT, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_DIRECT, 0600);
 	char *b;
 
 	if (fd < 0)
-		err(1, "%s", origin_path);
+		err(1, "%s", path);
 	if (posix_memalign((void **)&b, 4096, 4 * MIB))
 		err(1, "memory");
 	for (size_t i = 0; i < 4 * MIB; i++)
 		b[i] = (char)(i * 131 + 7);
 	for (uint64_t off = 0; off < o.size; off += 4 * MIB)
 		if (pwrite(fd, b, 4 * MIB, off) != 4 * MIB)
-			err(1, "filling %s", origin_path);
+			err(1, "filling %s", path);
 	fsync(fd);
 	close(fd);
 	free(b);
@@ -337,13 +332,17 @@ static void parse(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "live", no_argument, NULL, 'L' },
+		{ "quick", no_argument, NULL, 'Q' },
+		{ "snapshots", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
+	bool rounds_set = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkLQS:hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.dir = optarg; break;
 		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
@@ -351,9 +350,15 @@ static void parse(int argc, char **argv)
 		case 'q': o.qd = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'b': o.seq_bytes = strtoull(optarg, NULL, 0) << 20; break;
 		case 'n': o.rand_ops = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'r': o.rounds = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'r':
+			o.rounds = (unsigned)strtoul(optarg, NULL, 0);
+			rounds_set = true;
+			break;
 		case 'j': o.json = true; break;
 		case 'k': o.keep = true; break;
+		case 'L': o.live = true; break;
+		case 'Q': o.quick = true; break;
+		case 'S': o.snaps = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout, 0); break;
 		case 'V': printf("vss-cowbench %s\n", PACKAGE_VERSION); exit(0);
 		default: usage(stderr, 2);
@@ -361,6 +366,19 @@ static void parse(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage(stderr, 2);
+	if (o.quick && !o.live)
+		errx(2, "--quick goes with --live");
+	if (o.live && !rounds_set)
+		o.rounds = 5;	/* medians */
+	if (o.quick) {
+		o.size = 64 * MIB;
+		o.seq_bytes = 16 * MIB;
+		o.rand_ops = 256;
+		o.rounds = 1;
+		o.snaps = 2;
+	}
+	if (!o.snaps || o.snaps > 10000)
+		errx(2, "bad option value (see --help)");
 	if (!o.qd || o.qd > 256 || !o.rounds || o.chunk < COW_CHUNK_MIN ||
 	    o.chunk > COW_CHUNK_MAX || (o.chunk & (o.chunk - 1)) ||
 	    o.size < 64 * MIB || o.size % MIB)
@@ -440,31 +458,15 @@ static void measure_round(struct fig *raw, struct fig *eng, unsigned seq_ops)
 #undef ENG
 }
 
-int main(int argc, char **argv)
+/* Random 4 KiB offsets, each in a chunk of its own, in a fixed order. */
+static void make_rand_offs(void)
 {
-	struct fig raw[5] = { { 0 } }, eng[8] = { { 0 } }, rat[16];
-	unsigned nraw, neng, nrat = 0;
-	unsigned seq_ops, nchunks;
 	uint64_t rng = 88172645463325252ull;
-	double c1g, c64g;
-	static char tmpl[] = "/var/tmp/vss-cowbench.XXXXXX";	/* atexit */
+	unsigned nchunks = (unsigned)(o.size / o.chunk);
 
-	parse(argc, argv);
-	if (!o.dir) {
-		if (!mkdtemp(tmpl))
-			err(1, "mkdtemp");
-		o.dir = dir_made = tmpl;
-	}
-	if (asprintf(&origin_path, "%s/origin", o.dir) < 0 ||
-	    asprintf(&diff_path, "%s/diff", o.dir) < 0)
-		err(1, "memory");
-	atexit(cleanup);
-	fill_origin();
-	fresh_diff();
-	seq_ops = (unsigned)(o.seq_bytes / MIB);
-	/* random 4 KiB offsets, each in a chunk of its own */
-	nchunks = (unsigned)(o.size / o.chunk);
 	rand_offs = calloc(nchunks, sizeof(*rand_offs));
+	if (!rand_offs)
+		err(1, "memory");
 	for (unsigned i = 0; i < nchunks; i++)
 		rand_offs[i] = i;
 	for (unsigned i = nchunks - 1; i > 0; i--) {
@@ -482,6 +484,34 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nchunks; i++)
 		rand_offs[i] = rand_offs[i] * o.chunk +
 			       ((i * 2654435761u) % (o.chunk / 4096)) * 4096;
+}
+
+int main(int argc, char **argv)
+{
+	struct fig raw[5] = { { 0 } }, eng[8] = { { 0 } }, rat[16];
+	unsigned nraw, neng, nrat = 0;
+	unsigned seq_ops;
+	double c1g, c64g;
+	static char tmpl[] = "/var/tmp/vss-cowbench.XXXXXX";	/* atexit */
+
+	parse(argc, argv);
+	if (o.live) {
+		make_rand_offs();
+		return live_main();
+	}
+	if (!o.dir) {
+		if (!mkdtemp(tmpl))
+			err(1, "mkdtemp");
+		o.dir = dir_made = tmpl;
+	}
+	if (asprintf(&origin_path, "%s/origin", o.dir) < 0 ||
+	    asprintf(&diff_path, "%s/diff", o.dir) < 0)
+		err(1, "memory");
+	atexit(cleanup);
+	fill_file(origin_path);
+	fresh_diff();
+	seq_ops = (unsigned)(o.seq_bytes / MIB);
+	make_rand_offs();
 
 	/* every figure is the best of --rounds rounds, raw and engine
 	 * alternating, so that a noisy spell of the disk hurts both alike */

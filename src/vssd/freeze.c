@@ -4,13 +4,19 @@
  * process that froze it dies, nobody does, and the machine hangs on the
  * next write.  So vssd never freezes anything itself: it forks a small
  * guard per snapshot set that
- *   1. freezes every mount point in parallel (one thread each) and reports
+ *   1. freezes every mount point in parallel (one thread each, which also
+ *      thaws it in step 3) and reports
  *      "R" (all frozen) or "E <index> <errno>" (one failed: whatever froze
  *      is thawed at once);
  *   2. then holds until the first of: vssd says "T" (thaw), vssd's end of
  *      the socket closes (vssd died, even by kill -9: the kernel closes the
  *      socket), or the hold bound passes (10 s, VSS_E_HOLD_WRITES_TIMEOUT);
- *   3. thaws everything it froze, reports "D <hold-µs> <timed-out>", exits.
+ *   3. thaws everything it froze, reports
+ *      "D <hold-µs> <timed-out> <flush-µs> <window-µs>", exits: hold is
+ *      from the last FIFREEZE returning until the last FITHAW returned,
+ *      flush how long the FIFREEZE calls took (the flush of dirty data),
+ *      window from the last FIFREEZE returning until the first FITHAW is
+ *      issued (what the commit costs; monotonic clock).
  * The guard touches no file and allocates nothing while filesystems are
  * frozen, and locks its memory, so it cannot itself block on a frozen
  * filesystem or on reclaim that writes to one. */
@@ -38,7 +44,7 @@ struct freeze {
 	pid_t pid;
 	int sock;
 	bool ready, failed, reported, thawed, closed;
-	int64_t hold_us;
+	int64_t hold_us, flush_us, window_us;
 	struct timer flush_timer;
 	void (*done)(void *arg, vss_hr_t hr, const char *msg);
 	void *arg;
@@ -55,7 +61,27 @@ struct fz {
 	int fd;
 	int err;
 	bool frozen;
+	uint64_t done_us;	/* when FIFREEZE returned */
 };
+
+/* Each mount has a thread that freezes it, reports, waits for the word and
+ * thaws it: the thaws run in parallel too (each may write a superblock),
+ * and nothing is created or allocated while frozen. */
+static pthread_mutex_t fz_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fz_cond = PTHREAD_COND_INITIALIZER;
+static size_t fz_done;
+static bool fz_thaw;
+
+static void thaw_one(struct fz *z)
+{
+	if (z->frozen) {
+		int unused = 0;
+
+		while (ioctl(z->fd, FITHAW, &unused) < 0 && errno == EINTR)
+			;
+		z->frozen = false;
+	}
+}
 
 static void *freeze_thread(void *arg)
 {
@@ -63,14 +89,20 @@ static void *freeze_thread(void *arg)
 	int unused = 0;	/* the argument is ignored; valgrind wants memory */
 
 	z->fd = open(z->path, O_RDONLY | O_CLOEXEC);
-	if (z->fd < 0) {
+	if (z->fd < 0)
 		z->err = errno;
-		return NULL;
-	}
-	if (ioctl(z->fd, FIFREEZE, &unused) < 0)
+	else if (ioctl(z->fd, FIFREEZE, &unused) < 0)
 		z->err = errno;
 	else
 		z->frozen = true;
+	z->done_us = mono_us();
+	pthread_mutex_lock(&fz_lock);
+	fz_done++;
+	pthread_cond_broadcast(&fz_cond);
+	while (!fz_thaw)
+		pthread_cond_wait(&fz_cond, &fz_lock);
+	pthread_mutex_unlock(&fz_lock);
+	thaw_one(z);
 	return NULL;
 }
 
@@ -83,16 +115,18 @@ static void guard_send(int sock, const char *s)
 	while (r < 0 && errno == EINTR);
 }
 
-static void thaw_all(struct fz *z, size_t n)
+/* Tells the threads to thaw, joins them; thaws what a thread could not. */
+static void thaw_all(struct fz *z, const pthread_t *th, size_t n)
 {
+	pthread_mutex_lock(&fz_lock);
+	fz_thaw = true;
+	pthread_cond_broadcast(&fz_cond);
+	pthread_mutex_unlock(&fz_lock);
 	for (size_t i = 0; i < n; i++)
-		if (z[i].frozen) {
-			int unused = 0;
-
-			while (ioctl(z[i].fd, FITHAW, &unused) < 0 && errno == EINTR)
-				;
-			z[i].frozen = false;
-		}
+		if (th[i])
+			pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		thaw_one(&z[i]);
 }
 
 static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, size_t n,
@@ -100,35 +134,42 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 {
 	struct fz z[VSS_MAX_VOLUMES_PER_SET];
 	pthread_t th[VSS_MAX_VOLUMES_PER_SET];
-	char msg[64];
-	uint64_t t0, t1;
+	char msg[96];
+	uint64_t tf, t0, t1, tt;
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	bool timed_out = false;
 	int err_index = -1;
+	size_t started = n;
 
 	mlockall(MCL_CURRENT);
 	memset(z, 0, sizeof(z));
+	tf = mono_us();
 	for (size_t i = 0; i < n; i++) {
 		z[i].path = mounts[i];
 		z[i].fd = -1;
 		if (pthread_create(&th[i], NULL, freeze_thread, &z[i]) != 0) {
 			z[i].err = EAGAIN;
 			th[i] = 0;
+			started--;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (th[i])
-			pthread_join(th[i], NULL);
+	pthread_mutex_lock(&fz_lock);
+	while (fz_done < started)
+		pthread_cond_wait(&fz_cond, &fz_lock);
+	pthread_mutex_unlock(&fz_lock);
 	for (size_t i = 0; i < n; i++)
 		if (z[i].err && err_index < 0)
 			err_index = (int)i;
 	if (err_index >= 0) {
-		thaw_all(z, n);
+		thaw_all(z, th, n);
 		snprintf(msg, sizeof(msg), "E %d %d\n", err_index, z[err_index].err);
 		guard_send(sock, msg);
 		_exit(1);
 	}
-	t0 = mono_us();
+	t0 = tf;
+	for (size_t i = 0; i < n; i++)
+		if (z[i].done_us > t0)
+			t0 = z[i].done_us;
 	guard_send(sock, "R\n");
 	for (;;) {
 		uint64_t el = (mono_us() - t0) / 1000;
@@ -150,9 +191,11 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 			continue;
 		break;
 	}
-	thaw_all(z, n);
+	tt = mono_us();
+	thaw_all(z, th, n);
 	t1 = mono_us();
-	snprintf(msg, sizeof(msg), "D %llu %d\n", (unsigned long long)(t1 - t0), timed_out);
+	snprintf(msg, sizeof(msg), "D %llu %d %llu %llu\n", (unsigned long long)(t1 - t0),
+		 timed_out, (unsigned long long)(t0 - tf), (unsigned long long)(tt - t0));
 	guard_send(sock, msg);
 	_exit(timed_out ? 2 : 0);
 }
@@ -166,6 +209,26 @@ static void report(struct freeze *f, vss_hr_t hr, const char *msg)
 	f->reported = true;
 	timer_cancel(&f->flush_timer);
 	f->done(f->arg, hr, msg);
+}
+
+/* The guard's "D <hold> <timed-out> [<flush> <window>]" line. */
+static bool parse_done(struct freeze *f, const char *line)
+{
+	unsigned long long us, fl, win;
+	int to;
+
+	switch (sscanf(line, "D %llu %d %llu %llu", &us, &to, &fl, &win)) {
+	case 4:
+		f->flush_us = (int64_t)fl;
+		f->window_us = (int64_t)win;
+		/* fall through */
+	case 2:
+	case 3:
+		f->hold_us = (int64_t)us;
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void freeze_io(int fd, uint32_t events, void *arg)
@@ -188,8 +251,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 	f->rlen += n;
 	f->rbuf[f->rlen] = '\0';
 	while ((nl = strchr(f->rbuf, '\n'))) {
-		int idx, err, to;
-		unsigned long long us;
+		int idx, err;
 
 		*nl = '\0';
 		if (strcmp(f->rbuf, "R") == 0) {
@@ -200,10 +262,9 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 			f->failed = true;
 			outcome = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
 					     "cannot freeze %s: %s", f->mounts[idx], strerror(err));
-		} else if (sscanf(f->rbuf, "D %llu %d", &us, &to) == 2) {
+		} else if (parse_done(f, f->rbuf)) {
 			/* the guard thawed on its own (hold bound) */
 			f->thawed = true;
-			f->hold_us = (int64_t)us;
 		}
 		memmove(f->rbuf, nl + 1, f->rlen - (nl + 1 - f->rbuf) + 1);
 		f->rlen -= nl + 1 - f->rbuf;
@@ -270,6 +331,7 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	memcpy(f->mounts, mounts, n * sizeof(*mounts));
 	f->n = n;
 	f->flush_timer.fn = flush_timeout;
+	f->flush_us = f->window_us = -1;
 	if (loop_add_fd(f->sock, freeze_io, f) < 0) {
 		close(f->sock);
 		kill(f->pid, SIGKILL);	/* nothing frozen yet can outlive: EOF thaws */
@@ -308,16 +370,16 @@ int64_t freeze_release(struct freeze *f)
 			break;
 		len += n;
 		buf[len] = '\0';
-		if (strstr(buf, "D ")) {
-			unsigned long long us;
-			int to;
-
-			if (sscanf(strstr(buf, "D "), "D %llu %d", &us, &to) == 2) {
-				hold = (int64_t)us;
-				break;
-			}
+		if (strstr(buf, "D ") && parse_done(f, strstr(buf, "D "))) {
+			hold = f->hold_us;
+			break;
 		}
 	}
+	/* µs figures for whoever measures the window (vss-cowbench --live) */
+	if (hold >= 0 && f->flush_us >= 0)
+		log_info("flush-and-hold: flush_us=%lld window_us=%lld hold_us=%lld "
+			 "(FIFREEZE time; last FIFREEZE returned to FITHAW issued; to thawed)",
+			 (long long)f->flush_us, (long long)f->window_us, (long long)hold);
 	if (!f->closed)
 		loop_del_fd(f->sock);
 	close(f->sock);		/* EOF: a guard still holding thaws now */

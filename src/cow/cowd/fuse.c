@@ -25,6 +25,7 @@
 #include "cow/cowd/cowd.h"
 
 #define READ_BUF (1u << 20)
+#define WORKERS		16	/* receiving threads */
 
 static struct fuse_session *se;
 static pthread_t fuse_thread;
@@ -61,7 +62,12 @@ static void op_init(void *u, struct fuse_conn_info *conn)
 {
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/* the loop device sends its whole queue depth as background
+	 * requests; the kernel's default lets only 12 of them through */
+	conn->max_background = 2 * WORKERS;
+	conn->congestion_threshold = 2 * WORKERS;
+	/* payloads land in our aligned buffers, never in a pipe */
+	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_SPLICE_READ);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -340,17 +346,63 @@ static const struct fuse_lowlevel_ops ops = {
 	.fallocate = op_fallocate,
 };
 
+/* The receive loop.  libfuse's own loop reads a request into a malloc'd
+ * buffer, which puts a WRITE payload 80 bytes (fuse_in_header +
+ * fuse_write_in) past an arbitrary address, and the engine then copies
+ * every write into its bounce buffer for O_DIRECT.  Our workers read
+ * /dev/fuse into a buffer placed so that the payload starts on a page:
+ * the engine writes it to the backing file as it is.  A fixed pool of
+ * WORKERS threads, each with its own buffer (and, inside the engine, its
+ * own io_uring), each receiving and handling one request at a time. */
+/* sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in), kernel ABI
+ * 7.9 on (fuse_kernel.h is not installed) */
+#define PAYLOAD_OFF	80u
+/* libfuse up to 3.16 reads requests of up to 256 pages plus a page of
+ * header into the buffer it is given; a later one lays out its own */
+#define RECV_SIZE	(4096u + (256u << 12) + 4096u)
+
+static void *worker_main(void *arg)
+{
+	struct fuse_buf fbuf = { .mem = NULL };
+	char *base = NULL;
+
+	if (fuse_version() < 317 && posix_memalign((void **)&base, 4096, RECV_SIZE))
+		base = NULL;
+	while (!fuse_session_exited(se)) {
+		int r;
+
+		if (base) {
+			fbuf.mem = base + 4096 - PAYLOAD_OFF;
+			fbuf.size = RECV_SIZE - (4096 - PAYLOAD_OFF);
+		}
+		fbuf.flags = 0;
+		r = fuse_session_receive_buf(se, &fbuf);
+		if (r == -EINTR || r == -EAGAIN)
+			continue;
+		if (r < 0)
+			log_err("FUSE: receiving a request: %s", strerror(-r));
+		if (r <= 0)
+			break;		/* 0: unmounted or aborted (ENODEV) */
+		fuse_session_process_buf(se, &fbuf);
+	}
+	if (!base)
+		free(fbuf.mem);		/* libfuse's own */
+	free(base);
+	return NULL;
+}
+
 static void *loop_main(void *arg)
 {
-	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	pthread_t th[WORKERS];
+	int n = 0;
 
-	if (lc) {
-		fuse_loop_cfg_set_max_threads(lc, 16);
-		/* keep the workers (and their io_urings) around */
-		fuse_loop_cfg_set_idle_threads(lc, 16);
-	}
-	fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
+	for (; n < WORKERS; n++)
+		if (pthread_create(&th[n], NULL, worker_main, NULL))
+			break;
+	if (!n)
+		log_err("FUSE: no worker thread could start");
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
 	return NULL;
 }
 

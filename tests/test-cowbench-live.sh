@@ -1,0 +1,68 @@
+#!/bin/sh
+# test-cowbench-live — vss-cowbench --live --quick (root): the live
+# benchmark runs every path (private vssd and vss-cowd, raw loop device,
+# snapshots through vssd, ext4 volumes with writers, the hold window read
+# from vssd's log), prints every figure its JSON promises, and leaves
+# nothing behind, also when interrupted in the middle.  The figures
+# themselves are not judged (tiny sizes, shared disks).
+. "${top_builddir:-.}/tests/functions.sh"
+set -e
+if [ -n "${VSS_VALGRIND:-}" ]; then
+	echo "$0: vss-cowd is not run under valgrind yet: skipping"
+	exit 77
+fi
+requires_root
+requires jq --version
+requires losetup --version
+requires mkfs.ext4 -V
+requires test -c /dev/fuse
+requires test -e /dev/loop-control
+
+# O_DIRECT wants a real filesystem: /var/tmp, as the bench's default
+bdir=$(mktemp -d /var/tmp/vss-test-cowbench.XXXXXX)
+bench_pid=
+cleanup_fn "rm -rf '$bdir'"
+cleanup_fn "for d in \$(losetup -n -O NAME,BACK-FILE -l 2>/dev/null | awk -v e='$bdir/' 'index(\$2, e) == 1 { print \$1 }'); do losetup -d \$d; done"
+cleanup_fn "awk -v e='$bdir/' 'index(\$2, e) == 1 { print \$2 }' /proc/mounts | sort -r | while read -r m; do umount -l \"\$m\"; done"
+cleanup_fn 'if [ -n "$bench_pid" ]; then kill $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null; fi'
+
+leftovers() {
+	awk -v e="$bdir/" 'index($2, e) == 1 { print "mount " $2 }' /proc/mounts
+	losetup -n -O NAME,BACK-FILE -l | awk -v e="$bdir/" 'index($2, e) == 1 { print "loop " $1 }'
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "--state-dir $bdir/" &&
+			echo "process ${p#/proc/}"
+	done
+	ls "$bdir"
+}
+
+# (a) a whole quick run
+vss-cowbench --live --quick --json --dir "$bdir" > "$tmpdir/out.json" 2> "$tmpdir/err" ||
+	fail "vss-cowbench --live --quick failed: $(cat "$tmpdir/err")"
+for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k \
+	 cow_first_write_seq rewrite_seq snap_read_seq origin_read_seq cow_first_write_rand4k; do
+	jq -e --arg k "$k" '.ratios[$k] | type == "number" and . > 0' "$tmpdir/out.json" \
+		> /dev/null || fail "ratio $k missing or not positive"
+done
+for k in 1x64MiB 3x64MiB 1x128MiB 3x128MiB; do
+	jq -e --arg k "$k" '(.hold_window_ms[$k] | type == "number" and . >= 0) and
+		(.flush_ms[$k] | type == "number" and . > 0) and
+		(.hold[$k].volumes == ($k | .[0:1] | tonumber))' "$tmpdir/out.json" > /dev/null ||
+		fail "hold window of $k missing"
+done
+jq -e '.config.mode == "live" and .config.rounds == 1 and .raw_loop.write_nosnap_seq_MBps > 0' \
+	"$tmpdir/out.json" > /dev/null || fail "config or raw figures missing"
+[ -z "$(leftovers)" ] || fail "left behind: $(leftovers)"
+
+# (b) interrupted while the hold-window volumes are mounted: cleans up too
+vss-cowbench --live --quick --dir "$bdir" > "$tmpdir/out2" 2>&1 &
+bench_pid=$!
+mounted() { awk -v e="$bdir/" 'index($2, e) == 1 && $3 == "ext4"' /proc/mounts | grep -q .; }
+wait_until 120 mounted
+kill -INT "$bench_pid"
+st=0
+wait "$bench_pid" || st=$?
+bench_pid=
+[ "$st" = 130 ] || fail "interrupted vss-cowbench exited with $st, not 130: $(cat "$tmpdir/out2")"
+[ -z "$(leftovers)" ] || fail "left behind after SIGINT: $(leftovers)"
+exit 0

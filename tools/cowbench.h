@@ -1,0 +1,41 @@
+/* cowbench.h — what the two modes of vss-cowbench share: the options, the
+ * random offsets, the raw io_uring measurement and the origin fill.  The
+ * engine mode is vss-cowbench.c, the live mode (vss-cowd through FUSE and
+ * loop devices, against a raw loop device) cowbench-live.c. */
+#ifndef VSS_COWBENCH_H
+#define VSS_COWBENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MIB (1u << 20)
+
+struct opts {
+	const char *dir;
+	uint64_t size;		/* origin size */
+	uint32_t chunk;
+	unsigned qd;
+	uint64_t seq_bytes;	/* per sequential case */
+	unsigned rand_ops;	/* per random case */
+	unsigned rounds;
+	bool json, keep;
+	bool live, quick;	/* --live, --quick */
+	unsigned snaps;		/* --live: snapshots per hold-window set */
+};
+
+extern struct opts o;
+extern uint64_t *rand_offs;	/* one 4 KiB offset in each of distinct chunks */
+
+enum rawkind { RAW_WRITE, RAW_READ, RAW_COW };
+
+/* MB/s of nops requests of bs bytes, o.qd in flight, on fd ofd (O_DIRECT;
+ * a file or a block device); RAW_COW chains a copy to dfd first. */
+double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
+	       uint32_t bs, bool seq);
+/* Fills path (created) with o.size bytes of a pattern, O_DIRECT. */
+void fill_file(const char *path);
+
+/* --live: the whole run; returns the exit status. */
+int live_main(void);
+
+#endif
