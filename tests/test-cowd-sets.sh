@@ -59,7 +59,8 @@ fio_jobs() {
 ) &
 app=$!
 # app.sh STOP|CONT: signals the application's loop and all its descendants
-# (timeout, fio), parents first; STOP waits until every one is stopped.
+# (timeout, fio), parents first; STOP waits until every one is stopped (or
+# a zombie: one that exited just then waits for its stopped parent).
 cat > "$tmpdir/app.sh" <<EOF
 desc() { for c in \$(ps -o pid= --ppid \$1); do echo \$c; desc \$c; done; }
 pids=$app
@@ -67,7 +68,7 @@ kill -\$1 $app 2>/dev/null || exit 0
 for p in \$(desc $app); do kill -\$1 \$p 2>/dev/null && pids="\$pids \$p"; done
 [ \$1 = STOP ] || exit 0
 for p in \$pids; do
-	while [ -e /proc/\$p ] && ! grep -q '^State:.*T' /proc/\$p/status 2>/dev/null; do sleep 0.01; done
+	while [ -e /proc/\$p ] && ! grep -q '^State:.*[TZ]' /proc/\$p/status 2>/dev/null; do sleep 0.01; done
 done
 EOF
 cleanup_fn "touch '$tmpdir/stop'; sh '$tmpdir/app.sh' CONT; wait $app 2>/dev/null"
