@@ -179,6 +179,11 @@ adm list volumes --json > "$tmpdir/list.json"
 awk '/"name":"small"/ { s = 1 } s && /"snapshots"/ { getline; print; exit }' "$tmpdir/list.json" |
 	grep -q '^ *]' || fail "the lost snapshot is still listed"
 adm remove volume --name=small
+# the same name again at once: the kernel must not keep the old file's entry
+odev=$(adm add volume --name=small --backing="$tmpdir/small.img") ||
+	fail "a volume added again right after its removal was refused"
+[ -b "$odev" ] || fail "no device for the re-added volume"
+adm remove volume --name=small
 
 # stop --detach while the volume is mounted: it stops anyway, the mounted
 # filesystem gets I/O errors (but unmounts), nothing of vss-cowd stays

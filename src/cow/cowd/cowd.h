@@ -210,6 +210,9 @@ int write_atomic(const char *path, const char *buf, size_t len);
 /* fuse.c */
 int fuse_start(void);
 void fuse_stop(void);
+/* The kernel forgets its cached entry for a file taken out of the export
+ * dir, so that a new file of the same name is found at once. */
+void fuse_forget_name(const char *name);
 uint64_t fuse_next_ino(void);
 
 /* loopdev.c */

@@ -441,6 +441,17 @@ static void clear_stale_mount(void)
 	}
 }
 
+void fuse_forget_name(const char *name)
+{
+	int r;
+
+	if (!se || !fuse_running)
+		return;
+	r = fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name, strlen(name));
+	if (r < 0 && r != -ENOENT)
+		log_debug("%s: cannot invalidate its entry: %s", name, strerror(-r));
+}
+
 int fuse_start(void)
 {
 	char *argv[] = { "vss-cowd", "-o", "fsname=vss-cowd,subtype=vss-cowd,default_permissions",

@@ -110,7 +110,7 @@ static struct cnode *node_new(struct cvol *v, const char *name, uint64_t snap, b
 static void node_remove(struct cnode *n)
 {
 	int fd;
-	char dev[32];
+	char dev[32], name[sizeof(n->name)];
 
 	pthread_mutex_lock(&tbl_lock);
 	fd = n->loop_fd;
@@ -126,8 +126,10 @@ static void node_remove(struct cnode *n)
 			*pp = n->next;
 			break;
 		}
+	snprintf(name, sizeof(name), "%s", n->name);
 	node_put(n);
 	pthread_mutex_unlock(&tbl_lock);
+	fuse_forget_name(name);
 }
 
 /* Attaches a loop device to the node's file (no lock held). */
