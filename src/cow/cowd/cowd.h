@@ -45,7 +45,8 @@ struct cnode {
 	char name[COWD_NAME_MAX + 48];
 	uint64_t ino;
 	int refs;			/* tbl_lock */
-	bool dead;			/* removed from the export dir */
+	int opens;			/* of refs, those of open FUSE files (tbl_lock) */
+	bool dead;			/* removed from the export dir: on dead_nodes */
 	bool ro;
 	struct cvol *vol;		/* holds a reference */
 	uint64_t snap;			/* engine snapshot id, 0: live */
@@ -107,6 +108,7 @@ extern struct cowd_cfg cfg;
 extern pthread_mutex_t tbl_lock;
 extern struct cvol *volumes;
 extern struct cnode *nodes;
+extern struct cnode *dead_nodes;	/* removed, still referenced */
 
 /* volumes.c */
 /* Describes a refusal in err and returns r (a -errno). */
@@ -213,6 +215,9 @@ void fuse_stop(void);
 /* The kernel forgets its cached entry for a file taken out of the export
  * dir, so that a new file of the same name is found at once. */
 void fuse_forget_name(const char *name);
+/* Once the FUSE threads are gone: the references of files the kernel
+ * never released (a loop device detached lazily) are dropped. tbl_lock. */
+void nodes_drop_opens(void);
 uint64_t fuse_next_ino(void);
 
 /* loopdev.c */

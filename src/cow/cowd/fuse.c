@@ -167,8 +167,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = ENOENT;
 	else if (n->ro && (fi->flags & O_ACCMODE) != O_RDONLY)
 		err = EROFS;
-	else
+	else {
 		n->refs++;
+		n->opens++;
+	}
 	pthread_mutex_unlock(&tbl_lock);
 	if (err) {
 		fuse_reply_err(req, err);
@@ -178,6 +180,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		pthread_mutex_lock(&tbl_lock);
+		n->opens--;
 		node_put(n);
 		pthread_mutex_unlock(&tbl_lock);
 	}
@@ -188,6 +191,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct cnode *n = (struct cnode *)(uintptr_t)fi->fh;
 
 	pthread_mutex_lock(&tbl_lock);
+	n->opens--;
 	node_put(n);
 	pthread_mutex_unlock(&tbl_lock);
 	fuse_reply_err(req, 0);
@@ -533,4 +537,8 @@ unmounted:
 	fuse_running = false;
 	fuse_session_destroy(se);
 	se = NULL;
+	/* no FUSE thread is left to release what the kernel still had open */
+	pthread_mutex_lock(&tbl_lock);
+	nodes_drop_opens();
+	pthread_mutex_unlock(&tbl_lock);
 }

@@ -24,6 +24,7 @@
 pthread_mutex_t tbl_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cvol *volumes;
 struct cnode *nodes;
+struct cnode *dead_nodes;
 
 int fail(char *err, size_t len, int r, const char *fmt, ...)
 {
@@ -66,8 +67,30 @@ void node_put(struct cnode *n)
 {
 	if (!n || --n->refs > 0)
 		return;
+	for (struct cnode **pp = n->dead ? &dead_nodes : &nodes; *pp; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
 	vol_put(n->vol);
 	free(n);
+}
+
+void nodes_drop_opens(void)
+{
+	struct cnode *n;
+
+	for (;;) {
+		for (n = dead_nodes; n && !n->opens; n = n->next)
+			;
+		if (!n)
+			for (n = nodes; n && !n->opens; n = n->next)
+				;
+		if (!n)
+			return;
+		n->opens--;
+		node_put(n);
+	}
 }
 
 struct cnode *node_find_ino(uint64_t ino)
@@ -120,12 +143,14 @@ static void node_remove(struct cnode *n)
 	pthread_mutex_unlock(&tbl_lock);
 	loop_detach(fd, dev);
 	pthread_mutex_lock(&tbl_lock);
-	n->dead = true;
 	for (struct cnode **pp = &nodes; *pp; pp = &(*pp)->next)
 		if (*pp == n) {
 			*pp = n->next;
 			break;
 		}
+	n->dead = true;
+	n->next = dead_nodes;
+	dead_nodes = n;
 	snprintf(name, sizeof(name), "%s", n->name);
 	node_put(n);
 	pthread_mutex_unlock(&tbl_lock);
