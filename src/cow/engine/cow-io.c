@@ -402,9 +402,10 @@ static int fd_zero(void *priv, enum cow_file f, size_t len, uint64_t off)
 	return r;
 }
 
-/* Linked READ_FIXED -> WRITE_FIXED pairs through the bounce buffer. */
+/* Linked READ_FIXED -> WRITE_FIXED pairs through the bounce buffer; the
+ * crc32c of each extent is taken from the bounce buffer afterwards. */
 static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
-		     const uint64_t *dst, const uint32_t *len)
+		     const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	struct io_uring_cqe *cqe;
 	size_t o = 0;
@@ -437,11 +438,16 @@ static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
 			bad = cqe->res < 0 ? cqe->res : -EIO;
 		io_uring_cqe_seen(&r->ring, cqe);
 	}
+	o = 0;
+	for (unsigned i = 0; !bad && i < n; i++) {
+		crc[i] = cow_crc32c(0, (char *)r->bounce + o, len[i]);
+		o += len[i];
+	}
 	return bad;
 }
 
 static int fd_copy(void *priv, unsigned n, const uint64_t *src,
-		   const uint64_t *dst, const uint32_t *len)
+		   const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	struct fdio *io = priv;
 	struct ring *r = get_ring(io);
@@ -460,7 +466,8 @@ static int fd_copy(void *priv, unsigned n, const uint64_t *src,
 		if (!k)
 			return -EINVAL;
 		if (r && io->dfd[COW_ORIGIN] >= 0 && io->dfd[COW_DIFF] >= 0)
-			res = ring_copy(r, k, src + i, dst + i, len + i);
+			res = ring_copy(r, k, src + i, dst + i, len + i,
+					crc + i);
 		if (res) {	/* no ring, or it refused: plain calls */
 			void *b = cow_tlbuf(BOUNCE);
 
@@ -474,6 +481,7 @@ static int fd_copy(void *priv, unsigned n, const uint64_t *src,
 						    len[j], dst[j]);
 				if (res)
 					return res;
+				crc[j] = cow_crc32c(0, b, len[j]);
 			}
 		}
 		i += k;

@@ -35,12 +35,14 @@
  * generation, next snapshot id, count of snapshots deleted for space, then
  * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
- * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
+ * vol_id} and up to 202 entries {chunk u64, p u32, slot u32, crc u32}, crc
+ * being the crc32c of the chunk data copied into the slot.  A block is
  * valid iff its crc, vol_id (random, per volume: blocks of an earlier
  * volume on the same diff area never count), gen and seq match; the log is
  * the valid prefix of the active half.  A commit writes exactly one block,
  * and the next block only after a flush, so no valid block ever follows an
- * invalid one.  When a half fills, the live entries are written compactly
+ * invalid one, and only the last valid block can come from a commit whose
+ * flush did not complete.  When a half fills, the live entries are written compactly
  * to the other half with gen = the generation of the superblock write that
  * will switch to it; that number is never reused, because opening a volume
  * writes the superblock (so a compaction cut short by a crash leaves blocks
@@ -51,10 +53,16 @@
  *
  * Ordering rules (the whole of correctness; "durable write" = a FUA write,
  * RWF_DSYNC, or write + flush where the backend has none):
- *  1. copy old chunk -> free slot (linked read -> write on the ring); flush
- *     diff; durable write of the log block; only then overwrite the origin
- *     chunk.  (Group commit: one leader does the flush and the log write for
- *     every preserve queued meanwhile, up to a block's 253 entries.)
+ *  1. copy old chunk -> free slot (linked read -> write on the ring); write
+ *     the log block; flush diff (one flush makes both durable); only then
+ *     overwrite the origin chunk.  (Group commit: one leader writes the
+ *     block and flushes for every preserve queued meanwhile, up to a
+ *     block's 202 entries.)  A crash before that flush completes may leave
+ *     the block durable and a slot not; no origin write of that block has
+ *     happened, so recovery drops the whole block if any entry it would keep
+ *     names a slot whose data does not match the entry's crc (entries no
+ *     live snapshot picks are not checked: their slot may have been reused).
+ *     The next commit then overwrites that block.
  *  2. snapshot create: flush origin if written since the last flush
  *     (acknowledged writes enter the snapshot), then durable write of the
  *     superblock.  Writes of the new epoch start only after that (they wait
@@ -63,10 +71,11 @@
  *     be reused.
  *  4. compaction: new half flushed before the superblock points at it.
  * Recovery: pick the superblock, read the valid prefix of the active log
- * half, keep the entries some live snapshot picks, rebuild the free slots,
- * lw(c) = max p logged.  Nothing is replayed or rolled back: a crash leaves
- * at worst an entry whose origin write never happened (identical data) or a
- * slot written but never logged (free).
+ * half, check the slots of its last block (rule 1), keep the entries some
+ * live snapshot picks, rebuild the free slots, lw(c) = max p logged.
+ * Nothing is replayed or rolled back: a crash leaves at worst an entry
+ * whose origin write never happened (identical data) or a slot written but
+ * never logged (free).
  *
  * Concurrency: an epoch gate per volume (a reader-writer lock sharded by
  * thread), shared by I/O, exclusive for create/delete/revert; per-chunk
@@ -94,14 +103,14 @@
 
 #define SB_SIZE		32768u
 #define SB_MAGIC	"OVSSCOW1"
-#define SB_VERSION	1u
+#define SB_VERSION	2u
 #define SB_SNAP_OFF	512u
 #define SB_SNAP_LEN	48u
 #define META_START	65536u
 #define LOG_BLOCK	4096u
 #define LOG_MAGIC	0x474f4c43u
 #define LOG_HDR		40u
-#define LOG_ENT		16u
+#define LOG_ENT		20u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
 #define IDX_STRIPES	256u
 #define BATCH		16u
@@ -138,6 +147,7 @@ struct logent {
 	uint64_t chunk;
 	uint32_t p;
 	uint32_t slot;
+	uint32_t crc;		/* crc32c of the slot's data */
 };
 
 enum { SLOT_FREE, SLOT_ALLOC, SLOT_LIVE, SLOT_LEAKED };
@@ -640,6 +650,7 @@ static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
 		put64(p, e[i].chunk);
 		put32(p + 8, e[i].p);
 		put32(p + 12, e[i].slot);
+		put32(p + 16, e[i].crc);
 	}
 	put32(b + 4, cow_crc32c(0, b, LOG_BLOCK));
 }
@@ -721,15 +732,15 @@ static int log_compact(struct cow_volume *v)
 	return 0;
 }
 
-/* The group-commit leader: make a batch of preserves durable. */
+/* The group-commit leader: make a batch of preserves durable.  One flush
+ * covers the slot data and the log block written just before it; a crash
+ * before it completes may leave the block durable and some slot data not,
+ * which recovery detects by the entries' crc (see the design note). */
 static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 {
 	uint64_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK, done;
 	int r;
 
-	r = v->ops->flush(v->io, COW_DIFF);	/* slot data first */
-	if (r)
-		return r;
 	for (size_t i = 0; i < n; i++) {
 		v->slotmeta[e[i].slot] = e[i];
 		v->slotstate[e[i].slot] = SLOT_LIVE;
@@ -741,8 +752,10 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 		atomic_fetch_add(&v->st_commits, 1);
 		return 0;
 	}
-	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, true,
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, false,
 		      &done);
+	if (!r)
+		r = v->ops->flush(v->io, COW_DIFF);
 	if (r)
 		return r;
 	v->log_next += done;
@@ -856,13 +869,13 @@ static inline bool need_preserve(struct cow_volume *v, uint64_t c)
 }
 
 static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
-			const uint64_t *dst, const uint32_t *len)
+			const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	void *buf;
 	int r;
 
 	if (v->ops->copy)
-		return v->ops->copy(v->io, n, src, dst, len);
+		return v->ops->copy(v->io, n, src, dst, len, crc);
 	buf = cow_tlbuf(v->chunk_size);
 	if (!buf)
 		return -ENOMEM;
@@ -872,6 +885,7 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 			r = v->ops->write(v->io, COW_DIFF, buf, len[i], dst[i]);
 		if (r)
 			return r;
+		crc[i] = cow_crc32c(0, buf, len[i]);
 	}
 	return 0;
 }
@@ -881,7 +895,7 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 {
 	uint64_t cs[BATCH], src[BATCH], dst[BATCH];
-	uint32_t lens[BATCH];
+	uint32_t lens[BATCH], crcs[BATCH];
 	struct logent le[BATCH];
 	uint64_t c = c0;
 	int r = 0;
@@ -924,7 +938,9 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 			dst[i] = slot_off(v, le[i].slot);
 			lens[i] = clen(v, cs[i]);
 		}
-		r = copy_extents(v, got, src, dst, lens);
+		r = copy_extents(v, got, src, dst, lens, crcs);
+		for (unsigned i = 0; i < got; i++)
+			le[i].crc = crcs[i];
 		if (!r)
 			r = commit_wait(v, le, got);
 		for (unsigned i = 0; i < got; i++) {
@@ -1451,11 +1467,75 @@ out:
 	return r;
 }
 
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+static int apply_block(struct cow_volume *v, const struct logent *e,
+		       unsigned n)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < n && !r; i++) {
+		r = chunk_append(v, e[i].chunk, e[i].p, e[i].slot);
+		v->slotmeta[e[i].slot].crc = e[i].crc;
+	}
+	return r;
+}
+
+/* Would recovery keep entry p of chunk c, given the entries loaded before
+ * it (all older)?  The same rule as prune_chunk. */
+static bool tail_picked(struct cow_volume *v, uint64_t c, uint32_t p)
+{
+	struct chunk *ch = &v->chunks[c];
+	uint32_t prev = 0;
+
+	qsort(ch->e, ch->n, sizeof(*ch->e), ent_cmp);
+	for (uint32_t i = 0; i < ch->n; i++)
+		if (live_in(v, prev, ch->e[i].p))
+			prev = ch->e[i].p;
+	return live_in(v, prev, p);
+}
+
+/* The log's last block may come from a commit whose flush never completed
+ * (its slot data partly lost, no origin write of it done): 1 if a slot
+ * that recovery would keep does not hold the data its entry's crc names,
+ * 0 if they all do.  Entries no live snapshot picks are not checked:
+ * their slots may have been freed and reused since. */
+static int tail_check(struct cow_volume *v, const struct logent *e,
+		      unsigned n)
+{
+	uint8_t *b = cow_alloc_aligned(v->chunk_size);
+	int r = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n && !r; i++) {
+		uint32_t len = clen(v, e[i].chunk);
+
+		if (!tail_picked(v, e[i].chunk, e[i].p))
+			continue;
+		r = v->ops->read(v->io, COW_DIFF, b, len,
+				 slot_off(v, e[i].slot));
+		if (!r && cow_crc32c(0, b, len) != e[i].crc)
+			r = 1;
+	}
+	cow_free_aligned(b);
+	return r;
+}
+
+/* Read the valid prefix of the active half into the index; its last block
+ * counts only if tail_check() finds its slots whole. */
 static int load_log(struct cow_volume *v)
 {
 	const uint64_t per = 64;
 	uint8_t *b = cow_alloc_aligned(per * LOG_BLOCK);
 	uint64_t base = v->log_start + v->active_half * v->log_half * LOG_BLOCK;
+	struct logent tail[LOG_PER_BLOCK];
+	unsigned ntail = 0;
 	uint64_t i = 0;
 	int r = 0;
 
@@ -1481,32 +1561,40 @@ static int load_log(struct cow_volume *v)
 				end = true;
 				break;
 			}
+			/* the block before this one is not the last */
+			r = apply_block(v, tail, ntail);
+			ntail = 0;
 			for (uint32_t q = 0; q < n && !r; q++) {
 				uint8_t *p = blk + LOG_HDR + q * LOG_ENT;
-				uint64_t c = get64(p);
-				uint32_t ep = get32(p + 8), s = get32(p + 12);
+				struct logent *t = &tail[ntail++];
 
-				if (c >= v->nchunks || s >= v->nslots ||
-				    ep > v->cur_epoch || ep == 0)
+				t->chunk = get64(p);
+				t->p = get32(p + 8);
+				t->slot = get32(p + 12);
+				t->crc = get32(p + 16);
+				if (t->chunk >= v->nchunks ||
+				    t->slot >= v->nslots ||
+				    t->p > v->cur_epoch || t->p == 0)
 					r = -EUCLEAN;
-				else
-					r = chunk_append(v, c, ep, s);
 			}
 			if (r)
 				goto out;
 		}
 	}
+	if (r)
+		goto out;
 	v->log_next = i;
+	r = ntail ? tail_check(v, tail, ntail) : 0;
+	if (r == 1) {
+		/* not committed: forget it, the next commit overwrites it */
+		v->log_next = i - 1;
+		r = 0;
+	} else if (!r) {
+		r = apply_block(v, tail, ntail);
+	}
 out:
 	cow_free_aligned(b);
 	return r;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-
-	return (x->p > y->p) - (x->p < y->p);
 }
 
 int cow_volume_open_io(const struct cow_io_ops *ops, void *io,

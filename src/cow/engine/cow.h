@@ -42,9 +42,10 @@ struct cow_io_ops {
 	/* Make [off, off+len) of f read back as zeros (discard). */
 	int (*zero)(void *io, enum cow_file f, size_t len, uint64_t off);
 	/* Copy n extents from the origin to the diff area (the first half of
-	 * a copy-on-write step).  NULL: the engine reads and writes itself. */
+	 * a copy-on-write step) and set crc[i] to cow_crc32c(0, data, len[i])
+	 * of the data copied.  NULL: the engine reads and writes itself. */
 	int (*copy)(void *io, unsigned n, const uint64_t *src,
-		    const uint64_t *dst, const uint32_t *len);
+		    const uint64_t *dst, const uint32_t *len, uint32_t *crc);
 	uint64_t (*size)(void *io, enum cow_file f);
 	void (*close)(void *io);
 	/* Write and make just that write durable (a FUA write where the
