@@ -20,7 +20,9 @@
  * a binary search in the list of copies of one chunk.
  * An entry is needed iff some live snapshot picks it: e_S in [p_prev, p).
  * Deleting a snapshot drops the entries no live snapshot picks and frees
- * their slots.  A dropped entry can never become picked again (a live S that
+ * their slots; it visits the chunks named by the live slots, not every
+ * chunk of the origin, and so does counting what each snapshot owns
+ * (list, info): their cost follows the diff area in use, not the origin.  A dropped entry can never become picked again (a live S that
  * would pick it picked it already), which is why stale entries left in the
  * on-disk log are harmless: recovery applies the same "picked" rule.
  *
@@ -66,7 +68,12 @@
  *  2. snapshot create: flush origin if written since the last flush
  *     (acknowledged writes enter the snapshot), then durable write of the
  *     superblock.  Writes of the new epoch start only after that (they wait
- *     on the epoch gate).
+ *     on the epoch gate).  That write cannot be deferred (e.g. into the
+ *     next log block, which any preserve for the new epoch must write
+ *     anyway): a creation acknowledged and followed by no write before a
+ *     crash would be lost.  A snapshot whose creation returned survives a
+ *     crash; test-cow-model's powercut case checks it (it fails at once if
+ *     creation writes the superblock without making it durable).
  *  3. snapshot delete: durable superblock write before any freed slot can
  *     be reused.
  *  4. compaction: new half flushed before the superblock points at it.
@@ -546,11 +553,15 @@ static void prune_chunk(struct cow_volume *v, struct chunk *ch, bool release)
 	ch->n = keep;
 }
 
+/* Prune every chunk that has entries: those are the chunks named by the
+ * live slots, so the cost follows the diff area, not the origin's size.
+ * Exclusive access (no commit is between marking a slot live and
+ * appending its entry). */
 static void prune_all(struct cow_volume *v)
 {
-	for (uint64_t c = 0; c < v->nchunks; c++)
-		if (v->chunks[c].n)
-			prune_chunk(v, &v->chunks[c], true);
+	for (uint64_t s = 0; s < v->nslots; s++)
+		if (v->slotstate[s] == SLOT_LIVE)
+			prune_chunk(v, &v->chunks[v->slotmeta[s].chunk], true);
 }
 
 /* Remove snapshot index i; epoch gate held exclusive. */
@@ -741,10 +752,12 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 	uint64_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK, done;
 	int r;
 
+	pthread_mutex_lock(&v->meta_lock);	/* for count_owned */
 	for (size_t i = 0; i < n; i++) {
 		v->slotmeta[e[i].slot] = e[i];
 		v->slotstate[e[i].slot] = SLOT_LIVE;
 	}
+	pthread_mutex_unlock(&v->meta_lock);
 	if (v->log_next + k > v->log_half) {
 		r = log_compact(v);
 		if (r)
@@ -1204,25 +1217,35 @@ int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 	return r;
 }
 
-/* Preserved chunks each snapshot reads (epoch gate held). */
+/* Preserved chunks each snapshot reads (epoch gate held shared).  Walks
+ * the live slots, not the origin's chunks; meta_lock keeps the slot table
+ * still (commits mark slots live under it).  A slot whose entry is not in
+ * its chunk's list yet is a preserve still being committed: not counted,
+ * as snapshot reads do not see it either. */
 static int count_owned(struct cow_volume *v, uint64_t *owned)
 {
 	int64_t *d = calloc(v->nsnaps + 1, sizeof(*d));
 
 	if (!d)
 		return -ENOMEM;
-	for (uint64_t c = 0; c < v->nchunks; c++) {
+	pthread_mutex_lock(&v->meta_lock);
+	for (uint64_t s = 0; s < v->nslots; s++) {
+		uint64_t c = v->slotmeta[s].chunk;
 		struct chunk *ch = &v->chunks[c];
-		uint32_t prev = 0;
 
+		if (v->slotstate[s] != SLOT_LIVE)
+			continue;
 		pthread_mutex_lock(&v->idx_lock[c % IDX_STRIPES]);
 		for (uint32_t i = 0; i < ch->n; i++) {
-			d[snap_lower(v, prev)]++;
+			if (ch->e[i].slot != s)
+				continue;
+			d[snap_lower(v, i ? ch->e[i - 1].p : 0)]++;
 			d[snap_lower(v, ch->e[i].p)]--;
-			prev = ch->e[i].p;
+			break;
 		}
 		pthread_mutex_unlock(&v->idx_lock[c % IDX_STRIPES]);
 	}
+	pthread_mutex_unlock(&v->meta_lock);
 	for (unsigned i = 0, acc = 0; i < v->nsnaps; i++) {
 		acc += d[i];
 		owned[i] = acc;

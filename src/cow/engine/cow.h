@@ -104,7 +104,12 @@ struct cow_snapshot_info {
 };
 
 /* O(1), nothing copied; durable when it returns (the origin is flushed
- * first so every acknowledged write is in the snapshot). */
+ * first so every acknowledged write is in the snapshot): a snapshot whose
+ * creation returned 0 survives a crash, so creation costs one durable
+ * superblock write (one device flush where the disk has no FUA), whatever
+ * the origin's size.  At COW_MAX_SNAPSHOTS live snapshots it fails with
+ * -ENOSPC and changes nothing: the caller deletes one (e.g. the oldest,
+ * the first of cow_snapshot_list(), as VSS does) and creates again. */
 int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 			uint64_t *id);
 int cow_snapshot_delete(struct cow_volume *v, uint64_t id);
