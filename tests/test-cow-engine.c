@@ -113,6 +113,30 @@ START_TEST(test_crc32c)
 	/* incremental == one shot */
 	ck_assert_uint_eq(cow_crc32c(cow_crc32c(0, "1234", 4), "56789", 5),
 			  0xE3069283u);
+	/* against a bitwise reference: every length and alignment (the
+	 * hardware path where the CPU has one; COW_CRC_SOFT=1: the table) */
+	{
+		unsigned char buf[300];
+		uint32_t x = 12345;
+
+		for (unsigned i = 0; i < sizeof(buf); i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = (unsigned char)(x >> 16);
+		}
+		for (unsigned off = 0; off < 8; off++)
+			for (unsigned len = 0; len + off <= sizeof(buf); len++) {
+				uint32_t c = ~0u;
+
+				for (unsigned i = 0; i < len; i++) {
+					c ^= buf[off + i];
+					for (int k = 0; k < 8; k++)
+						c = (c >> 1) ^
+						    (0x82F63B78u & -(c & 1));
+				}
+				ck_assert_uint_eq(cow_crc32c(0, buf + off, len),
+						  ~c);
+			}
+	}
 }
 END_TEST
 
