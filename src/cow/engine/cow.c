@@ -37,14 +37,15 @@
  * generation, next snapshot id, count of snapshots deleted for space, then
  * the snapshot table (up to 512 x {id, epoch, ctime, 16-byte tag}).
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
- * vol_id} and up to 202 entries {chunk u64, p u32, slot u32, crc u32}, crc
- * being the crc32c of the chunk data copied into the slot.  A block is
- * valid iff its crc, vol_id (random, per volume: blocks of an earlier
- * volume on the same diff area never count), gen and seq match; the log is
- * the valid prefix of the active half.  A commit writes exactly one block,
- * and the next block only after a flush, so no valid block ever follows an
- * invalid one, and only the last valid block can come from a commit whose
- * flush did not complete.  When a half fills, the live entries are written compactly
+ * flags (1: written by a compaction), vol_id} and up to 202 entries
+ * {chunk u64, p u32, slot u32, crc u32}, crc being the crc32c of the chunk
+ * data copied into the slot.  A block is valid iff its crc, vol_id
+ * (random, per volume: blocks of an earlier volume on the same diff area
+ * never count), gen and seq match; the log is the valid prefix of the
+ * active half.  A commit writes exactly one block, and the next block only
+ * after a flush, so no valid block ever follows an invalid one, and only
+ * the last valid block can come from a commit whose flush did not
+ * complete.  When a half fills, the live entries are written compactly
  * to the other half with gen = the generation of the superblock write that
  * will switch to it; that number is never reused, because opening a volume
  * writes the superblock (so a compaction cut short by a crash leaves blocks
@@ -77,9 +78,15 @@
  *  3. snapshot delete: durable superblock write before any freed slot can
  *     be reused.
  *  4. compaction: new half flushed before the superblock points at it.
- * Recovery: pick the superblock, read the valid prefix of the active log
- * half, check the slots of its last block (rule 1), keep the entries some
- * live snapshot picks, rebuild the free slots, lw(c) = max p logged.
+ * Recovery: flush the diff area (a killed process may have left a log
+ * block and its slots in the device's volatile cache: what recovery reads
+ * and keeps must be durable), pick the superblock, read the valid prefix
+ * of the active log half, check the slots of its last block if a commit
+ * wrote it (rule 1; a compaction's blocks are flushed before its half
+ * counts, and hold entries in slot order, several per chunk, which the
+ * check's "would recovery keep it" test could not judge), keep the
+ * entries some live snapshot picks, rebuild the free slots,
+ * lw(c) = max p logged.
  * Nothing is replayed or rolled back: a crash leaves at worst an entry
  * whose origin write never happened (identical data) or a slot written but
  * never logged (free).
@@ -119,6 +126,7 @@
 #define LOG_HDR		40u
 #define LOG_ENT		20u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
+#define LOG_COMPACTED	0x1u	/* block flag: written by a compaction */
 #define IDX_STRIPES	256u
 #define BATCH		16u
 #define NEEDSPACE	(-4096)
@@ -647,13 +655,15 @@ static void chunk_release(struct cow_volume *v, struct chunk *ch)
 
 /* ---- log ---- */
 static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
-		     uint64_t seq, const struct logent *e, unsigned n)
+		     uint64_t seq, const struct logent *e, unsigned n,
+		     uint32_t flags)
 {
 	memset(b, 0, LOG_BLOCK);
 	put32(b, LOG_MAGIC);
 	put64(b + 8, gen);
 	put64(b + 16, seq);
 	put32(b + 24, n);
+	put32(b + 28, flags);
 	put64(b + 32, v->vol_id);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
@@ -682,10 +692,10 @@ static int logbuf_reserve(struct cow_volume *v, size_t size)
 }
 
 /* Write entries as blocks [first, first+k) of half h with generation gen
- * (and make them durable if durable). */
+ * (not durable: the caller flushes). */
 static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		     uint64_t first, const struct logent *e, size_t n,
-		     bool durable, uint64_t *nblocks)
+		     uint32_t flags, uint64_t *nblocks)
 {
 	size_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK;
 	uint64_t off;
@@ -700,12 +710,10 @@ static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		if (m > LOG_PER_BLOCK)
 			m = LOG_PER_BLOCK;
 		log_fill(v, (uint8_t *)v->logbuf + i * LOG_BLOCK, gen,
-			 first + i, e + i * LOG_PER_BLOCK, m);
+			 first + i, e + i * LOG_PER_BLOCK, m, flags);
 	}
 	*nblocks = k;
 	off = v->log_start + (h * v->log_half + first) * LOG_BLOCK;
-	if (durable)
-		return meta_write(v, v->logbuf, k * LOG_BLOCK, off);
 	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK, off);
 }
 
@@ -727,7 +735,7 @@ static int log_compact(struct cow_volume *v)
 		free(live);
 		return -EOVERFLOW;
 	}
-	r = log_write(v, h, v->sb_gen + 1, 0, live, n, false, &k);
+	r = log_write(v, h, v->sb_gen + 1, 0, live, n, LOG_COMPACTED, &k);
 	free(live);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
@@ -765,7 +773,7 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 		atomic_fetch_add(&v->st_commits, 1);
 		return 0;
 	}
-	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, false,
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, 0,
 		      &done);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
@@ -1510,7 +1518,10 @@ static int apply_block(struct cow_volume *v, const struct logent *e,
 }
 
 /* Would recovery keep entry p of chunk c, given the entries loaded before
- * it (all older)?  The same rule as prune_chunk. */
+ * it?  The same rule as prune_chunk.  Right for a commit's block only: it
+ * holds at most one entry per chunk (a chunk's next preserve waits for the
+ * commit of its previous one), newer than every entry before it; a
+ * compaction's blocks hold entries in slot order and are never checked. */
 static bool tail_picked(struct cow_volume *v, uint64_t c, uint32_t p)
 {
 	struct chunk *ch = &v->chunks[c];
@@ -1523,8 +1534,10 @@ static bool tail_picked(struct cow_volume *v, uint64_t c, uint32_t p)
 	return live_in(v, prev, p);
 }
 
-/* The log's last block may come from a commit whose flush never completed
- * (its slot data partly lost, no origin write of it done): 1 if a slot
+/* The log's last block, if a commit wrote it, may come from a commit whose
+ * flush never completed (its slot data partly lost, no origin write of it
+ * done; a compaction is flushed before the superblock switches to its
+ * half, so its blocks are whole): 1 if a slot
  * that recovery would keep does not hold the data its entry's crc names,
  * 0 if they all do.  Entries no live snapshot picks are not checked:
  * their slots may have been freed and reused since. */
@@ -1559,6 +1572,7 @@ static int load_log(struct cow_volume *v)
 	uint64_t base = v->log_start + v->active_half * v->log_half * LOG_BLOCK;
 	struct logent tail[LOG_PER_BLOCK];
 	unsigned ntail = 0;
+	bool tail_compacted = false;
 	uint64_t i = 0;
 	int r = 0;
 
@@ -1587,6 +1601,7 @@ static int load_log(struct cow_volume *v)
 			/* the block before this one is not the last */
 			r = apply_block(v, tail, ntail);
 			ntail = 0;
+			tail_compacted = get32(blk + 28) & LOG_COMPACTED;
 			for (uint32_t q = 0; q < n && !r; q++) {
 				uint8_t *p = blk + LOG_HDR + q * LOG_ENT;
 				struct logent *t = &tail[ntail++];
@@ -1607,7 +1622,7 @@ static int load_log(struct cow_volume *v)
 	if (r)
 		goto out;
 	v->log_next = i;
-	r = ntail ? tail_check(v, tail, ntail) : 0;
+	r = ntail && !tail_compacted ? tail_check(v, tail, ntail) : 0;
 	if (r == 1) {
 		/* not committed: forget it, the next commit overwrites it */
 		v->log_next = i - 1;
@@ -1632,6 +1647,11 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 		ops->close(io);
 		return -ENOMEM;
 	}
+	/* What a killed process left in the device's cache becomes durable
+	 * before recovery reads and trusts it (see "Recovery"). */
+	r = ops->flush(io, COW_DIFF);
+	if (r)
+		goto fail;
 	b = cow_alloc_aligned(2 * SB_SIZE);
 	r = b ? ops->read(io, COW_DIFF, b, 2 * SB_SIZE, 0) : -ENOMEM;
 	if (r) {
