@@ -50,7 +50,57 @@ struct wl {
 	int report_fd;		/* kill9: the child's end of the pipe */
 	unsigned nops, noverflow;
 	struct rec last;	/* the last operation begun or done */
+	/* for chunks_owned: op number of each chunk's last write, and of
+	 * each snapshot's creation (indexed by id) */
+	uint64_t wseq[OSIZE / CHUNK];
+	uint64_t *sseq;
+	size_t nsseq;
 };
+
+/* Op number w->nops touched sectors [sec, sec+n). */
+static void owned_write(struct wl *w, uint64_t sec, uint64_t n)
+{
+	for (uint64_t c = sec * 512 / CHUNK; c <= (sec + n - 1) * 512 / CHUNK;
+	     c++)
+		w->wseq[c] = w->nops;
+}
+
+static void owned_snap(struct wl *w, uint64_t id)
+{
+	if (id >= w->nsseq) {
+		size_t n = (id + 1) * 2;
+
+		w->sseq = realloc(w->sseq, n * sizeof(*w->sseq));
+		ck_assert_ptr_nonnull(w->sseq);
+		memset(w->sseq + w->nsseq, 0, (n - w->nsseq) * sizeof(*w->sseq));
+		w->nsseq = n;
+	}
+	w->sseq[id] = w->nops;
+}
+
+/* Every snapshot owns (reads from the diff area) exactly the chunks
+ * written after it was created: one copy is shared by all the snapshots
+ * it serves. */
+static int owned_verify(struct wl *w)
+{
+	struct cow_snapshot_info info[MODEL_MAX_SNAPS];
+	int n = cow_snapshot_list(w->v, info, MODEL_MAX_SNAPS);
+
+	for (int k = 0; k < n; k++) {
+		uint64_t want = 0;
+
+		for (unsigned c = 0; c < OSIZE / CHUNK; c++)
+			want += w->wseq[c] > w->sseq[info[k].id];
+		if (info[k].chunks_owned != want) {
+			fprintf(stderr, "snapshot %llu owns %llu chunks, "
+				"not %llu\n", (unsigned long long)info[k].id,
+				(unsigned long long)info[k].chunks_owned,
+				(unsigned long long)want);
+			return -1;
+		}
+	}
+	return n < 0 ? n : 0;
+}
 
 static unsigned scale(void)
 {
@@ -113,6 +163,7 @@ static int wl_step(struct wl *w)
 		r = cow_write(w->v, buf, n * COW_SECTOR, sec * COW_SECTOR);
 		if (!r) {
 			model_write(m, sec, n, tag);
+			owned_write(w, sec, n);
 			report(w, OP_WRITE, 1, sec, n, tag);
 		}
 	} else if (x < 63) {
@@ -120,6 +171,7 @@ static int wl_step(struct wl *w)
 		r = cow_discard(w->v, n * COW_SECTOR, sec * COW_SECTOR);
 		if (!r) {
 			model_write(m, sec, n, 0);
+			owned_write(w, sec, n);
 			report(w, OP_DISCARD, 1, sec, n, 0);
 		}
 	} else if (x < 73) {
@@ -129,6 +181,7 @@ static int wl_step(struct wl *w)
 		r = cow_snapshot_create(w->v, NULL, &id);
 		if (!r) {
 			model_snap(m, id);
+			owned_snap(w, id);
 			report(w, OP_SNAP, 1, id, 0, 0);
 		}
 	} else if (x < 80) {
@@ -199,6 +252,10 @@ static void run_random(struct cow_volume *v, uint64_t seed, unsigned nops,
 			if (model_verify(&w.m, v, true))
 				ck_abort_msg("seed %llu: mismatch after op %u",
 					     (unsigned long long)seed, i);
+			if (owned_verify(&w))
+				ck_abort_msg("seed %llu: chunks_owned wrong "
+					     "after op %u",
+					     (unsigned long long)seed, i);
 			(*checked)++;
 		}
 	}
@@ -209,6 +266,7 @@ static void run_random(struct cow_volume *v, uint64_t seed, unsigned nops,
 		(unsigned long long)st.log_compactions);
 	ck_assert_uint_gt(w.noverflow, 0);
 	model_free(&w.m);
+	free(w.sseq);
 }
 
 START_TEST(test_random_sim)
@@ -360,6 +418,7 @@ START_TEST(test_powercut)
 		ck_assert_int_eq(model_verify(&w.m, w.v, true), 0);
 		cow_volume_close(w.v);
 		model_free(&w.m);
+		free(w.sseq);
 		sim_free(s);
 	}
 	fprintf(stderr, "powercut: %u trials, %u cut mid-operation\n",

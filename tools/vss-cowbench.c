@@ -3,10 +3,15 @@
  *
  * Raw: one io_uring with QD requests in flight, O_DIRECT, on the origin
  * file.  Ideal COW: the same writes done as linked io_uring chains
- * read-old-chunk -> write-to-diff -> write-new, no metadata, no flushes.
- * Engine: QD threads each calling the engine synchronously (as FUSE
- * workers would), each with its own ring inside the engine.  Every engine
- * figure is printed as a ratio to its raw counterpart. */
+ * read-old-chunk -> write-to-diff -> write-new, QD chains in flight, no
+ * metadata, no flushes, the copies going to a diff file prepared as the
+ * engine's (sparse, same size).  Engine: QD threads each calling the
+ * engine synchronously (as FUSE workers would), each with its own ring
+ * inside the engine: QD requests in flight, as raw, at the same block
+ * sizes.  Every round measures each engine figure back to back with the
+ * raw figure it is divided by (the order flipping every round); the
+ * ratios are taken within each round and reported as median, min and max
+ * over the rounds, so that the disk's drift cancels out. */
 #include "config.h"
 
 #include <err.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,13 +35,15 @@
 #include "cow/engine/cow.h"
 #include "tools/cowbench.h"
 
+#define MAXROUNDS 99
+
 struct opts o = {
 	.size = 1ull << 30,
 	.chunk = COW_CHUNK_DEFAULT,
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
-	.rounds = 3,
+	.rounds = 5,
 	.snaps = 20,
 };
 
@@ -59,8 +67,8 @@ static void usage(FILE *f, int status)
 "  -q, --qd N           raw queue depth = engine worker threads (default 16)\n"
 "  -b, --seq-mib MIB    data moved by each sequential case (default 256)\n"
 "  -n, --rand-ops N     requests in each random 4 KiB case (default 8192)\n"
-"  -r, --rounds N       measure everything N times, keep the best (default 3;\n"
-"                       --live: the median, default 5)\n"
+"  -r, --rounds N       measure everything N times; report the median, min\n"
+"                       and max of the per-round ratios (default 5)\n"
 "  -j, --json           print one JSON object instead of a table\n"
 "  -k, --keep           keep the files\n"
 "  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
@@ -74,6 +82,9 @@ static void usage(FILE *f, int status)
 }
 
 /* ---- raw io_uring ---- */
+#define IDEAL_BASE (16ull * MIB)	/* past where the engine's metadata is */
+
+
 /* Run nops requests of bs bytes at offs(i), QD in flight.  RAW_COW does
  * each as a linked chain: read the chunk(s) under the write into a
  * buffer, write them to the diff file, write the new data. */
@@ -112,6 +123,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 				sqe->user_data = UINT64_MAX;
 				sqe = io_uring_get_sqe(&ring);
 				io_uring_prep_write(sqe, 1, ob, span,
+						    IDEAL_BASE +
 						    (uint64_t)sub * span);
 				sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
 				sqe->user_data = UINT64_MAX;
@@ -211,6 +223,13 @@ static double eng_run(struct cow_volume *v, enum engkind kind, uint64_t snap,
 }
 
 /* ---- files ---- */
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void fresh_diff(void)
 {
 	int fd = open(diff_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -220,10 +239,15 @@ static void fresh_diff(void)
 	close(fd);
 }
 
+static uint64_t diff_max(void)
+{
+	return o.size + o.size / 8 + 64 * MIB;
+}
+
 static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap)
 {
 	struct cow_params p = { .chunk_size = o.chunk,
-				.diff_max = o.size + o.size / 8 + 64 * MIB };
+				.diff_max = diff_max() };
 	struct cow_volume *v;
 	int r;
 
@@ -267,15 +291,30 @@ static int open_direct(const char *path)
 	return fd;
 }
 
-/* Median time (of 21) of snapshot creation on a sparse origin of gib GiB. */
-static double create_us(uint64_t gib)
+static double median21(double *t)
 {
-	char *op, *dp;
+	qsort(t, 21, sizeof(*t), dbl_cmp);
+	return t[10];
+}
+
+/* Median times (of 21), on a sparse origin of gib GiB: snapshot creation,
+ * snapshot deletion, and a bare durable 32 KiB write (RWF_DSYNC, what
+ * creation must do once) on the same diff file, the floor creation is
+ * measured against. */
+struct meta_times {
+	double create_us, delete_us, durable_us;
+};
+
+static struct meta_times meta_times(uint64_t gib)
+{
+	char *op, *dp, *b;
 	struct cow_params p = { .chunk_size = o.chunk, .origin_size = gib << 30,
 				.diff_max = 256 * MIB };
 	struct cow_volume *v;
+	struct meta_times m;
+	uint64_t id[21];
 	double t[21];
-	int r;
+	int r, fd;
 
 	if (asprintf(&op, "%s/sparse-%llu", o.dir, (unsigned long long)gib) < 0 ||
 	    asprintf(&dp, "%s/sparse-%llu.diff", o.dir,
@@ -287,25 +326,42 @@ static double create_us(uint64_t gib)
 	if (r)
 		errx(1, "sparse volume: %s", strerror(-r));
 	for (int i = 0; i < 21; i++) {
-		uint64_t t0 = mono_us(), id;
+		uint64_t t0 = mono_us();
 
-		if ((r = cow_snapshot_create(v, NULL, &id)))
+		if ((r = cow_snapshot_create(v, NULL, &id[i])))
 			errx(1, "snapshot: %s", strerror(-r));
 		t[i] = (double)(mono_us() - t0);
 	}
+	m.create_us = median21(t);
+	for (int i = 0; i < 21; i++) {
+		uint64_t t0 = mono_us();
+
+		if ((r = cow_snapshot_delete(v, id[i])))
+			errx(1, "snapshot delete: %s", strerror(-r));
+		t[i] = (double)(mono_us() - t0);
+	}
+	m.delete_us = median21(t);
 	cow_volume_close(v);
+	fd = open_direct(dp);
+	if (posix_memalign((void **)&b, 4096, 32768))
+		err(1, "memory");
+	memset(b, 0, 32768);
+	for (int i = 0; i < 21; i++) {
+		struct iovec iov = { b, 32768 };
+		uint64_t t0 = mono_us();
+
+		if (pwritev2(fd, &iov, 1, 0, RWF_DSYNC) != 32768)
+			err(1, "%s", dp);
+		t[i] = (double)(mono_us() - t0);
+	}
+	m.durable_us = median21(t);
+	free(b);
+	close(fd);
 	unlink(op);
 	unlink(dp);
 	free(op);
 	free(dp);
-	for (int i = 1; i < 21; i++)	/* sort for the median */
-		for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-			double x = t[j];
-
-			t[j] = t[j - 1];
-			t[j - 1] = x;
-		}
-	return t[10];
+	return m;
 }
 
 static void cleanup(void)
@@ -330,16 +386,15 @@ static void parse(int argc, char **argv)
 		{ "seq-mib", required_argument, NULL, 'b' },
 		{ "rand-ops", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "keep", no_argument, NULL, 'k' },
 		{ "live", no_argument, NULL, 'L' },
 		{ "quick", no_argument, NULL, 'Q' },
 		{ "snapshots", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "keep", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	bool rounds_set = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkLQS:hV", lo, NULL)) != -1) {
@@ -350,15 +405,12 @@ static void parse(int argc, char **argv)
 		case 'q': o.qd = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'b': o.seq_bytes = strtoull(optarg, NULL, 0) << 20; break;
 		case 'n': o.rand_ops = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'r':
-			o.rounds = (unsigned)strtoul(optarg, NULL, 0);
-			rounds_set = true;
-			break;
-		case 'j': o.json = true; break;
-		case 'k': o.keep = true; break;
+		case 'r': o.rounds = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L': o.live = true; break;
 		case 'Q': o.quick = true; break;
 		case 'S': o.snaps = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'j': o.json = true; break;
+		case 'k': o.keep = true; break;
 		case 'h': usage(stdout, 0); break;
 		case 'V': printf("vss-cowbench %s\n", PACKAGE_VERSION); exit(0);
 		default: usage(stderr, 2);
@@ -368,8 +420,6 @@ static void parse(int argc, char **argv)
 		usage(stderr, 2);
 	if (o.quick && !o.live)
 		errx(2, "--quick goes with --live");
-	if (o.live && !rounds_set)
-		o.rounds = 5;	/* medians */
 	if (o.quick) {
 		o.size = 64 * MIB;
 		o.seq_bytes = 16 * MIB;
@@ -379,8 +429,9 @@ static void parse(int argc, char **argv)
 	}
 	if (!o.snaps || o.snaps > 10000)
 		errx(2, "bad option value (see --help)");
-	if (!o.qd || o.qd > 256 || !o.rounds || o.chunk < COW_CHUNK_MIN ||
-	    o.chunk > COW_CHUNK_MAX || (o.chunk & (o.chunk - 1)) ||
+	if (!o.qd || o.qd > 256 || !o.rounds || o.rounds > MAXROUNDS ||
+	    o.chunk < COW_CHUNK_MIN || o.chunk > COW_CHUNK_MAX ||
+	    (o.chunk & (o.chunk - 1)) ||
 	    o.size < 64 * MIB || o.size % MIB)
 		errx(2, "bad option value (see --help)");
 	if (o.seq_bytes > o.size / 2)
@@ -389,73 +440,198 @@ static void parse(int argc, char **argv)
 		o.rand_ops = (unsigned)(o.size / o.chunk / 2);
 }
 
-struct fig {
+/* ---- figures: one value per round, reported as median, min and max ---- */
+enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, NRAW };
+enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
+       E_COW64, NENG };
+
+static const char *const raw_name[NRAW] = {
+	"write_seq_MBps", "write_rand4k_MBps", "read_seq_MBps",
+	"ideal_cow_seq_MBps", "ideal_cow_rand4k_MBps",
+};
+static const char *const eng_name[NENG] = {
+	"write_nosnap_seq_MBps", "write_nosnap_rand4k_MBps",
+	"origin_read_seq_MBps", "cow_first_write_seq_MBps",
+	"rewrite_seq_MBps", "snap_read_seq_MBps",
+	"cow_first_write_rand4k_MBps", "cow_first_write_seq_64snaps_MBps",
+};
+static double rawv[NRAW][MAXROUNDS], engv[NENG][MAXROUNDS];
+
+/* A ratio: engine figure num over raw figure den (or engine figure den
+ * when eng_den), taken within each round. */
+struct ratio {
 	const char *name;
-	double val;
+	bool num_raw, eng_den;
+	int num, den;
 };
 
-/* Record figure number *n (counting up each round), keeping the best. */
-static void fig_best(struct fig *f, unsigned *n, const char *name, double x)
+static const struct ratio ratios[] = {
+	{ "write_nosnap_seq", false, false, E_WSEQ, R_WSEQ },
+	{ "write_nosnap_rand4k", false, false, E_WRAND, R_WRAND },
+	{ "origin_read_seq", false, false, E_RSEQ, R_RSEQ },
+	{ "cow_first_write_seq", false, false, E_COWSEQ, R_WSEQ },
+	{ "cow_first_write_seq_vs_ideal", false, false, E_COWSEQ, R_ICOWSEQ },
+	{ "rewrite_seq", false, false, E_REWRITE, R_WSEQ },
+	{ "snap_read_seq", false, false, E_SNAPREAD, R_RSEQ },
+	{ "cow_first_write_rand4k", false, false, E_COWRAND, R_WRAND },
+	{ "cow_first_write_rand4k_vs_ideal", false, false, E_COWRAND,
+	  R_ICOWRAND },
+	{ "cow_first_write_seq_64snaps_vs_1", false, true, E_COW64, E_COWSEQ },
+	{ "ideal_cow_seq", true, false, R_ICOWSEQ, R_WSEQ },
+	{ "ideal_cow_rand4k", true, false, R_ICOWRAND, R_WRAND },
+};
+#define NRAT (sizeof(ratios) / sizeof(ratios[0]))
+
+struct stat3 {
+	double med, min, max;
+};
+
+static struct stat3 stat_of(const double *v, unsigned n)
 {
-	f[*n].name = name;
-	if (x > f[*n].val)
-		f[*n].val = x;
-	(*n)++;
+	double s[MAXROUNDS];
+	struct stat3 r;
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), dbl_cmp);
+	r.min = s[0];
+	r.max = s[n - 1];
+	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return r;
 }
 
-/* One round: raw, ideal and engine figures, in this order each time. */
-static void measure_round(struct fig *raw, struct fig *eng, unsigned seq_ops)
+static struct stat3 ratio_stat(const struct ratio *q)
 {
-	unsigned nraw = 0, neng = 0;
+	double x[MAXROUNDS];
+
+	for (unsigned i = 0; i < o.rounds; i++) {
+		double num = q->num_raw ? rawv[q->num][i] : engv[q->num][i];
+		double den = q->eng_den ? engv[q->den][i] : rawv[q->den][i];
+
+		x[i] = num / (den > 0 ? den : 1);
+	}
+	return stat_of(x, o.rounds);
+}
+
+/* The ideal ceiling writes its copies into a diff file prepared as the
+ * engine's is: sparse, of the same size, the copies past its metadata. */
+static int ideal_diff(void)
+{
+	int fd;
+
+	fresh_diff();
+	fd = open_direct(diff_path);
+	if (ftruncate(fd, (off_t)diff_max()))
+		err(1, "%s", diff_path);
+	return fd;
+}
+
+static double ideal_run(int ofd, unsigned nops, uint32_t bs, bool seq)
+{
+	int dfd = ideal_diff();
+	double x = raw_run(RAW_COW, ofd, dfd, nops, bs, seq);
+
+	close(dfd);
+	return x;
+}
+
+/* Run a then b, or b then a: the pairs whose ratio is taken run back to
+ * back, in an order that flips every round, so that disk drift and any
+ * advantage of going first or second cancel out in the median. */
+#define PAIR(flip, a, b) do {		\
+	if (flip) { b; a; } else { a; b; }	\
+} while (0)
+
+/* One round: every engine figure next to the raw figure it is divided
+ * by, on the same files, at the same block size and queue depth. */
+static void measure_round(unsigned r, unsigned seq_ops)
+{
+	bool flip = r & 1;
 	struct cow_volume *v;
 	uint64_t snap = 0;
-	int ofd, dfd;
-
-#define RAW(n, x) fig_best(raw, &nraw, (n), (x))
-#define ENG(n, x) fig_best(eng, &neng, (n), (x))
-	ofd = open_direct(origin_path);
-	dfd = open_direct(diff_path);
-	RAW("write_seq_MBps", raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true));
-	RAW("write_rand4k_MBps",
-	    raw_run(RAW_WRITE, ofd, -1, o.rand_ops, 4096, false));
-	RAW("read_seq_MBps", raw_run(RAW_READ, ofd, -1, seq_ops, MIB, true));
-	RAW("ideal_cow_seq_MBps", raw_run(RAW_COW, ofd, dfd, seq_ops, MIB,
-					   true));
-	close(dfd);
-	fresh_diff();
-	dfd = open_direct(diff_path);
-	RAW("ideal_cow_rand4k_MBps",
-	    raw_run(RAW_COW, ofd, dfd, o.rand_ops, 4096, false));
-	close(dfd);
-	close(ofd);
+	int ofd = open_direct(origin_path);
 
 	v = fresh_volume(0, NULL);
-	ENG("write_nosnap_seq_MBps", eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
-	ENG("write_nosnap_rand4k_MBps",
-	    eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096, false));
-	ENG("origin_read_seq_MBps", eng_run(v, ENG_READ, 0, seq_ops, MIB, true));
+	PAIR(flip,
+	     rawv[R_WSEQ][r] = raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true),
+	     engv[E_WSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
+	PAIR(flip,
+	     rawv[R_WRAND][r] = raw_run(RAW_WRITE, ofd, -1, o.rand_ops, 4096,
+					false),
+	     engv[E_WRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
+					false));
+	PAIR(flip,
+	     rawv[R_RSEQ][r] = raw_run(RAW_READ, ofd, -1, seq_ops, MIB, true),
+	     engv[E_RSEQ][r] = eng_run(v, ENG_READ, 0, seq_ops, MIB, true));
 	cow_volume_close(v);
 
-	v = fresh_volume(1, &snap);
-	ENG("cow_first_write_seq_MBps",
-	    eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
-	ENG("rewrite_seq_MBps", eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
-	ENG("snap_read_seq_MBps",
-	    eng_run(v, ENG_SNAPREAD, snap, seq_ops, MIB, true));
-	cow_volume_close(v);
-
-	v = fresh_volume(1, &snap);
-	ENG("cow_first_write_rand4k_MBps",
-	    eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096, false));
-	cow_volume_close(v);
-
-	v = fresh_volume(64, &snap);
-	ENG("cow_first_write_seq_64snaps_MBps",
-	    eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
-	cow_volume_close(v);
+	/* first writes after a snapshot: ideal, 1 snapshot, 64 snapshots */
+	PAIR(flip,
+	     rawv[R_ICOWSEQ][r] = ideal_run(ofd, seq_ops, MIB, true),
+	     PAIR(flip, {
+			v = fresh_volume(1, &snap);
+			engv[E_COWSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
+						    MIB, true);
+			engv[E_REWRITE][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
+						     MIB, true);
+			engv[E_SNAPREAD][r] = eng_run(v, ENG_SNAPREAD, snap,
+						      seq_ops, MIB, true);
+			cow_volume_close(v);
+		  }, {
+			v = fresh_volume(64, &snap);
+			engv[E_COW64][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
+						   MIB, true);
+			cow_volume_close(v);
+		  }));
+	PAIR(flip,
+	     rawv[R_ICOWRAND][r] = ideal_run(ofd, o.rand_ops, 4096, false), {
+		v = fresh_volume(1, &snap);
+		engv[E_COWRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops,
+					     4096, false);
+		cow_volume_close(v);
+	     });
+	close(ofd);
 	fresh_diff();
-#undef RAW
-#undef ENG
+}
+
+static double loadavg1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static json_object *json_stat(struct stat3 s)
+{
+	json_object *x = json_object_new_object();
+
+	json_object_object_add(x, "median", json_object_new_double(s.med));
+	json_object_object_add(x, "min", json_object_new_double(s.min));
+	json_object_object_add(x, "max", json_object_new_double(s.max));
+	return x;
+}
+
+/* Members holding medians (name -> median), and the same with min/max. */
+static void json_fig(json_object *j, const char *obj, const char *objr,
+		     const char *name, struct stat3 s)
+{
+	json_object *a, *b;
+
+	if (!json_object_object_get_ex(j, obj, &a)) {
+		a = json_object_new_object();
+		json_object_object_add(j, obj, a);
+	}
+	if (!json_object_object_get_ex(j, objr, &b)) {
+		b = json_object_new_object();
+		json_object_object_add(j, objr, b);
+	}
+	json_object_object_add(a, name, json_object_new_double(s.med));
+	json_object_object_add(b, name, json_stat(s));
 }
 
 /* Random 4 KiB offsets, each in a chunk of its own, in a fixed order. */
@@ -488,10 +664,9 @@ static void make_rand_offs(void)
 
 int main(int argc, char **argv)
 {
-	struct fig raw[5] = { { 0 } }, eng[8] = { { 0 } }, rat[16];
-	unsigned nraw, neng, nrat = 0;
 	unsigned seq_ops;
-	double c1g, c64g;
+	struct meta_times m1, m64;
+	double load0, load1;
 	static char tmpl[] = "/var/tmp/vss-cowbench.XXXXXX";	/* atexit */
 
 	parse(argc, argv);
@@ -508,34 +683,17 @@ int main(int argc, char **argv)
 	    asprintf(&diff_path, "%s/diff", o.dir) < 0)
 		err(1, "memory");
 	atexit(cleanup);
+	load0 = loadavg1();
 	fill_file(origin_path);
 	fresh_diff();
 	seq_ops = (unsigned)(o.seq_bytes / MIB);
 	make_rand_offs();
 
-	/* every figure is the best of --rounds rounds, raw and engine
-	 * alternating, so that a noisy spell of the disk hurts both alike */
-#define RAT(n, x) (rat[nrat].name = (n), rat[nrat++].val = (x))
 	for (unsigned round = 0; round < o.rounds; round++)
-		measure_round(raw, eng, seq_ops);
-	nraw = (unsigned)(sizeof(raw) / sizeof(raw[0]));
-	neng = (unsigned)(sizeof(eng) / sizeof(eng[0]));
-
-	c1g = create_us(1);
-	c64g = create_us(64);
-
-	RAT("write_nosnap_seq", eng[0].val / raw[0].val);
-	RAT("write_nosnap_rand4k", eng[1].val / raw[1].val);
-	RAT("origin_read_seq", eng[2].val / raw[2].val);
-	RAT("cow_first_write_seq", eng[3].val / raw[0].val);
-	RAT("cow_first_write_seq_vs_ideal", eng[3].val / raw[3].val);
-	RAT("rewrite_seq", eng[4].val / raw[0].val);
-	RAT("snap_read_seq", eng[5].val / raw[2].val);
-	RAT("cow_first_write_rand4k", eng[6].val / raw[1].val);
-	RAT("cow_first_write_rand4k_vs_ideal", eng[6].val / raw[4].val);
-	RAT("cow_first_write_seq_64snaps_vs_1", eng[7].val / eng[3].val);
-	RAT("ideal_cow_seq", raw[3].val / raw[0].val);
-	RAT("ideal_cow_rand4k", raw[4].val / raw[1].val);
+		measure_round(round, seq_ops);
+	m1 = meta_times(1);
+	m64 = meta_times(64);
+	load1 = loadavg1();
 
 	if (o.json) {
 		json_object *j = json_object_new_object(), *x;
@@ -548,40 +706,72 @@ int main(int argc, char **argv)
 		json_object_object_add(x, "qd", json_object_new_int(o.qd));
 		json_object_object_add(x, "seq_bs", json_object_new_int(MIB));
 		json_object_object_add(x, "rand_bs", json_object_new_int(4096));
+		json_object_object_add(x, "rounds",
+				       json_object_new_int((int)o.rounds));
+		json_object_object_add(x, "loadavg_before",
+				       json_object_new_double(load0));
+		json_object_object_add(x, "loadavg_after",
+				       json_object_new_double(load1));
 		json_object_object_add(j, "config", x);
+		for (unsigned i = 0; i < NRAW; i++)
+			json_fig(j, "raw", "raw_range", raw_name[i],
+				 stat_of(rawv[i], o.rounds));
+		for (unsigned i = 0; i < NENG; i++)
+			json_fig(j, "engine", "engine_range", eng_name[i],
+				 stat_of(engv[i], o.rounds));
+		for (unsigned i = 0; i < NRAT; i++)
+			json_fig(j, "ratios", "ratios_range", ratios[i].name,
+				 ratio_stat(&ratios[i]));
 		x = json_object_new_object();
-		for (unsigned i = 0; i < nraw; i++)
-			json_object_object_add(x, raw[i].name,
-					       json_object_new_double(raw[i].val));
-		json_object_object_add(j, "raw", x);
-		x = json_object_new_object();
-		for (unsigned i = 0; i < neng; i++)
-			json_object_object_add(x, eng[i].name,
-					       json_object_new_double(eng[i].val));
-		json_object_object_add(j, "engine", x);
-		x = json_object_new_object();
-		for (unsigned i = 0; i < nrat; i++)
-			json_object_object_add(x, rat[i].name,
-					       json_object_new_double(rat[i].val));
-		json_object_object_add(j, "ratios", x);
-		x = json_object_new_object();
-		json_object_object_add(x, "1GiB", json_object_new_double(c1g));
-		json_object_object_add(x, "64GiB", json_object_new_double(c64g));
+		json_object_object_add(x, "1GiB",
+				       json_object_new_double(m1.create_us));
+		json_object_object_add(x, "64GiB",
+				       json_object_new_double(m64.create_us));
 		json_object_object_add(j, "snapshot_create_us", x);
+		x = json_object_new_object();
+		json_object_object_add(x, "1GiB",
+				       json_object_new_double(m1.delete_us));
+		json_object_object_add(x, "64GiB",
+				       json_object_new_double(m64.delete_us));
+		json_object_object_add(j, "snapshot_delete_us", x);
+		x = json_object_new_object();
+		json_object_object_add(x, "1GiB",
+				       json_object_new_double(m1.durable_us));
+		json_object_object_add(x, "64GiB",
+				       json_object_new_double(m64.durable_us));
+		json_object_object_add(j, "durable_write_32k_us", x);
 		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
 		json_object_put(j);
 	} else {
 		printf("chunk %u KiB, origin %llu MiB, QD %u, seq 1 MiB, "
-		       "random 4 KiB\n", o.chunk >> 10,
-		       (unsigned long long)(o.size >> 20), o.qd);
-		for (unsigned i = 0; i < nraw; i++)
-			printf("raw     %-34s %10.1f\n", raw[i].name, raw[i].val);
-		for (unsigned i = 0; i < neng; i++)
-			printf("engine  %-34s %10.1f\n", eng[i].name, eng[i].val);
-		for (unsigned i = 0; i < nrat; i++)
-			printf("ratio   %-34s %10.3f\n", rat[i].name, rat[i].val);
+		       "random 4 KiB, %u rounds, load %.2f -> %.2f\n",
+		       o.chunk >> 10, (unsigned long long)(o.size >> 20), o.qd,
+		       o.rounds, load0, load1);
+		printf("%-42s %10s %10s %10s\n", "", "median", "min", "max");
+		for (unsigned i = 0; i < NRAW; i++) {
+			struct stat3 s = stat_of(rawv[i], o.rounds);
+
+			printf("raw     %-34s %10.1f %10.1f %10.1f\n",
+			       raw_name[i], s.med, s.min, s.max);
+		}
+		for (unsigned i = 0; i < NENG; i++) {
+			struct stat3 s = stat_of(engv[i], o.rounds);
+
+			printf("engine  %-34s %10.1f %10.1f %10.1f\n",
+			       eng_name[i], s.med, s.min, s.max);
+		}
+		for (unsigned i = 0; i < NRAT; i++) {
+			struct stat3 s = ratio_stat(&ratios[i]);
+
+			printf("ratio   %-34s %10.3f %10.3f %10.3f\n",
+			       ratios[i].name, s.med, s.min, s.max);
+		}
 		printf("snapshot create (median of 21): 1 GiB %.0f us, "
-		       "64 GiB %.0f us\n", c1g, c64g);
+		       "64 GiB %.0f us\n", m1.create_us, m64.create_us);
+		printf("snapshot delete (median of 21): 1 GiB %.0f us, "
+		       "64 GiB %.0f us\n", m1.delete_us, m64.delete_us);
+		printf("durable 32 KiB write (median of 21): %.0f us, %.0f us\n",
+		       m1.durable_us, m64.durable_us);
 	}
 	free(rand_offs);
 	return 0;

@@ -402,34 +402,43 @@ static int fd_zero(void *priv, enum cow_file f, size_t len, uint64_t off)
 	return r;
 }
 
-/* Linked READ_FIXED -> WRITE_FIXED pairs through the bounce buffer. */
+/* Linked READ_FIXED -> WRITE_FIXED pairs through the bounce buffer, one
+ * pair for each run of extents adjacent both in the origin and in the diff
+ * area (a sequential write's chunks usually get consecutive slots); the
+ * crc32c of each extent is taken from the bounce buffer afterwards. */
 static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
-		     const uint64_t *dst, const uint32_t *len)
+		     const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	struct io_uring_cqe *cqe;
 	size_t o = 0;
+	unsigned npairs = 0;
 	int res, bad = 0;
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0, j; i < n; i = j) {
 		struct io_uring_sqe *rd = io_uring_get_sqe(&r->ring);
 		struct io_uring_sqe *wr = io_uring_get_sqe(&r->ring);
+		uint32_t run = len[i];
 
 		if (!rd || !wr)
 			return -EBUSY;
+		for (j = i + 1; j < n && src[j] == src[j - 1] + len[j - 1] &&
+		     dst[j] == dst[j - 1] + len[j - 1]; j++)
+			run += len[j];
 		io_uring_prep_read_fixed(rd, COW_ORIGIN, (char *)r->bounce + o,
-					 len[i], src[i], 0);
+					 run, src[i], 0);
 		rd->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-		rd->user_data = len[i];
+		rd->user_data = run;
 		io_uring_prep_write_fixed(wr, COW_DIFF, (char *)r->bounce + o,
-					  len[i], dst[i], 0);
+					  run, dst[i], 0);
 		wr->flags |= IOSQE_FIXED_FILE;
-		wr->user_data = len[i];
-		o += len[i];
+		wr->user_data = run;
+		o += run;
+		npairs++;
 	}
-	res = io_uring_submit_and_wait(&r->ring, 2 * n);
+	res = io_uring_submit_and_wait(&r->ring, 2 * npairs);
 	if (res < 0)
 		return res;
-	for (unsigned i = 0; i < 2 * n; i++) {
+	for (unsigned i = 0; i < 2 * npairs; i++) {
 		res = io_uring_wait_cqe(&r->ring, &cqe);
 		if (res < 0)
 			return res;
@@ -437,11 +446,16 @@ static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
 			bad = cqe->res < 0 ? cqe->res : -EIO;
 		io_uring_cqe_seen(&r->ring, cqe);
 	}
+	o = 0;
+	for (unsigned i = 0; !bad && i < n; i++) {
+		crc[i] = cow_crc32c(0, (char *)r->bounce + o, len[i]);
+		o += len[i];
+	}
 	return bad;
 }
 
 static int fd_copy(void *priv, unsigned n, const uint64_t *src,
-		   const uint64_t *dst, const uint32_t *len)
+		   const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	struct fdio *io = priv;
 	struct ring *r = get_ring(io);
@@ -460,7 +474,8 @@ static int fd_copy(void *priv, unsigned n, const uint64_t *src,
 		if (!k)
 			return -EINVAL;
 		if (r && io->dfd[COW_ORIGIN] >= 0 && io->dfd[COW_DIFF] >= 0)
-			res = ring_copy(r, k, src + i, dst + i, len + i);
+			res = ring_copy(r, k, src + i, dst + i, len + i,
+					crc + i);
 		if (res) {	/* no ring, or it refused: plain calls */
 			void *b = cow_tlbuf(BOUNCE);
 
@@ -474,6 +489,7 @@ static int fd_copy(void *priv, unsigned n, const uint64_t *src,
 						    len[j], dst[j]);
 				if (res)
 					return res;
+				crc[j] = cow_crc32c(0, b, len[j]);
 			}
 		}
 		i += k;

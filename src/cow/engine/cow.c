@@ -20,7 +20,9 @@
  * a binary search in the list of copies of one chunk.
  * An entry is needed iff some live snapshot picks it: e_S in [p_prev, p).
  * Deleting a snapshot drops the entries no live snapshot picks and frees
- * their slots.  A dropped entry can never become picked again (a live S that
+ * their slots; it visits the chunks named by the live slots, not every
+ * chunk of the origin, and so does counting what each snapshot owns
+ * (list, info): their cost follows the diff area in use, not the origin.  A dropped entry can never become picked again (a live S that
  * would pick it picked it already), which is why stale entries left in the
  * on-disk log are harmless: recovery applies the same "picked" rule.
  *
@@ -33,13 +35,13 @@
  * field zeroed), generation, geometry (chunk size, origin size, diff size,
  * log and slot placement), current epoch, active log half and its
  * generation, next snapshot id, count of snapshots deleted for space,
- * volume id, (version 2) the maximum at byte 120, then the snapshot table
- * (up to 512 x {id, epoch, ctime, 16-byte tag}) at byte 512.
- * Versions: 1 had no maximum (it was the diff size); a version 1
- * superblock is read with maximum = diff size and the next superblock
- * write (every open does one) makes it version 2, which an engine that
- * only knows version 1 refuses.  New fields go in the unused bytes
- * 128..511 with a new version number.
+ * volume id, the maximum at byte 120, then the snapshot table (up to 512 x
+ * {id, epoch, ctime, 16-byte tag}) at byte 512.
+ * Versions: 3 is this format.  1 (no maximum, 16-byte log entries without
+ * a data crc) and 2 (an interim format of the development tree) are
+ * refused with -EPROTONOSUPPORT and left untouched: the diff area must be
+ * made again.  New fields go in the unused bytes 128..511 with a new
+ * version number.
  *
  * The maximum (shadow storage size).  "diff size" is the diff area's
  * address space: the slots [slot_start, diff size) exist.  The maximum
@@ -50,7 +52,7 @@
  * size grows the diff area (a file is extended, sparse, and flushed before
  * the superblock names the new size; a block device stops at its size), up
  * to what the log can index: a compaction must fit in half a log half, so
- * nslots <= log_half * 253 / 2 (about 8 times the slots the area was
+ * nslots <= log_half * 202 / 2 (about 8 times the slots the area was
  * created with).  Lowering it below what is used deletes the oldest
  * snapshots until the rest fits (each a durable superblock write, rule 3)
  * and punches every free slot; slots of the remaining
@@ -63,12 +65,15 @@
  * is deleted and the slots it frees, which are allocated on disk, are the
  * ones used next.
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
- * vol_id} and up to 253 entries {chunk u64, p u32, slot u32}.  A block is
- * valid iff its crc, vol_id (random, per volume: blocks of an earlier
- * volume on the same diff area never count), gen and seq match; the log is
- * the valid prefix of the active half.  A commit writes exactly one block,
- * and the next block only after a flush, so no valid block ever follows an
- * invalid one.  When a half fills, the live entries are written compactly
+ * flags (1: written by a compaction), vol_id} and up to 202 entries
+ * {chunk u64, p u32, slot u32, crc u32}, crc being the crc32c of the chunk
+ * data copied into the slot.  A block is valid iff its crc, vol_id
+ * (random, per volume: blocks of an earlier volume on the same diff area
+ * never count), gen and seq match; the log is the valid prefix of the
+ * active half.  A commit writes exactly one block, and the next block only
+ * after a flush, so no valid block ever follows an invalid one, and only
+ * the last valid block can come from a commit whose flush did not
+ * complete.  When a half fills, the live entries are written compactly
  * to the other half with gen = the generation of the superblock write that
  * will switch to it; that number is never reused, because opening a volume
  * writes the superblock (so a compaction cut short by a crash leaves blocks
@@ -79,22 +84,40 @@
  *
  * Ordering rules (the whole of correctness; "durable write" = a FUA write,
  * RWF_DSYNC, or write + flush where the backend has none):
- *  1. copy old chunk -> free slot (linked read -> write on the ring); flush
- *     diff; durable write of the log block; only then overwrite the origin
- *     chunk.  (Group commit: one leader does the flush and the log write for
- *     every preserve queued meanwhile, up to a block's 253 entries.)
+ *  1. copy old chunk -> free slot (linked read -> write on the ring); write
+ *     the log block; flush diff (one flush makes both durable); only then
+ *     overwrite the origin chunk.  (Group commit: one leader writes the
+ *     block and flushes for every preserve queued meanwhile, up to a
+ *     block's 202 entries.)  A crash before that flush completes may leave
+ *     the block durable and a slot not; no origin write of that block has
+ *     happened, so recovery drops the whole block if any entry it would keep
+ *     names a slot whose data does not match the entry's crc (entries no
+ *     live snapshot picks are not checked: their slot may have been reused).
+ *     The next commit then overwrites that block.
  *  2. snapshot create: flush origin if written since the last flush
  *     (acknowledged writes enter the snapshot), then durable write of the
  *     superblock.  Writes of the new epoch start only after that (they wait
- *     on the epoch gate).
+ *     on the epoch gate).  That write cannot be deferred (e.g. into the
+ *     next log block, which any preserve for the new epoch must write
+ *     anyway): a creation acknowledged and followed by no write before a
+ *     crash would be lost.  A snapshot whose creation returned survives a
+ *     crash; test-cow-model's powercut case checks it (it fails at once if
+ *     creation writes the superblock without making it durable).
  *  3. snapshot delete: durable superblock write before any freed slot can
  *     be reused.
  *  4. compaction: new half flushed before the superblock points at it.
- * Recovery: pick the superblock, read the valid prefix of the active log
- * half, keep the entries some live snapshot picks, rebuild the free slots,
- * lw(c) = max p logged.  Nothing is replayed or rolled back: a crash leaves
- * at worst an entry whose origin write never happened (identical data) or a
- * slot written but never logged (free).
+ * Recovery: flush the diff area (a killed process may have left a log
+ * block and its slots in the device's volatile cache: what recovery reads
+ * and keeps must be durable), pick the superblock, read the valid prefix
+ * of the active log half, check the slots of its last block if a commit
+ * wrote it (rule 1; a compaction's blocks are flushed before its half
+ * counts, and hold entries in slot order, several per chunk, which the
+ * check's "would recovery keep it" test could not judge), keep the
+ * entries some live snapshot picks, rebuild the free slots,
+ * lw(c) = max p logged.
+ * Nothing is replayed or rolled back: a crash leaves at worst an entry
+ * whose origin write never happened (identical data) or a slot written but
+ * never logged (free).
  *
  * Concurrency: an epoch gate per volume (a reader-writer lock sharded by
  * thread), shared by I/O, exclusive for create/delete/revert; per-chunk
@@ -122,7 +145,7 @@
 
 #define SB_SIZE		32768u
 #define SB_MAGIC	"OVSSCOW1"
-#define SB_VERSION	2u
+#define SB_VERSION	3u
 #define SB_MAX_OFF	120u
 #define SB_SNAP_OFF	512u
 #define SB_SNAP_LEN	48u
@@ -130,8 +153,9 @@
 #define LOG_BLOCK	4096u
 #define LOG_MAGIC	0x474f4c43u
 #define LOG_HDR		40u
-#define LOG_ENT		16u
+#define LOG_ENT		20u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
+#define LOG_COMPACTED	0x1u	/* block flag: written by a compaction */
 #define IDX_STRIPES	256u
 #define BATCH		16u
 #define NEEDSPACE	(-4096)
@@ -167,6 +191,7 @@ struct logent {
 	uint64_t chunk;
 	uint32_t p;
 	uint32_t slot;
+	uint32_t crc;		/* crc32c of the slot's data */
 };
 
 enum { SLOT_FREE, SLOT_ALLOC, SLOT_LIVE, SLOT_LEAKED };
@@ -437,12 +462,14 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 {
 	uint32_t crc = get32(b + 12), version = get32(b + 8);
 
-	if (memcmp(b, SB_MAGIC, 8) || version < 1 || version > SB_VERSION)
+	if (memcmp(b, SB_MAGIC, 8))
 		return -EINVAL;
 	put32(b + 12, 0);
 	if (cow_crc32c(0, b, SB_SIZE) != crc)
 		return -EINVAL;
 	put32(b + 12, crc);
+	if (version != SB_VERSION)
+		return -EPROTONOSUPPORT;
 	*gen = get64(b + 16);
 	v->chunk_size = get32(b + 24);
 	v->nsnaps = get32(b + 28);
@@ -598,11 +625,15 @@ static void prune_chunk(struct cow_volume *v, struct chunk *ch, bool release)
 	ch->n = keep;
 }
 
+/* Prune every chunk that has entries: those are the chunks named by the
+ * live slots, so the cost follows the diff area, not the origin's size.
+ * Exclusive access (no commit is between marking a slot live and
+ * appending its entry). */
 static void prune_all(struct cow_volume *v)
 {
-	for (uint64_t c = 0; c < v->nchunks; c++)
-		if (v->chunks[c].n)
-			prune_chunk(v, &v->chunks[c], true);
+	for (uint64_t s = 0; s < v->nslots; s++)
+		if (v->slotstate[s] == SLOT_LIVE)
+			prune_chunk(v, &v->chunks[v->slotmeta[s].chunk], true);
 }
 
 /* Remove snapshot index i; epoch gate held exclusive. */
@@ -689,13 +720,15 @@ static void chunk_release(struct cow_volume *v, struct chunk *ch)
 
 /* ---- log ---- */
 static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
-		     uint64_t seq, const struct logent *e, unsigned n)
+		     uint64_t seq, const struct logent *e, unsigned n,
+		     uint32_t flags)
 {
 	memset(b, 0, LOG_BLOCK);
 	put32(b, LOG_MAGIC);
 	put64(b + 8, gen);
 	put64(b + 16, seq);
 	put32(b + 24, n);
+	put32(b + 28, flags);
 	put64(b + 32, v->vol_id);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
@@ -703,6 +736,7 @@ static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
 		put64(p, e[i].chunk);
 		put32(p + 8, e[i].p);
 		put32(p + 12, e[i].slot);
+		put32(p + 16, e[i].crc);
 	}
 	put32(b + 4, cow_crc32c(0, b, LOG_BLOCK));
 }
@@ -723,10 +757,10 @@ static int logbuf_reserve(struct cow_volume *v, size_t size)
 }
 
 /* Write entries as blocks [first, first+k) of half h with generation gen
- * (and make them durable if durable). */
+ * (not durable: the caller flushes). */
 static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		     uint64_t first, const struct logent *e, size_t n,
-		     bool durable, uint64_t *nblocks)
+		     uint32_t flags, uint64_t *nblocks)
 {
 	size_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK;
 	uint64_t off;
@@ -741,12 +775,10 @@ static int log_write(struct cow_volume *v, unsigned h, uint64_t gen,
 		if (m > LOG_PER_BLOCK)
 			m = LOG_PER_BLOCK;
 		log_fill(v, (uint8_t *)v->logbuf + i * LOG_BLOCK, gen,
-			 first + i, e + i * LOG_PER_BLOCK, m);
+			 first + i, e + i * LOG_PER_BLOCK, m, flags);
 	}
 	*nblocks = k;
 	off = v->log_start + (h * v->log_half + first) * LOG_BLOCK;
-	if (durable)
-		return meta_write(v, v->logbuf, k * LOG_BLOCK, off);
 	return v->ops->write(v->io, COW_DIFF, v->logbuf, k * LOG_BLOCK, off);
 }
 
@@ -768,7 +800,7 @@ static int log_compact(struct cow_volume *v)
 		free(live);
 		return -EOVERFLOW;
 	}
-	r = log_write(v, h, v->sb_gen + 1, 0, live, n, false, &k);
+	r = log_write(v, h, v->sb_gen + 1, 0, live, n, LOG_COMPACTED, &k);
 	free(live);
 	if (!r)
 		r = v->ops->flush(v->io, COW_DIFF);
@@ -784,19 +816,21 @@ static int log_compact(struct cow_volume *v)
 	return 0;
 }
 
-/* The group-commit leader: make a batch of preserves durable. */
+/* The group-commit leader: make a batch of preserves durable.  One flush
+ * covers the slot data and the log block written just before it; a crash
+ * before it completes may leave the block durable and some slot data not,
+ * which recovery detects by the entries' crc (see the design note). */
 static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 {
 	uint64_t k = (n + LOG_PER_BLOCK - 1) / LOG_PER_BLOCK, done;
 	int r;
 
-	r = v->ops->flush(v->io, COW_DIFF);	/* slot data first */
-	if (r)
-		return r;
+	pthread_mutex_lock(&v->meta_lock);	/* for count_owned */
 	for (size_t i = 0; i < n; i++) {
 		v->slotmeta[e[i].slot] = e[i];
 		v->slotstate[e[i].slot] = SLOT_LIVE;
 	}
+	pthread_mutex_unlock(&v->meta_lock);
 	if (v->log_next + k > v->log_half) {
 		r = log_compact(v);
 		if (r)
@@ -804,8 +838,10 @@ static int commit_batch(struct cow_volume *v, const struct logent *e, size_t n)
 		atomic_fetch_add(&v->st_commits, 1);
 		return 0;
 	}
-	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, true,
+	r = log_write(v, v->active_half, v->log_gen, v->log_next, e, n, 0,
 		      &done);
+	if (!r)
+		r = v->ops->flush(v->io, COW_DIFF);
 	if (r)
 		return r;
 	v->log_next += done;
@@ -919,13 +955,13 @@ static inline bool need_preserve(struct cow_volume *v, uint64_t c)
 }
 
 static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
-			const uint64_t *dst, const uint32_t *len)
+			const uint64_t *dst, const uint32_t *len, uint32_t *crc)
 {
 	void *buf;
 	int r;
 
 	if (v->ops->copy)
-		return v->ops->copy(v->io, n, src, dst, len);
+		return v->ops->copy(v->io, n, src, dst, len, crc);
 	buf = cow_tlbuf(v->chunk_size);
 	if (!buf)
 		return -ENOMEM;
@@ -935,6 +971,7 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 			r = v->ops->write(v->io, COW_DIFF, buf, len[i], dst[i]);
 		if (r)
 			return r;
+		crc[i] = cow_crc32c(0, buf, len[i]);
 	}
 	return 0;
 }
@@ -944,7 +981,7 @@ static int copy_extents(struct cow_volume *v, unsigned n, const uint64_t *src,
 static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 {
 	uint64_t cs[BATCH], src[BATCH], dst[BATCH];
-	uint32_t lens[BATCH];
+	uint32_t lens[BATCH], crcs[BATCH];
 	struct logent le[BATCH];
 	uint64_t c = c0;
 	int r = 0;
@@ -989,7 +1026,7 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 			dst[i] = slot_off(v, le[i].slot);
 			lens[i] = clen(v, cs[i]);
 		}
-		r = copy_extents(v, got, src, dst, lens);
+		r = copy_extents(v, got, src, dst, lens, crcs);
 		if (r == -ENOSPC) {
 			/* the diff file's filesystem is full: nothing was
 			 * logged, so the slots are free again (tried last) */
@@ -1011,6 +1048,8 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 			atomic_store(&v->enospc, 1);
 			return NEEDSPACE;
 		}
+		for (unsigned i = 0; i < got; i++)
+			le[i].crc = crcs[i];
 		if (!r)
 			r = commit_wait(v, le, got);
 		for (unsigned i = 0; i < got; i++) {
@@ -1274,25 +1313,35 @@ int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 	return r;
 }
 
-/* Preserved chunks each snapshot reads (epoch gate held). */
+/* Preserved chunks each snapshot reads (epoch gate held shared).  Walks
+ * the live slots, not the origin's chunks; meta_lock keeps the slot table
+ * still (commits mark slots live under it).  A slot whose entry is not in
+ * its chunk's list yet is a preserve still being committed: not counted,
+ * as snapshot reads do not see it either. */
 static int count_owned(struct cow_volume *v, uint64_t *owned)
 {
 	int64_t *d = calloc(v->nsnaps + 1, sizeof(*d));
 
 	if (!d)
 		return -ENOMEM;
-	for (uint64_t c = 0; c < v->nchunks; c++) {
+	pthread_mutex_lock(&v->meta_lock);
+	for (uint64_t s = 0; s < v->nslots; s++) {
+		uint64_t c = v->slotmeta[s].chunk;
 		struct chunk *ch = &v->chunks[c];
-		uint32_t prev = 0;
 
+		if (v->slotstate[s] != SLOT_LIVE)
+			continue;
 		pthread_mutex_lock(&v->idx_lock[c % IDX_STRIPES]);
 		for (uint32_t i = 0; i < ch->n; i++) {
-			d[snap_lower(v, prev)]++;
+			if (ch->e[i].slot != s)
+				continue;
+			d[snap_lower(v, i ? ch->e[i - 1].p : 0)]++;
 			d[snap_lower(v, ch->e[i].p)]--;
-			prev = ch->e[i].p;
+			break;
 		}
 		pthread_mutex_unlock(&v->idx_lock[c % IDX_STRIPES]);
 	}
+	pthread_mutex_unlock(&v->meta_lock);
 	for (unsigned i = 0, acc = 0; i < v->nsnaps; i++) {
 		acc += d[i];
 		owned[i] = acc;
@@ -1670,11 +1719,81 @@ out:
 	return r;
 }
 
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+static int apply_block(struct cow_volume *v, const struct logent *e,
+		       unsigned n)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < n && !r; i++) {
+		r = chunk_append(v, e[i].chunk, e[i].p, e[i].slot);
+		v->slotmeta[e[i].slot].crc = e[i].crc;
+	}
+	return r;
+}
+
+/* Would recovery keep entry p of chunk c, given the entries loaded before
+ * it?  The same rule as prune_chunk.  Right for a commit's block only: it
+ * holds at most one entry per chunk (a chunk's next preserve waits for the
+ * commit of its previous one), newer than every entry before it; a
+ * compaction's blocks hold entries in slot order and are never checked. */
+static bool tail_picked(struct cow_volume *v, uint64_t c, uint32_t p)
+{
+	struct chunk *ch = &v->chunks[c];
+	uint32_t prev = 0;
+
+	qsort(ch->e, ch->n, sizeof(*ch->e), ent_cmp);
+	for (uint32_t i = 0; i < ch->n; i++)
+		if (live_in(v, prev, ch->e[i].p))
+			prev = ch->e[i].p;
+	return live_in(v, prev, p);
+}
+
+/* The log's last block, if a commit wrote it, may come from a commit whose
+ * flush never completed (its slot data partly lost, no origin write of it
+ * done; a compaction is flushed before the superblock switches to its
+ * half, so its blocks are whole): 1 if a slot
+ * that recovery would keep does not hold the data its entry's crc names,
+ * 0 if they all do.  Entries no live snapshot picks are not checked:
+ * their slots may have been freed and reused since. */
+static int tail_check(struct cow_volume *v, const struct logent *e,
+		      unsigned n)
+{
+	uint8_t *b = cow_alloc_aligned(v->chunk_size);
+	int r = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n && !r; i++) {
+		uint32_t len = clen(v, e[i].chunk);
+
+		if (!tail_picked(v, e[i].chunk, e[i].p))
+			continue;
+		r = v->ops->read(v->io, COW_DIFF, b, len,
+				 slot_off(v, e[i].slot));
+		if (!r && cow_crc32c(0, b, len) != e[i].crc)
+			r = 1;
+	}
+	cow_free_aligned(b);
+	return r;
+}
+
+/* Read the valid prefix of the active half into the index; its last block
+ * counts only if tail_check() finds its slots whole. */
 static int load_log(struct cow_volume *v)
 {
 	const uint64_t per = 64;
 	uint8_t *b = cow_alloc_aligned(per * LOG_BLOCK);
 	uint64_t base = v->log_start + v->active_half * v->log_half * LOG_BLOCK;
+	struct logent tail[LOG_PER_BLOCK];
+	unsigned ntail = 0;
+	bool tail_compacted = false;
 	uint64_t i = 0;
 	int r = 0;
 
@@ -1700,32 +1819,41 @@ static int load_log(struct cow_volume *v)
 				end = true;
 				break;
 			}
+			/* the block before this one is not the last */
+			r = apply_block(v, tail, ntail);
+			ntail = 0;
+			tail_compacted = get32(blk + 28) & LOG_COMPACTED;
 			for (uint32_t q = 0; q < n && !r; q++) {
 				uint8_t *p = blk + LOG_HDR + q * LOG_ENT;
-				uint64_t c = get64(p);
-				uint32_t ep = get32(p + 8), s = get32(p + 12);
+				struct logent *t = &tail[ntail++];
 
-				if (c >= v->nchunks || s >= v->nslots ||
-				    ep > v->cur_epoch || ep == 0)
+				t->chunk = get64(p);
+				t->p = get32(p + 8);
+				t->slot = get32(p + 12);
+				t->crc = get32(p + 16);
+				if (t->chunk >= v->nchunks ||
+				    t->slot >= v->nslots ||
+				    t->p > v->cur_epoch || t->p == 0)
 					r = -EUCLEAN;
-				else
-					r = chunk_append(v, c, ep, s);
 			}
 			if (r)
 				goto out;
 		}
 	}
+	if (r)
+		goto out;
 	v->log_next = i;
+	r = ntail && !tail_compacted ? tail_check(v, tail, ntail) : 0;
+	if (r == 1) {
+		/* not committed: forget it, the next commit overwrites it */
+		v->log_next = i - 1;
+		r = 0;
+	} else if (!r) {
+		r = apply_block(v, tail, ntail);
+	}
 out:
 	cow_free_aligned(b);
 	return r;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-
-	return (x->p > y->p) - (x->p < y->p);
 }
 
 int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
@@ -1735,21 +1863,32 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	uint8_t *b;
 	uint64_t gen[2] = { 0, 0 };
 	int ok[2], best, r;
+	bool old_format = false;
 
 	if (!v) {
 		ops->close(io);
 		return -ENOMEM;
 	}
+	/* What a killed process left in the device's cache becomes durable
+	 * before recovery reads and trusts it (see "Recovery"). */
+	r = ops->flush(io, COW_DIFF);
+	if (r)
+		goto fail;
 	b = cow_alloc_aligned(2 * SB_SIZE);
 	r = b ? ops->read(io, COW_DIFF, b, 2 * SB_SIZE, 0) : -ENOMEM;
 	if (r) {
 		cow_free_aligned(b);
 		goto fail;
 	}
-	for (int k = 0; k < 2; k++)
-		ok[k] = !sb_decode(&tmp, b + k * SB_SIZE, &gen[k]);
+	for (int k = 0; k < 2; k++) {
+		int d = sb_decode(&tmp, b + k * SB_SIZE, &gen[k]);
+
+		ok[k] = !d;
+		old_format |= d == -EPROTONOSUPPORT;
+	}
 	best = ok[0] && ok[1] ? gen[1] > gen[0] : ok[1];
-	r = ok[best] ? 0 : -EUCLEAN;
+	/* a valid superblock of another format version: refused, untouched */
+	r = ok[best] ? 0 : old_format ? -EPROTONOSUPPORT : -EUCLEAN;
 	if (!r) {
 		r = sb_decode(v, b + best * SB_SIZE, &v->sb_gen);
 		if (r)

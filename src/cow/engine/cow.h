@@ -42,9 +42,10 @@ struct cow_io_ops {
 	/* Make [off, off+len) of f read back as zeros (discard). */
 	int (*zero)(void *io, enum cow_file f, size_t len, uint64_t off);
 	/* Copy n extents from the origin to the diff area (the first half of
-	 * a copy-on-write step).  NULL: the engine reads and writes itself. */
+	 * a copy-on-write step) and set crc[i] to cow_crc32c(0, data, len[i])
+	 * of the data copied.  NULL: the engine reads and writes itself. */
 	int (*copy)(void *io, unsigned n, const uint64_t *src,
-		    const uint64_t *dst, const uint32_t *len);
+		    const uint64_t *dst, const uint32_t *len, uint32_t *crc);
 	uint64_t (*size)(void *io, enum cow_file f);
 	void (*close)(void *io);
 	/* Write and make just that write durable (a FUA write where the
@@ -80,6 +81,8 @@ struct cow_params {
 /* Write a fresh diff area (any previous content is forgotten). */
 int cow_volume_create(const char *origin, const char *diff,
 		      const struct cow_params *p);
+/* -EUCLEAN: no valid superblock; -EPROTONOSUPPORT: a diff area of another
+ * format version (left untouched: make it again). */
 int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
 		    struct cow_volume **out);
 /* Same over any backend.  create_io leaves io to the caller; open_io takes
@@ -108,7 +111,12 @@ struct cow_snapshot_info {
 };
 
 /* O(1), nothing copied; durable when it returns (the origin is flushed
- * first so every acknowledged write is in the snapshot). */
+ * first so every acknowledged write is in the snapshot): a snapshot whose
+ * creation returned 0 survives a crash, so creation costs one durable
+ * superblock write (one device flush where the disk has no FUA), whatever
+ * the origin's size.  At COW_MAX_SNAPSHOTS live snapshots it fails with
+ * -ENOSPC and changes nothing: the caller deletes one (e.g. the oldest,
+ * the first of cow_snapshot_list(), as VSS does) and creates again. */
 int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 			uint64_t *id);
 int cow_snapshot_delete(struct cow_volume *v, uint64_t id);
