@@ -12,9 +12,10 @@
  *   vol->io_lock  read-held by every FUSE I/O on the volume and its
  *                 snapshots; write-held only to close the engine volume, so
  *                 a closed volume answers EIO and never a freed pointer
- *   hold_lock     (hold.c) the commit's write hold and each volume's held
- *                 and inflight; taken by every write, discard and fsync of
- *                 a live volume before io_lock, never held across I/O
+ *   hold_lock     (hold.c) the commit's write hold; a write, discard or
+ *                 fsync of a live volume takes it only while its volume is
+ *                 held (the fast path is two atomics), before io_lock,
+ *                 never across I/O
  *
  * Nodes are reference counted (the table holds one, each open FUSE file
  * one); inode numbers are never reused, so a stale inode finds nothing.
@@ -25,6 +26,7 @@
 #define VSS_COWD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -92,8 +94,8 @@ struct cvol {
 	struct cow_volume *cow;		/* NULL once closed (io_lock) */
 	struct cnode *live;
 	struct csnap *snaps;		/* tbl_lock */
-	bool held;			/* hold.c: writes wait (hold_lock) */
-	unsigned inflight;		/* writes under way (hold_lock) */
+	atomic_bool held;		/* hold.c: writes wait (set under hold_lock) */
+	atomic_uint inflight;		/* writes under way (hold.c) */
 	struct crevert revert;		/* tbl_lock */
 };
 

@@ -25,8 +25,10 @@
  * and the commit fails, so vssd aborts the set.  A snapshot is never made
  * from a broken hold.
  *
- * One lock (hold_lock) guards the hold state and each volume's held and
- * inflight fields; it is never held across I/O.  Commit holds no other
+ * One lock (hold_lock) guards the hold state; each volume's held flag is
+ * set and cleared under it, and its inflight count is atomic, so a write
+ * to a volume that is not held takes no lock (hold_io_begin).  The lock is
+ * never held across I/O.  Commit holds no other
  * lock meanwhile (not tbl_lock: a read whose attributes expired asks
  * GETATTR, which takes it), and a reference on each volume it holds. */
 #include "config.h"
@@ -75,30 +77,43 @@ static void hold_break(void)
 	pthread_cond_broadcast(&hold_cond);
 }
 
+/* The fast path takes no lock: the writer counts itself in flight, then
+ * looks at held; hold_begin sets held, then looks at inflight (both
+ * sequentially consistent).  So either the writer sees the hold and steps
+ * back to wait, or hold_begin sees the write and waits for its end. */
 void hold_io_begin(struct cvol *v)
 {
+	atomic_fetch_add(&v->inflight, 1);
+	if (!atomic_load(&v->held))
+		return;
+	hold_io_end(v);
 	pthread_once(&hold_once, hold_init);
 	pthread_mutex_lock(&hold_lock);
-	while (hold_on && v->held)
+	while (hold_on && atomic_load(&v->held))
 		if (pthread_cond_timedwait(&hold_cond, &hold_lock, &hold_deadline) == ETIMEDOUT &&
 		    hold_on)
 			hold_break();
-	v->inflight++;
+	/* under hold_lock: a hold starting now sees this write */
+	atomic_fetch_add(&v->inflight, 1);
 	pthread_mutex_unlock(&hold_lock);
 }
 
 void hold_io_end(struct cvol *v)
 {
-	pthread_mutex_lock(&hold_lock);
-	if (--v->inflight == 0 && hold_on && v->held)
+	if (atomic_fetch_sub(&v->inflight, 1) == 1 && atomic_load(&v->held)) {
+		/* the commit may wait for the drain: wake it (under the lock,
+		 * so that it cannot miss this between its check and its wait) */
+		pthread_once(&hold_once, hold_init);
+		pthread_mutex_lock(&hold_lock);
 		pthread_cond_broadcast(&hold_cond);
-	pthread_mutex_unlock(&hold_lock);
+		pthread_mutex_unlock(&hold_lock);
+	}
 }
 
 static bool drained(struct cvol *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->inflight)
+		if (atomic_load(&v[i]->inflight))
 			return false;
 	return true;
 }
@@ -118,7 +133,7 @@ int hold_begin(struct cvol *const *v, size_t n)
 	hold_on = true;
 	hold_broken = false;
 	for (size_t i = 0; i < n; i++)
-		v[i]->held = true;
+		atomic_store(&v[i]->held, true);
 	while (hold_on && !drained(v, n))
 		if (pthread_cond_timedwait(&hold_cond, &hold_lock, &hold_deadline) == ETIMEDOUT &&
 		    hold_on)
@@ -137,7 +152,7 @@ int hold_end(struct cvol *const *v, size_t n, int64_t *held_us)
 	hold_on = false;
 	hold_broken = false;
 	for (size_t i = 0; i < n; i++)
-		v[i]->held = false;
+		atomic_store(&v[i]->held, false);
 	pthread_cond_broadcast(&hold_cond);
 	pthread_mutex_unlock(&hold_lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);
