@@ -142,6 +142,11 @@ void snap_unexpose(struct csnap *s);
 int snap_destroy(struct cvol *v, struct csnap *s);
 bool path_on_served_volume(const char *path);
 bool dev_in_use(const char *dev);
+/* umount2() of a filesystem on one of our own devices, in a child process:
+ * the unmount syncs through our FUSE workers, and a tool that serialises
+ * the daemon's threads around syscalls (valgrind) would otherwise hold
+ * them back while this thread waits.  0, or -1 with errno. */
+int umount_own(const char *path, int flags);
 /* COWCTL_STOP: 0 when nothing is in use but vss-cowd's own exposures (or
  * force: a warning names what will be detached lazily); else an error with
  * the devices in err (-EADDRINUSE: VSS_E_VOLUME_IN_USE). */

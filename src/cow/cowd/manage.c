@@ -85,7 +85,7 @@ static int unmount_dev(dev_t rdev, char *busy, size_t len)
 	}
 	fclose(f);
 	while (n--) {
-		if (!r && umount2(mps[n], 0) < 0) {
+		if (!r && umount_own(mps[n], 0) < 0) {
 			r = -errno;
 			snprintf(busy, len, "%s", mps[n]);
 		} else if (!r) {
@@ -264,7 +264,7 @@ static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
 	pthread_mutex_lock(&tbl_lock);
 	mnt = s->mnt ? strdup(s->mnt) : NULL;
 	pthread_mutex_unlock(&tbl_lock);
-	if (mnt && umount2(mnt, 0) < 0 && errno != EINVAL) {
+	if (mnt && umount_own(mnt, 0) < 0 && errno != EINVAL) {
 		int e = errno;
 		vss_hr_t hr = VSSERR(e == EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
 				     "cannot unmount snapshot %s from %s: %s", a, mnt,
@@ -603,7 +603,7 @@ void mgmt_stop(void)
 			log_err("%s", vss_last_error());
 			log_err("snapshot exposure at %s is busy: detaching it lazily (its users "
 				"get I/O errors once vss-cowd is gone)", s->mnt);
-			umount2(s->mnt, MNT_DETACH);
+			umount_own(s->mnt, MNT_DETACH);
 		}
 		pthread_mutex_lock(&tbl_lock);
 		free(s->mnt);
