@@ -118,9 +118,8 @@ losetup -n -O BACK-FILE "$pdev1" 2> /dev/null | grep -q "$export_dir/" &&
 	fail "the oldest snapshot's device stayed attached"
 vshadow "-ds=$p3" > /dev/null 2>&1 || fail "vshadow -ds failed"
 [ "$(shadow_ids)" = "$p2" ] || fail "after -ds: $(shadow_ids)"
-vssadmin delete shadows "/shadow=$p2" /quiet > /dev/null 2>&1 ||
-	vssadmin delete shadows "/for=$dev" "/shadow=$p2" /quiet > /dev/null 2>&1 ||
-	fail "delete /shadow failed"
+vssadmin delete shadows "/for=$dev" "/shadow=$p2" /quiet > "$tmpdir/d3.out" 2>&1 ||
+	fail "delete /shadow failed: $(cat "$tmpdir/d3.out")"
 [ -z "$(shadow_ids)" ] || fail "after /shadow: $(shadow_ids)"
 [ "$(nsnaps)" = 0 ] && [ "$(nsnapdevs)" = 0 ] || fail "vss-cowd still serves snapshots"
 

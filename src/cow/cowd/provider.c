@@ -99,6 +99,22 @@ struct taken {
 	struct csnap *s;
 };
 
+/* Adds (v, s) to the list, referencing v; false when out of memory.
+ * tbl_lock. */
+static bool taken_push(struct taken **list, struct cvol *v, struct csnap *s)
+{
+	struct taken *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return false;
+	t->v = v;
+	v->refs++;
+	t->s = s;
+	t->next = *list;
+	*list = t;
+	return true;
+}
+
 static struct taken *take(const vss_id_t *set, const vss_id_t *not_set, const vss_id_t *id,
 			  bool created_only, bool uncreated_only)
 {
@@ -112,18 +128,11 @@ static struct taken *take(const vss_id_t *set, const vss_id_t *not_set, const vs
 				(!id || vss_id_equal(&s->prop.snapshot_id, id)) &&
 				(!created_only || s->prop.status == VSS_SS_CREATED) &&
 				(!uncreated_only || s->prop.status != VSS_SS_CREATED);
-			struct taken *t = match ? calloc(1, sizeof(*t)) : NULL;
 
-			if (!t) {
+			if (match && taken_push(&list, v, s))
+				*pp = s->next;
+			else
 				pp = &s->next;
-				continue;
-			}
-			*pp = s->next;
-			t->v = v;
-			v->refs++;
-			t->s = s;
-			t->next = list;
-			list = t;
 		}
 	return list;
 }
@@ -415,21 +424,11 @@ static vss_hr_t post_final(vss_provider_t *p, const vss_id_t *set, void *u)
 	pthread_mutex_lock(&tbl_lock);
 	for (struct cvol *v = volumes; v; v = v->next)
 		for (struct csnap *s = v->snaps; s; s = s->next) {
-			struct taken *t;
-
 			if (!vss_id_equal(&s->prop.snapshot_set_id, set) || !s->engine_id)
 				continue;
 			s->prop.status = VSS_SS_CREATED;
-			t = calloc(1, sizeof(*t));
-			if (!t) {
+			if (!taken_push(&list, v, s))
 				hr = E_OUTOFMEMORY;
-				continue;
-			}
-			t->v = v;
-			v->refs++;
-			t->s = s;
-			t->next = list;
-			list = t;
 		}
 	pthread_mutex_unlock(&tbl_lock);
 	for (struct taken *next; list; list = next) {

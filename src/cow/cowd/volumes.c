@@ -229,37 +229,33 @@ bool dev_in_use(const char *dev)
 
 int stop_check(bool force, char *err, size_t errlen)
 {
-	size_t n = 0;
+	char list[512] = "";
+	FILE *f = fmemopen(list, sizeof(list), "w");
 
-	err[0] = '\0';
+	if (!f)
+		return -ENOMEM;
 	pthread_mutex_lock(&tbl_lock);
 	for (struct cvol *v = volumes; v; v = v->next) {
 		if (v->live && dev_in_use(v->live->loopdev))
-			n += (size_t)snprintf(err + n, n < errlen ? errlen - n : 0, "%s%s (%s)",
-					      n ? ", " : "", v->live->loopdev, v->name);
+			fprintf(f, "%s%s (%s)", ftell(f) ? ", " : "", v->live->loopdev, v->name);
 		/* an exposure mounted by vss-cowd is unmounted at stop and
 		 * mounted again at start; any other user of a snapshot counts */
 		for (struct csnap *s = v->snaps; s; s = s->next)
 			if (!s->mnt && s->node && dev_in_use(s->node->loopdev))
-				n += (size_t)snprintf(err + n, n < errlen ? errlen - n : 0,
-						      "%s%s (a snapshot of %s)", n ? ", " : "",
-						      s->node->loopdev, v->name);
+				fprintf(f, "%s%s (a snapshot of %s)", ftell(f) ? ", " : "",
+					s->node->loopdev, v->name);
 	}
 	pthread_mutex_unlock(&tbl_lock);
-	if (!n)
+	fclose(f);
+	err[0] = '\0';
+	if (!list[0])
 		return 0;
 	if (force) {
 		log_warn("stopping while in use: %s: detached lazily, their users get I/O errors",
-			 err);
-		err[0] = '\0';
+			 list);
 		return 0;
 	}
-	{
-		char list[512];
-
-		snprintf(list, sizeof(list), "%s", err);
-		snprintf(err, errlen, "in use: %s; unmount first, or stop --detach", list);
-	}
+	snprintf(err, errlen, "in use: %s; unmount first, or stop --detach", list);
 	return -EADDRINUSE;
 }
 
