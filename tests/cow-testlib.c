@@ -328,13 +328,18 @@ void model_flushed(struct model *m)
 	m->nwlog = 0;
 }
 
-void model_snap(struct model *m, uint64_t id)
+void model_snap_begun(struct model *m, uint64_t id)
 {
 	struct msnap *s = &m->snaps[m->nsnaps++];
 
 	s->id = id;
 	s->sec = malloc(m->nsec * sizeof(uint64_t));
 	memcpy(s->sec, m->origin, m->nsec * sizeof(uint64_t));
+}
+
+void model_snap(struct model *m, uint64_t id)
+{
+	model_snap_begun(m, id);
 	model_flushed(m);	/* creating a snapshot flushes the origin */
 }
 

@@ -51,6 +51,8 @@ void model_free(struct model *m);
 void model_write(struct model *m, uint64_t sec, uint64_t n, uint64_t tag);
 void model_flushed(struct model *m);
 void model_snap(struct model *m, uint64_t id);
+/* cow_snapshot_begin: no flush of the origin (yet) */
+void model_snap_begun(struct model *m, uint64_t id);
 int model_find(const struct model *m, uint64_t id);
 void model_drop(struct model *m, uint64_t id);
 /* Fill buf with the content of n sectors tagged tag. */

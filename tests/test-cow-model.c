@@ -9,6 +9,10 @@
  *            reordered, partly torn subset of the rest; the volume is
  *            reopened and every snapshot must read exactly as the model;
  *            the origin may only have lost writes never flushed.
+ *  Snapshots are taken both whole (cow_snapshot_create) and in two steps
+ *  (cow_snapshot_begin, writes, cow_snapshot_persist, as vss-cowd does
+ *  across CommitSnapshots and PostCommitSnapshots): a crash may lose the
+ *  ones begun and not yet persisted, never others.
  *  kill9:    a child runs the workload on real files and reports each
  *            operation before and after it to a pipe; the parent kills it
  *            with SIGKILL at a random instant, reopens, verifies.
@@ -35,7 +39,7 @@
 #define MAXSNAP	24u
 
 enum op { OP_WRITE, OP_DISCARD, OP_SNAP, OP_DELETE, OP_FLUSH, OP_READ,
-	  OP_OVERFLOW, OP_NONE };
+	  OP_OVERFLOW, OP_BEGIN, OP_PERSIST, OP_NONE };
 
 struct rec {
 	uint32_t op;
@@ -49,6 +53,10 @@ struct wl {
 	uint64_t rng;
 	int report_fd;		/* kill9: the child's end of the pipe */
 	unsigned nops, noverflow;
+	/* snapshots begun (cow_snapshot_begin) and not known durable yet
+	 * have ids >= pend_lo (0: none); a crash may lose them, all of
+	 * them or none */
+	uint64_t pend_lo;
 	struct rec last;	/* the last operation begun or done */
 	/* for chunks_owned: op number of each chunk's last write, and of
 	 * each snapshot's creation (indexed by id) */
@@ -136,6 +144,7 @@ static void on_overflow(void *arg, uint64_t id, const uint8_t *tag)
 
 	(void)tag;
 	model_drop(&w->m, id);
+	w->pend_lo = 0;		/* its superblock write */
 	w->noverflow++;
 	report(w, OP_OVERFLOW, 1, id, 0, 0);
 }
@@ -174,7 +183,7 @@ static int wl_step(struct wl *w)
 			owned_write(w, sec, n);
 			report(w, OP_DISCARD, 1, sec, n, 0);
 		}
-	} else if (x < 73) {
+	} else if (x < 68) {
 		if (m->nsnaps >= MAXSNAP)
 			return 0;
 		report(w, OP_SNAP, 0, 0, 0, 0);
@@ -182,7 +191,20 @@ static int wl_step(struct wl *w)
 		if (!r) {
 			model_snap(m, id);
 			owned_snap(w, id);
+			w->pend_lo = 0;		/* its write covers them */
 			report(w, OP_SNAP, 1, id, 0, 0);
+		}
+	} else if (x < 73) {
+		if (m->nsnaps >= MAXSNAP)
+			return 0;
+		report(w, OP_BEGIN, 0, 0, 0, 0);
+		r = cow_snapshot_begin(w->v, NULL, &id);
+		if (!r) {
+			model_snap_begun(m, id);
+			owned_snap(w, id);
+			if (!w->pend_lo)
+				w->pend_lo = id;
+			report(w, OP_BEGIN, 1, id, 0, 0);
 		}
 	} else if (x < 80) {
 		if (!m->nsnaps)
@@ -192,7 +214,17 @@ static int wl_step(struct wl *w)
 		r = cow_snapshot_delete(w->v, id);
 		if (!r) {
 			model_drop(m, id);
+			w->pend_lo = 0;		/* its superblock write */
 			report(w, OP_DELETE, 1, id, 0, 0);
+		}
+	} else if (x < 85 && w->pend_lo && rnd_below(&w->rng, 2)) {
+		report(w, OP_PERSIST, 0, 0, 0, 0);
+		r = cow_snapshot_persist(w->v);
+		if (!r) {
+			/* the origin as of each begin is durable, not what
+			 * was written since (no model_flushed) */
+			w->pend_lo = 0;
+			report(w, OP_PERSIST, 1, 0, 0, 0);
 		}
 	} else if (x < 85) {
 		report(w, OP_FLUSH, 0, 0, 0, 0);
@@ -313,6 +345,8 @@ static void reconcile(struct wl *w, const struct rec *inflight,
 	int n = cow_snapshot_list(w->v, info, MODEL_MAX_SNAPS);
 	bool may_overflow = inflight->op == OP_WRITE ||
 			    inflight->op == OP_DISCARD;
+	bool overflow_seen = may_overflow;
+	uint64_t lost_begun = UINT64_MAX;
 	uint8_t *buf;
 
 	ck_assert_int_ge(n, 0);
@@ -329,6 +363,12 @@ static void reconcile(struct wl *w, const struct rec *inflight,
 		}
 		if (inflight->op == OP_DELETE && inflight->a == m->snaps[i].id)
 			;
+		else if (w->pend_lo && m->snaps[i].id >= w->pend_lo)
+		{
+			/* begun, not persisted: lost in the crash */
+			if (m->snaps[i].id < lost_begun)
+				lost_begun = m->snaps[i].id;
+		}
 		else if (may_overflow && i == 0)
 			may_overflow = false;
 		else
@@ -337,6 +377,16 @@ static void reconcile(struct wl *w, const struct rec *inflight,
 				     (unsigned long long)m->snaps[i].id);
 		model_drop(m, m->snaps[i].id);
 	}
+	/* a superblock write makes every snapshot begun so far durable: of
+	 * those begun and not persisted, the ones kept are the oldest (unless
+	 * an overflow in flight took the oldest) */
+	for (int k = 0; k < n && !overflow_seen; k++)
+		if (info[k].id > lost_begun)
+			ck_abort_msg("seed %llu trial %u: begun snapshot %llu "
+				     "kept, an older one lost",
+				     (unsigned long long)seed, trial,
+				     (unsigned long long)info[k].id);
+	w->pend_lo = 0;		/* the reopen wrote the superblock */
 	/* a snapshot the model does not know: the one being created */
 	for (int k = 0; k < n; k++) {
 		if (model_find(m, info[k].id) >= 0)
@@ -489,10 +539,20 @@ START_TEST(test_kill9)
 				break;
 			case OP_SNAP:
 				model_snap(&w.m, r.a);
+				w.pend_lo = 0;
+				break;
+			case OP_BEGIN:
+				model_snap_begun(&w.m, r.a);
+				if (!w.pend_lo)
+					w.pend_lo = r.a;
 				break;
 			case OP_DELETE:
-			case OP_OVERFLOW:
+			case OP_OVERFLOW:	/* superblock writes */
+				w.pend_lo = 0;
 				model_drop(&w.m, r.a);
+				break;
+			case OP_PERSIST:
+				w.pend_lo = 0;
 				break;
 			case OP_FLUSH:
 				model_flushed(&w.m);

@@ -94,15 +94,25 @@
  *     names a slot whose data does not match the entry's crc (entries no
  *     live snapshot picks are not checked: their slot may have been reused).
  *     The next commit then overwrites that block.
- *  2. snapshot create: flush origin if written since the last flush
- *     (acknowledged writes enter the snapshot), then durable write of the
- *     superblock.  Writes of the new epoch start only after that (they wait
- *     on the epoch gate).  That write cannot be deferred (e.g. into the
- *     next log block, which any preserve for the new epoch must write
- *     anyway): a creation acknowledged and followed by no write before a
- *     crash would be lost.  A snapshot whose creation returned survives a
- *     crash; test-cow-model's powercut case checks it (it fails at once if
- *     creation writes the superblock without making it durable).
+ *  2. snapshot create: the new epoch opens in memory (epoch gate
+ *     exclusive: in-flight I/O drains; no I/O of its own); then, before
+ *     creation is acknowledged, flush the origin if written since the
+ *     last flush (acknowledged writes enter the snapshot) and write the
+ *     superblock durably.  cow_snapshot_begin does the first part alone
+ *     and writes of the new epoch go on meanwhile; cow_snapshot_persist
+ *     (or any superblock write: each flushes the origin first while a
+ *     begun snapshot is not yet durable) does the rest.  The durable write
+ *     cannot be deferred past the acknowledgement (e.g. into the next log
+ *     block): a creation acknowledged and followed by no write before a
+ *     crash would be lost; test-cow-model's powercut case fails at once if
+ *     creation skips it.  A crash before it loses the begun snapshots and
+ *     may leave log entries of epochs past the superblock's.  They stay
+ *     right for the older snapshots (an entry holds the chunk as it was
+ *     before its first write in its epoch; the first entry after a
+ *     snapshot's epoch is what it reads, whatever its number), so recovery
+ *     keeps them by the usual rule and moves the current epoch up to the
+ *     highest epoch the log names: an epoch number is never used twice
+ *     (a second (chunk, p) would be ambiguous).
  *  3. snapshot delete: durable superblock write before any freed slot can
  *     be reused.
  *  4. compaction: new half flushed before the superblock points at it.
@@ -205,6 +215,7 @@ struct cow_volume {
 
 	/* superblock state (epoch gate held exclusive, or leader) */
 	uint64_t sb_gen, log_gen, next_id, overflow_total, vol_id;
+	uint64_t durable_next_id;	/* snapshots below it are durable */
 	uint64_t diff_max;		/* the maximum, or COW_DIFF_UNBOUNDED */
 	uint64_t slot_limit;		/* slots the maximum lets be used */
 	_Atomic int enospc;		/* a preserve found the filesystem full */
@@ -525,19 +536,29 @@ static int meta_write(struct cow_volume *v, const void *buf, size_t len,
 	return r ? r : v->ops->flush(v->io, COW_DIFF);
 }
 
+static int origin_flush(struct cow_volume *v);
+
+/* Every superblock write also makes the snapshots begun since the last one
+ * durable, so it first flushes the origin if one is among them (rule 2). */
 static int sb_write(struct cow_volume *v)
 {
 	uint8_t *b = cow_tlbuf(SB_SIZE);
-	uint64_t gen = v->sb_gen + 1;
+	uint64_t gen = v->sb_gen + 1, next = v->next_id;
 	int r;
 
 	if (!b)
 		return -ENOMEM;
+	if (v->durable_next_id < next) {
+		r = origin_flush(v);
+		if (r)
+			return set_broken(v, r);
+	}
 	sb_encode(v, b, gen);
 	r = meta_write(v, b, SB_SIZE, (gen & 1) * SB_SIZE);
 	if (r)
 		return set_broken(v, r);
 	v->sb_gen = gen;
+	v->durable_next_id = next;
 	return 0;
 }
 
@@ -1165,8 +1186,7 @@ int cow_flush(struct cow_volume *v)
 }
 
 /* ---- snapshots ---- */
-int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
-			uint64_t *id)
+int cow_snapshot_begin(struct cow_volume *v, const uint8_t *tag, uint64_t *id)
 {
 	struct snap *s;
 	struct timespec ts;
@@ -1180,8 +1200,6 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 		r = -ENOSPC;
 	if (!r && v->cur_epoch == UINT32_MAX)
 		r = -EOVERFLOW;
-	if (!r)
-		r = origin_flush(v);
 	if (r)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1196,18 +1214,53 @@ int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 	v->nsnaps++;
 	v->next_id++;
 	v->cur_epoch++;
-	r = sb_write(v);
-	if (r) {
-		v->nsnaps--;
-		v->next_id--;
-		v->cur_epoch--;
-		goto out;
-	}
 	update_newest(v);
 	if (id)
 		*id = s->id;
 out:
 	gate_write_end(v);
+	return r;
+}
+
+/* The superblock write of rule 2, under the epoch gate shared: the other
+ * superblock writers hold the gate exclusive, except a log compaction,
+ * which only a group-commit leader runs; so this becomes the leader for
+ * the time of the write (preserves queue meanwhile; writes to chunks
+ * already preserved go on). */
+int cow_snapshot_persist(struct cow_volume *v)
+{
+	int r;
+
+	if (!v)
+		return -EINVAL;
+	gate_read(v);
+	pthread_mutex_lock(&v->meta_lock);
+	while (v->committing && !atomic_load(&v->broken))
+		pthread_cond_wait(&v->meta_cond, &v->meta_lock);
+	r = atomic_load(&v->broken);
+	if (!r && v->durable_next_id < v->next_id) {
+		v->committing = true;
+		pthread_mutex_unlock(&v->meta_lock);
+		r = sb_write(v);
+		pthread_mutex_lock(&v->meta_lock);
+		v->committing = false;
+		pthread_cond_broadcast(&v->meta_cond);
+	}
+	pthread_mutex_unlock(&v->meta_lock);
+	gate_read_end(v);
+	return r;
+}
+
+int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
+			uint64_t *id)
+{
+	uint64_t got;
+	int r = cow_snapshot_begin(v, tag, &got);
+
+	if (!r)
+		r = cow_snapshot_persist(v);
+	if (!r && id)
+		*id = got;
 	return r;
 }
 
@@ -1833,7 +1886,9 @@ static int load_log(struct cow_volume *v)
 				t->crc = get32(p + 16);
 				if (t->chunk >= v->nchunks ||
 				    t->slot >= v->nslots ||
-				    t->p > v->cur_epoch || t->p == 0)
+				    (t->p > v->cur_epoch && t->p - v->cur_epoch >
+				     COW_MAX_SNAPSHOTS) ||
+				    t->p == 0)
 					r = -EUCLEAN;
 			}
 			if (r)
@@ -1916,7 +1971,10 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	r = load_log(v);
 	if (r)
 		goto fail;
-	/* sort, derive lw, drop what no live snapshot picks, claim slots */
+	/* sort, derive lw, drop what no live snapshot picks, claim slots;
+	 * the epoch moves past every epoch the log names (rule 2: begun
+	 * snapshots lost in a crash left entries of epochs past the
+	 * superblock's; none may be used again) */
 	for (uint64_t c = 0; c < v->nchunks; c++) {
 		struct chunk *ch = &v->chunks[c];
 
@@ -1929,6 +1987,8 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 				goto fail;
 			}
 		atomic_store(&ch->lw, ch->e[ch->n - 1].p);
+		if (ch->e[ch->n - 1].p > v->cur_epoch)
+			v->cur_epoch = ch->e[ch->n - 1].p;
 		prune_chunk(v, ch, false);
 		for (uint32_t i = 0; i < ch->n; i++) {
 			uint32_t s = ch->e[i].slot;
@@ -1966,7 +2026,11 @@ int cow_volume_close(struct cow_volume *v)
 	if (!v)
 		return 0;
 	if (!atomic_load(&v->broken)) {
-		r = v->ops->flush(v->io, COW_ORIGIN);
+		/* snapshots begun and not yet durable become so */
+		r = v->durable_next_id < v->next_id ? sb_write(v) : 0;
+		r2 = v->ops->flush(v->io, COW_ORIGIN);
+		if (!r)
+			r = r2;
 		r2 = v->ops->flush(v->io, COW_DIFF);
 		if (!r)
 			r = r2;

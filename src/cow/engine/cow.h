@@ -119,6 +119,17 @@ struct cow_snapshot_info {
  * the first of cow_snapshot_list(), as VSS does) and creates again. */
 int cow_snapshot_create(struct cow_volume *v, const uint8_t *tag,
 			uint64_t *id);
+/* The same in two steps, for a caller that holds writes while it creates
+ * (vss-cowd inside the flush-and-hold window): cow_snapshot_begin opens
+ * the new epoch in memory only (no I/O: microseconds, whatever the disk)
+ * and the snapshot reads as taken from then on, while writes go on; it
+ * becomes durable when cow_snapshot_persist (which makes every snapshot
+ * begun so far durable: an origin flush and a durable superblock write)
+ * returns 0, or with any later metadata write (a delete, a clean close).
+ * A crash before that loses it, and only it: every other snapshot still
+ * reads as taken.  Same errors as create. */
+int cow_snapshot_begin(struct cow_volume *v, const uint8_t *tag, uint64_t *id);
+int cow_snapshot_persist(struct cow_volume *v);
 int cow_snapshot_delete(struct cow_volume *v, uint64_t id);
 int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 		      size_t len, uint64_t off);
