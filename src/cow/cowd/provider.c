@@ -5,10 +5,14 @@
  *                         discards an older unfinished one
  *   EndPrepare/PreCommit  check the volume is still served
  *   CommitSnapshots       holds the writes of every volume of the set
- *                         (hold.c), cow_snapshot_create per volume, tag =
- *                         snapshot id, releases the hold (inside the hold
- *                         window: no logging, no I/O but the engine's flush
- *                         and its metadata write)
+ *                         (hold.c), cow_snapshot_begin per volume (the
+ *                         epoch opens in memory), tag = snapshot id,
+ *                         releases the hold (inside the hold window: no
+ *                         logging, no I/O at all)
+ *   PostCommitSnapshots   cow_snapshot_persist per volume, in parallel
+ *                         (the origin flush and durable metadata write:
+ *                         writes are released, writers still frozen); a
+ *                         failure fails the set
  *   PostFinalCommit       writes the snapshot's record and exposes it (FUSE
  *                         file + read-only loop device = device object)
  *   AbortSnapshots        breaks a hold under way, deletes what the set
@@ -258,8 +262,28 @@ static void test_delay(unsigned k)
 	}
 }
 
-/* One volume's commit: the engine's snapshot (its cost is one durable
- * metadata write, i.e. a device flush where there is no FUA). */
+/* One volume's commit: the engine's new epoch, in memory (no I/O; made
+ * durable by PostCommitSnapshots). */
+/* fn(job) for n jobs of size bytes each, one thread each but the first
+ * (in the caller's thread, as is any whose thread cannot start). */
+static void run_parallel(void *jobs, size_t n, size_t size, void *(*fn)(void *))
+{
+	pthread_t *th = n > 1 ? calloc(n, sizeof(*th)) : NULL;
+	bool *ok = n > 1 ? calloc(n, sizeof(*ok)) : NULL;
+
+	for (size_t i = 1; th && ok && i < n; i++)
+		ok[i] = pthread_create(&th[i], NULL, fn, (char *)jobs + i * size) == 0;
+	fn(jobs);
+	for (size_t i = 1; i < n; i++) {
+		if (ok && ok[i])
+			pthread_join(th[i], NULL);
+		else
+			fn((char *)jobs + i * size);
+	}
+	free(th);
+	free(ok);
+}
+
 struct commit_job {
 	struct cvol *v;			/* referenced */
 	vss_id_t id;
@@ -267,8 +291,6 @@ struct commit_job {
 	int r;
 	int64_t created;
 	unsigned idx;
-	pthread_t th;
-	bool thread;
 };
 
 static void *commit_one(void *arg)
@@ -278,16 +300,16 @@ static void *commit_one(void *arg)
 
 	test_delay(j->idx);
 	pthread_rwlock_rdlock(&v->io_lock);
-	j->r = v->cow ? cow_snapshot_create(v->cow, j->id.b, &j->engine_id) : -EIO;
+	j->r = v->cow ? cow_snapshot_begin(v->cow, j->id.b, &j->engine_id) : -EIO;
 	pthread_rwlock_unlock(&v->io_lock);
 	j->created = vss_timestamp_now();
 	return NULL;
 }
 
 /* Inside the flush-and-hold window: the volumes of the set are held
- * (hold.c), their epochs opened in parallel (one thread each but the
- * first, so that the set costs one durable write and not one per volume),
- * the hold released; no logging here.  tbl_lock is not held meanwhile
+ * (hold.c), their epochs opened (in memory: microseconds each; the test
+ * delay staggers them, so they open in parallel, one thread each but the
+ * first), the hold released; no logging here.  tbl_lock is not held meanwhile
  * (FUSE lookups and GETATTRs go on): the volumes are referenced, and a
  * snapshot taken off its volume meanwhile (AbortSnapshots, vssd lost) gets
  * its engine epoch deleted here. */
@@ -332,16 +354,7 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	if (drain_failed) {
 		hr = VSS_E_PROVIDER_VETO;
 	} else {
-		for (i = 1; i < n; i++)
-			jobs[i].thread = pthread_create(&jobs[i].th, NULL, commit_one,
-							&jobs[i]) == 0;
-		commit_one(&jobs[0]);
-		for (i = 1; i < n; i++) {
-			if (jobs[i].thread)
-				pthread_join(jobs[i].th, NULL);
-			else
-				commit_one(&jobs[i]);
-		}
+		run_parallel(jobs, n, sizeof(*jobs), commit_one);
 		for (i = 0; i < n && hr == S_OK; i++)
 			if (jobs[i].r)
 				hr = jobs[i].r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE :
@@ -396,9 +409,69 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	return hr;
 }
 
+struct persist_job {
+	struct cvol *v;			/* referenced */
+	int r;
+};
+
+static void *persist_one(void *arg)
+{
+	struct persist_job *j = arg;
+
+	pthread_rwlock_rdlock(&j->v->io_lock);
+	j->r = j->v->cow ? cow_snapshot_persist(j->v->cow) : -EIO;
+	pthread_rwlock_unlock(&j->v->io_lock);
+	return NULL;
+}
+
+/* Writes are released (the filesystems thawed), the writers still frozen:
+ * the epochs CommitSnapshots opened become durable, every volume of the set
+ * in parallel (each an origin flush and a durable superblock write).  A
+ * failure fails the set (vssd then aborts it, which deletes them). */
+static vss_hr_t persist_set(const vss_id_t *set)
+{
+	struct persist_job *jobs = NULL;
+	size_t n = 0, i = 0;
+	vss_hr_t hr = S_OK;
+	uint64_t t0 = mono_us();
+
+	pthread_mutex_lock(&tbl_lock);
+	for (struct cvol *v = volumes; v; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			n += vss_id_equal(&s->prop.snapshot_set_id, set) && s->engine_id;
+	jobs = n ? calloc(n, sizeof(*jobs)) : NULL;
+	for (struct cvol *v = volumes; v && jobs; v = v->next)
+		for (struct csnap *s = v->snaps; s; s = s->next)
+			if (vss_id_equal(&s->prop.snapshot_set_id, set) && s->engine_id) {
+				jobs[i++].v = v;
+				v->refs++;
+			}
+	pthread_mutex_unlock(&tbl_lock);
+	if (!n)
+		return S_OK;
+	if (!jobs)
+		return E_OUTOFMEMORY;
+	run_parallel(jobs, n, sizeof(*jobs), persist_one);
+	for (i = 0; i < n; i++)
+		if (jobs[i].r) {
+			log_err("PostCommitSnapshots: volume %s: cannot make the snapshot "
+				"durable: %s", jobs[i].v->name, strerror(-jobs[i].r));
+			hr = VSS_E_PROVIDER_VETO;
+		}
+	log_debug("PostCommitSnapshots: %zu snapshot%s made durable in %llu us", n,
+		  n == 1 ? "" : "s", (unsigned long long)(mono_us() - t0));
+	pthread_mutex_lock(&tbl_lock);
+	for (i = 0; i < n; i++)
+		vol_put(jobs[i].v);
+	pthread_mutex_unlock(&tbl_lock);
+	free(jobs);
+	return hr;
+}
+
 static vss_hr_t post_commit(vss_provider_t *p, const vss_id_t *set, int32_t count, void *u)
 {
 	uint64_t us;
+	vss_hr_t hr;
 
 	provider_flush_log();
 	pthread_mutex_lock(&tbl_lock);
@@ -406,6 +479,9 @@ static vss_hr_t post_commit(vss_provider_t *p, const vss_id_t *set, int32_t coun
 	pthread_mutex_unlock(&tbl_lock);
 	log_debug("CommitSnapshots: commit_us=%llu (%d volume%s, in the hold window)",
 		  (unsigned long long)us, count, count == 1 ? "" : "s");
+	hr = persist_set(set);
+	if (hr != S_OK)
+		return hr;
 	return set_state(set, VSS_SS_POSTCOMMITTED, count);
 }
 
