@@ -1084,6 +1084,83 @@ END_TEST
 
 /* On files: growing extends the diff file (sparse), shrinking punches
  * what the deleted snapshots held. */
+/* Allocated bytes of a file. */
+static uint64_t file_alloc(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return (uint64_t)sb.st_blocks * 512;
+}
+
+/* Wait (5 s at most) until the preparation thread has allocated at least
+ * want bytes ahead of the slots in use. */
+static uint64_t wait_prepared(struct cow_volume *v, uint64_t want)
+{
+	struct cow_stats st;
+
+	for (int i = 0; i < 500; i++) {
+		ck_assert_int_eq(cow_stats(v, &st), 0);
+		if (st.diff_bytes_prepared >= want)
+			break;
+		usleep(10000);
+	}
+	return st.diff_bytes_prepared;
+}
+
+/* A diff file is allocated ahead of use: at creation (diff_prealloc) and
+ * by the engine's thread, never past the maximum; a shrink gives the
+ * space back; what it prepared never disturbs a preserve. */
+START_TEST(test_prepare_files)
+{
+	char *dir = tmpdir_make(), *o, *d;
+	struct cow_params p = { .chunk_size = 65536, .origin_size = 8 << 20,
+				.diff_max = 64 << 20,
+				.diff_prealloc = 4 << 20 };
+	struct cow_stats st;
+	struct env e;
+	uint64_t s1, base;
+
+	ck_assert_ptr_nonnull(dir);
+	o = path_join(dir, "origin");
+	d = path_join(dir, "diff");
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	base = file_alloc(d);
+	ck_assert_uint_ge(base, 4 << 20);		/* the preallocation */
+	memset(&e, 0, sizeof(e));
+	model_init(&e.m, 8 << 20);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);
+	cow_set_overflow_cb(e.v, on_overflow, &e);
+	/* the thread keeps 128 MiB ahead, here the whole 64 MiB maximum */
+	ck_assert_uint_ge(wait_prepared(e.v, 60 << 20), 60 << 20);
+	ck_assert_uint_ge(file_alloc(d), 60 << 20);
+	ck_assert_uint_le(file_alloc(d), 64 << 20);
+	/* preserves into prepared slots */
+	s1 = do_snap(&e);
+	do_write(&e, 0, 16384);		/* all 128 chunks */
+	verify(&e);
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, 128);
+	/* shrink: what was prepared past the slots in use is given back */
+	ck_assert_int_eq(cow_set_diff_max(e.v, st.diff_bytes_used +
+					  (1 << 20)), 0);
+	ck_assert_uint_eq(e.ndeleted, 0);
+	usleep(100000);		/* the thread may prepare the 1 MiB left */
+	ck_assert_uint_le(file_alloc(d), st.diff_bytes_used + (1 << 20));
+	verify(&e);
+	/* grow again: it prepares again */
+	ck_assert_int_eq(cow_set_diff_max(e.v, 64 << 20), 0);
+	ck_assert_uint_ge(wait_prepared(e.v, 16 << 20), 16 << 20);
+	do_write(&e, 0, 16384);		/* rewrites: nothing preserved */
+	ck_assert_int_eq(cow_snapshot_delete(e.v, s1), 0);
+	model_drop(&e.m, s1);
+	do_snap(&e);
+	do_write(&e, 0, 16384);		/* freed slots reused */
+	verify(&e);
+	files_reopen_fini(&e, dir, o, d, 0);
+}
+END_TEST
+
 START_TEST(test_diff_max_files)
 {
 	char *dir = tmpdir_make(), *o, *d;
@@ -1160,6 +1237,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_full);
 	tcase_add_test(tc, test_diff_max_change);
 	tcase_add_test(tc, test_diff_max_files);
+	tcase_add_test(tc, test_prepare_files);
 	tcase_add_test(tc, test_superblock_old_version);
 	tcase_add_test(tc, test_snapshot_begin_persist);
 	tcase_add_test(tc, test_diff_fs_full);

@@ -244,10 +244,15 @@ static uint64_t diff_max(void)
 	return o.size + o.size / 8 + 64 * MIB;
 }
 
-static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap)
+/* A new volume over the origin; prealloc: bytes of its diff file's slots
+ * allocated at creation, as much as the ideal ceiling gets for the same
+ * writes (the engine's preparation thread then keeps ahead of use). */
+static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap,
+				       uint64_t prealloc)
 {
 	struct cow_params p = { .chunk_size = o.chunk,
-				.diff_max = diff_max() };
+				.diff_max = diff_max(),
+				.diff_prealloc = prealloc };
 	struct cow_volume *v;
 	int r;
 
@@ -512,22 +517,36 @@ static struct stat3 ratio_stat(const struct ratio *q)
 	return stat_of(x, o.rounds);
 }
 
-/* The ideal ceiling writes its copies into a diff file prepared as the
- * engine's is: sparse, of the same size, the copies past its metadata. */
-static int ideal_diff(void)
+/* The ideal ceiling writes its copies into a diff file of the engine's
+ * size, past where its metadata would be, allocated before the clock
+ * starts (zeros written and made durable) where its copies will go: the
+ * engine prepares its diff file so (ahead of use, by its preparation
+ * thread, while the clock runs), and the ideal has none of that cost. */
+static int ideal_diff(uint64_t bytes)
 {
+	char *z;
 	int fd;
 
 	fresh_diff();
 	fd = open_direct(diff_path);
 	if (ftruncate(fd, (off_t)diff_max()))
 		err(1, "%s", diff_path);
+	if (posix_memalign((void **)&z, 4096, 4 * MIB))
+		err(1, "memory");
+	memset(z, 0, 4 * MIB);
+	for (uint64_t off = 0; off < bytes; off += 4 * MIB)
+		if (pwrite(fd, z, 4 * MIB, (off_t)(IDEAL_BASE + off)) != 4 * MIB)
+			err(1, "%s", diff_path);
+	if (fdatasync(fd))
+		err(1, "%s", diff_path);
+	free(z);
 	return fd;
 }
 
 static double ideal_run(int ofd, unsigned nops, uint32_t bs, bool seq)
 {
-	int dfd = ideal_diff();
+	uint64_t span = bs > o.chunk ? bs : o.chunk;
+	int dfd = ideal_diff((uint64_t)nops * span);
 	double x = raw_run(RAW_COW, ofd, dfd, nops, bs, seq);
 
 	close(dfd);
@@ -550,7 +569,7 @@ static void measure_round(unsigned r, unsigned seq_ops)
 	uint64_t snap = 0;
 	int ofd = open_direct(origin_path);
 
-	v = fresh_volume(0, NULL);
+	v = fresh_volume(0, NULL, 0);
 	PAIR(flip,
 	     rawv[R_WSEQ][r] = raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true),
 	     engv[E_WSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
@@ -568,7 +587,7 @@ static void measure_round(unsigned r, unsigned seq_ops)
 	PAIR(flip,
 	     rawv[R_ICOWSEQ][r] = ideal_run(ofd, seq_ops, MIB, true),
 	     PAIR(flip, {
-			v = fresh_volume(1, &snap);
+			v = fresh_volume(1, &snap, (uint64_t)seq_ops * MIB);
 			engv[E_COWSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
 						    MIB, true);
 			engv[E_REWRITE][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
@@ -577,14 +596,14 @@ static void measure_round(unsigned r, unsigned seq_ops)
 						      seq_ops, MIB, true);
 			cow_volume_close(v);
 		  }, {
-			v = fresh_volume(64, &snap);
+			v = fresh_volume(64, &snap, (uint64_t)seq_ops * MIB);
 			engv[E_COW64][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
 						   MIB, true);
 			cow_volume_close(v);
 		  }));
 	PAIR(flip,
 	     rawv[R_ICOWRAND][r] = ideal_run(ofd, o.rand_ops, 4096, false), {
-		v = fresh_volume(1, &snap);
+		v = fresh_volume(1, &snap, (uint64_t)o.rand_ops * o.chunk);
 		engv[E_COWRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops,
 					     4096, false);
 		cow_volume_close(v);

@@ -555,6 +555,66 @@ static void fd_close(void *priv)
 	free(io);
 }
 
+/* Make [off, off+len) of a file allocated and written: zeros into its holes
+ * (unwritten extents count as holes; allocated data is left alone), then
+ * fdatasync, so that later writes there change no filesystem metadata and
+ * a flush after them is a device cache flush, not a journal commit.  A
+ * block device has nothing to prepare.  Runs on the engine's preparation
+ * thread: plain blocking writes, through the O_DIRECT descriptor when there
+ * is one (no page cache). */
+static int fd_prepare(void *priv, enum cow_file f, size_t len, uint64_t off)
+{
+	struct fdio *io = priv;
+	int fd = io->dfd[f] >= 0 ? io->dfd[f] : io->bfd[f];
+	uint64_t end = off + len;
+	void *z = NULL;
+	bool wrote = false;
+	int r = 0;
+
+	if (io->blk[f])
+		return -EOPNOTSUPP;
+	while (!r && off < end) {
+		off_t h = lseek(io->bfd[f], (off_t)off, SEEK_HOLE), d;
+		uint64_t hend;
+
+		if (h < 0) {
+			r = errno == ENXIO ? 0 : -errno;	/* past the end */
+			break;
+		}
+		if ((uint64_t)h >= end)
+			break;
+		d = lseek(io->bfd[f], h, SEEK_DATA);
+		if (d < 0 && errno != ENXIO) {
+			r = -errno;
+			break;
+		}
+		hend = d < 0 || (uint64_t)d > end ? end : (uint64_t)d;
+		if (!z && !(z = cow_alloc_aligned(BOUNCE))) {
+			r = -ENOMEM;
+			break;
+		}
+		memset(z, 0, BOUNCE);
+		for (off = (uint64_t)h; !r && off < hend; ) {
+			size_t n = hend - off < BOUNCE ? hend - off : BOUNCE;
+			ssize_t w = pwrite(fd, z, n, (off_t)off);
+
+			if (w < 0 && fd == io->dfd[f] && errno == EINVAL)
+				w = pwrite(fd = io->bfd[f], z, n, (off_t)off);
+			if (w < 0)
+				r = -errno;
+			else if (w == 0)
+				r = -EIO;
+			else
+				off += (uint64_t)w;
+			wrote = true;
+		}
+	}
+	cow_free_aligned(z);
+	if (!r && wrote && fdatasync(io->bfd[f]))
+		r = -errno;
+	return r;
+}
+
 static const struct cow_io_ops fd_ops = {
 	.read = fd_read,
 	.write = fd_write,
@@ -565,6 +625,7 @@ static const struct cow_io_ops fd_ops = {
 	.close = fd_close,
 	.write_durable = fd_write_durable,
 	.grow = fd_grow,
+	.prepare = fd_prepare,
 };
 
 static int open_one(struct fdio *io, enum cow_file f, const char *path,

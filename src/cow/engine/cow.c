@@ -80,7 +80,10 @@
  * whose gen no later compaction takes).
  *
  * The log region is zeroed when the volume is created, so that its blocks
- * are allocated (no filesystem journal commit on the commit path).
+ * are allocated (no filesystem journal commit on the commit path); the
+ * slots of a diff file are allocated ahead of use by a thread (see
+ * "preparation of the diff area" below), for the same reason: a copy into
+ * a hole would make the next commit's flush wait for a journal commit.
  *
  * Ordering rules (the whole of correctness; "durable write" = a FUA write,
  * RWF_DSYNC, or write + flush where the backend has none):
@@ -171,6 +174,8 @@
 #define NEEDSPACE	(-4096)
 
 #define GATE_SHARDS	32u
+#define PREP_PIECE	(8u << 20)	/* zeros written per step */
+#define PREP_AHEAD	(128u << 20)	/* prepared ahead of the slots used */
 
 /* One reader count per cache line: taking the gate shared touches only
  * the calling thread's line (no global lock word on the I/O path). */
@@ -252,6 +257,15 @@ struct cow_volume {
 	bool committing;
 	void *logbuf;
 	size_t logbuf_size;
+
+	/* Preparation of the diff area (a file): a thread writes zeros ahead
+	 * of the slots in use (meta_lock).  Slots from slot_hi up to prep_hi
+	 * are allocated on disk; [busy_lo, busy_hi) is being written now and
+	 * a preserve that takes a slot there waits for it (prep_done). */
+	pthread_t prep_th;
+	pthread_cond_t prep_work, prep_done;
+	uint64_t prep_hi, busy_lo, busy_hi;
+	bool prep_on, prep_started, prep_stop, prep_failed, prep_hold;
 
 	_Atomic uint64_t st_preserves, st_commits, st_compactions;
 	cow_overflow_fn ofn;
@@ -939,6 +953,113 @@ static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
 	return r;
 }
 
+/* ---- preparation of the diff area ----
+ * On a diff file, a preserve's copy into a hole makes the filesystem
+ * allocate blocks, and the group commit's flush then waits for a journal
+ * commit as well as the device.  So a thread writes zeros ahead of the
+ * slots in use (up to PREP_AHEAD past slot_hi, never past the maximum),
+ * PREP_PIECE at a time, each made durable, like a Windows diff area that
+ * is allocated in steps ahead of use.  It only ever writes slots at or
+ * above slot_hi, which no preserve has taken: a preserve taking one sets
+ * slot_hi past it, and one that takes a slot in the piece being written
+ * waits for it.  Zeros in a free slot mean nothing to recovery. */
+static uint64_t prep_target(const struct cow_volume *v)
+{
+	uint64_t t = v->slot_start + (v->slot_hi << v->chunk_shift) + PREP_AHEAD,
+		 lim = v->slot_start + (v->slot_limit << v->chunk_shift);
+
+	if (t > lim)
+		t = lim;
+	return t < v->diff_size ? t : v->diff_size;
+}
+
+/* A preserve takes fresh slot s (>= slot_hi).  meta_lock. */
+static void prep_claim(struct cow_volume *v, uint32_t s)
+{
+	uint64_t off = slot_off(v, s);
+
+	if (!v->prep_on)
+		return;
+	while (off < v->busy_hi && off + v->chunk_size > v->busy_lo)
+		pthread_cond_wait(&v->prep_done, &v->meta_lock);
+	if (!v->prep_failed && off + PREP_AHEAD / 2 > v->prep_hi)
+		pthread_cond_signal(&v->prep_work);
+}
+
+static void *prep_main(void *arg)
+{
+	struct cow_volume *v = arg;
+
+	pthread_mutex_lock(&v->meta_lock);
+	while (!v->prep_stop) {
+		uint64_t a = v->slot_start + (v->slot_hi << v->chunk_shift),
+			 t = prep_target(v), b;
+		int r;
+
+		if (a < v->prep_hi)
+			a = v->prep_hi;
+		if (v->prep_failed || v->prep_hold || atomic_load(&v->broken) ||
+		    a >= t) {
+			pthread_cond_wait(&v->prep_work, &v->meta_lock);
+			continue;
+		}
+		b = t - a > PREP_PIECE ? a + PREP_PIECE : t;
+		v->busy_lo = a;
+		v->busy_hi = b;
+		pthread_mutex_unlock(&v->meta_lock);
+		r = v->ops->prepare(v->io, COW_DIFF, b - a, a);
+		pthread_mutex_lock(&v->meta_lock);
+		v->busy_lo = v->busy_hi = 0;
+		if (r)
+			v->prep_failed = true;	/* e.g. ENOSPC: until a new maximum */
+		else
+			v->prep_hi = b;
+		pthread_cond_broadcast(&v->prep_done);
+	}
+	pthread_mutex_unlock(&v->meta_lock);
+	return NULL;
+}
+
+/* At the end of a successful open: a diff file gets the thread. */
+static void prep_start(struct cow_volume *v)
+{
+	if (!v->ops->prepare || v->ops->prepare(v->io, COW_DIFF, 0, 0))
+		return;
+	v->prep_on = true;
+	v->prep_started = !pthread_create(&v->prep_th, NULL, prep_main, v);
+	v->prep_on = v->prep_started;
+}
+
+/* Stop the thread between pieces (hold) or for good (stop). */
+static void prep_pause(struct cow_volume *v, bool stop)
+{
+	pthread_mutex_lock(&v->meta_lock);
+	if (stop)
+		v->prep_stop = true;
+	v->prep_hold = true;
+	pthread_cond_broadcast(&v->prep_work);
+	while (v->busy_hi)
+		pthread_cond_wait(&v->prep_done, &v->meta_lock);
+	pthread_mutex_unlock(&v->meta_lock);
+	if (stop && v->prep_started) {
+		pthread_join(v->prep_th, NULL);
+		v->prep_started = false;
+	}
+}
+
+/* Let it go on, from the start of what is free when forget (the space above
+ * slot_hi was given back), after a new maximum. */
+static void prep_resume(struct cow_volume *v, bool forget)
+{
+	pthread_mutex_lock(&v->meta_lock);
+	if (forget)
+		v->prep_hi = 0;
+	v->prep_hold = false;
+	v->prep_failed = false;
+	pthread_cond_broadcast(&v->prep_work);
+	pthread_mutex_unlock(&v->meta_lock);
+}
+
 /* ---- preserve: the copy half of copy-on-write ---- */
 static int chunk_append(struct cow_volume *v, uint64_t c, uint32_t p,
 			uint32_t slot)
@@ -1027,8 +1148,10 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 			uint32_t s = v->free_stack[--v->nfree];
 
 			v->slotstate[s] = SLOT_ALLOC;
-			if (s >= v->slot_hi)
+			if (s >= v->slot_hi) {
+				prep_claim(v, s);
 				v->slot_hi = (uint64_t)s + 1;
+			}
 			le[got].slot = s;
 			got++;
 		}
@@ -1502,6 +1625,8 @@ void cow_set_overflow_cb(struct cow_volume *v, cow_overflow_fn fn, void *arg)
 
 int cow_stats(struct cow_volume *v, struct cow_stats *st)
 {
+	uint64_t prep;
+
 	if (!v || !st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
@@ -1518,6 +1643,8 @@ int cow_stats(struct cow_volume *v, struct cow_stats *st)
 	st->diff_bytes_max = v->diff_max;
 	st->diff_bytes_capacity = v->diff_size;
 	st->slots_limit = v->slot_limit;
+	prep = v->slot_start + (v->slot_hi << v->chunk_shift);
+	st->diff_bytes_prepared = v->prep_hi > prep ? v->prep_hi - prep : 0;
 	st->overflow_deleted = v->overflow_total;
 	pthread_mutex_unlock(&v->meta_lock);
 	gate_read_end(v);
@@ -1585,12 +1712,18 @@ static int grow_slots(struct cow_volume *v, uint64_t want)
 	return 0;
 }
 
-/* Punch every free slot below slot_hi (never more: where punching is not
- * supported the backend writes zeros): after a shrink the diff area gives
- * back the space of the snapshots it deleted. */
+/* Punch every free slot below slot_hi, and what was prepared above it
+ * (never more: where punching is not supported the backend writes zeros):
+ * after a shrink the diff area gives back the space of the snapshots it
+ * deleted.  The preparation thread is paused. */
 static void punch_free(struct cow_volume *v)
 {
 	uint64_t s = 0, end = v->slot_hi < v->nslots ? v->slot_hi : v->nslots;
+
+	if (v->prep_hi > slot_off(v, (uint32_t)end))
+		v->ops->zero(v->io, COW_DIFF,
+			     v->prep_hi - slot_off(v, (uint32_t)end),
+			     slot_off(v, (uint32_t)end));
 
 	while (s < end) {
 		uint64_t e = s;
@@ -1650,8 +1783,12 @@ int cow_set_diff_max(struct cow_volume *v, uint64_t max)
 		v->slot_limit = old_limit;
 		goto out;
 	}
-	if (v->slot_limit < old_limit)
+	if (v->slot_limit < old_limit) {
+		prep_pause(v, false);
 		punch_free(v);
+	}
+	/* a new maximum: preparation goes on (from scratch after a shrink) */
+	prep_resume(v, v->slot_limit < old_limit);
 out:
 	gate_write_end(v);
 	return r;
@@ -1662,6 +1799,9 @@ static void vol_free(struct cow_volume *v)
 {
 	if (!v)
 		return;
+	prep_pause(v, true);
+	pthread_cond_destroy(&v->prep_work);
+	pthread_cond_destroy(&v->prep_done);
 	if (v->chunks)
 		for (uint64_t c = 0; c < v->nchunks; c++)
 			free(v->chunks[c].e);
@@ -1703,6 +1843,8 @@ static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
 	pthread_cond_init(&v->busy_cond, NULL);
 	pthread_mutex_init(&v->meta_lock, NULL);
 	pthread_cond_init(&v->meta_cond, NULL);
+	pthread_cond_init(&v->prep_work, NULL);
+	pthread_cond_init(&v->prep_done, NULL);
 	atomic_store(&v->newest, -1);
 	atomic_store(&v->origin_dirty, 1);	/* a crashed writer may have left some */
 	return v;
@@ -2012,6 +2154,7 @@ int cow_volume_open_io(const struct cow_io_ops *ops, void *io,
 	r = sb_write(v);
 	if (r)
 		goto fail;
+	prep_start(v);
 	*out = v;
 	return 0;
 fail:
@@ -2053,6 +2196,25 @@ int cow_volume_create(const char *origin, const char *diff,
 	if (r)
 		return r;
 	r = cow_volume_create_io(ops, io, p->chunk_size);
+	if (!r && p->diff_prealloc && ops->prepare) {
+		/* the slots start where a volume of this geometry puts them */
+		struct cow_volume g = { .chunk_size = p->chunk_size ?
+					p->chunk_size : COW_CHUNK_DEFAULT,
+					.origin_size = ops->size(io, COW_ORIGIN),
+					.diff_size = ops->size(io, COW_DIFF) };
+		uint64_t n;
+
+		g.chunk_shift = ilog2_u32(g.chunk_size);
+		r = layout(&g);
+		n = g.diff_size - g.slot_start;
+		if (!r && n > p->diff_prealloc)
+			n = p->diff_prealloc;
+		if (!r) {
+			r = ops->prepare(io, COW_DIFF, (size_t)n, g.slot_start);
+			if (r == -EOPNOTSUPP)
+				r = 0;
+		}
+	}
 	ops->close(io);
 	return r;
 }

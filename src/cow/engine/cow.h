@@ -56,6 +56,12 @@ struct cow_io_ops {
 	 * be when it cannot grow that far (a block device).  NULL: f keeps
 	 * its size. */
 	int (*grow)(void *io, enum cow_file f, uint64_t *size);
+	/* Make [off, off+len) of f allocated and written (zeros where it is
+	 * a hole; what is allocated is left as it is) and that allocation
+	 * durable, so that later writes there change no metadata of the
+	 * filesystem holding f.  -EOPNOTSUPP (also for len 0): nothing of f
+	 * needs it (a block device).  NULL: the same. */
+	int (*prepare)(void *io, enum cow_file f, size_t len, uint64_t off);
 };
 
 /* The default backend: files or block devices, O_DIRECT where the backing
@@ -76,6 +82,9 @@ struct cow_params {
 	uint64_t diff_max;	/* size of the diff area (shadow storage); also
 				 * its maximum until cow_set_diff_max() */
 	unsigned io_flags;	/* COW_IO_* */
+	uint64_t diff_prealloc;	/* bytes of the diff file's slots to allocate
+				 * (write zeros to) at creation; later the
+				 * engine allocates ahead of use by itself */
 };
 
 /* Write a fresh diff area (any previous content is forgotten). */
@@ -182,6 +191,9 @@ struct cow_stats {
 	uint64_t log_compactions;	/* since open */
 	uint64_t diff_bytes_capacity;	/* the diff area's address space now */
 	uint64_t slots_limit;		/* slots the maximum allows */
+	uint64_t diff_bytes_prepared;	/* allocated ahead of use (a diff
+					 * file: zeros written by the
+					 * engine's preparation thread) */
 };
 int cow_stats(struct cow_volume *v, struct cow_stats *st);
 
