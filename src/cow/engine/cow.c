@@ -1943,7 +1943,8 @@ static bool tail_picked(struct cow_volume *v, uint64_t c, uint32_t p)
 	struct chunk *ch = &v->chunks[c];
 	uint32_t prev = 0;
 
-	qsort(ch->e, ch->n, sizeof(*ch->e), ent_cmp);
+	if (ch->n)
+		qsort(ch->e, ch->n, sizeof(*ch->e), ent_cmp);
 	for (uint32_t i = 0; i < ch->n; i++)
 		if (live_in(v, prev, ch->e[i].p))
 			prev = ch->e[i].p;
