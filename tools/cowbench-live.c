@@ -559,6 +559,23 @@ static void summarize(double *v, unsigned n, double out[3])
 	out[2] = v[n - 1];
 }
 
+/* A volume just added has its diff file allocated ahead of use by the
+ * engine (up to 128 MiB of zeros, vss-cowd(8) SHADOW STORAGE): measure once
+ * that is done, not against it.  Done: its size on disk stops growing for
+ * half a second (30 s at most). */
+static void settle_diff(const char *name)
+{
+	char p[700];
+	struct stat st;
+	blkcnt_t last = -1;
+
+	snprintf(p, sizeof(p), "%s/%s.diff", L.state, name);
+	for (int i = 0; i < 60 && !stat(p, &st) && st.st_blocks != last; i++) {
+		last = st.st_blocks;
+		usleep(500000);
+	}
+}
+
 static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 {
 	char devs[MAXVOL][32], name[64], img[700], sz[32];
@@ -586,6 +603,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 			   "--size", sz, "--create", (char *)NULL) ||
 		    strncmp(devs[i], "/dev/", 5))
 			errx(1, "vss-cowadm add volume %s failed (see %s)", name, L.clog);
+		settle_diff(name);
 		snprintf(mkfs, sizeof(mkfs), "mkfs.ext4 -q -F -E "
 			 "lazy_itable_init=1,lazy_journal_init=1 %s >/dev/null 2>&1", devs[i]);
 		if (system(mkfs))
@@ -833,6 +851,7 @@ int live_main(void)
 		if (cowadm(livedev[0], sizeof(livedev[0]), "add", "volume", "--name=live", ba,
 			   (char *)NULL) || strncmp(livedev[0], "/dev/", 5))
 			errx(1, "vss-cowadm add volume failed (see %s)", L.clog);
+		settle_diff("live");
 	}
 	if (loop_attach(backing, false, L.rawdev, sizeof(L.rawdev), &rdev, &L.rawfd))
 		errx(1, "cannot attach a loop device to %s", backing);
