@@ -242,8 +242,9 @@ static vss_hr_t pre_commit(vss_provider_t *p, const vss_id_t *set, void *u)
 }
 
 /* $VSS_COWD_TEST_COMMIT_DELAY_MS (tests only, at most 5000): the k-th
- * volume of a set opens its epoch k times that late, so that a test can
- * show that the hold, not luck, makes the set atomic. */
+ * volume of a set opens its epoch k times that late (the epochs open one
+ * after the other: each waits that long after the one before), so that a
+ * test can show that the hold, not luck, makes the set atomic. */
 static void test_delay(unsigned k)
 {
 	static long ms = -1;
@@ -256,7 +257,7 @@ static void test_delay(unsigned k)
 			ms = 0;
 	}
 	if (ms > 0 && k > 0) {
-		long t = ms * (long)k;
+		long t = ms;
 
 		nanosleep(&(struct timespec){ t / 1000, (t % 1000) * 1000000L }, NULL);
 	}
@@ -307,9 +308,8 @@ static void *commit_one(void *arg)
 }
 
 /* Inside the flush-and-hold window: the volumes of the set are held
- * (hold.c), their epochs opened (in memory: microseconds each; the test
- * delay staggers them, so they open in parallel, one thread each but the
- * first), the hold released; no logging here.  tbl_lock is not held meanwhile
+ * (hold.c), their epochs opened one after the other (in memory:
+ * microseconds each), the hold released; no logging here.  tbl_lock is not held meanwhile
  * (FUSE lookups and GETATTRs go on): the volumes are referenced, and a
  * snapshot taken off its volume meanwhile (AbortSnapshots, vssd lost) gets
  * its engine epoch deleted here. */
@@ -354,7 +354,11 @@ static vss_hr_t commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	if (drain_failed) {
 		hr = VSS_E_PROVIDER_VETO;
 	} else {
-		run_parallel(jobs, n, sizeof(*jobs), commit_one);
+		/* one after the other: each takes microseconds, less than
+		 * starting a thread (which a loaded machine may not run for
+		 * milliseconds) */
+		for (i = 0; i < n; i++)
+			commit_one(&jobs[i]);
 		for (i = 0; i < n && hr == S_OK; i++)
 			if (jobs[i].r)
 				hr = jobs[i].r == -ENOSPC ? VSS_E_INSUFFICIENT_STORAGE :
