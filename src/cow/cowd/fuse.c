@@ -366,7 +366,20 @@ static const struct fuse_lowlevel_ops ops = {
  * /dev/fuse into a buffer placed so that the payload starts on a page:
  * the engine writes it to the backing file as it is.  A fixed pool of
  * WORKERS threads, each with its own buffer (and, inside the engine, its
- * own io_uring), each receiving and handling one request at a time. */
+ * own io_uring), each receiving and handling one request at a time.
+ *
+ * Where the time of a random 4 KiB write goes (perf, fio QD16 on the live
+ * device): ~40 us of CPU per request in this daemon, nearly all in the
+ * kernel: the backing write's submission down to the virtio kick, two
+ * sleeps per request (in the /dev/fuse read, waiting for the I/O: 2.1
+ * voluntary switches per request), the FUSE read and reply; user space
+ * (libfuse, engine, locks) under 5 %.  Tried, and no better: the backing
+ * I/O as plain pwrite/pread instead of the ring (same CPU per request on a
+ * written file; on a sparse one 1.5-10x slower, an allocating O_DIRECT
+ * write blocking the thread where the ring hands it to a kernel worker), 4
+ * or 8 workers (fewer switches, less I/O in flight: no gain), rq_affinity 0
+ * on the loop device.  Going further needs a worker with several requests
+ * in flight, i.e. an engine write that does not wait for the origin I/O. */
 /* sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in), kernel ABI
  * 7.9 on (fuse_kernel.h is not installed) */
 #define PAYLOAD_OFF	80u
