@@ -11,6 +11,12 @@
 #    requester keeps the session open) beside a persistent one; restarted
 #    with vssd stopped, it deletes the non-persistent one itself and keeps
 #    the persistent one.
+# 3. vss-cowd is killed (-9) between CommitSnapshots and PostCommitSnapshots
+#    (VSS_COWD_TEST_POSTCOMMIT_DELAY_MS), after writes of the new epoch
+#    were acknowledged (their copies logged for a snapshot never made
+#    durable): the set fails, and after a restart the snapshot is gone, the
+#    older persistent snapshot reads as before, the volume holds every
+#    acknowledged write, and a new snapshot works.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -131,6 +137,64 @@ attr=$(awk -F': *' '/"attributes"/ { sub(",", "", $2); print $2 }' "$tmpdir/list
 [ $((attr & 8)) = 8 ] || fail "the snapshot kept is not the persistent one (attributes $attr)"
 [ "$(ls "$state/snapshots" | wc -l)" = 1 ] || fail "the non-persistent snapshot's record stayed"
 [ "$(snap_loops)" = 1 ] || fail "expected one snapshot loop device, $(snap_loops) attached"
+
+# 3. kill -9 of vss-cowd between CommitSnapshots and PostCommitSnapshots
+stop_cowd
+start_vssd
+nreg=$(grep -c 'registered with vssd' "$tmpdir/cowd.log" || true)
+VSS_COWD_TEST_POSTCOMMIT_DELAY_MS=3000
+export VSS_COWD_TEST_POSTCOMMIT_DELAY_MS
+start_cowd; cowd_ready $((nreg + 1))
+unset VSS_COWD_TEST_POSTCOMMIT_DELAY_MS
+r=$(live_dev r)
+# the persistent snapshot's device, from vssd's catalog
+snapdevs() { vssadmin list shadows | awk '/Shadow Copy Volume:/ { print $4 }'; }
+pdev=$(snapdevs)
+[ -b "$pdev" ] || fail "no device for the persistent snapshot ($pdev)"
+psum=$(md5sum < "$pdev")
+# $tmpdir/pat1: what the volume must hold (the diff area, 32 MiB, holds
+# the older snapshot's copies of 8 MiB and the new one's of 4 MiB)
+dd if="$r" of="$tmpdir/pat1" bs=1M iflag=direct status=none
+dd if=/dev/urandom of="$tmpdir/pat0" bs=1M count=8 status=none
+dd if="$tmpdir/pat0" of="$r" bs=1M oflag=direct conv=fsync status=none
+dd if="$tmpdir/pat0" of="$tmpdir/pat1" bs=1M conv=notrunc status=none
+nheld=$(grep -c 'CommitSnapshots: writes held on 1 volume' "$tmpdir/cowd.log" || true)
+ndur=$(grep -c 'PostCommitSnapshots: .* made durable' "$tmpdir/cowd.log" || true)
+timeout 60 test-requester init context=19 start "volume=$r" do > "$tmpdir/req4" 2>&1 &
+req=$!
+wait_until 15 count_is 'CommitSnapshots: writes held on 1 volume' "$tmpdir/cowd.log" $((nheld + 1))
+# writes of the new epoch, acknowledged before the snapshot is durable
+dd if=/dev/urandom of="$tmpdir/pat2" bs=1M count=4 status=none
+dd if="$tmpdir/pat2" of="$r" bs=1M seek=2 oflag=direct conv=fsync,notrunc status=none
+[ "$(grep -c 'PostCommitSnapshots: .* made durable' "$tmpdir/cowd.log" || true)" = "$ndur" ] ||
+	fail "the set was made durable before the kill (no pause?)"
+kill -9 "$cowd_pid"
+wait "$cowd_pid" 2>/dev/null || true
+cowd_pid=
+wait $req && fail "the set succeeded though vss-cowd died before PostCommitSnapshots"
+dd if="$tmpdir/pat2" of="$tmpdir/pat1" bs=1M seek=2 conv=notrunc status=none
+start_cowd; cowd_ready $((nreg + 2))
+r=$(live_dev r)
+grep -q 'deleted: the diff area is full' "$tmpdir/cowd.log" && fail "the diff area overflowed: the test writes too much"
+[ "$(nsnaps)" = 1 ] || fail "the snapshot whose set failed is listed: $(adm list volumes --json)"
+pdev=$(snapdevs)
+[ -b "$pdev" ] || fail "the persistent snapshot has no device after the restart ($pdev)"
+[ "$(md5sum < "$pdev")" = "$psum" ] || fail "the older snapshot changed"
+[ "$(md5sum < "$r")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the volume lost acknowledged writes"
+timeout 30 test-requester init context=19 start "volume=$r" do query > "$tmpdir/req5" ||
+	fail "a snapshot after the crash failed: $(cat "$tmpdir/req5")"
+ns=$(awk -v d="$r" -v p="$pdev" '$1 == "snapshot" && $2 == d && $3 != "device=" p {
+	sub("device=", "", $3); print $3 }' "$tmpdir/req5")
+[ -b "$ns" ] || fail "no device for the new snapshot: $(cat "$tmpdir/req5")"
+[ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot does not read as the volume"
+# the chunks the lost epoch had copied are copied again for the new one
+dd if=/dev/urandom of="$r" bs=1M count=4 seek=2 oflag=direct conv=fsync,notrunc status=none
+[ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot changed with the volume"
+stop_cowd
+start_cowd; cowd_ready $((nreg + 3))
+ns=$(snapdevs | grep -vx "$pdev" || true)
+[ -b "$ns" ] || fail "the new snapshot is gone after a restart: $(cat "$tmpdir/cowd.log")"
+[ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot changed across a restart"
 adm remove volume --name=r --force
 adm remove volume --name=e
 adm remove volume --name=x

@@ -245,22 +245,27 @@ static vss_hr_t pre_commit(vss_provider_t *p, const vss_id_t *set, void *u)
  * volume of a set opens its epoch k times that late (the epochs open one
  * after the other: each waits that long after the one before), so that a
  * test can show that the hold, not luck, makes the set atomic. */
+static long test_ms(const char *name)
+{
+	const char *e = getenv(name);
+	long ms = e ? strtol(e, NULL, 10) : 0;
+
+	return ms < 0 || ms > 5000 ? 0 : ms;
+}
+
+static void sleep_ms(long t)
+{
+	nanosleep(&(struct timespec){ t / 1000, (t % 1000) * 1000000L }, NULL);
+}
+
 static void test_delay(unsigned k)
 {
 	static long ms = -1;
 
-	if (ms < 0) {
-		const char *e = getenv("VSS_COWD_TEST_COMMIT_DELAY_MS");
-
-		ms = e ? strtol(e, NULL, 10) : 0;
-		if (ms < 0 || ms > 5000)
-			ms = 0;
-	}
-	if (ms > 0 && k > 0) {
-		long t = ms;
-
-		nanosleep(&(struct timespec){ t / 1000, (t % 1000) * 1000000L }, NULL);
-	}
+	if (ms < 0)
+		ms = test_ms("VSS_COWD_TEST_COMMIT_DELAY_MS");
+	if (ms > 0 && k > 0)
+		sleep_ms(ms);
 }
 
 /* One volume's commit: the engine's new epoch, in memory (no I/O; made
@@ -483,6 +488,11 @@ static vss_hr_t post_commit(vss_provider_t *p, const vss_id_t *set, int32_t coun
 	pthread_mutex_unlock(&tbl_lock);
 	log_debug("CommitSnapshots: commit_us=%llu (%d volume%s, in the hold window)",
 		  (unsigned long long)us, count, count == 1 ? "" : "s");
+	/* $VSS_COWD_TEST_POSTCOMMIT_DELAY_MS (tests only, at most 5000):
+	 * a pause before the epochs are made durable, so that a test can
+	 * kill vss-cowd between CommitSnapshots and PostCommitSnapshots */
+	if (test_ms("VSS_COWD_TEST_POSTCOMMIT_DELAY_MS"))
+		sleep_ms(test_ms("VSS_COWD_TEST_POSTCOMMIT_DELAY_MS"));
 	hr = persist_set(set);
 	if (hr != S_OK)
 		return hr;
