@@ -1126,7 +1126,9 @@ START_TEST(test_prepare_files)
 	d = path_join(dir, "diff");
 	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
 	base = file_alloc(d);
-	ck_assert_uint_ge(base, 4 << 20);		/* the preallocation */
+	/* the preallocation (metadata included; the padding between the
+	 * log and the first slot may stay a hole) */
+	ck_assert_uint_ge(base, (4 << 20) - 65536);
 	memset(&e, 0, sizeof(e));
 	model_init(&e.m, 8 << 20);
 	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);

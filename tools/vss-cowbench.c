@@ -246,13 +246,15 @@ static uint64_t diff_max(void)
 
 /* A new volume over the origin; prealloc: bytes of its diff file's slots
  * allocated at creation, as much as the ideal ceiling gets for the same
- * writes (the engine's preparation thread then keeps ahead of use). */
+ * writes (the engine's preparation thread then keeps ahead of use); the
+ * engine counts its metadata in, the ideal's copies start past
+ * IDEAL_BASE. */
 static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap,
 				       uint64_t prealloc)
 {
 	struct cow_params p = { .chunk_size = o.chunk,
 				.diff_max = diff_max(),
-				.diff_prealloc = prealloc };
+				.diff_prealloc = prealloc ? IDEAL_BASE + prealloc : 0 };
 	struct cow_volume *v;
 	int r;
 
@@ -313,8 +315,13 @@ struct meta_times {
 static struct meta_times meta_times(uint64_t gib)
 {
 	char *op, *dp, *b;
+	/* the diff area made as vss-cowd makes one: its first 128 MiB
+	 * allocated at creation (else the engine's thread allocates it right
+	 * after the open, and the durable writes measured here wait behind
+	 * its flushes) */
 	struct cow_params p = { .chunk_size = o.chunk, .origin_size = gib << 30,
-				.diff_max = 256 * MIB };
+				.diff_max = 256 * MIB,
+				.diff_prealloc = 128 * MIB };
 	struct cow_volume *v;
 	struct meta_times m;
 	uint64_t id[21];

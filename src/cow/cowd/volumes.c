@@ -766,6 +766,15 @@ static int dev_size(const char *path, uint64_t *size)
 	return r;
 }
 
+
+/* What a new diff area file has allocated (zeros written) when it is made:
+ * what the engine would allocate ahead of use at once, 128 MiB, never past
+ * the maximum (vss-cowd(8), SHADOW STORAGE). */
+static uint64_t diff_prealloc(uint64_t max)
+{
+	return max < (128u << 20) ? max : 128u << 20;
+}
+
 int diff_create(const char *backing, const char *diff, uint32_t chunk, uint64_t origin_size,
 		uint64_t max, struct cow_volume **out)
 {
@@ -781,6 +790,7 @@ int diff_create(const char *backing, const char *diff, uint32_t chunk, uint64_t 
 	 * maximum caps what is used, and can grow about 8 times this */
 	prm.diff_max = max != COW_DIFF_UNBOUNDED && max > osize ? max : osize;
 	prm.diff_max = (prm.diff_max + COW_SECTOR - 1) / COW_SECTOR * COW_SECTOR;
+	prm.diff_prealloc = diff_prealloc(max);
 	r = cow_volume_create(backing, diff, &prm);
 	if (r)
 		return r;
@@ -874,6 +884,7 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	prm.chunk_size = chunk;
 	prm.origin_size = create ? size : 0;
 	prm.diff_max = maxsize != COW_DIFF_UNBOUNDED && maxsize > have ? maxsize : have;
+	prm.diff_prealloc = diff_prealloc(maxsize);
 	r = cow_volume_create(backing, diff, &prm);
 	if (r) {
 		if (create)

@@ -1720,9 +1720,11 @@ static void punch_free(struct cow_volume *v)
 {
 	uint64_t s = 0, end = v->slot_hi < v->nslots ? v->slot_hi : v->nslots;
 
-	if (v->prep_hi > slot_off(v, (uint32_t)end))
+	/* a diff file: all that is above slot_hi (what the thread allocated,
+	 * what creation or an earlier open did) */
+	if (v->prep_on && v->diff_size > slot_off(v, (uint32_t)end))
 		v->ops->zero(v->io, COW_DIFF,
-			     v->prep_hi - slot_off(v, (uint32_t)end),
+			     v->diff_size - slot_off(v, (uint32_t)end),
 			     slot_off(v, (uint32_t)end));
 
 	while (s < end) {
@@ -2198,23 +2200,23 @@ int cow_volume_create(const char *origin, const char *diff,
 		return r;
 	r = cow_volume_create_io(ops, io, p->chunk_size);
 	if (!r && p->diff_prealloc && ops->prepare) {
-		/* the slots start where a volume of this geometry puts them */
+		/* Allocate the first diff_prealloc bytes (metadata included)
+		 * here, where nothing waits behind the flushes, rather than
+		 * leave it all to the preparation thread after the open.  Best
+		 * effort (e.g. a full filesystem): the thread and the
+		 * preserves cope with holes.  The slots start where this
+		 * geometry puts them. */
 		struct cow_volume g = { .chunk_size = p->chunk_size ?
 					p->chunk_size : COW_CHUNK_DEFAULT,
 					.origin_size = ops->size(io, COW_ORIGIN),
 					.diff_size = ops->size(io, COW_DIFF) };
-		uint64_t n;
+		uint64_t end = p->diff_prealloc < ops->size(io, COW_DIFF) ?
+			       p->diff_prealloc : ops->size(io, COW_DIFF);
 
 		g.chunk_shift = ilog2_u32(g.chunk_size);
-		r = layout(&g);
-		n = g.diff_size - g.slot_start;
-		if (!r && n > p->diff_prealloc)
-			n = p->diff_prealloc;
-		if (!r) {
-			r = ops->prepare(io, COW_DIFF, (size_t)n, g.slot_start);
-			if (r == -EOPNOTSUPP)
-				r = 0;
-		}
+		if (!layout(&g) && end > g.slot_start)
+			ops->prepare(io, COW_DIFF, (size_t)(end - g.slot_start),
+				     g.slot_start);
 	}
 	ops->close(io);
 	return r;

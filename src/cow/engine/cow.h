@@ -82,9 +82,10 @@ struct cow_params {
 	uint64_t diff_max;	/* size of the diff area (shadow storage); also
 				 * its maximum until cow_set_diff_max() */
 	unsigned io_flags;	/* COW_IO_* */
-	uint64_t diff_prealloc;	/* bytes of the diff file's slots to allocate
-				 * (write zeros to) at creation; later the
-				 * engine allocates ahead of use by itself */
+	uint64_t diff_prealloc;	/* bytes of the diff file, metadata included,
+				 * to have allocated (zeros written) at
+				 * creation; later the engine allocates
+				 * ahead of use by itself */
 };
 
 /* Write a fresh diff area (any previous content is forgotten). */
