@@ -81,8 +81,10 @@ void sim_record(struct sim *s, bool on)
 
 void sim_fail_after(struct sim *s, long n)
 {
+	pthread_mutex_lock(&s->lock);	/* I/O may be running */
 	s->fail_after = n;
 	s->count = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 long sim_io_count(const struct sim *s)

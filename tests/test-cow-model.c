@@ -13,6 +13,11 @@
  *  (cow_snapshot_begin, writes, cow_snapshot_persist, as vss-cowd does
  *  across CommitSnapshots and PostCommitSnapshots): a crash may lose the
  *  ones begun and not yet persisted, never others.
+ *  powercut_threads: the same cut with writers on several threads (so
+ *            group commits hold preserves of several writers, and
+ *            persists and log compactions race them) while snapshots are
+ *            made, persisted and deleted; every snapshot acknowledged must
+ *            read after the cut as it read right after it was made.
  *  kill9:    a child runs the workload on real files and reports each
  *            operation before and after it to a pipe; the parent kills it
  *            with SIGKILL at a random instant, reopens, verifies.
@@ -23,6 +28,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +484,229 @@ START_TEST(test_powercut)
 }
 END_TEST
 
+/* ---- power cut with concurrent writers ---- */
+#define PT_WRITERS	4u
+#define PT_SNAPS	24u
+
+struct ptw {
+	struct cow_volume *v;
+	uint64_t rng, sec0, nsec;	/* its own sectors */
+	_Atomic bool *stop;
+	unsigned writes;
+};
+
+static void *pt_writer(void *arg)
+{
+	struct ptw *w = arg;
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, 16 * COW_SECTOR))
+		return NULL;
+	while (!atomic_load(w->stop)) {
+		uint64_t n = 1 + rnd_below(&w->rng, 16), sec;
+
+		if (n > w->nsec)
+			n = w->nsec;
+		sec = w->sec0 + rnd_below(&w->rng, w->nsec - n + 1);
+		fill_sectors(buf, sec, n, 1 + rnd_below(&w->rng, 1u << 30));
+		if (cow_write(w->v, buf, n * COW_SECTOR, sec * COW_SECTOR))
+			break;		/* the cut */
+		w->writes++;
+	}
+	free(buf);
+	return NULL;
+}
+
+struct ptsnap {
+	uint64_t id;
+	bool acked;		/* its creation (or persist) returned 0 */
+	bool begun;		/* cow_snapshot_begin, not yet persisted */
+	bool deleted;		/* deleted, or maybe (overflow, delete cut) */
+	uint64_t *tags;		/* as read right after creation, or NULL */
+};
+
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void pt_overflow(void *arg, uint64_t id, const uint8_t *tag)
+{
+	struct ptsnap *sn = arg;
+
+	(void)tag;
+	pthread_mutex_lock(&pt_lock);
+	for (unsigned i = 0; i < PT_SNAPS; i++)
+		if (sn[i].id == id)
+			sn[i].deleted = true;
+	pthread_mutex_unlock(&pt_lock);
+}
+
+/* The tags of snapshot id, or NULL if a read failed (the cut). */
+static uint64_t *pt_read(struct cow_volume *v, uint64_t id, uint64_t nsec)
+{
+	uint8_t *b = malloc(nsec * COW_SECTOR);
+	uint64_t *t = malloc(nsec * sizeof(*t));
+
+	if (cow_snapshot_read(v, id, b, nsec * COW_SECTOR, 0)) {
+		free(t);
+		t = NULL;
+	}
+	for (uint64_t i = 0; t && i < nsec; i++)
+		t[i] = sector_tag(b + i * COW_SECTOR, i);
+	free(b);
+	return t;
+}
+
+START_TEST(test_powercut_threads)
+{
+	uint64_t seed = seed_for("powercut_threads"), rng = seed;
+	unsigned trials = 150 * scale(), lost_begun = 0, checked = 0;
+	const uint64_t nsec = OSIZE / COW_SECTOR;
+
+	for (unsigned t = 0; t < trials; t++) {
+		/* room for every snapshot's copies: overflow is the other
+		 * tests' business; the log still compacts often */
+		struct sim *s = sim_new(OSIZE, 65536 + 700u * CHUNK);
+		struct ptsnap sn[PT_SNAPS];
+		struct ptw w[PT_WRITERS];
+		pthread_t th[PT_WRITERS];
+		struct cow_volume *v;
+		_Atomic bool stop = false;
+		struct cow_snapshot_info info[PT_SNAPS];
+		unsigned ns = 0;
+		int r = 0, n;
+
+		memset(sn, 0, sizeof(sn));
+		ck_assert_int_eq(cow_volume_create_io(sim_ops(), s, CHUNK), 0);
+		ck_assert_int_eq(cow_volume_open_io(sim_ops(), s, &v), 0);
+		cow_set_overflow_cb(v, pt_overflow, sn);
+		sim_record(s, true);
+		for (unsigned i = 0; i < PT_WRITERS; i++) {
+			w[i] = (struct ptw){ .v = v, .rng = rnd(&rng),
+					     .sec0 = i * nsec / PT_WRITERS,
+					     .nsec = nsec / PT_WRITERS,
+					     .stop = &stop };
+			ck_assert_int_eq(pthread_create(&th[i], NULL, pt_writer,
+							&w[i]), 0);
+		}
+		/* snapshots (whole or in two steps) and deletions until the
+		 * cut makes something fail */
+		while (!r && ns < PT_SNAPS) {
+			uint64_t x = ns ? rnd_below(&rng, 10) : 0, id;
+
+			usleep(200 + rnd_below(&rng, 800));
+			if (x < 3) {
+				r = cow_snapshot_create(v, NULL, &id);
+				if (r)
+					break;
+				pthread_mutex_lock(&pt_lock);
+				for (unsigned i = 0; i < ns; i++)
+					sn[i].begun = false;
+				sn[ns] = (struct ptsnap){ .id = id, .acked = true };
+				pthread_mutex_unlock(&pt_lock);
+				sn[ns].tags = pt_read(v, id, nsec);
+				/* the cut comes after the first snapshot, at a
+				 * random I/O from there */
+				if (!ns++)
+					sim_fail_after(s, 100 + (long)rnd_below(&rng,
+								       3000));
+			} else if (x < 6) {
+				r = cow_snapshot_begin(v, NULL, &id);
+				if (r)
+					break;
+				pthread_mutex_lock(&pt_lock);
+				sn[ns] = (struct ptsnap){ .id = id, .acked = true,
+							  .begun = true };
+				pthread_mutex_unlock(&pt_lock);
+				sn[ns].tags = pt_read(v, id, nsec);
+				ns++;
+			} else if (x < 8) {
+				r = cow_snapshot_persist(v);
+				pthread_mutex_lock(&pt_lock);
+				for (unsigned i = 0; !r && i < ns; i++)
+					sn[i].begun = false;
+				pthread_mutex_unlock(&pt_lock);
+			} else if (ns) {
+				unsigned k = (unsigned)rnd_below(&rng, ns);
+				bool gone;
+
+				pthread_mutex_lock(&pt_lock);
+				gone = sn[k].deleted;
+				sn[k].deleted = true;	/* maybe, if it fails */
+				pthread_mutex_unlock(&pt_lock);
+				if (gone)
+					continue;
+				r = cow_snapshot_delete(v, sn[k].id);
+				pthread_mutex_lock(&pt_lock);
+				for (unsigned i = 0; !r && i < ns; i++)
+					sn[i].begun = false;
+				pthread_mutex_unlock(&pt_lock);
+			}
+		}
+		atomic_store(&stop, true);
+		for (unsigned i = 0; i < PT_WRITERS; i++)
+			pthread_join(th[i], NULL);
+		cow_volume_close(v);
+		sim_cut(s, &rng);
+		r = cow_volume_open_io(sim_ops(), s, &v);
+		if (r)
+			ck_abort_msg("seed %llu trial %u: reopen: %s",
+				     (unsigned long long)seed, t, strerror(-r));
+		n = cow_snapshot_list(v, info, PT_SNAPS);
+		ck_assert_int_ge(n, 0);
+		for (unsigned i = 0; i < ns; i++) {
+			bool found = false;
+			uint64_t *now;
+
+			for (int k = 0; k < n; k++)
+				found |= info[k].id == sn[i].id;
+			if (!found) {
+				if (sn[i].deleted)
+					continue;
+				if (sn[i].begun) {	/* lost in the cut */
+					lost_begun++;
+					continue;
+				}
+				ck_abort_msg("seed %llu trial %u: snapshot %llu "
+					     "lost", (unsigned long long)seed, t,
+					     (unsigned long long)sn[i].id);
+			}
+			if (!sn[i].tags)
+				continue;
+			now = pt_read(v, sn[i].id, nsec);
+			ck_assert_ptr_nonnull(now);
+			for (uint64_t q = 0; q < nsec; q++)
+				if (now[q] != sn[i].tags[q])
+					ck_abort_msg("seed %llu trial %u: snapshot "
+						     "%llu sector %llu reads %llx, "
+						     "was %llx",
+						     (unsigned long long)seed, t,
+						     (unsigned long long)sn[i].id,
+						     (unsigned long long)q,
+						     (unsigned long long)now[q],
+						     (unsigned long long)sn[i].tags[q]);
+			checked++;
+			free(now);
+		}
+		/* the origin: whole sectors, each of some write (or zero) */
+		{
+			uint8_t *b = malloc(OSIZE);
+
+			ck_assert_int_eq(cow_read(v, b, OSIZE, 0), 0);
+			for (uint64_t q = 0; q < nsec; q++)
+				ck_assert_uint_ne(sector_tag(b + q * COW_SECTOR,
+							     q), UINT64_MAX);
+			free(b);
+		}
+		ck_assert_int_eq(cow_volume_close(v), 0);
+		for (unsigned i = 0; i < ns; i++)
+			free(sn[i].tags);
+		sim_free(s);
+	}
+	fprintf(stderr, "powercut_threads: %u trials, %u snapshots checked, "
+		"%u begun ones lost in a cut\n", trials, checked, lost_begun);
+	ck_assert_uint_gt(checked, trials / 3);	/* it did check some */
+}
+END_TEST
+
 /* ---- kill -9 ---- */
 static void child_run(const char *o, const char *d, struct wl *w, int fd)
 {
@@ -587,6 +817,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_random_sim);
 	tcase_add_test(tc, test_random_files);
 	tcase_add_test(tc, test_powercut);
+	tcase_add_test(tc, test_powercut_threads);
 	tcase_add_test(tc, test_kill9);
 	suite_add_tcase(s, tc);
 	return s;
