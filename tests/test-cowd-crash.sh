@@ -147,10 +147,12 @@ export VSS_COWD_TEST_POSTCOMMIT_DELAY_MS
 start_cowd; cowd_ready $((nreg + 1))
 unset VSS_COWD_TEST_POSTCOMMIT_DELAY_MS
 r=$(live_dev r)
-# the persistent snapshot's device, from vssd's catalog
-snapdevs() { vssadmin list shadows | awk '/Shadow Copy Volume:/ { print $4 }'; }
-pdev=$(snapdevs)
-[ -b "$pdev" ] || fail "no device for the persistent snapshot ($pdev)"
+# snapshots by id, from vss-cowd (device numbers change across restarts)
+snap_ids() { adm list volumes | awk '/Snapshot:/ { print $2 }'; }
+dev_of() { adm list volumes | awk -v i="$1" '/Snapshot:/ && $2 == i { print $4 }'; }
+pid=$(snap_ids)
+pdev=$(dev_of "$pid")
+[ -b "$pdev" ] || fail "no device for the persistent snapshot ($pid: $pdev)"
 psum=$(md5sum < "$pdev")
 # $tmpdir/pat1: what the volume must hold (the diff area, 32 MiB, holds
 # the older snapshot's copies of 8 MiB and the new one's of 4 MiB)
@@ -177,23 +179,23 @@ start_cowd; cowd_ready $((nreg + 2))
 r=$(live_dev r)
 grep -q 'deleted: the diff area is full' "$tmpdir/cowd.log" && fail "the diff area overflowed: the test writes too much"
 [ "$(nsnaps)" = 1 ] || fail "the snapshot whose set failed is listed: $(adm list volumes --json)"
-pdev=$(snapdevs)
+pdev=$(dev_of "$pid")
 [ -b "$pdev" ] || fail "the persistent snapshot has no device after the restart ($pdev)"
 [ "$(md5sum < "$pdev")" = "$psum" ] || fail "the older snapshot changed"
 [ "$(md5sum < "$r")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the volume lost acknowledged writes"
 timeout 30 test-requester init context=19 start "volume=$r" do query > "$tmpdir/req5" ||
 	fail "a snapshot after the crash failed: $(cat "$tmpdir/req5")"
-ns=$(awk -v d="$r" -v p="$pdev" '$1 == "snapshot" && $2 == d && $3 != "device=" p {
-	sub("device=", "", $3); print $3 }' "$tmpdir/req5")
-[ -b "$ns" ] || fail "no device for the new snapshot: $(cat "$tmpdir/req5")"
+nid=$(snap_ids | grep -vx -- "$pid" || true)
+ns=$(dev_of "$nid")
+[ -b "$ns" ] || fail "no device for the new snapshot ($nid: $ns)"
 [ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot does not read as the volume"
 # the chunks the lost epoch had copied are copied again for the new one
 dd if=/dev/urandom of="$r" bs=1M count=4 seek=2 oflag=direct conv=fsync,notrunc status=none
 [ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot changed with the volume"
 stop_cowd
 start_cowd; cowd_ready $((nreg + 3))
-ns=$(snapdevs | grep -vx "$pdev" || true)
-[ -b "$ns" ] || fail "the new snapshot is gone after a restart: $(cat "$tmpdir/cowd.log")"
+ns=$(dev_of "$nid")
+[ -b "$ns" ] || fail "the new snapshot is gone after a restart ($nid: $ns)"
 [ "$(md5sum < "$ns")" = "$(md5sum < "$tmpdir/pat1")" ] || fail "the new snapshot changed across a restart"
 adm remove volume --name=r --force
 adm remove volume --name=e
