@@ -190,28 +190,27 @@ static int wl_step(struct wl *w)
 			owned_write(w, sec, n);
 			report(w, OP_DISCARD, 1, sec, n, 0);
 		}
-	} else if (x < 68) {
-		if (m->nsnaps >= MAXSNAP)
-			return 0;
-		report(w, OP_SNAP, 0, 0, 0, 0);
-		r = cow_snapshot_create(w->v, NULL, &id);
-		if (!r) {
-			model_snap(m, id);
-			owned_snap(w, id);
-			w->pend_lo = 0;		/* its write covers them */
-			report(w, OP_SNAP, 1, id, 0, 0);
-		}
 	} else if (x < 73) {
+		/* whole (create), or in two steps (begin; persist later) */
+		bool whole = x < 68;
+		uint32_t op = whole ? OP_SNAP : OP_BEGIN;
+
 		if (m->nsnaps >= MAXSNAP)
 			return 0;
-		report(w, OP_BEGIN, 0, 0, 0, 0);
-		r = cow_snapshot_begin(w->v, NULL, &id);
+		report(w, op, 0, 0, 0, 0);
+		r = whole ? cow_snapshot_create(w->v, NULL, &id) :
+			    cow_snapshot_begin(w->v, NULL, &id);
 		if (!r) {
-			model_snap_begun(m, id);
+			if (whole) {
+				model_snap(m, id);
+				w->pend_lo = 0;	/* its write covers them */
+			} else {
+				model_snap_begun(m, id);
+				if (!w->pend_lo)
+					w->pend_lo = id;
+			}
 			owned_snap(w, id);
-			if (!w->pend_lo)
-				w->pend_lo = id;
-			report(w, OP_BEGIN, 1, id, 0, 0);
+			report(w, op, 1, id, 0, 0);
 		}
 	} else if (x < 80) {
 		if (!m->nsnaps)

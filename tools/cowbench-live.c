@@ -559,23 +559,6 @@ static void summarize(double *v, unsigned n, double out[3])
 	out[2] = v[n - 1];
 }
 
-/* A volume just added has its diff file allocated ahead of use by the
- * engine (up to 128 MiB of zeros, vss-cowd(8) SHADOW STORAGE): measure once
- * that is done, not against it.  Done: its size on disk stops growing for
- * half a second (30 s at most). */
-static void settle_diff(const char *name)
-{
-	char p[700];
-	struct stat st;
-	blkcnt_t last = -1;
-
-	snprintf(p, sizeof(p), "%s/%s.diff", L.state, name);
-	for (int i = 0; i < 60 && !stat(p, &st) && st.st_blocks != last; i++) {
-		last = st.st_blocks;
-		usleep(500000);
-	}
-}
-
 static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 {
 	char devs[MAXVOL][32], name[64], img[700], sz[32];
@@ -603,7 +586,6 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 			   "--size", sz, "--create", (char *)NULL) ||
 		    strncmp(devs[i], "/dev/", 5))
 			errx(1, "vss-cowadm add volume %s failed (see %s)", name, L.clog);
-		settle_diff(name);
 		snprintf(mkfs, sizeof(mkfs), "mkfs.ext4 -q -F -E "
 			 "lazy_itable_init=1,lazy_journal_init=1 %s >/dev/null 2>&1", devs[i]);
 		if (system(mkfs))
@@ -704,6 +686,22 @@ static json_object *trio(const double v[3])
 	return x;
 }
 
+
+/* Member obj of j: each case's figure v[f], named fname[f] + suffix. */
+static void json_figs(json_object *j, const char *obj, const char *suffix,
+		      const double *v)
+{
+	json_object *x = json_object_new_object();
+
+	for (int f = 0; f < NF; f++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "%s%s", fname[f], suffix);
+		json_object_object_add(x, k, json_object_new_double(v[f]));
+	}
+	json_object_object_add(j, obj, x);
+}
+
 static void print_json(const double *rawm, const double *livem, const double *ratm,
 		       const struct holdres *h, unsigned nh)
 {
@@ -721,26 +719,9 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_object_object_add(x, "rounds", json_object_new_int((int)o.rounds));
 	json_object_object_add(x, "snapshots_per_set", json_object_new_int((int)o.snaps));
 	json_object_object_add(j, "config", x);
-	x = json_object_new_object();
-	for (int f = 0; f < NF; f++) {
-		char k[64];
-
-		snprintf(k, sizeof(k), "%s_MBps", fname[f]);
-		json_object_object_add(x, k, json_object_new_double(rawm[f]));
-	}
-	json_object_object_add(j, "raw_loop", x);
-	x = json_object_new_object();
-	for (int f = 0; f < NF; f++) {
-		char k[64];
-
-		snprintf(k, sizeof(k), "%s_MBps", fname[f]);
-		json_object_object_add(x, k, json_object_new_double(livem[f]));
-	}
-	json_object_object_add(j, "live", x);
-	x = json_object_new_object();
-	for (int f = 0; f < NF; f++)
-		json_object_object_add(x, fname[f], json_object_new_double(ratm[f]));
-	json_object_object_add(j, "ratios", x);
+	json_figs(j, "raw_loop", "_MBps", rawm);
+	json_figs(j, "live", "_MBps", livem);
+	json_figs(j, "ratios", "", ratm);
 	x = json_object_new_object();
 	y = json_object_new_object();
 	for (unsigned i = 0; i < nh; i++) {
@@ -851,7 +832,6 @@ int live_main(void)
 		if (cowadm(livedev[0], sizeof(livedev[0]), "add", "volume", "--name=live", ba,
 			   (char *)NULL) || strncmp(livedev[0], "/dev/", 5))
 			errx(1, "vss-cowadm add volume failed (see %s)", L.clog);
-		settle_diff("live");
 	}
 	if (loop_attach(backing, false, L.rawdev, sizeof(L.rawdev), &rdev, &L.rawfd))
 		errx(1, "cannot attach a loop device to %s", backing);

@@ -123,46 +123,38 @@ static int remove_main(int argc, char **argv)
 	return done(cowctl_remove_volume(&ctl, name, force));
 }
 
-static int list_main(int argc, char **argv)
+/* A command whose only option is --FLAG: whether it was given; an
+ * unknown option prints the usage and exits 2, an argument exits 2 with
+ * "CMD takes no argument but --FLAG". */
+static bool only_flag(int argc, char **argv, const char *flag, const char *cmd)
 {
-	static const struct option o[] = {
-		{ "json", no_argument, NULL, 'j' },
+	const struct option o[] = {
+		{ flag, no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool json = false;
+	bool set = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
-		if (c != 'j') {
+		if (c != 'f') {
 			usage(stderr);
-			return 2;
+			exit(2);
 		}
-		json = true;
+		set = true;
 	}
 	if (optind != argc)
-		errx(2, "list volumes takes no argument but --json");
-	return done(cowctl_list_volumes(&ctl, json));
+		errx(2, "%s takes no argument but --%s", cmd, flag);
+	return set;
+}
+
+static int list_main(int argc, char **argv)
+{
+	return done(cowctl_list_volumes(&ctl, only_flag(argc, argv, "json", "list volumes")));
 }
 
 static int stop_main(int argc, char **argv)
 {
-	static const struct option o[] = {
-		{ "detach", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	bool detach = false;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
-		if (c != 'd') {
-			usage(stderr);
-			return 2;
-		}
-		detach = true;
-	}
-	if (optind != argc)
-		errx(2, "stop takes no argument but --detach");
-	return done(cowctl_stop(&ctl, detach));
+	return done(cowctl_stop(&ctl, only_flag(argc, argv, "detach", "stop")));
 }
 
 /* add|resize|delete|list shadowstorage */

@@ -1861,8 +1861,10 @@ static unsigned ilog2_u32(uint32_t x)
 	return s;
 }
 
-int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
-			 uint32_t chunk_size)
+/* prealloc: bytes of the diff area, metadata included, to have allocated
+ * when it is made (see cow_params). */
+static int create_io(const struct cow_io_ops *ops, void *io,
+		     uint32_t chunk_size, uint64_t prealloc)
 {
 	struct cow_volume *v;
 	uint8_t *z;
@@ -1910,10 +1912,24 @@ int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
 		r = sb_write(v);
 	if (!r)
 		r = ops->flush(io, COW_ORIGIN);
+	if (!r && prealloc > v->slot_start && ops->prepare)
+		/* Allocate here, where nothing waits behind the flushes,
+		 * rather than leave it all to the preparation thread after
+		 * the open.  Best effort (e.g. a full filesystem): the thread
+		 * and the preserves cope with holes. */
+		ops->prepare(io, COW_DIFF, (size_t)((prealloc < v->diff_size ?
+				prealloc : v->diff_size) - v->slot_start),
+			     v->slot_start);
 out:
 	v->ops = NULL;	/* the caller keeps io */
 	vol_free(v);
 	return r;
+}
+
+int cow_volume_create_io(const struct cow_io_ops *ops, void *io,
+			 uint32_t chunk_size)
+{
+	return create_io(ops, io, chunk_size, 0);
 }
 
 static int ent_cmp(const void *a, const void *b)
@@ -2198,26 +2214,7 @@ int cow_volume_create(const char *origin, const char *diff,
 			      p->origin_size, p->diff_max, &ops, &io);
 	if (r)
 		return r;
-	r = cow_volume_create_io(ops, io, p->chunk_size);
-	if (!r && p->diff_prealloc && ops->prepare) {
-		/* Allocate the first diff_prealloc bytes (metadata included)
-		 * here, where nothing waits behind the flushes, rather than
-		 * leave it all to the preparation thread after the open.  Best
-		 * effort (e.g. a full filesystem): the thread and the
-		 * preserves cope with holes.  The slots start where this
-		 * geometry puts them. */
-		struct cow_volume g = { .chunk_size = p->chunk_size ?
-					p->chunk_size : COW_CHUNK_DEFAULT,
-					.origin_size = ops->size(io, COW_ORIGIN),
-					.diff_size = ops->size(io, COW_DIFF) };
-		uint64_t end = p->diff_prealloc < ops->size(io, COW_DIFF) ?
-			       p->diff_prealloc : ops->size(io, COW_DIFF);
-
-		g.chunk_shift = ilog2_u32(g.chunk_size);
-		if (!layout(&g) && end > g.slot_start)
-			ops->prepare(io, COW_DIFF, (size_t)(end - g.slot_start),
-				     g.slot_start);
-	}
+	r = create_io(ops, io, p->chunk_size, p->diff_prealloc);
 	ops->close(io);
 	return r;
 }
