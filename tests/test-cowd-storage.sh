@@ -247,8 +247,9 @@ adm remove volume --name=d --force
 wait_until 10 umount "$tiny"	# a closed io_uring lets go of its files late
 
 # vssadmin adds and removes volumes as vss-cowadm does
-va add volume /name=e /backing="$tmpdir/e.img" /size=16M /create /maxsize=8MB > "$tmpdir/e.out"
+va add volume /name=e /backing="$tmpdir/e.img" /size=16M /create /sparse /maxsize=8MB > "$tmpdir/e.out"
 deve=$(tail -n 1 "$tmpdir/e.out")
+[ $(( $(stat -c '%b * %B' "$tmpdir/e.img") )) -lt $MiB ] || fail "vssadmin /sparse allocated the image"
 [ "$(live_dev e)" = "$deve" ] && [ -b "$deve" ] || fail "vssadmin add volume printed '$deve'"
 [ "$(field e maximum)" = $((8 * MiB)) ] || fail "vssadmin add volume /maxsize gave $(field e maximum)"
 refused "vssadmin remove volume without a name" "needs /name" va remove volume

@@ -38,6 +38,9 @@ start_cowd; cowd_ready 1
 # (a) add a volume, ext4, files with known checksums
 dev=$(adm add volume --name=data --backing="$img" --size=128M --create)
 case $dev in /dev/loop*) ;; *) fail "add volume printed '$dev', not a loop device" ;; esac
+# --create allocates the image's space (--sparse below does not)
+[ $(( $(stat -c '%b * %B' "$img") )) -ge $((128 * 1024 * 1024)) ] ||
+	fail "--create left the image sparse: $(stat -c '%b * %B' "$img") bytes allocated"
 [ "$(live_dev)" = "$dev" ] || fail "list volumes does not show $dev"
 losetup -n -O DIO -l "$dev" | grep -q 1 || fail "$dev does not use direct I/O"
 mkfs.ext4 -q -F "$dev"
@@ -184,6 +187,29 @@ odev=$(adm add volume --name=small --backing="$tmpdir/small.img") ||
 	fail "a volume added again right after its removal was refused"
 [ -b "$odev" ] || fail "no device for the re-added volume"
 adm remove volume --name=small
+
+# --create --sparse allocates nothing; an image that does not fit is a
+# clear error and leaves no file and no volume; --sparse alone is a
+# usage error
+adm add volume --name=sp --backing="$tmpdir/sp.img" --size=64M --create --sparse >/dev/null
+[ $(( $(stat -c '%b * %B' "$tmpdir/sp.img") )) -lt $((1024 * 1024)) ] ||
+	fail "--sparse allocated $(stat -c '%b * %B' "$tmpdir/sp.img") bytes"
+adm remove volume --name=sp
+mkdir "$tmpdir/smallfs"
+mount -t tmpfs -o size=16m tmpfs "$tmpdir/smallfs"
+cleanup_fn "umount '$tmpdir/smallfs' 2>/dev/null; true"
+if adm add volume --name=big --backing="$tmpdir/smallfs/big.img" --size=64M --create \
+	2>"$tmpdir/enospc.err"; then
+	fail "a 64 MiB image was made on a 16 MiB filesystem"
+fi
+grep -q 'cannot allocate.*No space left.*--sparse' "$tmpdir/enospc.err" ||
+	fail "no clear error for an image that does not fit: $(cat "$tmpdir/enospc.err")"
+[ ! -e "$tmpdir/smallfs/big.img" ] || fail "the failed --create left its image"
+! adm list volumes | grep -q big || fail "the failed --create registered a volume"
+st=0; adm add volume --name=sp2 --backing="$tmpdir/sp2.img" --sparse 2>/dev/null || st=$?
+[ "$st" = 2 ] || fail "--sparse without --create: exit status $st, not 2"
+[ ! -e "$tmpdir/sp2.img" ] || fail "--sparse without --create made a file"
+umount "$tmpdir/smallfs"
 
 # stop --detach while the volume is mounted: it stops anyway, the mounted
 # filesystem gets I/O errors (but unmounts), nothing of vss-cowd stays

@@ -583,7 +583,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 		snprintf(na, sizeof(na), "--name=%s", name);
 		snprintf(ba, sizeof(ba), "--backing=%s", img);
 		if (cowadm(devs[i], sizeof(devs[i]), "add", "volume", na, ba,
-			   "--size", sz, "--create", (char *)NULL) ||
+			   "--size", sz, "--create", "--sparse", (char *)NULL) ||
 		    strncmp(devs[i], "/dev/", 5))
 			errx(1, "vss-cowadm add volume %s failed (see %s)", name, L.clog);
 		snprintf(mkfs, sizeof(mkfs), "mkfs.ext4 -q -F -E "

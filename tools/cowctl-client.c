@@ -171,6 +171,8 @@ vss_hr_t cowctl_add_volume(const struct cowctl *c, const struct cowctl_volume_ar
 		return fail(E_INVALIDARG, "add volume needs a name and a backing file or device");
 	if (a->create && !a->size)
 		return fail(E_INVALIDARG, "creating a backing file needs a size");
+	if (a->sparse && !a->create)
+		return fail(E_INVALIDARG, "sparse applies to a backing file being created");
 	b = abs_path(a->backing);
 	if (!b || (a->diff && !(d = abs_path(a->diff)))) {
 		free(b);
@@ -184,7 +186,8 @@ vss_hr_t cowctl_add_volume(const struct cowctl *c, const struct cowctl_volume_ar
 	free(d);
 	if (a->size)
 		wire_put_u64(&m, CA_SIZE, a->size);
-	wire_put_u32(&m, CA_CREATE, a->create);
+	wire_put_u32(&m, CA_CREATE, a->create ? CA_CREATE_FILE |
+		     (a->sparse ? CA_CREATE_SPARSE : 0) : 0);
 	if (a->maxsize)
 		wire_put_u64(&m, CA_MAXSIZE, a->maxsize);
 	if (a->chunk)

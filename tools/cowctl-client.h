@@ -22,7 +22,7 @@ struct cowctl_volume_args {
 	const char *name, *backing, *diff;
 	uint64_t size, maxsize;	/* 0: not given */
 	uint32_t chunk;
-	bool create;
+	bool create, sparse;	/* sparse: with create, allocate nothing */
 };
 
 /* The last failure's message. */

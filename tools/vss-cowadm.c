@@ -21,7 +21,7 @@ static void usage(FILE *f)
 		"Manage the volumes of vss-cowd, the openvss copy-on-write provider.\n"
 		"\n"
 		"Commands:\n"
-		"  add volume --name=NAME --backing=FILE|DEVICE [--size=SIZE --create]\n"
+		"  add volume --name=NAME --backing=FILE|DEVICE [--size=SIZE --create [--sparse]]\n"
 		"             [--diff=FILE] [--maxsize=SIZE] [--chunk=SIZE]\n"
 		"  remove volume --name=NAME [--force]\n"
 		"  list volumes [--json]\n"
@@ -65,6 +65,7 @@ static int add_main(int argc, char **argv)
 		{ "backing", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
 		{ "create", no_argument, NULL, 'c' },
+		{ "sparse", no_argument, NULL, 'p' },
 		{ "diff", required_argument, NULL, 'd' },
 		{ "maxsize", required_argument, NULL, 'm' },
 		{ "chunk", required_argument, NULL, 'k' },
@@ -81,6 +82,7 @@ static int add_main(int argc, char **argv)
 		case 'b': a.backing = optarg; break;
 		case 's': a.size = size_arg("size", optarg); break;
 		case 'c': a.create = true; break;
+		case 'p': a.sparse = true; break;
 		case 'd': a.diff = optarg; break;
 		case 'm':
 			if (cowctl_parse_max(optarg, &a.maxsize, &pct) || pct)
@@ -94,6 +96,8 @@ static int add_main(int argc, char **argv)
 		errx(2, "add volume needs --name=NAME and --backing=FILE|DEVICE");
 	if (a.create && !a.size)
 		errx(2, "--create needs --size=SIZE");
+	if (a.sparse && !a.create)
+		errx(2, "--sparse goes with --create");
 	if (chunk > UINT32_MAX)
 		errx(2, "bad chunk size");
 	a.chunk = (uint32_t)chunk;

@@ -51,7 +51,7 @@ static void usage(FILE *f)
 " vssadmin resize shadowstorage /for=VOLUME [/on=DIR] /maxsize=MAX\n"
 " vssadmin delete shadowstorage /for=VOLUME [/on=DIR] [/quiet]\n"
 " vssadmin list volumes [--json]\n"
-" vssadmin add volume /name=NAME /backing=FILE|DEVICE [/size=SIZE /create]\n"
+" vssadmin add volume /name=NAME /backing=FILE|DEVICE [/size=SIZE /create [/sparse]]\n"
 "          [/diff=FILE] [/maxsize=SIZE] [/chunk=SIZE]\n"
 " vssadmin remove volume /name=NAME [/force]\n"
 "\n"
@@ -69,7 +69,7 @@ static void usage(FILE *f)
 " /mount=DIR         mount the exposed shadow copy read-only at DIR\n"
 " /on=DIR            the shadow storage: a directory (vss-cowd(8))\n"
 " /maxsize=MAX       a size (B, KB, MB, GB, TB, PB, EB), N%% or UNBOUNDED\n"
-" /name=NAME, /backing=FILE|DEVICE, /size=SIZE, /create, /diff=FILE,\n"
+" /name=NAME, /backing=FILE|DEVICE, /size=SIZE, /create, /sparse, /diff=FILE,\n"
 " /chunk=SIZE, /force\n"
 "                    add volume and remove volume, as vss-cowadm(8)\n"
 " /state-dir=DIR     vss-cowd's state dir (default " LOCALSTATEDIR "/lib/vss/cowd)\n"
@@ -640,6 +640,10 @@ static int add_volume_main(vss_backup_t *b, const struct args *a)
 		warnx("add volume needs /name= and /backing= (and /size= with /create)");
 		return EXIT_VS_USAGE;
 	}
+	if (v.sparse && !v.create) {
+		warnx("/sparse goes with /create");
+		return EXIT_VS_USAGE;
+	}
 	return cowd_done(cowctl_add_volume(&a->ctl, &v));
 }
 
@@ -672,7 +676,7 @@ static const struct command {
 	{ "list", "shadowstorage", list_shadowstorage_main, "for on state-dir socket" },
 	{ "list", "volumes", list_volumes_main, "state-dir socket" },
 	{ "add", "volume", add_volume_main,
-	  "name backing size create diff maxsize chunk state-dir socket" },
+	  "name backing size create sparse diff maxsize chunk state-dir socket" },
 	{ "remove", "volume", remove_volume_main, "name force state-dir socket" },
 	{ "create", "shadow", create_shadow_main, "for autoretry" },
 	{ "revert", "shadow", revert_shadow_main, "shadow forcedismount quiet" },
@@ -751,12 +755,13 @@ static int parse_options(int argc, char **argv, const struct command *c, struct 
 			warnx("option '%s' is not valid for '%s %s'", arg, c->verb, c->object);
 			return -1;
 		}
-		if (is(name, n, "create") || is(name, n, "force")) {
+		if (is(name, n, "create") || is(name, n, "sparse") || is(name, n, "force")) {
 			if (val) {
 				warnx("option '%s' takes no value", arg);
 				return -1;
 			}
 			a->vol.create |= is(name, n, "create");
+			a->vol.sparse |= is(name, n, "sparse");
 			a->force |= is(name, n, "force");
 			continue;
 		}

@@ -122,8 +122,11 @@ void vol_put(struct cvol *v);				/* tbl_lock */
 void node_put(struct cnode *n);				/* tbl_lock */
 struct cnode *node_find_ino(uint64_t ino);		/* tbl_lock */
 struct cnode *node_find_name(const char *name);		/* tbl_lock */
+/* create: 0 (backing exists), VOL_CREATE (a new file of size bytes,
+ * allocated) or VOL_CREATE_SPARSE (a new file, nothing allocated). */
+enum { VOL_CREATE = 1, VOL_CREATE_SPARSE = 2 };
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
-	    bool create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen);
+	    int create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen);
 /* Removes a diff area that is a regular file (a device is left alone). */
 void unlink_diff(const char *diff);
 /* Creates a diff area for backing at diff and opens it: sized for the

@@ -32,7 +32,7 @@ enum cowctl_attr {
 	CA_BACKING = 0x101,	/* str */
 	CA_DIFF = 0x102,	/* str */
 	CA_SIZE = 0x103,	/* u64 bytes */
-	CA_CREATE = 0x104,	/* u32 0/1 */
+	CA_CREATE = 0x104,	/* u32: bit 0 create the backing file, bit 1 sparse */
 	CA_MAXSIZE = 0x105,	/* u64 bytes */
 	CA_CHUNK = 0x106,	/* u32 bytes */
 	CA_FORCE = 0x107,	/* u32 0/1 */
@@ -52,5 +52,10 @@ enum cowctl_attr {
 	CA_STORAGE = 0x115,	/* nest: one shadow storage association */
 	CA_EXPLICIT = 0x116,	/* u32: 1 = an association, 0 = the default */
 };
+
+/* CA_CREATE bits (a vss-cowd before CA_CREATE_SPARSE took any non-zero
+ * value as "create", sparse) */
+#define CA_CREATE_FILE		0x1u
+#define CA_CREATE_SPARSE	0x2u
 
 #endif

@@ -14,7 +14,7 @@ struct ctl_req {
 	char *name, *backing, *diff, *on;	/* NULL when absent */
 	uint64_t size, maxsize;		/* maxsize: COWCTL_UNBOUNDED for none */
 	uint32_t chunk, pct;
-	bool create, force, has_max;
+	bool create, sparse, force, has_max;
 };
 
 /* Decodes the request of frame (h, pl) into q (zeroed first): 0, or

@@ -150,8 +150,9 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 		pthread_mutex_unlock(&mgmt_lock);
 		break;
 	case COWCTL_ADD_VOLUME:
-		r = vol_add(q.name, q.backing, q.diff, q.size, q.create, q.maxsize, q.chunk, err,
-			    sizeof(err));
+		r = vol_add(q.name, q.backing, q.diff, q.size,
+			    q.create ? (q.sparse ? VOL_CREATE_SPARSE : VOL_CREATE) : 0,
+			    q.maxsize, q.chunk, err, sizeof(err));
 		if (r == 0) {
 			pthread_mutex_lock(&tbl_lock);
 			struct cvol *v = vol_find(q.name);
