@@ -26,10 +26,11 @@ struct opts {
 extern struct opts o;
 extern uint64_t *rand_offs;	/* one 4 KiB offset in each of distinct chunks */
 
-enum rawkind { RAW_WRITE, RAW_READ, RAW_COW };
+enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE };
 
 /* MB/s of nops requests of bs bytes, o.qd in flight, on fd ofd (O_DIRECT;
- * a file or a block device); RAW_COW chains a copy to dfd first. */
+ * a file or a block device); RAW_COW chains a copy to dfd first,
+ * RAW_COW_DURABLE a copy and an fdatasync of dfd. */
 double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	       uint32_t bs, bool seq);
 /* Fills path (created) with o.size bytes of a pattern, O_DIRECT. */

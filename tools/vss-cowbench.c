@@ -87,12 +87,17 @@ static void usage(FILE *f, int status)
 
 /* Run nops requests of bs bytes at offs(i), QD in flight.  RAW_COW does
  * each as a linked chain: read the chunk(s) under the write into a
- * buffer, write them to the diff file, write the new data. */
+ * buffer, write them to the diff file, write the new data;
+ * RAW_COW_DURABLE makes the copy durable (fdatasync of the diff file) in
+ * the chain before the new data is written: the order a crash-safe
+ * copy-on-write must keep, with a flush per write instead of the
+ * engine's group commit, and no metadata. */
 double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 		      uint32_t bs, bool seq)
 {
 	struct io_uring ring;
-	uint32_t span = kind == RAW_COW ? (bs > o.chunk ? bs : o.chunk) : 0;
+	bool cow = kind == RAW_COW || kind == RAW_COW_DURABLE;
+	uint32_t span = cow ? (bs > o.chunk ? bs : o.chunk) : 0;
 	char *bufs, *old;
 	unsigned sub = 0, done = 0, inflight = 0;
 	uint64_t t0;
@@ -114,7 +119,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 			uint64_t off = seq ? (uint64_t)sub * bs : rand_offs[sub];
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			if (kind == RAW_COW) {
+			if (cow) {
 				uint64_t base = off - off % span;
 				char *ob = old + (size_t)slot * span;
 
@@ -125,6 +130,12 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 				io_uring_prep_write(sqe, 1, ob, span,
 						    IDEAL_BASE +
 						    (uint64_t)sub * span);
+				sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+				sqe->user_data = UINT64_MAX;
+				sqe = io_uring_get_sqe(&ring);
+			}
+			if (kind == RAW_COW_DURABLE) {
+				io_uring_prep_fsync(sqe, 1, IORING_FSYNC_DATASYNC);
 				sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
 				sqe->user_data = UINT64_MAX;
 				sqe = io_uring_get_sqe(&ring);
@@ -453,13 +464,14 @@ static void parse(int argc, char **argv)
 }
 
 /* ---- figures: one value per round, reported as median, min and max ---- */
-enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, NRAW };
+enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, NRAW };
 enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
        E_COW64, NENG };
 
 static const char *const raw_name[NRAW] = {
 	"write_seq_MBps", "write_rand4k_MBps", "read_seq_MBps",
 	"ideal_cow_seq_MBps", "ideal_cow_rand4k_MBps",
+	"ideal_durable_cow_rand4k_MBps",
 };
 static const char *const eng_name[NENG] = {
 	"write_nosnap_seq_MBps", "write_nosnap_rand4k_MBps",
@@ -488,9 +500,12 @@ static const struct ratio ratios[] = {
 	{ "cow_first_write_rand4k", false, false, E_COWRAND, R_WRAND },
 	{ "cow_first_write_rand4k_vs_ideal", false, false, E_COWRAND,
 	  R_ICOWRAND },
+	{ "cow_first_write_rand4k_vs_durable_ideal", false, false, E_COWRAND,
+	  R_DCOWRAND },
 	{ "cow_first_write_seq_64snaps_vs_1", false, true, E_COW64, E_COWSEQ },
 	{ "ideal_cow_seq", true, false, R_ICOWSEQ, R_WSEQ },
 	{ "ideal_cow_rand4k", true, false, R_ICOWRAND, R_WRAND },
+	{ "ideal_durable_cow_rand4k", true, false, R_DCOWRAND, R_WRAND },
 };
 #define NRAT (sizeof(ratios) / sizeof(ratios[0]))
 
@@ -550,11 +565,12 @@ static int ideal_diff(uint64_t bytes)
 	return fd;
 }
 
-static double ideal_run(int ofd, unsigned nops, uint32_t bs, bool seq)
+static double ideal_run(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
+			bool seq)
 {
 	uint64_t span = bs > o.chunk ? bs : o.chunk;
 	int dfd = ideal_diff((uint64_t)nops * span);
-	double x = raw_run(RAW_COW, ofd, dfd, nops, bs, seq);
+	double x = raw_run(kind, ofd, dfd, nops, bs, seq);
 
 	close(dfd);
 	return x;
@@ -592,7 +608,7 @@ static void measure_round(unsigned r, unsigned seq_ops)
 
 	/* first writes after a snapshot: ideal, 1 snapshot, 64 snapshots */
 	PAIR(flip,
-	     rawv[R_ICOWSEQ][r] = ideal_run(ofd, seq_ops, MIB, true),
+	     rawv[R_ICOWSEQ][r] = ideal_run(RAW_COW, ofd, seq_ops, MIB, true),
 	     PAIR(flip, {
 			v = fresh_volume(1, &snap, (uint64_t)seq_ops * MIB);
 			engv[E_COWSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
@@ -608,8 +624,12 @@ static void measure_round(unsigned r, unsigned seq_ops)
 						   MIB, true);
 			cow_volume_close(v);
 		  }));
-	PAIR(flip,
-	     rawv[R_ICOWRAND][r] = ideal_run(ofd, o.rand_ops, 4096, false), {
+	PAIR(flip, {
+		rawv[R_ICOWRAND][r] = ideal_run(RAW_COW, ofd, o.rand_ops, 4096,
+						false);
+		rawv[R_DCOWRAND][r] = ideal_run(RAW_COW_DURABLE, ofd,
+						o.rand_ops, 4096, false);
+	     }, {
 		v = fresh_volume(1, &snap, (uint64_t)o.rand_ops * o.chunk);
 		engv[E_COWRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops,
 					     4096, false);
