@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +509,18 @@ END_TEST
 
 /* ---- real files ---- */
 /* Close, reopen and verify once more, then clean everything up. */
+/* A new volume on files origin and diff in dir, open, with its model. */
+static void files_env_open(struct env *e, const char *dir, const struct cow_params *p,
+			   char **o, char **d)
+{
+	*o = path_join(dir, "origin");
+	*d = path_join(dir, "diff");
+	ck_assert_int_eq(cow_volume_create(*o, *d, p), 0);
+	memset(e, 0, sizeof(*e));
+	model_init(&e->m, p->origin_size);
+	ck_assert_int_eq(cow_volume_open(*o, *d, p->io_flags, &e->v), 0);
+}
+
 static void files_reopen_fini(struct env *e, char *dir, char *o, char *d,
 			      unsigned flags)
 {
@@ -597,12 +610,7 @@ START_TEST(test_threads)
 	struct thr t[4];
 	struct cow_stats st;
 
-	o = path_join(dir, "origin");
-	d = path_join(dir, "diff");
-	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
-	memset(&e, 0, sizeof(e));
-	model_init(&e.m, 256 << 10);
-	ck_assert_int_eq(cow_volume_open(o, d, 0, &e.v), 0);
+	files_env_open(&e, dir, &p, &o, &d);
 	do_write(&e, 0, 512);
 	for (int round = 0; round < 3; round++) {
 		do_snap(&e);
@@ -631,6 +639,66 @@ START_TEST(test_threads)
 	ck_assert_int_eq(cow_stats(e.v, &st), 0);
 	ck_assert_uint_le(st.commits, st.preserves);
 	files_reopen_fini(&e, dir, o, d, 0);
+}
+END_TEST
+
+/* ---- signals: a thread interrupted by signals while its I/O is in
+ * flight (a library user's handlers, without SA_RESTART) ---- */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct pester {
+	pthread_t target;
+	_Atomic bool stop;
+	unsigned sent;
+};
+
+static void *pester_main(void *arg)
+{
+	struct pester *p = arg;
+
+	while (!atomic_load(&p->stop)) {
+		pthread_kill(p->target, SIGUSR1);
+		p->sent++;
+		usleep(30);
+	}
+	return NULL;
+}
+
+START_TEST(test_signals)
+{
+	char *dir = tmpdir_make(), *o, *d;
+	struct cow_params p = { .chunk_size = 65536, .origin_size = 4 << 20,
+				.diff_max = 64 << 20 };	/* no overflow */
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct pester pe = { .target = pthread_self() };
+	pthread_t th;
+	struct env e;
+	uint64_t rng = 42;
+
+	files_env_open(&e, dir, &p, &o, &d);
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, pester_main, &pe), 0);
+	/* every write and read waits for its completion in the kernel,
+	 * where the signals land: none may fail or take another's result */
+	for (unsigned i = 0; i < 400; i++) {
+		uint64_t n = 1 + rnd_below(&rng, 256);
+
+		do_write(&e, rnd_below(&rng, e.m.nsec - n), n);
+		if (i % 50 == 0)
+			do_snap(&e);
+		if (i % 100 == 99)
+			verify(&e);
+	}
+	atomic_store(&pe.stop, true);
+	pthread_join(th, NULL);
+	ck_assert_uint_gt(pe.sent, 100);
+	verify(&e);
+	files_reopen_fini(&e, dir, o, d, 0);
+	signal(SIGUSR1, SIG_DFL);
 }
 END_TEST
 
@@ -1249,6 +1317,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_signals);
 	tcase_add_test(tc, test_many_volumes);
 	tcase_add_test(tc, test_snapshots_while_writing);
 	suite_add_tcase(s, tc);
