@@ -219,17 +219,6 @@ static struct ring *get_ring(struct fdio *io)
 	return r;
 }
 
-/* Submit what the ring holds. */
-static int ring_submit(struct ring *r)
-{
-	int res;
-
-	do
-		res = io_uring_submit(&r->ring);
-	while (res == -EINTR);
-	return res < 0 ? res : 0;
-}
-
 /* The next completion.  Never gives up while a request is in flight: its
  * buffer is in use until it completes (an -EINTR is no error), and the
  * wait goes in steps of a second, so that a completion whose wakeup was
@@ -243,6 +232,18 @@ static int ring_cqe(struct ring *r, struct io_uring_cqe **cqe)
 		if (res != -ETIME && res != -EINTR)
 			return res;
 	}
+}
+
+/* Submit what the ring holds and take the first completion (one system
+ * call when it comes within the first step). */
+static int ring_go(struct ring *r, struct io_uring_cqe **cqe)
+{
+	struct __kernel_timespec ts = { .tv_sec = 1 };
+	int res = io_uring_submit_and_wait_timeout(&r->ring, cqe, 1, &ts, NULL);
+
+	if (res == -ETIME || res == -EINTR)
+		return ring_cqe(r, cqe);
+	return res < 0 ? res : 0;	/* liburing < 2.4: 0, later: submitted */
 }
 
 /* One request on the calling thread's ring; the result of the CQE.  A
@@ -268,10 +269,7 @@ static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
 		io_uring_prep_read(sqe, f, buf, len, off);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->rw_flags = rwflags;
-	res = ring_submit(r);
-	if (res < 0)
-		return res;
-	res = ring_cqe(r, &cqe);
+	res = ring_go(r, &cqe);
 	if (res < 0)
 		return res;
 	res = cqe->res;
@@ -467,11 +465,8 @@ static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
 		o += run;
 		npairs++;
 	}
-	res = ring_submit(r);
-	if (res < 0)
-		return res;
 	for (unsigned i = 0; i < 2 * npairs; i++) {
-		res = ring_cqe(r, &cqe);
+		res = i ? ring_cqe(r, &cqe) : ring_go(r, &cqe);
 		if (res < 0)
 			return res;
 		if (cqe->res != (int)cqe->user_data && !bad)
