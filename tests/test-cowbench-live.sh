@@ -50,7 +50,8 @@ done
 for k in 1x64MiB 3x64MiB 1x128MiB 3x128MiB; do
 	jq -e --arg k "$k" '(.hold_window_ms[$k] | type == "number" and . >= 0) and
 		(.flush_ms[$k] | type == "number" and . > 0) and
-		(.hold[$k].volumes == ($k | .[0:1] | tonumber))' "$tmpdir/out.json" > /dev/null ||
+		(.hold[$k].volumes == ($k | .[0:1] | tonumber)) and
+		(.hold[$k].commit_rtt_ms.p99 | type == "number" and . >= 0)' "$tmpdir/out.json" > /dev/null ||
 		fail "hold window of $k missing"
 done
 jq -e '.config.mode == "live" and .config.rounds == 1 and .raw_loop.write_nosnap_seq_MBps > 0' \

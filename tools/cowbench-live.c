@@ -531,16 +531,17 @@ static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *ho
 	return true;
 }
 
-/* vss-cowd's own time for the commit (its -v log), after offset *pos. */
-static bool read_commit(long *pos, double *commit_ms)
+/* A "KEY<us>" figure of a log (vss-cowd's commit_us= in its -v log,
+ * vssd's commit_rtt_us=), the last after offset *pos, in ms. */
+static bool read_us(const char *log, long *pos, const char *key, double *ms)
 {
 	char l[1024];
 	long long us;
 
-	if (!log_last(L.clog, pos, "commit_us=", l, sizeof(l)) ||
-	    sscanf(l, "commit_us=%lld", &us) != 1)
+	if (!log_last(log, pos, key, l, sizeof(l)) ||
+	    sscanf(l + strlen(key), "%lld", &us) != 1)
 		return false;
-	*commit_ms = us / 1e3;
+	*ms = us / 1e3;
 	return true;
 }
 
@@ -549,7 +550,7 @@ struct holdres {
 	unsigned nvol;
 	uint64_t size;
 	/* p50, p99, max (ms) */
-	double flush[3], window[3], hold[3], commit[3];
+	double flush[3], window[3], hold[3], commit[3], rtt[3];
 };
 
 static void summarize(double *v, unsigned n, double out[3])
@@ -564,11 +565,12 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 	char devs[MAXVOL][32], name[64], img[700], sz[32];
 	double *fl = calloc(o.snaps, sizeof(double)), *win = calloc(o.snaps, sizeof(double));
 	double *hd = calloc(o.snaps, sizeof(double)), *cm = calloc(o.snaps, sizeof(double));
+	double *rt = calloc(o.snaps, sizeof(double));
 	unsigned first_mnt = L.nmnt;
-	long pos = 0, cpos = 0;
+	long pos = 0, cpos = 0, rpos = 0;
 	int r;
 
-	if (!fl || !win || !hd || !cm)
+	if (!fl || !win || !hd || !cm || !rt)
 		err(1, "memory");
 	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
 	for (unsigned i = 0; i < nvol; i++) {
@@ -617,7 +619,8 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 			errx(1, "pthread_create: %s", strerror(r));
 	}
 	read_hold(&pos, &fl[0], &win[0], &hd[0]);	/* skip what is there */
-	read_commit(&cpos, &cm[0]);
+	read_us(L.clog, &cpos, "commit_us=", &cm[0]);
+	read_us(L.vlog, &rpos, "commit_rtt_us=", &rt[0]);
 	for (unsigned k = 0; k < o.snaps; k++) {
 		struct snapset ss;
 
@@ -625,8 +628,10 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 		snap_take(&ss, devs, nvol);
 		if (!read_hold(&pos, &fl[k], &win[k], &hd[k]))
 			errx(1, "vssd logged no hold window (see %s)", L.vlog);
-		if (!read_commit(&cpos, &cm[k]))
+		if (!read_us(L.clog, &cpos, "commit_us=", &cm[k]))
 			cm[k] = NAN;	/* a vss-cowd that does not log it */
+		if (!read_us(L.vlog, &rpos, "commit_rtt_us=", &rt[k]))
+			errx(1, "vssd logged no commit round trip (see %s)", L.vlog);
 		snap_drop(&ss);
 	}
 	/* writers and mounts go; the volumes with them */
@@ -665,6 +670,8 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 	summarize(win, o.snaps, res->window);
 	summarize(hd, o.snaps, res->hold);
 	summarize(cm, o.snaps, res->commit);
+	summarize(rt, o.snaps, res->rtt);
+	free(rt);
 	free(cm);
 	free(fl);
 	free(win);
@@ -739,6 +746,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 		json_object_object_add(y, "window_ms", trio(h[i].window));
 		json_object_object_add(y, "to_thawed_ms", trio(h[i].hold));
 		json_object_object_add(y, "commit_ms", trio(h[i].commit));
+		json_object_object_add(y, "commit_rtt_ms", trio(h[i].rtt));
 		json_object_object_add(x, h[i].key, y);
 	}
 	json_object_object_add(j, "hold", x);
@@ -760,17 +768,19 @@ static void print_table(const double *rawm, const double *livem, const double *r
 		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[f], livem[f], ratm[f]);
 	printf("\nflush and hold, %u snapshot sets each, ext4 with a writer per volume (ms)\n",
 	       o.snaps);
-	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s %8s   %8s\n", "set", "flush50",
-	       "flush99", "flushmx", "hold50", "hold99", "holdmx", "commit50", "commit99",
-	       "thawed99");
+	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s %8s   %8s %8s   %8s\n", "set",
+	       "flush50", "flush99", "flushmx", "hold50", "hold99", "holdmx", "commit50",
+	       "commit99", "rtt50", "rtt99", "thawed99");
 	for (unsigned i = 0; i < nh; i++)
-		printf("%-10s %8.2f %8.2f %8.2f   %8.3f %8.3f %8.3f   %8.3f %8.3f   %8.3f\n",
+		printf("%-10s %8.2f %8.2f %8.2f   %8.3f %8.3f %8.3f   %8.3f %8.3f   %8.3f %8.3f"
+		       "   %8.3f\n",
 		       h[i].key, h[i].flush[0], h[i].flush[1], h[i].flush[2], h[i].window[0],
 		       h[i].window[1], h[i].window[2], h[i].commit[0], h[i].commit[1],
-		       h[i].hold[1]);
+		       h[i].rtt[0], h[i].rtt[1], h[i].hold[1]);
 	printf("hold = from the last FIFREEZE returning to FITHAW issued; commit = vss-cowd's "
-	       "CommitSnapshots inside it;\nthawed = from the last FIFREEZE returning to the "
-	       "last FITHAW returned\n");
+	       "CommitSnapshots inside it;\nrtt = vssd's CommitSnapshots, request out to the "
+	       "last reply in (the rest of hold: the\nfreeze guard's and vssd's own wakeups); "
+	       "thawed = from the last FIFREEZE returning to the last FITHAW returned\n");
 }
 
 int live_main(void)

@@ -308,6 +308,10 @@ static void d5_hold(struct session *s)
 
 static void d7_release(struct session *s)
 {
+	/* the providers' part of the hold window, round trips included:
+	 * the rest of the window is the guard's and vssd's own wakeups */
+	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
+		 (unsigned long long)(mono_us() - s->commit_sent_us));
 	timer_cancel(&s->hold_timer);
 	if (s->freeze) {
 		s->hold_us = freeze_release(s->freeze);
@@ -327,6 +331,7 @@ static void d6_commit(struct session *s)
 	snaps_state(s, VSS_SS_PROCESSING_COMMIT);
 	s->hold_timer.fn = hold_expired;
 	timer_arm(&s->hold_timer, cfg.hold_timeout_ms);
+	s->commit_sent_us = mono_us();
 	prov_fanout(s, MSG_PROV_COMMIT, cfg.hold_timeout_ms, d7_release);
 }
 

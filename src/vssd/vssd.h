@@ -228,6 +228,7 @@ struct session {
 	bool releasing;
 	int rel_step;
 	int64_t hold_us;		/* last hold window */
+	uint64_t commit_sent_us;	/* CommitSnapshots went out (mono_us) */
 	char op_msg[512];		/* why the last operation failed */
 };
 
