@@ -235,15 +235,21 @@ static int ring_cqe(struct ring *r, struct io_uring_cqe **cqe)
 }
 
 /* Submit what the ring holds and take the first completion (one system
- * call when it comes within the first step). */
+ * call when it comes within the first step).  liburing returns the number
+ * submitted, or 0 (before 2.4), or -ETIME, and when the wait was cut short
+ * by a signal after the submission, a count with no completion at all. */
 static int ring_go(struct ring *r, struct io_uring_cqe **cqe)
 {
 	struct __kernel_timespec ts = { .tv_sec = 1 };
-	int res = io_uring_submit_and_wait_timeout(&r->ring, cqe, 1, &ts, NULL);
+	int res;
 
-	if (res == -ETIME || res == -EINTR)
-		return ring_cqe(r, cqe);
-	return res < 0 ? res : 0;	/* liburing < 2.4: 0, later: submitted */
+	*cqe = NULL;
+	res = io_uring_submit_and_wait_timeout(&r->ring, cqe, 1, &ts, NULL);
+	if (res >= 0 && *cqe)
+		return 0;
+	if (res >= 0 || res == -ETIME || res == -EINTR)
+		return ring_cqe(r, cqe);	/* submitted: wait on */
+	return res;
 }
 
 /* One request on the calling thread's ring; the result of the CQE.  A
