@@ -28,11 +28,21 @@ struct conn {
 	pthread_cond_t cond;
 	uint32_t next_seq;
 	struct waiter *waiters;
-	unsigned workers;
+	/* Workers: one thread per request being served, kept for the next
+	 * ones (see dispatch_request). */
+	pthread_cond_t work_cond;
+	struct conn_req *queue, *queue_tail;
+	unsigned workers;		/* threads, busy or idle */
+	unsigned idle;			/* waiting and not yet handed a request */
+	unsigned wakeups;		/* handed requests, not yet woken */
+	bool stopping;			/* conn_close: idle workers exit */
 	bool dead;
 	bool closing;
 	pthread_t rx_thread;
 };
+
+#define POOL_IDLE_MAX	4	/* idle workers kept */
+#define POOL_IDLE_MS	10000	/* an idle worker's life */
 
 void conn_reply_clear(struct conn_reply *r)
 {
@@ -100,25 +110,58 @@ int conn_reply_hr(const struct conn_req *req, vss_hr_t hr, const char *msg)
 	return r;
 }
 
+/* A worker serves queued requests; then it waits to be handed one
+ * (dispatch_request) for up to POOL_IDLE_MS, or exits. */
 static void *worker_main(void *arg)
 {
-	struct conn_req *req = arg;
-	struct conn *c = req->conn;
+	struct conn *c = arg;
 
-	c->ops.request(c->user, req);
 	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct conn_req *req = c->queue;
+		struct timespec ts;
+		int t = 0;
+
+		if (req) {
+			c->queue = req->next;
+			if (!c->queue)
+				c->queue_tail = NULL;
+			pthread_mutex_unlock(&c->lock);
+			c->ops.request(c->user, req);
+			pthread_mutex_lock(&c->lock);
+			continue;
+		}
+		if (c->stopping || c->idle >= POOL_IDLE_MAX)
+			break;
+		c->idle++;
+		conn_mono_ts(&ts, mono_ms() + POOL_IDLE_MS);
+		while (!c->wakeups && !c->stopping && t != ETIMEDOUT)
+			t = pthread_cond_timedwait(&c->work_cond, &c->lock, &ts);
+		if (c->wakeups) {
+			c->wakeups--;		/* dispatch took us off idle */
+			continue;
+		}
+		c->idle--;
+		break;
+	}
 	c->workers--;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
+/* Every request gets a worker of its own at once, as a thread per request
+ * would (a callback may block until a later request, e.g. an abort,
+ * comes): an idle one if there is one, else a new thread.  Creating a
+ * thread for each request put a clone and, in a daemon that has locked
+ * its memory (vss-cowd), a new stack to fault in on the path of every
+ * call, CommitSnapshots inside the hold window included. */
 static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uint8_t *pl)
 {
 	struct conn_req *req = calloc(1, sizeof(*req));
 	pthread_attr_t attr;
 	pthread_t t;
-	int r;
+	int r = 0;
 
 	if (!req)
 		goto nomem;
@@ -131,17 +174,39 @@ static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uin
 		goto nomem;
 	memcpy(req->payload, pl, h->len);
 	pthread_mutex_lock(&c->lock);
-	c->workers++;
+	if (c->queue_tail)
+		c->queue_tail->next = req;
+	else
+		c->queue = req;
+	c->queue_tail = req;
+	if (c->idle) {
+		c->idle--;
+		c->wakeups++;
+		pthread_cond_signal(&c->work_cond);
+	} else {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		r = pthread_create(&t, &attr, worker_main, c);
+		pthread_attr_destroy(&attr);
+		if (r == 0) {
+			c->workers++;
+		} else {	/* take it back: nobody will serve it */
+			struct conn_req **pp = &c->queue;
+
+			c->queue_tail = NULL;
+			while (*pp && *pp != req) {
+				c->queue_tail = *pp;
+				pp = &(*pp)->next;
+			}
+			*pp = NULL;
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&t, &attr, worker_main, req);
-	pthread_attr_destroy(&attr);
 	if (r == 0)
 		return;
-	pthread_mutex_lock(&c->lock);
-	c->workers--;
-	pthread_mutex_unlock(&c->lock);
+	free(req->payload);
+	free(req);
+	req = NULL;
 nomem:
 	{
 		struct conn_req tmp = { .conn = c, .code = WIRE_CODE(h->type), .seq = h->seq };
@@ -279,9 +344,11 @@ int conn_open(struct conn **out, const char *socket, enum vss_role role,
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init_mono(&c->cond);
+	cond_init_mono(&c->work_cond);
 	r = pthread_create(&c->rx_thread, NULL, rx_main, c);
 	if (r) {
 		close(fd);
+		pthread_cond_destroy(&c->work_cond);
 		pthread_cond_destroy(&c->cond);
 		pthread_mutex_destroy(&c->lock);
 		pthread_mutex_destroy(&c->send_lock);
@@ -354,10 +421,13 @@ void conn_close(struct conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_join(c->rx_thread, NULL);
 	pthread_mutex_lock(&c->lock);
+	c->stopping = true;	/* requests still queued are served first */
+	pthread_cond_broadcast(&c->work_cond);
 	while (c->workers)
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
 	close(c->fd);
+	pthread_cond_destroy(&c->work_cond);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->send_lock);

@@ -36,6 +36,7 @@ struct conn_req {
 	uint32_t seq;
 	uint8_t *payload;	/* validated attributes */
 	size_t len;
+	struct conn_req *next;	/* conn.c: waiting for a worker */
 };
 
 struct conn_ops {
