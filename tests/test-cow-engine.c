@@ -508,7 +508,6 @@ START_TEST(test_recreate_over_old_log)
 END_TEST
 
 /* ---- real files ---- */
-/* Close, reopen and verify once more, then clean everything up. */
 /* A new volume on files origin and diff in dir, open, with its model. */
 static void files_env_open(struct env *e, const char *dir, const struct cow_params *p,
 			   char **o, char **d)
@@ -521,6 +520,7 @@ static void files_env_open(struct env *e, const char *dir, const struct cow_para
 	ck_assert_int_eq(cow_volume_open(*o, *d, p->io_flags, &e->v), 0);
 }
 
+/* Close, reopen and verify once more, then clean everything up. */
 static void files_reopen_fini(struct env *e, char *dir, char *o, char *d,
 			      unsigned flags)
 {

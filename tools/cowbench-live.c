@@ -693,7 +693,6 @@ static json_object *trio(const double v[3])
 	return x;
 }
 
-
 /* Member obj of j: each case's figure v[f], named fname[f] + suffix. */
 static void json_figs(json_object *j, const char *obj, const char *suffix,
 		      const double *v)

@@ -173,12 +173,9 @@ static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uin
 	if (!req->payload)
 		goto nomem;
 	memcpy(req->payload, pl, h->len);
+	/* a worker first (the lock keeps a new one off the queue until the
+	 * request is on it), then the request */
 	pthread_mutex_lock(&c->lock);
-	if (c->queue_tail)
-		c->queue_tail->next = req;
-	else
-		c->queue = req;
-	c->queue_tail = req;
 	if (c->idle) {
 		c->idle--;
 		c->wakeups++;
@@ -188,25 +185,19 @@ static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uin
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		r = pthread_create(&t, &attr, worker_main, c);
 		pthread_attr_destroy(&attr);
-		if (r == 0) {
+		if (r == 0)
 			c->workers++;
-		} else {	/* take it back: nobody will serve it */
-			struct conn_req **pp = &c->queue;
-
-			c->queue_tail = NULL;
-			while (*pp && *pp != req) {
-				c->queue_tail = *pp;
-				pp = &(*pp)->next;
-			}
-			*pp = NULL;
-		}
+	}
+	if (r == 0) {
+		if (c->queue_tail)
+			c->queue_tail->next = req;
+		else
+			c->queue = req;
+		c->queue_tail = req;
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (r == 0)
 		return;
-	free(req->payload);
-	free(req);
-	req = NULL;
 nomem:
 	{
 		struct conn_req tmp = { .conn = c, .code = WIRE_CODE(h->type), .seq = h->seq };

@@ -308,15 +308,17 @@ static void d5_hold(struct session *s)
 
 static void d7_release(struct session *s)
 {
-	/* the providers' part of the hold window, round trips included:
-	 * the rest of the window is the guard's and vssd's own wakeups */
-	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
-		 (unsigned long long)(mono_us() - s->commit_sent_us));
+	/* the providers' part of the hold window, round trips included (the
+	 * rest is the guard's and vssd's own wakeups); logged once thawed */
+	uint64_t rtt_us = mono_us() - s->commit_sent_us;
+
 	timer_cancel(&s->hold_timer);
 	if (s->freeze) {
 		s->hold_us = freeze_release(s->freeze);
 		s->freeze = NULL;
 	}
+	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
+		 (unsigned long long)rtt_us);
 	if (s->hold_us >= 0)
 		log_info("flush-and-hold released: writes held for %lld.%03lld ms",
 			 (long long)s->hold_us / 1000, (long long)s->hold_us % 1000);

@@ -43,6 +43,7 @@ int ctl_req_parse(const struct wire_hdr *h, const uint8_t *pl, struct ctl_req *q
 {
 	size_t len = h->len;
 	bool need_name = true;
+	uint32_t create;
 
 	memset(q, 0, sizeof(*q));
 	q->code = WIRE_CODE(h->type);
@@ -62,8 +63,9 @@ int ctl_req_parse(const struct wire_hdr *h, const uint8_t *pl, struct ctl_req *q
 	q->size = wire_get_u64(pl, len, CA_SIZE, 0);
 	q->has_max = kind_of(pl, len, CA_MAXSIZE) >= 0;
 	q->maxsize = wire_get_u64(pl, len, CA_MAXSIZE, 0);
-	q->create = wire_get_u32(pl, len, CA_CREATE, 0) & CA_CREATE_FILE;
-	q->sparse = wire_get_u32(pl, len, CA_CREATE, 0) & CA_CREATE_SPARSE;
+	create = wire_get_u32(pl, len, CA_CREATE, 0);
+	q->create = create & CA_CREATE_FILE;
+	q->sparse = create & CA_CREATE_SPARSE;
 	q->chunk = wire_get_u32(pl, len, CA_CHUNK, 0);
 	q->force = wire_get_u32(pl, len, CA_FORCE, 0) != 0;
 	q->pct = wire_get_u32(pl, len, CA_MAXPCT, 0);

@@ -766,7 +766,6 @@ static int dev_size(const char *path, uint64_t *size)
 	return r;
 }
 
-
 /* What a new diff area file has allocated (zeros written) when it is made:
  * what the engine would allocate ahead of use at once, 128 MiB, never past
  * the maximum (vss-cowd(8), SHADOW STORAGE). */
