@@ -25,14 +25,21 @@ vss-cowbench --size 64 --seq-mib 8 --rand-ops 256 --rounds 1 --json --dir "$bdir
 for k in write_nosnap_seq write_nosnap_rand4k origin_read_seq cow_first_write_seq \
 	 cow_first_write_seq_vs_ideal rewrite_seq snap_read_seq cow_first_write_rand4k \
 	 cow_first_write_rand4k_vs_ideal cow_first_write_rand4k_vs_durable_ideal \
-	 cow_first_write_seq_64snaps_vs_1 ideal_cow_seq ideal_cow_rand4k \
-	 ideal_durable_cow_rand4k; do
+	 cow_first_write_seq_vs_durable_ideal cow_first_write_seq_64snaps_vs_1 \
+	 ideal_cow_seq ideal_cow_rand4k ideal_durable_cow_rand4k \
+	 ideal_durable_cow_seq; do
 	jq -e --arg k "$k" '(.ratios[$k] | type == "number" and . > 0) and
 		(.ratios_range[$k].min <= .ratios_range[$k].max)' "$tmpdir/out.json" \
 		> /dev/null || fail "ratio $k missing or not positive"
+	jq -e --arg k "$k" '(.ratios_by_round[$k] | length == 1) and
+		.ratios_by_round[$k][0] == .ratios[$k]' "$tmpdir/out.json" \
+		> /dev/null || fail "ratio $k: no value per round"
 done
+jq -e '.ratios_by_round.engine_first == [false]' "$tmpdir/out.json" \
+	> /dev/null || fail "the order of the rounds missing"
 for k in write_seq_MBps write_rand4k_MBps read_seq_MBps ideal_cow_seq_MBps \
-	 ideal_cow_rand4k_MBps ideal_durable_cow_rand4k_MBps; do
+	 ideal_cow_rand4k_MBps ideal_durable_cow_rand4k_MBps \
+	 ideal_durable_cow_seq_MBps; do
 	jq -e --arg k "$k" '.raw[$k] > 0' "$tmpdir/out.json" > /dev/null ||
 		fail "raw figure $k missing"
 done

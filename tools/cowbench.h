@@ -26,7 +26,8 @@ struct opts {
 extern struct opts o;
 extern uint64_t *rand_offs;	/* one 4 KiB offset in each of distinct chunks */
 
-enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE };
+enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE,
+	       RAW_READ_CHUNKS /* whole bs-aligned bs blocks under each offset */ };
 
 /* MB/s of nops requests of bs bytes, o.qd in flight, on fd ofd (O_DIRECT;
  * a file or a block device); RAW_COW chains a copy to dfd first,

@@ -9,9 +9,12 @@
  * engine synchronously (as FUSE workers would), each with its own ring
  * inside the engine: QD requests in flight, as raw, at the same block
  * sizes.  Every round measures each engine figure back to back with the
- * raw figure it is divided by (the order flipping every round); the
- * ratios are taken within each round and reported as median, min and max
- * over the rounds, so that the disk's drift cancels out. */
+ * raw figure it is divided by (the order flipping every round), after the
+ * same I/O once unmeasured (a virtual disk's first pass over a region is
+ * slow) and with the filesystem synced before each (no write-back of an
+ * earlier case running below it); the ratios are taken within each round
+ * and reported as median, min and max over the rounds, so that the disk's
+ * drift cancels out. */
 #include "config.h"
 
 #include <err.h>
@@ -43,7 +46,7 @@ struct opts o = {
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
-	.rounds = 5,
+	.rounds = 5,	/* or 8 without --live: see parse() */
 	.snaps = 20,
 };
 
@@ -68,7 +71,8 @@ static void usage(FILE *f, int status)
 "  -b, --seq-mib MIB    data moved by each sequential case (default 256)\n"
 "  -n, --rand-ops N     requests in each random 4 KiB case (default 8192)\n"
 "  -r, --rounds N       measure everything N times; report the median, min\n"
-"                       and max of the per-round ratios (default 5)\n"
+"                       and max of the per-round ratios (default 8; with\n"
+"                       --live 5)\n"
 "  -j, --json           print one JSON object instead of a table\n"
 "  -k, --keep           keep the files\n"
 "  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
@@ -84,6 +88,22 @@ static void usage(FILE *f, int status)
 /* ---- raw io_uring ---- */
 #define IDEAL_BASE (16ull * MIB)	/* past where the engine's metadata is */
 
+
+/* Before each measurement of the engine benchmark: make what earlier ones
+ * wrote durable, so that none starts with the write-back of another's data
+ * still running below it (on a virtual disk the host's page cache can
+ * hold hundreds of MiB, flushed by the next guest flush: that landed on
+ * whichever case came next, raw or engine). */
+static void settle(void)
+{
+	int fd;
+
+	if (o.live || (fd = open(o.dir, O_RDONLY | O_DIRECTORY)) < 0)
+		return;
+	if (syncfs(fd))
+		warn("syncfs %s", o.dir);
+	close(fd);
+}
 
 /* Run nops requests of bs bytes at offs(i), QD in flight.  RAW_COW does
  * each as a linked chain: read the chunk(s) under the write into a
@@ -112,12 +132,16 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 			   (size_t)o.qd * (span ? span : 4096)))
 		err(1, "memory");
 	memset(bufs, 0x5a, (size_t)o.qd * bs);
+	settle();
 	t0 = mono_us();
 	while (done < nops) {
 		while (sub < nops && inflight < o.qd) {
 			unsigned slot = sub % o.qd;
 			uint64_t off = seq ? (uint64_t)sub * bs : rand_offs[sub];
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+			if (kind == RAW_READ_CHUNKS)
+				off -= off % bs;
 
 			if (cow) {
 				uint64_t base = off - off % span;
@@ -140,7 +164,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 				sqe->user_data = UINT64_MAX;
 				sqe = io_uring_get_sqe(&ring);
 			}
-			if (kind == RAW_READ)
+			if (kind == RAW_READ || kind == RAW_READ_CHUNKS)
 				io_uring_prep_read(sqe, 0, bufs + (size_t)slot * bs,
 						   bs, off);
 			else
@@ -220,7 +244,10 @@ static double eng_run(struct cow_volume *v, enum engkind kind, uint64_t snap,
 	struct engrun e = { .v = v, .kind = kind, .snap = snap, .nops = nops,
 			    .bs = bs, .seq = seq };
 	pthread_t *th = calloc(o.qd, sizeof(*th));
-	uint64_t t0 = mono_us();
+	uint64_t t0;
+
+	settle();
+	t0 = mono_us();
 
 	for (unsigned i = 0; i < o.qd; i++)
 		pthread_create(&th[i], NULL, eng_thread, &e);
@@ -257,15 +284,21 @@ static uint64_t diff_max(void)
 
 /* A new volume over the origin; prealloc: bytes of its diff file's slots
  * allocated at creation, as much as the ideal ceiling gets for the same
- * writes (the engine's preparation thread then keeps ahead of use); the
- * engine counts its metadata in, the ideal's copies start past
+ * writes, and COW_PREP_AHEAD past them, as far as the engine's preparation
+ * thread keeps ahead of use: a diff area as it is once in use, where that
+ * thread has nothing left to do while the clock runs (on a new one it
+ * writes 128 MiB of zeros at once, under whatever is being measured, and
+ * then ahead of the copies: one-time work of a new diff area, which the
+ * ideal, whose region is allocated before the clock, never pays either).
+ * The engine counts its metadata in; the ideal's copies start past
  * IDEAL_BASE. */
 static struct cow_volume *fresh_volume(unsigned nsnaps, uint64_t *snap,
 				       uint64_t prealloc)
 {
 	struct cow_params p = { .chunk_size = o.chunk,
 				.diff_max = diff_max(),
-				.diff_prealloc = prealloc ? IDEAL_BASE + prealloc : 0 };
+				.diff_prealloc = IDEAL_BASE + prealloc +
+						 COW_PREP_AHEAD };
 	struct cow_volume *v;
 	int r;
 
@@ -418,6 +451,7 @@ static void parse(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
+	bool rounds_set = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkLQS:hV", lo, NULL)) != -1) {
@@ -428,7 +462,10 @@ static void parse(int argc, char **argv)
 		case 'q': o.qd = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'b': o.seq_bytes = strtoull(optarg, NULL, 0) << 20; break;
 		case 'n': o.rand_ops = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'r': o.rounds = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'r':
+			o.rounds = (unsigned)strtoul(optarg, NULL, 0);
+			rounds_set = true;
+			break;
 		case 'L': o.live = true; break;
 		case 'Q': o.quick = true; break;
 		case 'S': o.snaps = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -443,6 +480,8 @@ static void parse(int argc, char **argv)
 		usage(stderr, 2);
 	if (o.quick && !o.live)
 		errx(2, "--quick goes with --live");
+	if (!rounds_set)
+		o.rounds = o.live ? 5 : 8;	/* 8: each order 4 times */
 	if (o.quick) {
 		o.size = 64 * MIB;
 		o.seq_bytes = 16 * MIB;
@@ -464,14 +503,15 @@ static void parse(int argc, char **argv)
 }
 
 /* ---- figures: one value per round, reported as median, min and max ---- */
-enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, NRAW };
+enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, R_DCOWSEQ,
+       NRAW };
 enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
        E_COW64, NENG };
 
 static const char *const raw_name[NRAW] = {
 	"write_seq_MBps", "write_rand4k_MBps", "read_seq_MBps",
 	"ideal_cow_seq_MBps", "ideal_cow_rand4k_MBps",
-	"ideal_durable_cow_rand4k_MBps",
+	"ideal_durable_cow_rand4k_MBps", "ideal_durable_cow_seq_MBps",
 };
 static const char *const eng_name[NENG] = {
 	"write_nosnap_seq_MBps", "write_nosnap_rand4k_MBps",
@@ -495,6 +535,8 @@ static const struct ratio ratios[] = {
 	{ "origin_read_seq", false, false, E_RSEQ, R_RSEQ },
 	{ "cow_first_write_seq", false, false, E_COWSEQ, R_WSEQ },
 	{ "cow_first_write_seq_vs_ideal", false, false, E_COWSEQ, R_ICOWSEQ },
+	{ "cow_first_write_seq_vs_durable_ideal", false, false, E_COWSEQ,
+	  R_DCOWSEQ },
 	{ "rewrite_seq", false, false, E_REWRITE, R_WSEQ },
 	{ "snap_read_seq", false, false, E_SNAPREAD, R_RSEQ },
 	{ "cow_first_write_rand4k", false, false, E_COWRAND, R_WRAND },
@@ -506,6 +548,7 @@ static const struct ratio ratios[] = {
 	{ "ideal_cow_seq", true, false, R_ICOWSEQ, R_WSEQ },
 	{ "ideal_cow_rand4k", true, false, R_ICOWRAND, R_WRAND },
 	{ "ideal_durable_cow_rand4k", true, false, R_DCOWRAND, R_WRAND },
+	{ "ideal_durable_cow_seq", true, false, R_DCOWSEQ, R_WSEQ },
 };
 #define NRAT (sizeof(ratios) / sizeof(ratios[0]))
 
@@ -526,17 +569,42 @@ static struct stat3 stat_of(const double *v, unsigned n)
 	return r;
 }
 
+static double ratio_in(const struct ratio *q, unsigned i)
+{
+	double num = q->num_raw ? rawv[q->num][i] : engv[q->num][i];
+	double den = q->eng_den ? engv[q->den][i] : rawv[q->den][i];
+
+	return num / (den > 0 ? den : 1);
+}
+
 static struct stat3 ratio_stat(const struct ratio *q)
 {
 	double x[MAXROUNDS];
 
-	for (unsigned i = 0; i < o.rounds; i++) {
-		double num = q->num_raw ? rawv[q->num][i] : engv[q->num][i];
-		double den = q->eng_den ? engv[q->den][i] : rawv[q->den][i];
-
-		x[i] = num / (den > 0 ? den : 1);
-	}
+	for (unsigned i = 0; i < o.rounds; i++)
+		x[i] = ratio_in(q, i);
 	return stat_of(x, o.rounds);
+}
+
+/* Every ratio's value in each round, and the order of each round (true:
+ * the engine's figures were measured before the raw ones they are divided
+ * by), for whoever wants to look past the median. */
+static json_object *ratio_rounds(void)
+{
+	json_object *x = json_object_new_object(), *a;
+
+	for (unsigned i = 0; i < NRAT; i++) {
+		a = json_object_new_array();
+		for (unsigned r = 0; r < o.rounds; r++)
+			json_object_array_add(a, json_object_new_double(
+						 ratio_in(&ratios[i], r)));
+		json_object_object_add(x, ratios[i].name, a);
+	}
+	a = json_object_new_array();
+	for (unsigned r = 0; r < o.rounds; r++)
+		json_object_array_add(a, json_object_new_boolean(r & 1));
+	json_object_object_add(x, "engine_first", a);
+	return x;
 }
 
 /* The ideal ceiling writes its copies into a diff file of the engine's
@@ -576,6 +644,18 @@ static double ideal_run(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
 	return x;
 }
 
+/* Before a pair: the same I/O on the origin once, unmeasured.  On this
+ * kind of virtual disk the first pass over a region after a while is much
+ * slower than the next (fio, random 4 KiB writes over the same offsets
+ * twice: 125 then 203, 151 then 204, 116 then 203 MiB/s), so whichever of
+ * the pair came first paid for both; now neither comes first.  Copy-on-
+ * write pairs read the chunks they will copy. */
+static void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
+		 bool seq)
+{
+	raw_run(kind, ofd, -1, nops, bs, seq);
+}
+
 /* Run a then b, or b then a: the pairs whose ratio is taken run back to
  * back, in an order that flips every round, so that disk drift and any
  * advantage of going first or second cancel out in the median. */
@@ -593,22 +673,30 @@ static void measure_round(unsigned r, unsigned seq_ops)
 	int ofd = open_direct(origin_path);
 
 	v = fresh_volume(0, NULL, 0);
+	warm(RAW_WRITE, ofd, seq_ops, MIB, true);
 	PAIR(flip,
 	     rawv[R_WSEQ][r] = raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true),
 	     engv[E_WSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
+	warm(RAW_WRITE, ofd, o.rand_ops, 4096, false);
 	PAIR(flip,
 	     rawv[R_WRAND][r] = raw_run(RAW_WRITE, ofd, -1, o.rand_ops, 4096,
 					false),
 	     engv[E_WRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
 					false));
+	warm(RAW_READ, ofd, seq_ops, MIB, true);
 	PAIR(flip,
 	     rawv[R_RSEQ][r] = raw_run(RAW_READ, ofd, -1, seq_ops, MIB, true),
 	     engv[E_RSEQ][r] = eng_run(v, ENG_READ, 0, seq_ops, MIB, true));
 	cow_volume_close(v);
 
 	/* first writes after a snapshot: ideal, 1 snapshot, 64 snapshots */
-	PAIR(flip,
-	     rawv[R_ICOWSEQ][r] = ideal_run(RAW_COW, ofd, seq_ops, MIB, true),
+	warm(RAW_READ, ofd, seq_ops, MIB, true);
+	PAIR(flip, {
+		rawv[R_ICOWSEQ][r] = ideal_run(RAW_COW, ofd, seq_ops, MIB,
+					       true);
+		rawv[R_DCOWSEQ][r] = ideal_run(RAW_COW_DURABLE, ofd, seq_ops,
+					       MIB, true);
+	     },
 	     PAIR(flip, {
 			v = fresh_volume(1, &snap, (uint64_t)seq_ops * MIB);
 			engv[E_COWSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
@@ -624,6 +712,7 @@ static void measure_round(unsigned r, unsigned seq_ops)
 						   MIB, true);
 			cow_volume_close(v);
 		  }));
+	warm(RAW_READ_CHUNKS, ofd, o.rand_ops, o.chunk, false);
 	PAIR(flip, {
 		rawv[R_ICOWRAND][r] = ideal_run(RAW_COW, ofd, o.rand_ops, 4096,
 						false);
@@ -768,6 +857,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < NRAT; i++)
 			json_fig(j, "ratios", "ratios_range", ratios[i].name,
 				 ratio_stat(&ratios[i]));
+		json_object_object_add(j, "ratios_by_round", ratio_rounds());
 		x = json_object_new_object();
 		json_object_object_add(x, "1GiB",
 				       json_object_new_double(m1.create_us));

@@ -175,7 +175,6 @@
 
 #define GATE_SHARDS	32u
 #define PREP_PIECE	(8u << 20)	/* zeros written per step */
-#define PREP_AHEAD	(128u << 20)	/* prepared ahead of the slots used */
 
 /* One reader count per cache line: taking the gate shared touches only
  * the calling thread's line (no global lock word on the I/O path). */
@@ -957,7 +956,7 @@ static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
  * On a diff file, a preserve's copy into a hole makes the filesystem
  * allocate blocks, and the group commit's flush then waits for a journal
  * commit as well as the device.  So a thread writes zeros ahead of the
- * slots in use (up to PREP_AHEAD past slot_hi, never past the maximum),
+ * slots in use (up to COW_PREP_AHEAD past slot_hi, never past the maximum),
  * PREP_PIECE at a time, each made durable, like a Windows diff area that
  * is allocated in steps ahead of use.  It only ever writes slots at or
  * above slot_hi, which no preserve has taken: a preserve taking one sets
@@ -965,7 +964,8 @@ static int commit_wait(struct cow_volume *v, const struct logent *e, size_t n)
  * waits for it.  Zeros in a free slot mean nothing to recovery. */
 static uint64_t prep_target(const struct cow_volume *v)
 {
-	uint64_t t = v->slot_start + (v->slot_hi << v->chunk_shift) + PREP_AHEAD,
+	uint64_t t = v->slot_start + (v->slot_hi << v->chunk_shift) +
+		     COW_PREP_AHEAD,
 		 lim = v->slot_start + (v->slot_limit << v->chunk_shift);
 
 	if (t > lim)
@@ -982,7 +982,7 @@ static void prep_claim(struct cow_volume *v, uint32_t s)
 		return;
 	while (off < v->busy_hi && off + v->chunk_size > v->busy_lo)
 		pthread_cond_wait(&v->prep_done, &v->meta_lock);
-	if (!v->prep_failed && off + PREP_AHEAD / 2 > v->prep_hi)
+	if (!v->prep_failed && off + COW_PREP_AHEAD / 2 > v->prep_hi)
 		pthread_cond_signal(&v->prep_work);
 }
 

@@ -22,6 +22,9 @@
 #define COW_CHUNK_MIN		4096u
 #define COW_CHUNK_MAX		(1u << 20)
 #define COW_CHUNK_DEFAULT	(64u << 10)
+/* A diff file is allocated (zeros written, made durable) by a thread of
+ * the volume up to this far past the slots in use, ahead of use. */
+#define COW_PREP_AHEAD		(128u << 20)
 #define COW_TAG_LEN		16
 
 struct cow_volume;
