@@ -34,6 +34,10 @@ enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE,
  * RAW_COW_DURABLE a copy and an fdatasync of dfd. */
 double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	       uint32_t bs, bool seq);
+/* The directory whose filesystem raw_run syncs before each run (NULL:
+ * none), so that no run starts with an earlier one's write-back below it. */
+extern const char *bench_dir;
+
 /* Fills path (created) with o.size bytes of a pattern, O_DIRECT. */
 void fill_file(const char *path);
 

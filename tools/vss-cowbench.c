@@ -89,19 +89,21 @@ static void usage(FILE *f, int status)
 #define IDEAL_BASE (16ull * MIB)	/* past where the engine's metadata is */
 
 
-/* Before each measurement of the engine benchmark: make what earlier ones
+/* Before each measurement: make what earlier ones
  * wrote durable, so that none starts with the write-back of another's data
  * still running below it (on a virtual disk the host's page cache can
  * hold hundreds of MiB, flushed by the next guest flush: that landed on
  * whichever case came next, raw or engine). */
+const char *bench_dir;
+
 static void settle(void)
 {
 	int fd;
 
-	if (o.live || (fd = open(o.dir, O_RDONLY | O_DIRECTORY)) < 0)
+	if (!bench_dir || (fd = open(bench_dir, O_RDONLY | O_DIRECTORY)) < 0)
 		return;
 	if (syncfs(fd))
-		warn("syncfs %s", o.dir);
+		warn("syncfs %s", bench_dir);
 	close(fd);
 }
 
@@ -814,6 +816,7 @@ int main(int argc, char **argv)
 			err(1, "mkdtemp");
 		o.dir = dir_made = tmpl;
 	}
+	bench_dir = o.dir;
 	if (asprintf(&origin_path, "%s/origin", o.dir) < 0 ||
 	    asprintf(&diff_path, "%s/diff", o.dir) < 0)
 		err(1, "memory");
