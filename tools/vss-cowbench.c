@@ -200,11 +200,14 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	return (double)nops * bs / (t0 ? t0 : 1);	/* MB/s (10^6) */
 }
 
-/* ---- the engine, from qd threads ---- */
-enum engkind { ENG_WRITE, ENG_READ, ENG_SNAPREAD };
+/* ---- the engine, from qd threads; and ENG_PWRITE: the same calling
+ * model without the engine, each thread writing with pwrite (O_DIRECT)
+ * one request at a time ---- */
+enum engkind { ENG_WRITE, ENG_READ, ENG_SNAPREAD, ENG_PWRITE };
 
 struct engrun {
 	struct cow_volume *v;
+	int fd;			/* ENG_PWRITE */
 	enum engkind kind;
 	uint64_t snap;
 	unsigned nops;
@@ -231,6 +234,9 @@ static void *eng_thread(void *arg)
 			r = cow_write(e->v, buf, e->bs, off);
 		else if (e->kind == ENG_READ)
 			r = cow_read(e->v, buf, e->bs, off);
+		else if (e->kind == ENG_PWRITE)
+			r = pwrite(e->fd, buf, e->bs, (off_t)off) ==
+			    (ssize_t)e->bs ? 0 : errno ? -errno : -EIO;
 		else
 			r = cow_snapshot_read(e->v, e->snap, buf, e->bs, off);
 		if (r)
@@ -240,26 +246,42 @@ static void *eng_thread(void *arg)
 	return NULL;
 }
 
+static double threads_run(struct engrun *e)
+{
+	pthread_t *th = calloc(o.qd, sizeof(*th));
+	uint64_t t0;
+
+	if (!th)
+		err(1, "memory");
+	settle();
+	t0 = mono_us();
+	for (unsigned i = 0; i < o.qd; i++)
+		pthread_create(&th[i], NULL, eng_thread, e);
+	for (unsigned i = 0; i < o.qd; i++)
+		pthread_join(th[i], NULL);
+	t0 = mono_us() - t0;
+	free(th);
+	if (e->err)
+		errx(1, "%s: %s", e->kind == ENG_PWRITE ? "pwrite" : "engine I/O",
+		     strerror(-e->err));
+	return (double)e->nops * e->bs / (t0 ? t0 : 1);
+}
+
 static double eng_run(struct cow_volume *v, enum engkind kind, uint64_t snap,
 		      unsigned nops, uint32_t bs, bool seq)
 {
 	struct engrun e = { .v = v, .kind = kind, .snap = snap, .nops = nops,
 			    .bs = bs, .seq = seq };
-	pthread_t *th = calloc(o.qd, sizeof(*th));
-	uint64_t t0;
 
-	settle();
-	t0 = mono_us();
+	return threads_run(&e);
+}
 
-	for (unsigned i = 0; i < o.qd; i++)
-		pthread_create(&th[i], NULL, eng_thread, &e);
-	for (unsigned i = 0; i < o.qd; i++)
-		pthread_join(th[i], NULL);
-	t0 = mono_us() - t0;
-	free(th);
-	if (e.err)
-		errx(1, "engine I/O: %s", strerror(-e.err));
-	return (double)nops * bs / (t0 ? t0 : 1);
+static double sync_threads_run(int fd, unsigned nops, uint32_t bs, bool seq)
+{
+	struct engrun e = { .fd = fd, .kind = ENG_PWRITE, .nops = nops,
+			    .bs = bs, .seq = seq };
+
+	return threads_run(&e);
 }
 
 /* ---- files ---- */
@@ -506,7 +528,7 @@ static void parse(int argc, char **argv)
 
 /* ---- figures: one value per round, reported as median, min and max ---- */
 enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, R_DCOWSEQ,
-       NRAW };
+       R_TWRAND, NRAW };
 enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
        E_COW64, NENG };
 
@@ -514,6 +536,7 @@ static const char *const raw_name[NRAW] = {
 	"write_seq_MBps", "write_rand4k_MBps", "read_seq_MBps",
 	"ideal_cow_seq_MBps", "ideal_cow_rand4k_MBps",
 	"ideal_durable_cow_rand4k_MBps", "ideal_durable_cow_seq_MBps",
+	"sync_threads_write_rand4k_MBps",
 };
 static const char *const eng_name[NENG] = {
 	"write_nosnap_seq_MBps", "write_nosnap_rand4k_MBps",
@@ -534,6 +557,9 @@ struct ratio {
 static const struct ratio ratios[] = {
 	{ "write_nosnap_seq", false, false, E_WSEQ, R_WSEQ },
 	{ "write_nosnap_rand4k", false, false, E_WRAND, R_WRAND },
+	{ "write_nosnap_rand4k_vs_sync_threads", false, false, E_WRAND,
+	  R_TWRAND },
+	{ "sync_threads_write_rand4k", true, false, R_TWRAND, R_WRAND },
 	{ "origin_read_seq", false, false, E_RSEQ, R_RSEQ },
 	{ "cow_first_write_seq", false, false, E_COWSEQ, R_WSEQ },
 	{ "cow_first_write_seq_vs_ideal", false, false, E_COWSEQ, R_ICOWSEQ },
@@ -680,9 +706,12 @@ static void measure_round(unsigned r, unsigned seq_ops)
 	     rawv[R_WSEQ][r] = raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true),
 	     engv[E_WSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
 	warm(RAW_WRITE, ofd, o.rand_ops, 4096, false);
-	PAIR(flip,
-	     rawv[R_WRAND][r] = raw_run(RAW_WRITE, ofd, -1, o.rand_ops, 4096,
-					false),
+	PAIR(flip, {
+		rawv[R_WRAND][r] = raw_run(RAW_WRITE, ofd, -1, o.rand_ops,
+					   4096, false);
+		rawv[R_TWRAND][r] = sync_threads_run(ofd, o.rand_ops, 4096,
+						     false);
+	     },
 	     engv[E_WRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
 					false));
 	warm(RAW_READ, ofd, seq_ops, MIB, true);
