@@ -53,6 +53,15 @@ for k in 1x64MiB 3x64MiB 1x128MiB 3x128MiB; do
 		(.hold[$k].volumes == ($k | .[0:1] | tonumber)) and
 		(.hold[$k].commit_rtt_ms.p99 | type == "number" and . >= 0)' "$tmpdir/out.json" > /dev/null ||
 		fail "hold window of $k missing"
+	# the slowest window in parts: they add up to it, and vssd's part
+	# holds the providers' round trip
+	jq -e --arg k "$k" '.hold[$k].slowest_window |
+		(.to_vssd_ms >= 0 and .in_vssd_ms >= 0 and .to_guard_ms >= 0) and
+		((.to_vssd_ms + .in_vssd_ms + .to_guard_ms - .window_ms) | fabs < 0.002) and
+		(.in_vssd_ms >= .commit_rtt_ms) and
+		(.window_ms == $w)' --argjson w "$(jq ".hold[\"$k\"].window_ms.max" "$tmpdir/out.json")" \
+		"$tmpdir/out.json" > /dev/null ||
+		fail "the slowest window of $k in parts: $(jq -c ".hold[\"$k\"].slowest_window" "$tmpdir/out.json")"
 done
 jq -e '.config.mode == "live" and .config.rounds == 1 and .raw_loop.write_nosnap_seq_MBps > 0' \
 	"$tmpdir/out.json" > /dev/null || fail "config or raw figures missing"

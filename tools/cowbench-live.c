@@ -529,18 +529,30 @@ static bool log_last(const char *path, long *pos, const char *key, char *out, si
 	return found;
 }
 
+/* The window's parts, in ms (NAN: not logged): the freeze guard's "ready"
+ * reaching vssd, vssd until it tells the guard to thaw (the providers'
+ * commit inside), that message reaching the guard. */
+struct parts {
+	double to_vssd, in_vssd, to_guard;
+};
+
 /* The figures vssd logged for the last hold window after offset *pos. */
-static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *hold_ms)
+static bool read_hold(long *pos, double *flush_ms, double *window_ms, double *hold_ms,
+		      struct parts *pt)
 {
 	char l[1024];
-	long long fl, win, hold;
+	long long fl, win, hold, a = -1, b = -1, c = -1;
 
 	if (!log_last(L.vlog, pos, "flush_us=", l, sizeof(l)) ||
-	    sscanf(l, "flush_us=%lld window_us=%lld hold_us=%lld", &fl, &win, &hold) != 3)
+	    sscanf(l, "flush_us=%lld window_us=%lld hold_us=%lld to_vssd_us=%lld "
+		   "in_vssd_us=%lld to_guard_us=%lld", &fl, &win, &hold, &a, &b, &c) < 3)
 		return false;
 	*flush_ms = fl / 1e3;
 	*window_ms = win / 1e3;
 	*hold_ms = hold / 1e3;
+	pt->to_vssd = a >= 0 ? a / 1e3 : NAN;
+	pt->in_vssd = b >= 0 ? b / 1e3 : NAN;
+	pt->to_guard = c >= 0 ? c / 1e3 : NAN;
 	return true;
 }
 
@@ -564,6 +576,10 @@ struct holdres {
 	uint64_t size;
 	/* p50, p99, max (ms) */
 	double flush[3], window[3], hold[3], commit[3], rtt[3];
+	/* the set with the longest window: its window, its parts and its
+	 * commit round trip (ms) */
+	double slow_window, slow_rtt;
+	struct parts slow;
 };
 
 static void summarize(double *v, unsigned n, double out[3])
@@ -581,6 +597,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 	double *rt = calloc(o.snaps, sizeof(double));
 	unsigned first_mnt = L.nmnt;
 	long pos = 0, cpos = 0, rpos = 0;
+	struct parts pt;
 	int r;
 
 	if (!fl || !win || !hd || !cm || !rt)
@@ -631,7 +648,7 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 		if (r)
 			errx(1, "pthread_create: %s", strerror(r));
 	}
-	read_hold(&pos, &fl[0], &win[0], &hd[0]);	/* skip what is there */
+	read_hold(&pos, &fl[0], &win[0], &hd[0], &pt);	/* skip what is there */
 	read_us(L.clog, &cpos, "commit_us=", &cm[0]);
 	read_us(L.vlog, &rpos, "commit_rtt_us=", &rt[0]);
 	for (unsigned k = 0; k < o.snaps; k++) {
@@ -639,12 +656,17 @@ static void hold_config(unsigned nvol, uint64_t size, struct holdres *res)
 
 		usleep(o.quick ? 50000 : 200000);	/* let the writers dirty */
 		snap_take(&ss, devs, nvol);
-		if (!read_hold(&pos, &fl[k], &win[k], &hd[k]))
+		if (!read_hold(&pos, &fl[k], &win[k], &hd[k], &pt))
 			errx(1, "vssd logged no hold window (see %s)", L.vlog);
 		if (!read_us(L.clog, &cpos, "commit_us=", &cm[k]))
 			cm[k] = NAN;	/* a vss-cowd that does not log it */
 		if (!read_us(L.vlog, &rpos, "commit_rtt_us=", &rt[k]))
 			errx(1, "vssd logged no commit round trip (see %s)", L.vlog);
+		if (!k || win[k] > res->slow_window) {
+			res->slow_window = win[k];
+			res->slow_rtt = rt[k];
+			res->slow = pt;
+		}
 		snap_drop(&ss);
 	}
 	/* writers and mounts go; the volumes with them */
@@ -721,6 +743,24 @@ static void json_figs(json_object *j, const char *obj, const char *suffix,
 	json_object_object_add(j, obj, x);
 }
 
+static json_object *ms_or_null(double v)
+{
+	return isnan(v) ? NULL : json_object_new_double(v);
+}
+
+/* The set with the longest window, in parts (ms). */
+static json_object *slowest(const struct holdres *h)
+{
+	json_object *x = json_object_new_object();
+
+	json_object_object_add(x, "window_ms", json_object_new_double(h->slow_window));
+	json_object_object_add(x, "to_vssd_ms", ms_or_null(h->slow.to_vssd));
+	json_object_object_add(x, "in_vssd_ms", ms_or_null(h->slow.in_vssd));
+	json_object_object_add(x, "commit_rtt_ms", json_object_new_double(h->slow_rtt));
+	json_object_object_add(x, "to_guard_ms", ms_or_null(h->slow.to_guard));
+	return x;
+}
+
 static void print_json(const double *rawm, const double *livem, const double *ratm,
 		       const struct holdres *h, unsigned nh)
 {
@@ -759,6 +799,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 		json_object_object_add(y, "to_thawed_ms", trio(h[i].hold));
 		json_object_object_add(y, "commit_ms", trio(h[i].commit));
 		json_object_object_add(y, "commit_rtt_ms", trio(h[i].rtt));
+		json_object_object_add(y, "slowest_window", slowest(&h[i]));
 		json_object_object_add(x, h[i].key, y);
 	}
 	json_object_object_add(j, "hold", x);
@@ -789,6 +830,12 @@ static void print_table(const double *rawm, const double *livem, const double *r
 		       h[i].key, h[i].flush[0], h[i].flush[1], h[i].flush[2], h[i].window[0],
 		       h[i].window[1], h[i].window[2], h[i].commit[0], h[i].commit[1],
 		       h[i].rtt[0], h[i].rtt[1], h[i].hold[1]);
+	printf("slowest window in parts (ms): guard to vssd, in vssd (commit round trip), "
+	       "vssd to guard\n");
+	for (unsigned i = 0; i < nh; i++)
+		printf("%-10s %8.3f = %8.3f + %8.3f (%8.3f) + %8.3f\n", h[i].key,
+		       h[i].slow_window, h[i].slow.to_vssd, h[i].slow.in_vssd, h[i].slow_rtt,
+		       h[i].slow.to_guard);
 	printf("hold = from the last FIFREEZE returning to FITHAW issued; commit = vss-cowd's "
 	       "CommitSnapshots inside it;\nrtt = vssd's CommitSnapshots, request out to the "
 	       "last reply in (the rest of hold: the\nfreeze guard's and vssd's own wakeups); "

@@ -45,6 +45,10 @@ struct freeze {
 	int sock;
 	bool ready, failed, reported, thawed, closed;
 	int64_t hold_us, flush_us, window_us;
+	/* the window's parts (CLOCK_MONOTONIC µs, 0: unknown): the last
+	 * FIFREEZE returned and FITHAW issued (the guard's), "R" taken and
+	 * "T" sent (vssd's) */
+	uint64_t t0_us, tt_us, r_us, t_us;
 	struct timer flush_timer;
 	void (*done)(void *arg, vss_hr_t hr, const char *msg);
 	void *arg;
@@ -194,8 +198,10 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	tt = mono_us();
 	thaw_all(z, th, n);
 	t1 = mono_us();
-	snprintf(msg, sizeof(msg), "D %llu %d %llu %llu\n", (unsigned long long)(t1 - t0),
-		 timed_out, (unsigned long long)(t0 - tf), (unsigned long long)(tt - t0));
+	snprintf(msg, sizeof(msg), "D %llu %d %llu %llu %llu %llu\n",
+		 (unsigned long long)(t1 - t0), timed_out,
+		 (unsigned long long)(t0 - tf), (unsigned long long)(tt - t0),
+		 (unsigned long long)t0, (unsigned long long)tt);
 	guard_send(sock, msg);
 	_exit(timed_out ? 2 : 0);
 }
@@ -211,13 +217,20 @@ static void report(struct freeze *f, vss_hr_t hr, const char *msg)
 	f->done(f->arg, hr, msg);
 }
 
-/* The guard's "D <hold> <timed-out> [<flush> <window>]" line. */
+/* The guard's "D <hold> <timed-out> [<flush> <window> [<t0> <tt>]]" line
+ * (t0, tt: when the last FIFREEZE returned and FITHAW was issued). */
 static bool parse_done(struct freeze *f, const char *line)
 {
-	unsigned long long us, fl, win;
+	unsigned long long us, fl, win, t0, tt;
 	int to;
 
-	switch (sscanf(line, "D %llu %d %llu %llu", &us, &to, &fl, &win)) {
+	switch (sscanf(line, "D %llu %d %llu %llu %llu %llu", &us, &to, &fl, &win,
+		       &t0, &tt)) {
+	case 6:
+		f->t0_us = t0;
+		f->tt_us = tt;
+		/* fall through */
+	case 5:
 	case 4:
 		f->flush_us = (int64_t)fl;
 		f->window_us = (int64_t)win;
@@ -255,6 +268,7 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 
 		*nl = '\0';
 		if (strcmp(f->rbuf, "R") == 0) {
+			f->r_us = mono_us();
 			f->ready = true;
 			outcome = S_OK;
 		} else if (sscanf(f->rbuf, "E %d %d", &idx, &err) == 2 && idx >= 0 &&
@@ -356,8 +370,10 @@ int64_t freeze_release(struct freeze *f)
 	timer_cancel(&f->flush_timer);
 	if (f->thawed)
 		hold = f->hold_us;
-	else if (f->ready && !f->closed)
+	else if (f->ready && !f->closed) {
+		f->t_us = mono_us();
 		guard_send(f->sock, "T");
+	}
 	/* Wait for the guard's report: thawing takes milliseconds. */
 	while (!f->thawed && f->ready && !f->closed && mono_ms() < deadline && len < sizeof(buf) - 1) {
 		struct pollfd pfd = { .fd = f->sock, .events = POLLIN };
@@ -375,11 +391,23 @@ int64_t freeze_release(struct freeze *f)
 			break;
 		}
 	}
-	/* µs figures for whoever measures the window (vss-cowbench --live) */
-	if (hold >= 0 && f->flush_us >= 0)
+	/* µs figures for whoever measures the window (vss-cowbench --live),
+	 * and the window in three parts: the guard's "R" reaching vssd, vssd
+	 * (the providers' commit included) until it sends "T", and "T"
+	 * reaching the guard (-1: not known) */
+	if (hold >= 0 && f->flush_us >= 0) {
+		bool parts = f->t0_us && f->tt_us && f->r_us >= f->t0_us &&
+			     f->t_us >= f->r_us && f->tt_us >= f->t_us;
+
 		log_info("flush-and-hold: flush_us=%lld window_us=%lld hold_us=%lld "
-			 "(FIFREEZE time; last FIFREEZE returned to FITHAW issued; to thawed)",
-			 (long long)f->flush_us, (long long)f->window_us, (long long)hold);
+			 "to_vssd_us=%lld in_vssd_us=%lld to_guard_us=%lld "
+			 "(FIFREEZE time; last FIFREEZE returned to FITHAW issued; to thawed; "
+			 "the window's parts)",
+			 (long long)f->flush_us, (long long)f->window_us, (long long)hold,
+			 parts ? (long long)(f->r_us - f->t0_us) : -1LL,
+			 parts ? (long long)(f->t_us - f->r_us) : -1LL,
+			 parts ? (long long)(f->tt_us - f->t_us) : -1LL);
+	}
 	if (!f->closed)
 		loop_del_fd(f->sock);
 	close(f->sock);		/* EOF: a guard still holding thaws now */
