@@ -69,7 +69,23 @@ test-requester init context=10 start $words do > "$tmpdir/r1" &
 req=$!
 wait_until 10 grep -q '^CommitSnapshots' "$log"
 held "$e_mnt" ${x_mnt:-} || fail "a filesystem was not held during the commit"
+# while writes are held, vssd's loop thread and the guard run SCHED_FIFO
+# (where the kernel lets us: then they must)
+policy() { chrt -p "$1" | sed -n '1s/.*: //p'; }
+if chrt -f 1 true 2>/dev/null; then
+	rt=1
+	[ "$(policy "$vssd_pid")" = SCHED_FIFO ] ||
+		fail "vssd is not SCHED_FIFO during the hold: $(policy "$vssd_pid")"
+	guard=$(cat /proc/"$vssd_pid"/task/*/children)
+	[ -n "$guard" ] || fail "no freeze guard during the hold"
+	for g in $guard; do
+		[ "$(policy "$g")" = SCHED_FIFO ] ||
+			fail "the freeze guard $g is not SCHED_FIFO: $(policy "$g")"
+	done
+fi
 wait $req || fail "DoSnapshotSet failed: $(cat "$tmpdir/r1")"
+[ -z "${rt:-}" ] || [ "$(policy "$vssd_pid")" = SCHED_OTHER ] ||
+	fail "vssd stayed $(policy "$vssd_pid") after the set"
 writable "$e_mnt" || fail "ext4 stayed frozen"
 [ -z "${x_mnt:-}" ] || writable "$x_mnt" || fail "xfs stayed frozen"
 grep -q 'writes held for' "$tmpdir/vssd.log" || fail "the hold window was not reported"

@@ -12,14 +12,21 @@
  *      the socket closes (vssd died, even by kill -9: the kernel closes the
  *      socket), or the hold bound passes (10 s, VSS_E_HOLD_WRITES_TIMEOUT);
  *   3. thaws everything it froze, reports
- *      "D <hold-µs> <timed-out> <flush-µs> <window-µs>", exits: hold is
- *      from the last FIFREEZE returning until the last FITHAW returned,
- *      flush how long the FIFREEZE calls took (the flush of dirty data),
- *      window from the last FIFREEZE returning until the first FITHAW is
- *      issued (what the commit costs; monotonic clock).
+ *      "D <hold-µs> <timed-out> <flush-µs> <window-µs> <t0> <tt>", exits:
+ *      hold is from the last FIFREEZE returning until the last FITHAW
+ *      returned, flush how long the FIFREEZE calls took (the flush of
+ *      dirty data), window from the last FIFREEZE returning (t0) until the
+ *      first FITHAW is issued (tt): what the commit costs; monotonic clock.
  * The guard touches no file and allocates nothing while filesystems are
  * frozen, and locks its memory, so it cannot itself block on a frozen
- * filesystem or on reclaim that writes to one. */
+ * filesystem or on reclaim that writes to one.
+ *
+ * Writes are held while two processes wake each other up ("R", the
+ * providers' commit, "T"), on a machine where the writers, the data plane
+ * and the flush are busy: so the guard runs SCHED_FIFO (lowest real-time
+ * priority) and vssd's loop thread does from freeze_start to
+ * freeze_release, where the kernel allows it (else they go on as they
+ * are).  Both mostly sleep; the hold bound caps how long vssd keeps it. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +51,7 @@ struct freeze {
 	pid_t pid;
 	int sock;
 	bool ready, failed, reported, thawed, closed;
+	bool rt;		/* vssd's loop thread runs SCHED_FIFO for it */
 	int64_t hold_us, flush_us, window_us;
 	/* the window's parts (CLOCK_MONOTONIC µs, 0: unknown): the last
 	 * FIFREEZE returned and FITHAW issued (the guard's), "R" taken and
@@ -110,6 +118,20 @@ static void *freeze_thread(void *arg)
 	return NULL;
 }
 
+/* The calling thread to SCHED_FIFO priority 1 (rt) or back to normal;
+ * false when the kernel refuses (no CAP_SYS_NICE, a cgroup without
+ * real-time time). */
+static bool sched_rt(bool rt)
+{
+	struct sched_param sp = { .sched_priority = rt ? 1 : 0 };
+
+	return pthread_setschedparam(pthread_self(), rt ? SCHED_FIFO : SCHED_OTHER,
+				     &sp) == 0;
+}
+
+/* vssd: the freezes its loop thread runs SCHED_FIFO for (loop thread). */
+static unsigned rt_holders;
+
 static void guard_send(int sock, const char *s)
 {
 	ssize_t r;
@@ -146,6 +168,7 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	size_t started = n;
 
 	mlockall(MCL_CURRENT);
+	sched_rt(true);		/* its threads inherit it */
 	memset(z, 0, sizeof(z));
 	tf = mono_us();
 	for (size_t i = 0; i < n; i++) {
@@ -339,6 +362,8 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 		guard_main(sv[1], mounts, n, hold_ms);
 	}
 	close(sv[1]);
+	f->rt = rt_holders || sched_rt(true);
+	rt_holders += f->rt;
 	f->sock = sv[0];
 	f->done = done;
 	f->arg = arg;
@@ -414,6 +439,8 @@ int64_t freeze_release(struct freeze *f)
 	/* vssd ignores SIGCHLD (children are reaped by the kernel); a guard
 	 * stuck in FIFREEZE must not block the loop. */
 	waitpid(f->pid, NULL, WNOHANG);
+	if (f->rt && !--rt_holders)
+		sched_rt(false);
 	free(f);
 	return hold;
 }
