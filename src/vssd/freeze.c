@@ -81,8 +81,22 @@ struct fz {
  * and nothing is created or allocated while frozen. */
 static pthread_mutex_t fz_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fz_cond = PTHREAD_COND_INITIALIZER;
-static size_t fz_done;
-static bool fz_thaw;
+static size_t fz_done, fz_total;	/* mounts done (or failed), all */
+static bool fz_thaw, fz_bad;		/* fz_bad: one failed */
+static int fz_sock;
+
+static void guard_send(int sock, const char *s);
+
+/* fz_lock held: one more mount is done (failed: bad).  The last one, when
+ * all froze, tells vssd at once (the window starts when it returned): no
+ * other thread's wakeup stands between its FIFREEZE and the "R". */
+static void fz_one_done(bool bad)
+{
+	fz_bad |= bad;
+	if (++fz_done == fz_total && !fz_bad)
+		guard_send(fz_sock, "R\n");
+	pthread_cond_broadcast(&fz_cond);
+}
 
 static void thaw_one(struct fz *z)
 {
@@ -109,8 +123,7 @@ static void *freeze_thread(void *arg)
 		z->frozen = true;
 	z->done_us = mono_us();
 	pthread_mutex_lock(&fz_lock);
-	fz_done++;
-	pthread_cond_broadcast(&fz_cond);
+	fz_one_done(z->err != 0);
 	while (!fz_thaw)
 		pthread_cond_wait(&fz_cond, &fz_lock);
 	pthread_mutex_unlock(&fz_lock);
@@ -165,25 +178,31 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	bool timed_out = false;
 	int err_index = -1;
-	size_t started = n;
 
 	mlockall(MCL_CURRENT);
 	sched_rt(true);		/* its threads inherit it */
 	memset(z, 0, sizeof(z));
+	fz_total = n;
+	fz_sock = sock;
 	tf = mono_us();
 	for (size_t i = 0; i < n; i++) {
 		z[i].path = mounts[i];
 		z[i].fd = -1;
 		if (pthread_create(&th[i], NULL, freeze_thread, &z[i]) != 0) {
-			z[i].err = EAGAIN;
 			th[i] = 0;
-			started--;
+			pthread_mutex_lock(&fz_lock);
+			z[i].err = EAGAIN;
+			fz_one_done(true);
+			pthread_mutex_unlock(&fz_lock);
 		}
 	}
+	/* all done: "R" is sent (by the last freeze thread), or one failed */
 	pthread_mutex_lock(&fz_lock);
-	while (fz_done < started)
+	while (fz_done < n)
 		pthread_cond_wait(&fz_cond, &fz_lock);
 	pthread_mutex_unlock(&fz_lock);
+	if (!n)
+		guard_send(sock, "R\n");	/* nothing to freeze */
 	for (size_t i = 0; i < n; i++)
 		if (z[i].err && err_index < 0)
 			err_index = (int)i;
@@ -197,7 +216,6 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	for (size_t i = 0; i < n; i++)
 		if (z[i].done_us > t0)
 			t0 = z[i].done_us;
-	guard_send(sock, "R\n");
 	for (;;) {
 		uint64_t el = (mono_us() - t0) / 1000;
 		int r;
