@@ -420,7 +420,7 @@ static void pair(int f, int rawfd, int fd, double *raw, double *live,
 	unsigned n = sq ? seq : rnd;
 	uint32_t bs = sq ? MIB : 4096;
 
-	raw_run(k, rawfd, -1, n, bs, sq);
+	warm(k, rawfd, n, bs, sq);
 	if (flip)
 		live[f] = raw_run(k, fd, -1, n, bs, sq);
 	raw[f] = raw_run(k, rawfd, -1, n, bs, sq);

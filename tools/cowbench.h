@@ -34,6 +34,10 @@ enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE,
  * RAW_COW_DURABLE a copy and an fdatasync of dfd. */
 double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	       uint32_t bs, bool seq);
+/* raw_run once, unmeasured, before a pair: a virtual disk's first pass
+ * over a region is much slower than the next, which would otherwise be
+ * paid by whichever of the pair came first. */
+void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs, bool seq);
 /* The directory whose filesystem raw_run syncs before each run (NULL:
  * none), so that no run starts with an earlier one's write-back below it. */
 extern const char *bench_dir;

@@ -46,7 +46,6 @@ struct opts o = {
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
-	.rounds = 5,	/* or 8 without --live: see parse() */
 	.snaps = 20,
 };
 
@@ -234,9 +233,11 @@ static void *eng_thread(void *arg)
 			r = cow_write(e->v, buf, e->bs, off);
 		else if (e->kind == ENG_READ)
 			r = cow_read(e->v, buf, e->bs, off);
-		else if (e->kind == ENG_PWRITE)
-			r = pwrite(e->fd, buf, e->bs, (off_t)off) ==
-			    (ssize_t)e->bs ? 0 : errno ? -errno : -EIO;
+		else if (e->kind == ENG_PWRITE) {
+			ssize_t w = pwrite(e->fd, buf, e->bs, (off_t)off);
+
+			r = w == (ssize_t)e->bs ? 0 : w < 0 ? -errno : -EIO;
+		}
 		else
 			r = cow_snapshot_read(e->v, e->snap, buf, e->bs, off);
 		if (r)
@@ -597,6 +598,12 @@ static struct stat3 stat_of(const double *v, unsigned n)
 	return r;
 }
 
+/* Round r measures the engine first (see PAIR) when it is odd. */
+static bool engine_first(unsigned r)
+{
+	return r & 1;
+}
+
 static double ratio_in(const struct ratio *q, unsigned i)
 {
 	double num = q->num_raw ? rawv[q->num][i] : engv[q->num][i];
@@ -630,7 +637,7 @@ static json_object *ratio_rounds(void)
 	}
 	a = json_object_new_array();
 	for (unsigned r = 0; r < o.rounds; r++)
-		json_object_array_add(a, json_object_new_boolean(r & 1));
+		json_object_array_add(a, json_object_new_boolean(engine_first(r)));
 	json_object_object_add(x, "engine_first", a);
 	return x;
 }
@@ -678,8 +685,7 @@ static double ideal_run(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
  * twice: 125 then 203, 151 then 204, 116 then 203 MiB/s), so whichever of
  * the pair came first paid for both; now neither comes first.  Copy-on-
  * write pairs read the chunks they will copy. */
-static void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
-		 bool seq)
+void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs, bool seq)
 {
 	raw_run(kind, ofd, -1, nops, bs, seq);
 }
@@ -695,7 +701,7 @@ static void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs,
  * by, on the same files, at the same block size and queue depth. */
 static void measure_round(unsigned r, unsigned seq_ops)
 {
-	bool flip = r & 1;
+	bool flip = engine_first(r);
 	struct cow_volume *v;
 	uint64_t snap = 0;
 	int ofd = open_direct(origin_path);
