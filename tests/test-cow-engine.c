@@ -776,6 +776,25 @@ static void *cwriter_run(void *arg)
 	return NULL;
 }
 
+/* The tag of the CW_SECS sectors from first in buf, all of one write. */
+static uint64_t whole_tag(const uint8_t *buf, uint64_t first)
+{
+	uint64_t tag = sector_tag(buf, first);
+
+	for (unsigned k = 1; k < CW_SECS; k++)
+		ck_assert_uint_eq(sector_tag(buf + k * 512, first + k), tag);
+	return tag;
+}
+
+/* The same, read from snapshot id. */
+static uint64_t snap_whole_tag(struct cow_volume *v, uint64_t id,
+			       uint8_t *buf, uint64_t first)
+{
+	ck_assert_int_eq(cow_snapshot_read(v, id, buf, CW_SECS * 512,
+					   first * 512), 0);
+	return whole_tag(buf, first);
+}
+
 /* Each writer's region in a snapshot holds one write whole (creation
  * waits for writes in flight), and never an older one than before. */
 static void cw_check(struct cow_volume *v, const uint64_t *ids, unsigned n)
@@ -785,15 +804,9 @@ static void cw_check(struct cow_volume *v, const uint64_t *ids, unsigned n)
 
 	for (unsigned s = 0; s < n; s++)
 		for (unsigned t = 0; t < CW_THREADS; t++) {
-			uint64_t first = cw_first(t), tag;
+			uint64_t tag = snap_whole_tag(v, ids[s], buf,
+						      cw_first(t));
 
-			ck_assert_int_eq(cow_snapshot_read(v, ids[s], buf,
-							   CW_SECS * 512,
-							   first * 512), 0);
-			tag = sector_tag(buf, first);
-			for (unsigned k = 1; k < CW_SECS; k++)
-				ck_assert_uint_eq(sector_tag(buf + k * 512,
-							     first + k), tag);
 			ck_assert_uint_ge(tag, seen[t]);
 			seen[t] = tag;
 		}
@@ -909,6 +922,271 @@ START_TEST(test_snapshots_while_writing)
 	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
 	cw_check(v, ids, 40);
 	ck_assert_int_eq(cow_volume_close(v), 0);
+	free(o);
+	free(d);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+/* ---- asynchronous I/O ---- */
+START_TEST(test_aio_args)
+{
+	struct env e;
+	struct cow_aio *a;
+	struct cow_aio_done d[4];
+	uint8_t *buf, *keep;
+	uint64_t id;
+
+	env_init(&e, OSIZE, 65536 + 16 * 4096 + 32 * CHUNK, CHUNK);
+	ck_assert_int_eq(posix_memalign((void **)&buf, 4096, 4 * CHUNK), 0);
+	keep = malloc(OSIZE);
+	do_write(&e, 0, 64);
+	id = do_snap(&e);
+	ck_assert_int_eq(cow_aio_new(NULL, 2, &a), -EINVAL);
+	ck_assert_int_eq(cow_aio_new(e.v, 0, &a), -EINVAL);
+	ck_assert_int_eq(cow_aio_new(e.v, COW_AIO_MAX_DEPTH + 1, &a), -EINVAL);
+	ck_assert_int_eq(cow_aio_new(e.v, 2, &a), 0);
+	ck_assert_int_eq(cow_read(e.v, keep, OSIZE, 0), 0);
+	/* refused at once, nothing started, nothing changed */
+	ck_assert_int_eq(cow_aio_write(NULL, buf, 512, 0, NULL), -EINVAL);
+	ck_assert_int_eq(cow_aio_write(a, NULL, 512, 0, NULL), -EINVAL);
+	ck_assert_int_eq(cow_aio_write(a, buf, 100, 0, NULL), -EINVAL);
+	ck_assert_int_eq(cow_aio_write(a, buf, 512, 7, NULL), -EINVAL);
+	ck_assert_int_eq(cow_aio_write(a, buf, 1024, OSIZE - 512, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(cow_aio_read(a, buf, 512, OSIZE, NULL), -EINVAL);
+	ck_assert_int_eq(cow_aio_snapshot_read(a, id + 100, buf, 512, 0, NULL),
+			 -ENOENT);
+	ck_assert_uint_eq(cow_aio_pending(a), 0);
+	ck_assert_int_eq(cow_aio_reap(a, 1, d, 4), 0);	/* nothing to wait for */
+	ck_assert_int_eq(cow_aio_reap(a, 1, NULL, 4), -EINVAL);
+	ck_assert_int_eq(model_verify(&e.m, e.v, true), 0);
+	/* depth 2: a third request waits for a reap */
+	fill_sectors(buf, 8, 8, 777);
+	ck_assert_int_eq(cow_aio_write(a, buf, 4096, 8 * 512, (void *)1), 0);
+	ck_assert_int_eq(cow_aio_snapshot_read(a, id, buf + 4096, 4096, 8 * 512,
+					       (void *)2), 0);
+	ck_assert_int_eq(cow_aio_read(a, buf + 8192, 512, 0, (void *)3),
+			 -EAGAIN);
+	ck_assert_uint_eq(cow_aio_pending(a), 2);
+	{
+		int got = 0, n;
+		bool seen[3] = { false };
+
+		while (got < 2) {
+			n = cow_aio_reap(a, 1, d, 1);	/* one at a time */
+			ck_assert_int_eq(n, 1);
+			ck_assert_int_eq(d[0].res, 0);
+			seen[(uintptr_t)d[0].user] = true;
+			got++;
+		}
+		ck_assert(seen[1] && seen[2]);
+	}
+	model_write(&e.m, 8, 8, 777);
+	/* the snapshot read gave the snapshot's data, the write is in */
+	for (unsigned q = 0; q < 8; q++)
+		ck_assert_uint_eq(sector_tag(buf + 4096 + q * 512, 8 + q),
+				  e.m.snaps[0].sec[8 + q]);
+	ck_assert_uint_eq(cow_aio_pending(a), 0);
+	ck_assert_int_eq(model_verify(&e.m, e.v, true), 0);
+	/* a zero-length request completes, with nothing done */
+	ck_assert_int_eq(cow_aio_write(a, buf, 0, 0, (void *)5), 0);
+	ck_assert_int_eq(cow_aio_reap(a, 1, d, 4), 1);
+	ck_assert_ptr_eq(d[0].user, (void *)5);
+	ck_assert_int_eq(d[0].res, 0);
+	cow_aio_free(a);
+	cow_aio_free(NULL);
+	free(buf);
+	free(keep);
+	env_fini(&e);
+}
+END_TEST
+
+#define AW_THREADS	3
+#define AW_DEPTH	4
+
+struct aworker {
+	struct cow_volume *v;
+	unsigned t;
+	_Atomic bool *stop;
+	/* the reader: snapshots made so far, and what it read of them */
+	const uint64_t *ids;
+	_Atomic unsigned *nids;
+	unsigned nrec;
+	uint64_t rec[4096][3];	/* snapshot index, region, tag */
+};
+
+static uint64_t aw_first(unsigned region)
+{
+	return region * 64 + 3;
+}
+
+/* AW_DEPTH writes in flight on one context, each on a region of its own,
+ * each region rewritten whole with a higher tag every time. */
+static void *awriter_run(void *arg)
+{
+	struct aworker *w = arg;
+	struct cow_aio *a;
+	struct cow_aio_done d[AW_DEPTH];
+	uint8_t *buf;
+	uint64_t k = 0;
+	bool busy[AW_DEPTH] = { false };
+
+	ck_assert_int_eq(cow_aio_new(w->v, AW_DEPTH, &a), 0);
+	ck_assert_int_eq(posix_memalign((void **)&buf, 4096,
+					AW_DEPTH * CW_SECS * 512), 0);
+	while (!atomic_load(w->stop) || cow_aio_pending(a)) {
+		int n;
+
+		for (unsigned j = 0; j < AW_DEPTH && !atomic_load(w->stop);
+		     j++) {
+			unsigned region = w->t * AW_DEPTH + j;
+			uint8_t *b = buf + j * CW_SECS * 512;
+
+			if (busy[j])
+				continue;
+			fill_sectors(b, aw_first(region), CW_SECS,
+				     (uint64_t)(region + 1) << 32 | ++k);
+			ck_assert_int_eq(cow_aio_write(a, b, CW_SECS * 512,
+						       aw_first(region) * 512,
+						       (void *)(uintptr_t)j),
+					 0);
+			busy[j] = true;
+		}
+		n = cow_aio_reap(a, 1, d, AW_DEPTH);
+		ck_assert_int_ge(n, 0);
+		for (int i = 0; i < n; i++) {
+			ck_assert_int_eq(d[i].res, 0);
+			busy[(uintptr_t)d[i].user] = false;
+		}
+	}
+	cow_aio_free(a);
+	free(buf);
+	return NULL;
+}
+
+/* Snapshot reads in flight while the writers overwrite what they read:
+ * each region read whole from one write; recorded for the final check. */
+static void *areader_run(void *arg)
+{
+	struct aworker *w = arg;
+	struct cow_aio *a;
+	struct cow_aio_done d[AW_DEPTH];
+	uint8_t *buf;
+	uint64_t rng = 99, job[AW_DEPTH][2];
+
+	ck_assert_int_eq(cow_aio_new(w->v, AW_DEPTH, &a), 0);
+	ck_assert_int_eq(posix_memalign((void **)&buf, 4096,
+					AW_DEPTH * CW_SECS * 512), 0);
+	while (!atomic_load(w->stop) && w->nrec + AW_DEPTH <= 4096) {
+		unsigned ns = atomic_load(w->nids);
+		int n;
+
+		if (!ns) {
+			usleep(100);
+			continue;
+		}
+		for (unsigned j = 0; j < AW_DEPTH; j++) {
+			job[j][0] = rnd_below(&rng, ns);
+			job[j][1] = rnd_below(&rng, AW_THREADS * AW_DEPTH);
+			ck_assert_int_eq(cow_aio_snapshot_read(a,
+					 w->ids[job[j][0]],
+					 buf + j * CW_SECS * 512,
+					 CW_SECS * 512,
+					 aw_first((unsigned)job[j][1]) * 512,
+					 (void *)(uintptr_t)j), 0);
+		}
+		for (unsigned left = AW_DEPTH; left; left -= (unsigned)n) {
+			n = cow_aio_reap(a, 1, d, AW_DEPTH);
+			ck_assert_int_gt(n, 0);
+			for (int i = 0; i < n; i++) {
+				unsigned j = (unsigned)(uintptr_t)d[i].user;
+				uint8_t *b = buf + j * CW_SECS * 512;
+				uint64_t tag;
+
+				ck_assert_int_eq(d[i].res, 0);
+				tag = whole_tag(b, aw_first((unsigned)job[j][1]));
+				w->rec[w->nrec][0] = job[j][0];
+				w->rec[w->nrec][1] = job[j][1];
+				w->rec[w->nrec++][2] = tag;
+			}
+		}
+	}
+	cow_aio_free(a);
+	free(buf);
+	return NULL;
+}
+
+/* Writes and snapshot reads in flight on contexts of their own while
+ * snapshots are made (whole and in two steps): creation waits for the
+ * writes in flight to be reaped, so each region of each snapshot holds
+ * one write whole, never older than in the snapshot before; a snapshot
+ * read racing the writes that preserve what it reads gives what the
+ * snapshot holds. */
+START_TEST(test_aio_while_snapshots)
+{
+	char *dir = tmpdir_make(), *o = path_join(dir, "origin"),
+	     *d = path_join(dir, "diff");
+	struct cow_params p = { .chunk_size = 4096, .origin_size = 1 << 20,
+				.diff_max = 64 << 20 };	/* no overflow */
+	struct aworker *w = calloc(AW_THREADS + 1, sizeof(*w));
+	pthread_t th[AW_THREADS + 1];
+	_Atomic bool stop = false;
+	_Atomic unsigned nids = 0;
+	uint64_t ids[40];
+	uint8_t *buf = malloc(CW_SECS * 512);
+	struct cow_volume *v;
+
+	ck_assert_int_eq(cow_volume_create(o, d, &p), 0);
+	ck_assert_int_eq(cow_volume_open(o, d, 0, &v), 0);
+	for (unsigned t = 0; t <= AW_THREADS; t++) {
+		w[t] = (struct aworker){ .v = v, .t = t, .stop = &stop,
+					 .ids = ids, .nids = &nids };
+		pthread_create(&th[t], NULL, t < AW_THREADS ? awriter_run :
+					     areader_run, &w[t]);
+	}
+	for (unsigned s = 0; s < 40; s++) {
+		usleep(2000);
+		if (s % 2) {
+			ck_assert_int_eq(cow_snapshot_create(v, NULL, &ids[s]),
+					 0);
+		} else {
+			ck_assert_int_eq(cow_snapshot_begin(v, NULL, &ids[s]),
+					 0);
+			usleep(1000);
+			ck_assert_int_eq(cow_snapshot_persist(v), 0);
+		}
+		atomic_store(&nids, s + 1);
+	}
+	usleep(20000);
+	atomic_store(&stop, true);
+	for (unsigned t = 0; t <= AW_THREADS; t++)
+		pthread_join(th[t], NULL);
+	/* each region of each snapshot: one write whole, never going back */
+	for (unsigned r = 0; r < AW_THREADS * AW_DEPTH; r++) {
+		uint64_t seen = 0, first = aw_first(r);
+
+		for (unsigned s = 0; s < 40; s++) {
+			uint64_t tag = snap_whole_tag(v, ids[s], buf, first);
+
+			ck_assert_uint_ge(tag, seen);
+			seen = tag;
+		}
+	}
+	/* what the racing reader read is what the snapshots hold */
+	ck_assert_uint_gt(w[AW_THREADS].nrec, 0);
+	for (unsigned i = 0; i < w[AW_THREADS].nrec; i++) {
+		const uint64_t *rc = w[AW_THREADS].rec[i];
+
+		ck_assert_uint_eq(snap_whole_tag(v, ids[rc[0]], buf,
+						 aw_first((unsigned)rc[1])),
+				  rc[2]);
+	}
+	fprintf(stderr, "aio_while_snapshots: %u snapshot reads checked\n",
+		w[AW_THREADS].nrec);
+	ck_assert_int_eq(cow_volume_close(v), 0);
+	free(buf);
+	free(w);
 	free(o);
 	free(d);
 	tmpdir_remove(dir);
@@ -1320,6 +1598,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_signals);
 	tcase_add_test(tc, test_many_volumes);
 	tcase_add_test(tc, test_snapshots_while_writing);
+	tcase_add_test(tc, test_aio_args);
+	tcase_add_test(tc, test_aio_while_snapshots);
 	suite_add_tcase(s, tc);
 	return s;
 }

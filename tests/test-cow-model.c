@@ -3,7 +3,11 @@
  *  random:   thousands of random writes, discards, snapshot creations and
  *            deletions, flushes and reads; the origin and every snapshot are
  *            compared sector for sector with the model after each batch
- *            (in-memory backend, then real files with io_uring).
+ *            (in-memory backend, then real files with io_uring); a
+ *            quarter of the writes go as batches of asynchronous requests
+ *            (cow_aio_*: writes, origin and snapshot reads in flight
+ *            together, snapshot reads often over what a write of the
+ *            batch overwrites).
  *  powercut: the in-memory backend fails every I/O after a random point,
  *            then keeps only what flushes made durable plus a random,
  *            reordered, partly torn subset of the rest; the volume is
@@ -70,6 +74,8 @@ struct wl {
 	uint64_t wseq[OSIZE / CHUNK];
 	uint64_t *sseq;
 	size_t nsseq;
+	struct cow_aio *aio;	/* random: some writes go in batches */
+	unsigned naio;
 };
 
 /* Op number w->nops touched sectors [sec, sec+n). */
@@ -157,6 +163,147 @@ static void on_overflow(void *arg, uint64_t id, const uint8_t *tag)
 }
 
 /* One random operation; the model follows only when the engine said yes. */
+#define AIO_BATCH	8u
+
+struct aio_slot {
+	int kind;		/* 0 write, 1 origin read, 2 snapshot read */
+	uint64_t sec, n, tag;
+	uint64_t *want;		/* a read: the model's sectors at its start
+				 * (an overflow may drop its snapshot from the
+				 * model after the read, before the check) */
+	char *mem, *buf;	/* buf: mem, or mem + 8 (unaligned for
+				 * O_DIRECT: done synchronously) */
+	bool started;
+};
+
+static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return a < b + bn && b < a + an;
+}
+
+/* A batch of requests in flight at once on the volume's aio context:
+ * writes (never two over the same sectors), origin reads of sectors no
+ * write of the batch touches, and snapshot reads of any sectors (those
+ * written meanwhile too: a snapshot never moves); each checked against
+ * the model when reaped, a write entering the model then. */
+static int aio_batch(struct wl *w)
+{
+	struct model *m = &w->m;
+	struct aio_slot sl[AIO_BATCH];
+	struct cow_aio_done done[AIO_BATCH];
+	unsigned k = 1 + (unsigned)rnd_below(&w->rng, AIO_BATCH), left = 0;
+	int r = 0;
+
+	memset(sl, 0, sizeof(sl));
+	for (unsigned i = 0; i < k; i++) {
+		struct aio_slot *a = &sl[i];
+		uint64_t x = rnd_below(&w->rng, 100);
+		bool clash;
+
+		a->kind = x < 60 ? 0 : x < 75 || !m->nsnaps ? 1 : 2;
+		do {
+			unsigned p = i ? (unsigned)rnd_below(&w->rng, i) : 0;
+
+			a->sec = rnd_below(&w->rng, m->nsec);
+			a->n = 1 + rnd_below(&w->rng, rnd_below(&w->rng, 3) ?
+						      16 : 3 * CHUNK / 512);
+			if (a->n > m->nsec - a->sec)
+				a->n = m->nsec - a->sec;
+			/* often over what a snapshot read started before
+			 * reads: its origin part may then complete after
+			 * this write, and it must read the copy instead */
+			if (a->kind == 0 && i && sl[p].kind == 2 &&
+			    rnd_below(&w->rng, 2)) {
+				a->sec = sl[p].sec;
+				a->n = sl[p].n;
+			}
+			clash = false;
+			for (unsigned j = 0; j < i && a->kind != 2; j++)
+				if ((sl[j].kind == 0 || a->kind == 0) &&
+				    sl[j].kind != 2 &&
+				    overlaps(a->sec, a->n, sl[j].sec, sl[j].n))
+					clash = true;
+		} while (clash);
+		if (posix_memalign((void **)&a->mem, 4096,
+				   (a->n + 1) * COW_SECTOR))
+			return -ENOMEM;
+		a->buf = a->mem + (rnd_below(&w->rng, 8) ? 0 : 8);
+		if (a->kind == 0) {
+			a->tag = m->next_tag++;
+			fill_sectors(a->buf, a->sec, a->n, a->tag);
+			r = cow_aio_write(w->aio, a->buf, a->n * COW_SECTOR,
+					  a->sec * COW_SECTOR, a);
+		} else if (a->kind == 1) {
+			a->want = malloc(a->n * sizeof(*a->want));
+			if (!a->want)
+				return -ENOMEM;
+			memcpy(a->want, m->origin + a->sec,
+			       a->n * sizeof(*a->want));
+			r = cow_aio_read(w->aio, a->buf, a->n * COW_SECTOR,
+					 a->sec * COW_SECTOR, a);
+		} else {
+			int snap = (int)rnd_below(&w->rng, m->nsnaps);
+
+			a->want = malloc(a->n * sizeof(*a->want));
+			if (!a->want)
+				return -ENOMEM;
+			memcpy(a->want, m->snaps[snap].sec + a->sec,
+			       a->n * sizeof(*a->want));
+			r = cow_aio_snapshot_read(w->aio, m->snaps[snap].id,
+						  a->buf, a->n * COW_SECTOR,
+						  a->sec * COW_SECTOR, a);
+		}
+		if (r)
+			break;
+		a->started = true;
+		left++;
+		/* sometimes take what is done already, without waiting */
+		if (!rnd_below(&w->rng, 4)) {
+			int got = cow_aio_reap(w->aio, 0, done, 0);
+
+			if (got)
+				return got < 0 ? got : -EPROTO;
+		}
+	}
+	while (left) {
+		int got = cow_aio_reap(w->aio, 1, done, AIO_BATCH);
+
+		if (got <= 0)
+			return got ? got : -EPROTO;
+		for (int g = 0; g < got; g++) {
+			struct aio_slot *a = done[g].user;
+
+			left--;
+			if (done[g].res && !r)
+				r = done[g].res;
+			if (done[g].res)
+				continue;
+			if (a->kind == 0) {
+				model_write(m, a->sec, a->n, a->tag);
+				owned_write(w, a->sec, a->n);
+				continue;
+			}
+			for (uint64_t q = 0; q < a->n && !r; q++)
+				if (sector_tag(a->buf + q * 512, a->sec + q) !=
+				    a->want[q]) {
+					fprintf(stderr, "aio read check: %s "
+						"sector %llu\n", a->kind == 1 ?
+						"origin" : "snapshot",
+						(unsigned long long)(a->sec + q));
+					r = -EBADMSG;
+				}
+		}
+	}
+	if (!r && cow_aio_pending(w->aio))
+		r = -EPROTO;
+	for (unsigned i = 0; i < k; i++) {
+		free(sl[i].mem);
+		free(sl[i].want);
+	}
+	w->naio++;
+	return r;
+}
+
 static int wl_step(struct wl *w)
 {
 	struct model *m = &w->m;
@@ -170,6 +317,8 @@ static int wl_step(struct wl *w)
 	if (n > m->nsec - sec)
 		n = m->nsec - sec;
 	w->nops++;
+	if (x < 55 && w->aio && !rnd_below(&w->rng, 4))
+		return aio_batch(w);
 	if (x < 55) {
 		tag = m->next_tag++;
 		if (posix_memalign(&buf, 4096, n * COW_SECTOR))
@@ -280,6 +429,7 @@ static void run_random(struct cow_volume *v, uint64_t seed, unsigned nops,
 	wl_init(&w, seed);
 	w.v = v;
 	cow_set_overflow_cb(v, on_overflow, &w);
+	ck_assert_int_eq(cow_aio_new(v, AIO_BATCH, &w.aio), 0);
 	for (unsigned i = 0; i < nops; i++) {
 		int r = wl_step(&w);
 
@@ -298,11 +448,13 @@ static void run_random(struct cow_volume *v, uint64_t seed, unsigned nops,
 		}
 	}
 	ck_assert_int_eq(cow_stats(v, &st), 0);
-	fprintf(stderr, "random: %u ops, %u checks, %llu preserves, "
-		"%u overflow deletions, %llu compactions\n", nops, *checked,
-		(unsigned long long)st.preserves, w.noverflow,
-		(unsigned long long)st.log_compactions);
+	fprintf(stderr, "random: %u ops (%u aio batches), %u checks, %llu "
+		"preserves, %u overflow deletions, %llu compactions\n", nops,
+		w.naio, *checked, (unsigned long long)st.preserves,
+		w.noverflow, (unsigned long long)st.log_compactions);
 	ck_assert_uint_gt(w.noverflow, 0);
+	ck_assert_uint_gt(w.naio, 0);
+	cow_aio_free(w.aio);
 	model_free(&w.m);
 	free(w.sseq);
 }

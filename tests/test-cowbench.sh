@@ -22,7 +22,8 @@ cleanup_fn "rm -rf '$bdir'"
 
 vss-cowbench --size 64 --seq-mib 8 --rand-ops 256 --rounds 1 --json --dir "$bdir" \
 	> "$tmpdir/out.json" 2> "$tmpdir/err" || fail "vss-cowbench failed: $(cat "$tmpdir/err")"
-for k in write_nosnap_seq write_nosnap_rand4k write_nosnap_rand4k_vs_sync_threads \
+for k in write_nosnap_seq write_nosnap_rand4k sync_write_nosnap_rand4k \
+	 sync_write_nosnap_rand4k_vs_sync_threads \
 	 sync_threads_write_rand4k origin_read_seq cow_first_write_seq \
 	 cow_first_write_seq_vs_ideal rewrite_seq snap_read_seq cow_first_write_rand4k \
 	 cow_first_write_rand4k_vs_ideal cow_first_write_rand4k_vs_durable_ideal \
@@ -43,6 +44,13 @@ for k in write_seq_MBps write_rand4k_MBps read_seq_MBps ideal_cow_seq_MBps \
 	 ideal_durable_cow_seq_MBps sync_threads_write_rand4k_MBps; do
 	jq -e --arg k "$k" '.raw[$k] > 0' "$tmpdir/out.json" > /dev/null ||
 		fail "raw figure $k missing"
+done
+for k in write_nosnap_seq_MBps write_nosnap_rand4k_MBps origin_read_seq_MBps \
+	 cow_first_write_seq_MBps rewrite_seq_MBps snap_read_seq_MBps \
+	 cow_first_write_rand4k_MBps cow_first_write_seq_64snaps_MBps \
+	 sync_write_nosnap_rand4k_MBps; do
+	jq -e --arg k "$k" '.engine[$k] > 0' "$tmpdir/out.json" > /dev/null ||
+		fail "engine figure $k missing"
 done
 jq -e '(.snapshot_create_us["1GiB"] > 0) and (.snapshot_create_us["64GiB"] > 0)' \
 	"$tmpdir/out.json" > /dev/null || fail "snapshot creation times missing"

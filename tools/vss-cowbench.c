@@ -5,10 +5,12 @@
  * file.  Ideal COW: the same writes done as linked io_uring chains
  * read-old-chunk -> write-to-diff -> write-new, QD chains in flight, no
  * metadata, no flushes, the copies going to a diff file prepared as the
- * engine's (sparse, same size).  Engine: QD threads each calling the
- * engine synchronously (as FUSE workers would), each with its own ring
- * inside the engine: QD requests in flight, as raw, at the same block
- * sizes.  Every round measures each engine figure back to back with the
+ * engine's (sparse, same size).  Engine: one thread with QD requests in
+ * flight on its asynchronous context (cow_aio_*), as raw; first writes
+ * after a snapshot, whose preserve is synchronous, from QD threads each
+ * calling the engine synchronously (as FUSE workers do), each with its
+ * own ring inside the engine: QD requests in flight, as raw, at the same
+ * block sizes.  Every round measures each engine figure back to back with the
  * raw figure it is divided by (the order flipping every round), after the
  * same I/O once unmeasured (a virtual disk's first pass over a region is
  * slow) and with the filesystem synced before each (no write-back of an
@@ -277,6 +279,67 @@ static double eng_run(struct cow_volume *v, enum engkind kind, uint64_t snap,
 	return threads_run(&e);
 }
 
+/* The engine from one thread with o.qd requests in flight on its context
+ * (cow_aio_*), as raw keeps o.qd in flight on one ring. */
+static double aio_run(struct cow_volume *v, enum engkind kind, uint64_t snap,
+		      unsigned nops, uint32_t bs, bool seq)
+{
+	struct cow_aio *a;
+	struct cow_aio_done *done = calloc(o.qd, sizeof(*done));
+	char *bufs;
+	unsigned *freeb = calloc(o.qd, sizeof(*freeb)), nfree = o.qd;
+	unsigned next = 0, finished = 0;
+	uint64_t t0;
+	int r;
+
+	if (!done || !freeb || posix_memalign((void **)&bufs, 4096,
+					      (size_t)o.qd * bs))
+		err(1, "memory");
+	memset(bufs, 0xa5, (size_t)o.qd * bs);
+	for (unsigned i = 0; i < o.qd; i++)
+		freeb[i] = i;
+	r = cow_aio_new(v, o.qd, &a);
+	if (r)
+		errx(1, "cow_aio_new: %s", strerror(-r));
+	settle();
+	t0 = mono_us();
+	while (finished < nops) {
+		while (next < nops && nfree) {
+			unsigned b = freeb[--nfree];
+			uint64_t off = seq ? (uint64_t)next * bs : rand_offs[next];
+			char *buf = bufs + (size_t)b * bs;
+			void *user = (void *)(uintptr_t)b;
+
+			if (kind == ENG_WRITE)
+				r = cow_aio_write(a, buf, bs, off, user);
+			else if (kind == ENG_READ)
+				r = cow_aio_read(a, buf, bs, off, user);
+			else
+				r = cow_aio_snapshot_read(a, snap, buf, bs, off,
+							  user);
+			if (r)
+				errx(1, "engine I/O: %s", strerror(-r));
+			next++;
+		}
+		r = cow_aio_reap(a, 1, done, o.qd);
+		if (r < 0)
+			errx(1, "engine I/O: %s", strerror(-r));
+		for (int i = 0; i < r; i++) {
+			if (done[i].res)
+				errx(1, "engine I/O: %s",
+				     strerror(-done[i].res));
+			freeb[nfree++] = (unsigned)(uintptr_t)done[i].user;
+			finished++;
+		}
+	}
+	t0 = mono_us() - t0;
+	cow_aio_free(a);
+	free(bufs);
+	free(freeb);
+	free(done);
+	return (double)nops * bs / (t0 ? t0 : 1);
+}
+
 static double sync_threads_run(int fd, unsigned nops, uint32_t bs, bool seq)
 {
 	struct engrun e = { .fd = fd, .kind = ENG_PWRITE, .nops = nops,
@@ -531,7 +594,7 @@ static void parse(int argc, char **argv)
 enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, R_DCOWSEQ,
        R_TWRAND, NRAW };
 enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
-       E_COW64, NENG };
+       E_COW64, E_TWRAND, NENG };
 
 static const char *const raw_name[NRAW] = {
 	"write_seq_MBps", "write_rand4k_MBps", "read_seq_MBps",
@@ -544,6 +607,7 @@ static const char *const eng_name[NENG] = {
 	"origin_read_seq_MBps", "cow_first_write_seq_MBps",
 	"rewrite_seq_MBps", "snap_read_seq_MBps",
 	"cow_first_write_rand4k_MBps", "cow_first_write_seq_64snaps_MBps",
+	"sync_write_nosnap_rand4k_MBps",
 };
 static double rawv[NRAW][MAXROUNDS], engv[NENG][MAXROUNDS];
 
@@ -558,7 +622,8 @@ struct ratio {
 static const struct ratio ratios[] = {
 	{ "write_nosnap_seq", false, false, E_WSEQ, R_WSEQ },
 	{ "write_nosnap_rand4k", false, false, E_WRAND, R_WRAND },
-	{ "write_nosnap_rand4k_vs_sync_threads", false, false, E_WRAND,
+	{ "sync_write_nosnap_rand4k", false, false, E_TWRAND, R_WRAND },
+	{ "sync_write_nosnap_rand4k_vs_sync_threads", false, false, E_TWRAND,
 	  R_TWRAND },
 	{ "sync_threads_write_rand4k", true, false, R_TWRAND, R_WRAND },
 	{ "origin_read_seq", false, false, E_RSEQ, R_RSEQ },
@@ -710,20 +775,23 @@ static void measure_round(unsigned r, unsigned seq_ops)
 	warm(RAW_WRITE, ofd, seq_ops, MIB, true);
 	PAIR(flip,
 	     rawv[R_WSEQ][r] = raw_run(RAW_WRITE, ofd, -1, seq_ops, MIB, true),
-	     engv[E_WSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
+	     engv[E_WSEQ][r] = aio_run(v, ENG_WRITE, 0, seq_ops, MIB, true));
 	warm(RAW_WRITE, ofd, o.rand_ops, 4096, false);
 	PAIR(flip, {
 		rawv[R_WRAND][r] = raw_run(RAW_WRITE, ofd, -1, o.rand_ops,
 					   4096, false);
 		rawv[R_TWRAND][r] = sync_threads_run(ofd, o.rand_ops, 4096,
 						     false);
-	     },
-	     engv[E_WRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
-					false));
+	     }, {
+		engv[E_WRAND][r] = aio_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
+					   false);
+		engv[E_TWRAND][r] = eng_run(v, ENG_WRITE, 0, o.rand_ops, 4096,
+					    false);
+	     });
 	warm(RAW_READ, ofd, seq_ops, MIB, true);
 	PAIR(flip,
 	     rawv[R_RSEQ][r] = raw_run(RAW_READ, ofd, -1, seq_ops, MIB, true),
-	     engv[E_RSEQ][r] = eng_run(v, ENG_READ, 0, seq_ops, MIB, true));
+	     engv[E_RSEQ][r] = aio_run(v, ENG_READ, 0, seq_ops, MIB, true));
 	cow_volume_close(v);
 
 	/* first writes after a snapshot: ideal, 1 snapshot, 64 snapshots */
@@ -738,9 +806,9 @@ static void measure_round(unsigned r, unsigned seq_ops)
 			v = fresh_volume(1, &snap, (uint64_t)seq_ops * MIB);
 			engv[E_COWSEQ][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
 						    MIB, true);
-			engv[E_REWRITE][r] = eng_run(v, ENG_WRITE, 0, seq_ops,
+			engv[E_REWRITE][r] = aio_run(v, ENG_WRITE, 0, seq_ops,
 						     MIB, true);
-			engv[E_SNAPREAD][r] = eng_run(v, ENG_SNAPREAD, snap,
+			engv[E_SNAPREAD][r] = aio_run(v, ENG_SNAPREAD, snap,
 						      seq_ops, MIB, true);
 			cow_volume_close(v);
 		  }, {

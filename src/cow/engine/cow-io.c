@@ -223,15 +223,20 @@ static struct ring *get_ring(struct fdio *io)
  * buffer is in use until it completes (an -EINTR is no error), and the
  * wait goes in steps of a second, so that a completion whose wakeup was
  * missed is still taken (see ring_new). */
-static int ring_cqe(struct ring *r, struct io_uring_cqe **cqe)
+static int ring_cqe_of(struct io_uring *ring, struct io_uring_cqe **cqe)
 {
 	for (;;) {
 		struct __kernel_timespec ts = { .tv_sec = 1 };
-		int res = io_uring_wait_cqe_timeout(&r->ring, cqe, &ts);
+		int res = io_uring_wait_cqe_timeout(ring, cqe, &ts);
 
 		if (res != -ETIME && res != -EINTR)
 			return res;
 	}
+}
+
+static int ring_cqe(struct ring *r, struct io_uring_cqe **cqe)
+{
+	return ring_cqe_of(&r->ring, cqe);
 }
 
 /* Submit what the ring holds and take the first completion (one system
@@ -648,6 +653,157 @@ static int fd_prepare(void *priv, enum cow_file f, size_t len, uint64_t off)
 	return r;
 }
 
+/* ---- asynchronous I/O (cow_aio_*): a ring of the caller's, both direct
+ * descriptors registered, a table of the requests in flight (their user
+ * data is the index: nothing is allocated per request) ---- */
+struct aioslot {
+	void *tag;
+	char *buf;
+	size_t len;
+	uint64_t off;
+	int f, wr;
+};
+
+struct aioq {
+	struct fdio *io;
+	struct io_uring ring;
+	unsigned depth, nfree, unsubmitted;
+	struct aioslot *slot;
+	unsigned *free;
+};
+
+static void fd_aio_free(void *priv)
+{
+	struct aioq *q = priv;
+
+	if (!q)
+		return;
+	io_uring_queue_exit(&q->ring);
+	free(q->slot);
+	free(q->free);
+	free(q);
+}
+
+static void *fd_aio_new(void *priv, unsigned depth)
+{
+	struct fdio *io = priv;
+	struct aioq *q;
+	int fds[2];
+
+	if (atomic_load(&io->no_uring) || !depth ||
+	    (io->dfd[COW_ORIGIN] < 0 && io->dfd[COW_DIFF] < 0))
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->io = io;
+	q->depth = depth;
+	q->slot = calloc(depth, sizeof(*q->slot));
+	q->free = calloc(depth, sizeof(*q->free));
+	if (!q->slot || !q->free ||
+	    io_uring_queue_init(depth, &q->ring, 0)) {
+		free(q->slot);
+		free(q->free);
+		free(q);
+		return NULL;
+	}
+	for (int f = 0; f < 2; f++)
+		fds[f] = io->dfd[f] >= 0 ? io->dfd[f] : io->bfd[f];
+	if (io_uring_register_files(&q->ring, fds, 2)) {
+		fd_aio_free(q);
+		return NULL;
+	}
+	for (unsigned i = 0; i < depth; i++)
+		q->free[i] = depth - 1 - i;
+	q->nfree = depth;
+	return q;
+}
+
+static int fd_aio_queue(void *priv, enum cow_file f, int wr, void *buf,
+			size_t len, uint64_t off, void *tag)
+{
+	struct aioq *q = priv;
+	struct io_uring_sqe *sqe;
+	unsigned s;
+
+	if (q->io->dfd[f] < 0 || ((uintptr_t)buf & (COW_ALIGN - 1)) ||
+	    len > INT32_MAX)
+		return -EOPNOTSUPP;
+	if (!q->nfree)
+		return -EBUSY;
+	sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe) {
+		/* cannot happen: as many entries as slots */
+		return -EBUSY;
+	}
+	s = q->free[--q->nfree];
+	q->slot[s] = (struct aioslot){ tag, buf, len, off, f, wr };
+	if (wr)
+		io_uring_prep_write(sqe, f, buf, len, off);
+	else
+		io_uring_prep_read(sqe, f, buf, len, off);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, s);
+	q->unsubmitted++;
+	return 0;
+}
+
+/* A completion's result: the rest of a short transfer done here, and what
+ * the device refuses direct done buffered, as do_rw does. */
+static int aio_result(struct aioq *q, const struct aioslot *sl, int res)
+{
+	struct fdio *io = q->io;
+
+	if (res < 0 && res != -EINVAL)
+		return res;
+	if (res == -EINVAL)
+		return rw_sync(io->bfd[sl->f], sl->wr, sl->buf, sl->len,
+			       sl->off);
+	if (res == 0 && sl->len)
+		return sl->wr ? -ENOSPC : -EIO;	/* beyond the end */
+	if ((size_t)res < sl->len)
+		return rw_sync(io->dfd[sl->f], sl->wr, sl->buf + res,
+			       sl->len - res, sl->off + res);
+	return 0;
+}
+
+static int fd_aio_wait(void *priv, unsigned min, void **tags, int *res,
+		       unsigned max)
+{
+	struct aioq *q = priv;
+	struct io_uring_cqe *cqe;
+	unsigned got = 0;
+	int r;
+
+	while (q->unsubmitted) {
+		r = io_uring_submit(&q->ring);
+		if (r > 0)
+			q->unsubmitted -= (unsigned)r > q->unsubmitted ?
+					  q->unsubmitted : (unsigned)r;
+		else if (r != -EINTR && r != -EAGAIN && r != -EBUSY)
+			return r ? r : -EIO;
+		else if (q->nfree + q->unsubmitted < q->depth)
+			break;	/* out of kernel resources: reap first */
+	}
+	while (got < max && q->nfree < q->depth) {
+		if (io_uring_peek_cqe(&q->ring, &cqe)) {
+			if (got >= min || q->nfree + q->unsubmitted >= q->depth)
+				break;
+			r = ring_cqe_of(&q->ring, &cqe);
+			if (r < 0)
+				return r;
+		}
+		unsigned s = (unsigned)io_uring_cqe_get_data64(cqe);
+		int cres = cqe->res;
+
+		io_uring_cqe_seen(&q->ring, cqe);
+		tags[got] = q->slot[s].tag;
+		res[got++] = aio_result(q, &q->slot[s], cres);
+		q->free[q->nfree++] = s;
+	}
+	return (int)got;
+}
+
 static const struct cow_io_ops fd_ops = {
 	.read = fd_read,
 	.write = fd_write,
@@ -659,6 +815,10 @@ static const struct cow_io_ops fd_ops = {
 	.write_durable = fd_write_durable,
 	.grow = fd_grow,
 	.prepare = fd_prepare,
+	.aio_new = fd_aio_new,
+	.aio_free = fd_aio_free,
+	.aio_queue = fd_aio_queue,
+	.aio_wait = fd_aio_wait,
 };
 
 static int open_one(struct fdio *io, enum cow_file f, const char *path,

@@ -140,6 +140,14 @@
  * snapshot) is the gate's per-thread counter, one atomic load per chunk and
  * the origin write.  A snapshot read that found no copy re-checks after
  * reading the origin: a writer publishes the copy before it overwrites.
+ * Asynchronous requests (cow_aio_*, one context per calling thread, an
+ * io_uring of its own) hold the gate shared from their start until they
+ * are reaped, as a count on the context's shard: a write's preserves are
+ * done at its start, synchronously, as above, and only its origin write
+ * is in flight; so a snapshot never opens under a write of the previous
+ * epoch, and a snapshot read re-checks its origin parts when they are all
+ * in.  A context that would wait for the gate reaps its own requests
+ * first (the writer it waits for waits for exactly those).
  */
 #include "config.h"
 
@@ -277,41 +285,59 @@ struct cow_volume {
  * mutex, announce, then wait until every shard is empty.  The seq_cst
  * increment-then-check on both sides means that either the reader sees the
  * writer or the writer sees the reader. */
+static _Atomic unsigned gate_next_shard;
+
 static unsigned gate_shard_of_thread(void)
 {
-	static _Atomic unsigned next;
 	static __thread unsigned mine = UINT32_MAX;
 
 	if (mine == UINT32_MAX)
-		mine = atomic_fetch_add(&next, 1) % GATE_SHARDS;
+		mine = atomic_fetch_add(&gate_next_shard, 1) % GATE_SHARDS;
 	return mine;
+}
+
+static void gate_wake_writer(struct cow_volume *v)
+{
+	pthread_mutex_lock(&v->gate_drain_lock);
+	pthread_cond_broadcast(&v->gate_drain);
+	pthread_mutex_unlock(&v->gate_drain_lock);
+}
+
+/* Take the gate shared on shard i unless a writer is in or waiting:
+ * false then (and the writer is told), nothing taken. */
+static bool gate_try_read(struct cow_volume *v, unsigned i)
+{
+	atomic_fetch_add(&v->gate[i].n, 1);
+	if (!atomic_load(&v->gate_writer))
+		return true;
+	atomic_fetch_sub(&v->gate[i].n, 1);
+	gate_wake_writer(v);
+	return false;
+}
+
+/* Wait until the writer that is in (or waiting) is done. */
+static void gate_wait_writer(struct cow_volume *v)
+{
+	pthread_mutex_lock(&v->gate_wlock);
+	pthread_mutex_unlock(&v->gate_wlock);
 }
 
 static void gate_read(struct cow_volume *v)
 {
-	struct gate_shard *g = &v->gate[gate_shard_of_thread()];
+	while (!gate_try_read(v, gate_shard_of_thread()))
+		gate_wait_writer(v);
+}
 
-	for (;;) {
-		atomic_fetch_add(&g->n, 1);
-		if (!atomic_load(&v->gate_writer))
-			return;
-		atomic_fetch_sub(&g->n, 1);
-		pthread_mutex_lock(&v->gate_drain_lock);
-		pthread_cond_broadcast(&v->gate_drain);
-		pthread_mutex_unlock(&v->gate_drain_lock);
-		pthread_mutex_lock(&v->gate_wlock);	/* until it is done */
-		pthread_mutex_unlock(&v->gate_wlock);
-	}
+static void gate_read_end_on(struct cow_volume *v, unsigned i)
+{
+	atomic_fetch_sub(&v->gate[i].n, 1);
+	if (atomic_load(&v->gate_writer))
+		gate_wake_writer(v);
 }
 
 static void gate_read_end(struct cow_volume *v)
 {
-	atomic_fetch_sub(&v->gate[gate_shard_of_thread()].n, 1);
-	if (atomic_load(&v->gate_writer)) {
-		pthread_mutex_lock(&v->gate_drain_lock);
-		pthread_cond_broadcast(&v->gate_drain);
-		pthread_mutex_unlock(&v->gate_drain_lock);
-	}
+	gate_read_end_on(v, gate_shard_of_thread());
 }
 
 static bool gate_busy(struct cow_volume *v)
@@ -1418,56 +1444,76 @@ static int64_t lookup(struct cow_volume *v, uint64_t c, uint32_t e)
 	return slot;
 }
 
-/* Read [off, off+len) of snapshot epoch e.  Runs of chunks that live in
- * consecutive slots, or on the origin, are read with one request; an origin
+/* The run of snapshot epoch e's chunks that starts at off (at most len
+ * bytes): chunks in consecutive slots (*slot: the first one's) or on the
+ * origin (*slot < 0); returns its length. */
+static size_t snap_run(struct cow_volume *v, uint32_t e, uint64_t off,
+		       size_t len, int64_t *slot)
+{
+	uint64_t c = off >> v->chunk_shift, rc = c + 1;
+	size_t n = v->chunk_size - (off - (c << v->chunk_shift));
+	int64_t s2;
+
+	*slot = lookup(v, c, e);
+	if (n > len)
+		n = len;
+	while (n < len) {
+		s2 = lookup(v, rc, e);
+		if ((*slot < 0) != (s2 < 0) ||
+		    (*slot >= 0 && s2 != *slot + (int64_t)(rc - c)))
+			break;
+		n += len - n < v->chunk_size ? len - n : v->chunk_size;
+		rc++;
+	}
+	return n;
+}
+
+/* [off, off+n) of epoch e was read from the origin into buf: read again,
+ * from its copy, every chunk of it that a writer preserved (and may have
+ * overwritten) meanwhile. */
+static int origin_recheck(struct cow_volume *v, uint32_t e, uint8_t *buf,
+			  uint64_t off, size_t n)
+{
+	for (uint64_t k = off >> v->chunk_shift;
+	     (k << v->chunk_shift) < off + n; k++) {
+		uint64_t ks = k << v->chunk_shift;
+		uint64_t a = ks > off ? ks : off;
+		uint64_t b = ks + v->chunk_size < off + n ?
+			     ks + v->chunk_size : off + n;
+		int64_t s2 = lookup(v, k, e);
+		int r;
+
+		if (s2 < 0)
+			continue;
+		r = v->ops->read(v->io, COW_DIFF, buf + (a - off), b - a,
+				 slot_off(v, (uint32_t)s2) + (a - ks));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Read [off, off+len) of snapshot epoch e, a request per run; an origin
  * run is checked again afterwards in case a writer preserved and
  * overwrote a chunk meanwhile. */
 static int snap_read_locked(struct cow_volume *v, uint32_t e, uint8_t *buf,
 			    size_t len, uint64_t off)
 {
 	while (len) {
-		uint64_t c = off >> v->chunk_shift;
-		uint64_t in = off - (c << v->chunk_shift);
-		int64_t slot = lookup(v, c, e), s2;
-		size_t n = v->chunk_size - in;
-		uint64_t rc = c + 1;
+		int64_t slot;
+		size_t n = snap_run(v, e, off, len, &slot);
 		int r;
 
-		if (n > len)
-			n = len;
-		while (n < len) {
-			s2 = lookup(v, rc, e);
-			if ((slot < 0) != (s2 < 0) ||
-			    (slot >= 0 && s2 != slot + (int64_t)(rc - c)))
-				break;
-			n += len - n < v->chunk_size ? len - n : v->chunk_size;
-			rc++;
-		}
-		if (slot >= 0) {
+		if (slot >= 0)
 			r = v->ops->read(v->io, COW_DIFF, buf, n,
-					 slot_off(v, (uint32_t)slot) + in);
-			if (r)
-				return r;
-		} else {
+					 slot_off(v, (uint32_t)slot) +
+					 (off & (v->chunk_size - 1)));
+		else
 			r = v->ops->read(v->io, COW_ORIGIN, buf, n, off);
-			if (r)
-				return r;
-			for (uint64_t k = c; k < rc; k++) {
-				uint64_t ks = k << v->chunk_shift;
-				uint64_t a = ks > off ? ks : off;
-				uint64_t b = ks + v->chunk_size < off + n ?
-					     ks + v->chunk_size : off + n;
-
-				s2 = lookup(v, k, e);
-				if (s2 < 0)
-					continue;
-				r = v->ops->read(v->io, COW_DIFF, buf + (a - off),
-						 b - a, slot_off(v, (uint32_t)s2) +
-						 (a - ks));
-				if (r)
-					return r;
-			}
-		}
+		if (!r && slot < 0)
+			r = origin_recheck(v, e, buf, off, n);
+		if (r)
+			return r;
 		buf += n;
 		off += n;
 		len -= n;
@@ -1487,6 +1533,391 @@ int cow_snapshot_read(struct cow_volume *v, uint64_t id, void *buf,
 	r = i < 0 ? i : snap_read_locked(v, v->snaps[i].epoch, buf, len, off);
 	gate_read_end(v);
 	return r;
+}
+
+/* ---- asynchronous I/O (cow_aio_*) ----
+ * A context is a queue of the backend's (an io_uring of the caller's) and
+ * a table of depth requests.  A write or a snapshot read holds the epoch
+ * gate shared, as a count on the context's shard, from its start until
+ * the caller reaps it, so a snapshot cannot begin under a write still in
+ * flight (it would be in no epoch) nor a delete under a read.  Preserves
+ * a write needs are done before it starts, synchronously, as cow_write
+ * does them; then the origin write is queued.  Whenever this thread would
+ * wait for the gate (a writer in or waiting, or a full diff area to make
+ * room in), it first reaps until its context holds nothing, since the
+ * writer waits for exactly those counts. */
+#define AIO_MAP_CHUNKS	512u	/* chunks a snapshot read may span */
+#define AIO_PARTS	4u	/* backend requests per request, planned */
+
+struct aioreq {
+	struct aioreq *next;
+	void *user;
+	int res;
+	unsigned parts;		/* backend requests out, +1 while starting */
+	bool hold, dirty, snap;
+	uint32_t epoch;		/* a snapshot read: what to check again */
+	uint8_t *buf;
+	size_t len;
+	uint64_t off;
+	uint8_t origin[AIO_MAP_CHUNKS / 8];	/* chunks read from the origin */
+};
+
+struct cow_aio {
+	struct cow_volume *v;
+	void *q;		/* the backend's queue, or NULL: all synchronous */
+	unsigned shard, held, active;
+	struct aioreq *reqs, *free, *done, **done_tail;
+	void **tags;
+	int *res;
+	unsigned tmax;
+};
+
+int cow_aio_new(struct cow_volume *v, unsigned depth, struct cow_aio **out)
+{
+	struct cow_aio *a;
+
+	if (!v || !out || !depth || depth > COW_AIO_MAX_DEPTH)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->v = v;
+	a->tmax = depth * AIO_PARTS;
+	a->reqs = calloc(depth, sizeof(*a->reqs));
+	a->tags = calloc(a->tmax, sizeof(*a->tags));
+	a->res = calloc(a->tmax, sizeof(*a->res));
+	if (!a->reqs || !a->tags || !a->res) {
+		cow_aio_free(a);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < depth; i++) {
+		a->reqs[i].next = a->free;
+		a->free = &a->reqs[i];
+	}
+	a->done_tail = &a->done;
+	a->shard = atomic_fetch_add(&gate_next_shard, 1) % GATE_SHARDS;
+	if (v->ops->aio_new && v->ops->aio_free && v->ops->aio_queue &&
+	    v->ops->aio_wait)
+		a->q = v->ops->aio_new(v->io, a->tmax);
+	*out = a;
+	return 0;
+}
+
+static void aio_release(struct cow_aio *a)
+{
+	a->held--;
+	gate_read_end_on(a->v, a->shard);
+}
+
+static void aio_finish(struct cow_aio *a, struct aioreq *q)
+{
+	if (q->snap && !q->res) {
+		uint64_t c0 = q->off >> a->v->chunk_shift;
+
+		for (uint64_t k = c0; !q->res &&
+		     (k << a->v->chunk_shift) < q->off + q->len; k++) {
+			uint64_t ks = k << a->v->chunk_shift;
+			uint64_t lo = ks > q->off ? ks : q->off;
+			uint64_t hi = ks + a->v->chunk_size < q->off + q->len ?
+				      ks + a->v->chunk_size : q->off + q->len;
+
+			if (q->origin[(k - c0) / 8] & (1u << ((k - c0) % 8)))
+				q->res = origin_recheck(a->v, q->epoch,
+							q->buf + (lo - q->off),
+							lo, hi - lo);
+		}
+	}
+	/* after it completed: a flush that began earlier need not cover it */
+	if (q->dirty)
+		atomic_store(&a->v->origin_dirty, 1);
+	if (q->hold)
+		aio_release(a);
+	a->active--;
+	q->next = NULL;
+	*a->done_tail = q;
+	a->done_tail = &q->next;
+}
+
+static void aio_part_done(struct cow_aio *a, struct aioreq *q, int res)
+{
+	if (res && !q->res)
+		q->res = res;
+	if (!--q->parts)
+		aio_finish(a, q);
+}
+
+/* Submit what is queued and take what has completed, waiting for min. */
+static int aio_harvest(struct cow_aio *a, unsigned min)
+{
+	int n = a->v->ops->aio_wait(a->q, min, a->tags, a->res, a->tmax);
+
+	if (n < 0)
+		return set_broken(a->v, n);
+	for (int i = 0; i < n; i++)
+		aio_part_done(a, a->tags[i], a->res[i]);
+	return 0;
+}
+
+/* Reap until this context holds the gate no more. */
+static int aio_drain(struct cow_aio *a)
+{
+	int r = 0;
+
+	while (a->held && !r)
+		r = aio_harvest(a, 1);
+	return r;
+}
+
+static int aio_hold(struct cow_aio *a)
+{
+	int r;
+
+	while (!gate_try_read(a->v, a->shard)) {
+		r = aio_drain(a);
+		if (r)
+			return r;
+		gate_wait_writer(a->v);
+	}
+	a->held++;
+	return 0;
+}
+
+static struct aioreq *aio_get(struct cow_aio *a, void *user)
+{
+	struct aioreq *q = a->free;
+
+	if (!q)
+		return NULL;
+	a->free = q->next;
+	memset(q, 0, offsetof(struct aioreq, origin));
+	q->user = user;
+	q->parts = 1;
+	a->active++;
+	return q;
+}
+
+static void aio_put(struct cow_aio *a, struct aioreq *q)
+{
+	q->next = a->free;
+	a->free = q;
+}
+
+/* One backend request of q: queued, or done here when it cannot be. */
+static void aio_part(struct cow_aio *a, struct aioreq *q, enum cow_file f,
+		     bool wr, void *buf, size_t len, uint64_t off)
+{
+	struct cow_volume *v = a->v;
+	int r = -EOPNOTSUPP;
+
+	while (a->q) {
+		r = v->ops->aio_queue(a->q, f, wr, buf, len, off, q);
+		if (r != -EBUSY)
+			break;
+		r = aio_harvest(a, 1);
+		if (r)
+			break;
+	}
+	if (!r) {
+		q->parts++;
+		return;
+	}
+	if (r == -EOPNOTSUPP)
+		r = wr ? v->ops->write(v->io, f, buf, len, off) :
+			 v->ops->read(v->io, f, buf, len, off);
+	if (r && !q->res)
+		q->res = r;
+}
+
+/* A request's start: its arguments checked and a free entry taken, or
+ * NULL and *err (nothing started). */
+static struct aioreq *aio_start(struct cow_aio *a, const void *buf,
+				size_t len, uint64_t off, void *user, int *err)
+{
+	struct aioreq *q;
+
+	*err = !a || !buf ? -EINVAL : check_io(a->v, len, off);
+	if (*err)
+		return NULL;
+	q = aio_get(a, user);
+	if (!q)
+		*err = -EAGAIN;
+	return q;
+}
+
+static int aio_start_fail(struct cow_aio *a, struct aioreq *q, int r)
+{
+	a->active--;
+	aio_put(a, q);
+	return r;
+}
+
+int cow_aio_write(struct cow_aio *a, const void *buf, size_t len,
+		  uint64_t off, void *user)
+{
+	struct aioreq *q;
+	struct cow_volume *v;
+	int r;
+
+	q = aio_start(a, buf, len, off, user, &r);
+	if (!q)
+		return r;
+	v = a->v;
+	for (unsigned tries = 0;; tries++) {
+		r = aio_hold(a);
+		if (r)
+			return aio_start_fail(a, q, r);
+		r = len ? preserve_range(v, off >> v->chunk_shift,
+					 (off + len - 1) >> v->chunk_shift) : 0;
+		if (r != NEEDSPACE)
+			break;
+		aio_release(a);
+		r = tries > 2 * COW_MAX_SNAPSHOTS ? -ENOSPC : aio_drain(a);
+		if (!r) {
+			gate_write(v);
+			r = overflow_locked(v, 0);
+			gate_write_end(v);
+		}
+		if (r)
+			return aio_start_fail(a, q, r);
+	}
+	if (r) {
+		aio_release(a);
+		return aio_start_fail(a, q, r);
+	}
+	q->hold = q->dirty = true;
+	if (len)
+		aio_part(a, q, COW_ORIGIN, true, (void *)buf, len, off);
+	aio_part_done(a, q, 0);
+	return 0;
+}
+
+int cow_aio_read(struct cow_aio *a, void *buf, size_t len, uint64_t off,
+		 void *user)
+{
+	struct aioreq *q;
+	int r;
+
+	q = aio_start(a, buf, len, off, user, &r);
+	if (!q)
+		return r;
+	if (len)
+		aio_part(a, q, COW_ORIGIN, false, buf, len, off);
+	aio_part_done(a, q, 0);
+	return 0;
+}
+
+int cow_aio_snapshot_read(struct cow_aio *a, uint64_t id, void *buf,
+			  size_t len, uint64_t off, void *user)
+{
+	struct aioreq *q;
+	struct cow_volume *v;
+	uint8_t *b = buf;
+	int i, r;
+
+	q = aio_start(a, buf, len, off, user, &r);
+	if (!q)
+		return r;
+	v = a->v;
+	r = aio_hold(a);
+	if (r)
+		return aio_start_fail(a, q, r);
+	i = snap_find(v, id);
+	if (i < 0) {
+		aio_release(a);
+		return aio_start_fail(a, q, i);
+	}
+	memset(q->origin, 0, sizeof(q->origin));
+	q->hold = true;
+	q->epoch = v->snaps[i].epoch;
+	if (len && ((off + len - 1) >> v->chunk_shift) -
+		   (off >> v->chunk_shift) >= AIO_MAP_CHUNKS) {
+		/* too long to remember its origin chunks: synchronously */
+		q->res = snap_read_locked(v, q->epoch, buf, len, off);
+		len = 0;
+	}
+	q->snap = true;
+	q->buf = buf;
+	q->len = len;
+	q->off = off;
+	for (uint64_t o = off; o < off + len; ) {
+		int64_t slot;
+		size_t n = snap_run(v, q->epoch, o, off + len - o, &slot);
+
+		if (slot >= 0) {
+			aio_part(a, q, COW_DIFF, false, b + (o - off), n,
+				 slot_off(v, (uint32_t)slot) +
+				 (o & (v->chunk_size - 1)));
+		} else {
+			uint64_t c0 = off >> v->chunk_shift;
+
+			for (uint64_t k = o >> v->chunk_shift;
+			     (k << v->chunk_shift) < o + n; k++)
+				q->origin[(k - c0) / 8] |= 1u << ((k - c0) % 8);
+			aio_part(a, q, COW_ORIGIN, false, b + (o - off), n, o);
+		}
+		o += n;
+	}
+	aio_part_done(a, q, 0);
+	return 0;
+}
+
+int cow_aio_reap(struct cow_aio *a, unsigned min, struct cow_aio_done *out,
+		 unsigned max)
+{
+	unsigned got = 0;
+	int r;
+
+	if (!a || (max && !out))
+		return -EINVAL;
+	if (min > max)
+		min = max;
+	/* submit what is queued, whatever min */
+	if (a->q && a->active && (r = aio_harvest(a, 0)))
+		return r;
+	for (;;) {
+		while (got < max && a->done) {
+			struct aioreq *q = a->done;
+
+			a->done = q->next;
+			if (!a->done)
+				a->done_tail = &a->done;
+			out[got].user = q->user;
+			out[got++].res = q->res;
+			aio_put(a, q);
+		}
+		if (got >= min || !a->active)
+			return (int)got;
+		r = aio_harvest(a, 1);
+		if (r)
+			return r;
+	}
+}
+
+unsigned cow_aio_pending(const struct cow_aio *a)
+{
+	unsigned n = 0;
+
+	if (!a)
+		return 0;
+	for (const struct aioreq *q = a->done; q; q = q->next)
+		n++;
+	return a->active + n;
+}
+
+void cow_aio_free(struct cow_aio *a)
+{
+	if (!a)
+		return;
+	while (a->q && a->active && !aio_harvest(a, 1))
+		;
+	while (a->held)		/* the volume broke: let its gate go */
+		aio_release(a);
+	if (a->q)
+		a->v->ops->aio_free(a->q);
+	free(a->reqs);
+	free(a->tags);
+	free(a->res);
+	free(a);
 }
 
 /* Preserved chunks each snapshot reads (epoch gate held shared).  Walks

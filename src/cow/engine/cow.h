@@ -65,6 +65,25 @@ struct cow_io_ops {
 	 * filesystem holding f.  -EOPNOTSUPP (also for len 0): nothing of f
 	 * needs it (a block device).  NULL: the same. */
 	int (*prepare)(void *io, enum cow_file f, size_t len, uint64_t off);
+	/* Asynchronous I/O for cow_aio_* (all four, or none: then the
+	 * engine does those requests synchronously with read and write).
+	 * aio_new: a queue for up to depth requests in flight, used by one
+	 * thread at a time; NULL when it cannot have one.  aio_queue: take
+	 * one request for the next aio_wait to submit (tag is the caller's);
+	 * -EBUSY: depth requests are in flight, wait first; -EOPNOTSUPP:
+	 * this one cannot go asynchronously (unaligned buffer, no direct
+	 * descriptor), do it with read or write.  aio_wait: submit what is
+	 * queued, wait until at least min requests have completed (fewer
+	 * when fewer are in flight) and give up to max of them: tags[i],
+	 * res[i] = 0 or -errno (short I/O is finished or failed by the
+	 * backend).  Returns the number given, or -errno; after an error the
+	 * queue is good for aio_free only. */
+	void *(*aio_new)(void *io, unsigned depth);
+	void (*aio_free)(void *q);
+	int (*aio_queue)(void *q, enum cow_file f, int write, void *buf,
+			 size_t len, uint64_t off, void *tag);
+	int (*aio_wait)(void *q, unsigned min, void **tags, int *res,
+			unsigned max);
 };
 
 /* The default backend: files or block devices, O_DIRECT where the backing
@@ -113,6 +132,48 @@ int cow_write(struct cow_volume *v, const void *buf, size_t len, uint64_t off);
 int cow_flush(struct cow_volume *v);
 /* The range reads back as zeros; snapshots keep the old data. */
 int cow_discard(struct cow_volume *v, size_t len, uint64_t off);
+
+/* ---- asynchronous origin and snapshot I/O ----
+ * A context (cow_aio_new) lets one thread keep up to depth requests in
+ * flight on the volume, on an io_uring of its own (with the default
+ * backend; other backends, or an unaligned buffer, do them synchronously,
+ * with the same results).  cow_aio_write, cow_aio_read and
+ * cow_aio_snapshot_read start a request and return 0, or fail at once
+ * with nothing started: -EAGAIN when depth requests are not yet reaped,
+ * -EINVAL, -ENOENT (no such snapshot), or the volume's error.  Requests go
+ * to the kernel, together, on the next cow_aio_reap, which waits until at
+ * least min are done and gives up to max: each one's user pointer and
+ * result (0 or -errno).  The buffer of a request is in use until it is
+ * reaped.  A write is acknowledged when reaped, with cow_write's
+ * guarantees; when it must first preserve chunks for a snapshot, its start
+ * does that, synchronously.  A context is used by one thread at a time.
+ * Writes and snapshot reads hold off snapshot creation and deletion (and
+ * every other context's and thread's wait for them) until they are
+ * reaped: a thread with requests in flight keeps reaping, and does not
+ * call cow_write, cow_discard, cow_snapshot_* or cow_set_diff_max (which
+ * may wait for the same thing) until it has reaped them all.  Free every
+ * context of a volume before closing it. */
+#define COW_AIO_MAX_DEPTH	4096u
+struct cow_aio;
+struct cow_aio_done {
+	void *user;
+	int res;
+};
+int cow_aio_new(struct cow_volume *v, unsigned depth, struct cow_aio **out);
+/* Waits for the requests in flight; what is not reaped is dropped.
+ * NULL is a no-op. */
+void cow_aio_free(struct cow_aio *a);
+int cow_aio_write(struct cow_aio *a, const void *buf, size_t len,
+		  uint64_t off, void *user);
+int cow_aio_read(struct cow_aio *a, void *buf, size_t len, uint64_t off,
+		 void *user);
+int cow_aio_snapshot_read(struct cow_aio *a, uint64_t id, void *buf,
+			  size_t len, uint64_t off, void *user);
+/* The number of requests reaped, or -errno (the volume broke). */
+int cow_aio_reap(struct cow_aio *a, unsigned min, struct cow_aio_done *out,
+		 unsigned max);
+/* Requests started and not yet reaped. */
+unsigned cow_aio_pending(const struct cow_aio *a);
 
 /* ---- snapshots ---- */
 struct cow_snapshot_info {
