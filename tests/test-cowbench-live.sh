@@ -46,7 +46,12 @@ for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k
 	 cow_first_write_seq rewrite_seq snap_read_seq origin_read_seq cow_first_write_rand4k; do
 	jq -e --arg k "$k" '.ratios[$k] | type == "number" and . > 0' "$tmpdir/out.json" \
 		> /dev/null || fail "ratio $k missing or not positive"
+	jq -e --arg k "$k" '(.ratios_by_round[$k] | length == 1) and
+		.ratios_by_round[$k][0] == .ratios[$k]' "$tmpdir/out.json" \
+		> /dev/null || fail "ratio $k: no value per round"
 done
+jq -e '.ratios_by_round.live_first == [false]' "$tmpdir/out.json" > /dev/null ||
+	fail "the order of the rounds missing"
 for k in 1x64MiB 3x64MiB 1x128MiB 3x128MiB; do
 	jq -e --arg k "$k" '(.hold_window_ms[$k] | type == "number" and . >= 0) and
 		(.flush_ms[$k] | type == "number" and . > 0) and

@@ -761,8 +761,27 @@ static json_object *slowest(const struct holdres *h)
 	return x;
 }
 
+/* Each ratio's value in every round, and which rounds measured vss-cowd
+ * before the raw loop device. */
+static json_object *by_round(const double (*rat)[NF])
+{
+	json_object *x = json_object_new_object(), *a;
+
+	for (int f = 0; f < NF; f++) {
+		a = json_object_new_array();
+		for (unsigned r = 0; r < o.rounds; r++)
+			json_object_array_add(a, json_object_new_double(rat[r][f]));
+		json_object_object_add(x, fname[f], a);
+	}
+	a = json_object_new_array();
+	for (unsigned r = 0; r < o.rounds; r++)
+		json_object_array_add(a, json_object_new_boolean(r & 1));
+	json_object_object_add(x, "live_first", a);
+	return x;
+}
+
 static void print_json(const double *rawm, const double *livem, const double *ratm,
-		       const struct holdres *h, unsigned nh)
+		       const double (*rat)[NF], const struct holdres *h, unsigned nh)
 {
 	json_object *j = json_object_new_object(), *x, *y;
 
@@ -781,6 +800,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_figs(j, "raw_loop", "_MBps", rawm);
 	json_figs(j, "live", "_MBps", livem);
 	json_figs(j, "ratios", "", ratm);
+	json_object_object_add(j, "ratios_by_round", by_round(rat));
 	x = json_object_new_object();
 	y = json_object_new_object();
 	for (unsigned i = 0; i < nh; i++) {
@@ -957,7 +977,7 @@ int live_main(void)
 			hold_config(nvols[vi], size, &h[nh++]);
 		}
 	if (o.json)
-		print_json(rawm, livem, ratm, h, nh);
+		print_json(rawm, livem, ratm, (const double (*)[NF])rat, h, nh);
 	else
 		print_table(rawm, livem, ratm, h, nh);
 	free(raw);

@@ -72,8 +72,7 @@ static void usage(FILE *f, int status)
 "  -b, --seq-mib MIB    data moved by each sequential case (default 256)\n"
 "  -n, --rand-ops N     requests in each random 4 KiB case (default 8192)\n"
 "  -r, --rounds N       measure everything N times; report the median, min\n"
-"                       and max of the per-round ratios (default 8; with\n"
-"                       --live 5)\n"
+"                       and max of the per-round ratios (default 8)\n"
 "  -j, --json           print one JSON object instead of a table\n"
 "  -k, --keep           keep the files\n"
 "  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
@@ -569,7 +568,7 @@ static void parse(int argc, char **argv)
 	if (o.quick && !o.live)
 		errx(2, "--quick goes with --live");
 	if (!rounds_set)
-		o.rounds = o.live ? 5 : 8;	/* 8: each order 4 times */
+		o.rounds = 8;	/* each order 4 times */
 	if (o.quick) {
 		o.size = 64 * MIB;
 		o.seq_bytes = 16 * MIB;
