@@ -52,6 +52,9 @@ for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k
 done
 jq -e '.ratios_by_round.live_first == [false]' "$tmpdir/out.json" > /dev/null ||
 	fail "the order of the rounds missing"
+jq -e '(.raw_loop_by_round.write_nosnap_rand4k_MBps[0] == .raw_loop.write_nosnap_rand4k_MBps) and
+	(.live_by_round.snap_read_seq_MBps[0] == .live.snap_read_seq_MBps)' "$tmpdir/out.json" \
+	> /dev/null || fail "the figures of each round missing"
 for k in 1x64MiB 3x64MiB 1x128MiB 3x128MiB; do
 	jq -e --arg k "$k" '(.hold_window_ms[$k] | type == "number" and . >= 0) and
 		(.flush_ms[$k] | type == "number" and . > 0) and

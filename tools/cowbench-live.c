@@ -761,18 +761,30 @@ static json_object *slowest(const struct holdres *h)
 	return x;
 }
 
-/* Each ratio's value in every round, and which rounds measured vss-cowd
- * before the raw loop device. */
-static json_object *by_round(const double (*rat)[NF])
+/* Each figure's value in every round (member obj of j), named fname[f] +
+ * suffix. */
+static json_object *by_round(const double (*v)[NF], const char *suffix)
 {
 	json_object *x = json_object_new_object(), *a;
 
 	for (int f = 0; f < NF; f++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "%s%s", fname[f], suffix);
 		a = json_object_new_array();
 		for (unsigned r = 0; r < o.rounds; r++)
-			json_object_array_add(a, json_object_new_double(rat[r][f]));
-		json_object_object_add(x, fname[f], a);
+			json_object_array_add(a, json_object_new_double(v[r][f]));
+		json_object_object_add(x, k, a);
 	}
+	return x;
+}
+
+/* The ratios in every round, and which rounds measured vss-cowd before
+ * the raw loop device. */
+static json_object *ratios_by_round(const double (*rat)[NF])
+{
+	json_object *x = by_round(rat, ""), *a;
+
 	a = json_object_new_array();
 	for (unsigned r = 0; r < o.rounds; r++)
 		json_object_array_add(a, json_object_new_boolean(r & 1));
@@ -781,6 +793,7 @@ static json_object *by_round(const double (*rat)[NF])
 }
 
 static void print_json(const double *rawm, const double *livem, const double *ratm,
+		       const double (*raw)[NF], const double (*live)[NF],
 		       const double (*rat)[NF], const struct holdres *h, unsigned nh)
 {
 	json_object *j = json_object_new_object(), *x, *y;
@@ -800,7 +813,9 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_figs(j, "raw_loop", "_MBps", rawm);
 	json_figs(j, "live", "_MBps", livem);
 	json_figs(j, "ratios", "", ratm);
-	json_object_object_add(j, "ratios_by_round", by_round(rat));
+	json_object_object_add(j, "raw_loop_by_round", by_round(raw, "_MBps"));
+	json_object_object_add(j, "live_by_round", by_round(live, "_MBps"));
+	json_object_object_add(j, "ratios_by_round", ratios_by_round(rat));
 	x = json_object_new_object();
 	y = json_object_new_object();
 	for (unsigned i = 0; i < nh; i++) {
@@ -977,7 +992,8 @@ int live_main(void)
 			hold_config(nvols[vi], size, &h[nh++]);
 		}
 	if (o.json)
-		print_json(rawm, livem, ratm, (const double (*)[NF])rat, h, nh);
+		print_json(rawm, livem, ratm, (const double (*)[NF])raw,
+			   (const double (*)[NF])live, (const double (*)[NF])rat, h, nh);
 	else
 		print_table(rawm, livem, ratm, h, nh);
 	free(raw);
