@@ -48,7 +48,7 @@ struct opts o = {
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
-	.snaps = 20,
+	.snaps = 100,	/* a p99 that is not just the maximum */
 };
 
 static char *origin_path, *diff_path, *dir_made;
@@ -78,7 +78,7 @@ static void usage(FILE *f, int status)
 "  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
 "                       through a private vssd and vss-cowd (root)\n"
 "  -Q, --quick          with --live: tiny sizes, one round (a smoke test)\n"
-"  -S, --snapshots N    with --live: snapshots per hold-window set (default 20)\n"
+"  -S, --snapshots N    with --live: snapshots per hold-window set (default 100)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n",
 		COW_CHUNK_DEFAULT >> 10);
