@@ -255,6 +255,32 @@ START_TEST(test_one_copy_serves_many)
 }
 END_TEST
 
+/* After a delete the slots it freed are taken again in ascending order:
+ * a write's chunks get consecutive slots once more, and a snapshot reads
+ * them back with one request, not one per chunk. */
+START_TEST(test_slots_reused_in_order)
+{
+	struct env e;
+	uint64_t id;
+	uint8_t *b = malloc(16 * CHUNK);
+
+	env_init(&e, OSIZE, 65536 + 16 * 4096 + 40 * CHUNK, CHUNK);
+	do_write(&e, 0, 16 * CHUNK / 512);
+	id = do_snap(&e);
+	do_write(&e, 0, 16 * CHUNK / 512);	/* 16 preserves, one batch */
+	do_delete(&e, id);
+	id = do_snap(&e);
+	do_write(&e, 0, 16 * CHUNK / 512);	/* into the slots freed */
+	sim_fail_after(e.sim, 1000000);		/* count the I/O calls */
+	ck_assert_int_eq(cow_snapshot_read(e.v, id, b, 16 * CHUNK, 0), 0);
+	ck_assert_int_eq(sim_io_count(e.sim), 1);
+	sim_fail_after(e.sim, -1);
+	verify(&e);
+	free(b);
+	env_fini(&e);
+}
+END_TEST
+
 START_TEST(test_512_snapshots)
 {
 	struct env e;
@@ -1579,6 +1605,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_partial_and_spanning);
 	tcase_add_test(tc, test_discard_preserves);
 	tcase_add_test(tc, test_one_copy_serves_many);
+	tcase_add_test(tc, test_slots_reused_in_order);
 	tcase_add_test(tc, test_512_snapshots);
 	tcase_add_test(tc, test_delete_every_order);
 	tcase_add_test(tc, test_revert);

@@ -689,11 +689,25 @@ static void prune_chunk(struct cow_volume *v, struct chunk *ch, bool release)
  * live slots, so the cost follows the diff area, not the origin's size.
  * Exclusive access (no commit is between marking a slot live and
  * appending its entry). */
+static int slot_cmp_desc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 static void prune_all(struct cow_volume *v)
 {
+	uint64_t n0 = v->nfree;
+
 	for (uint64_t s = 0; s < v->nslots; s++)
 		if (v->slotstate[s] == SLOT_LIVE)
 			prune_chunk(v, &v->chunks[v->slotmeta[s].chunk], true);
+	/* the slots freed, lowest on top: the next preserves take them in
+	 * ascending order, so a write's chunks get consecutive slots again
+	 * and a snapshot reads them back in one request, not one per chunk */
+	qsort(v->free_stack + n0, v->nfree - n0, sizeof(*v->free_stack),
+	      slot_cmp_desc);
 }
 
 /* Remove snapshot index i; epoch gate held exclusive. */
@@ -1653,6 +1667,8 @@ static int aio_harvest(struct cow_aio *a, unsigned min)
 
 	if (n < 0)
 		return set_broken(a->v, n);
+	if (min && !n)		/* nothing was in flight: cannot happen */
+		return set_broken(a->v, -EIO);
 	for (int i = 0; i < n; i++)
 		aio_part_done(a, a->tags[i], a->res[i]);
 	return 0;
