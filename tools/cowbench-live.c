@@ -421,6 +421,8 @@ static void pair(int f, int rawfd, int fd, double *raw, double *live,
 	uint32_t bs = sq ? MIB : 4096;
 
 	warm(k, rawfd, n, bs, sq);
+	if (f == F_SNAPREAD)
+		warm(k, fd, n, bs, sq);	/* what it reads: the diff area */
 	if (flip)
 		live[f] = raw_run(k, fd, -1, n, bs, sq);
 	raw[f] = raw_run(k, rawfd, -1, n, bs, sq);
