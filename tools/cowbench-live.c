@@ -431,7 +431,7 @@ static void pair(int f, int rawfd, int fd, double *raw, double *live,
 }
 
 /* One round: every case next to its raw counterpart, the order flipping
- * from one round to the next (flip = the round is odd). */
+ * from one round to the next (flip: measured_first(), cowbench.h). */
 static void live_round(int rawfd, int livefd, char livedev[][32], double *raw,
 		       double *live, bool flip)
 {
@@ -789,7 +789,7 @@ static json_object *ratios_by_round(const double (*rat)[NF])
 
 	a = json_object_new_array();
 	for (unsigned r = 0; r < o.rounds; r++)
-		json_object_array_add(a, json_object_new_boolean(r & 1));
+		json_object_array_add(a, json_object_new_boolean(measured_first(r)));
 	json_object_object_add(x, "live_first", a);
 	return x;
 }
@@ -953,7 +953,8 @@ int live_main(void)
 	for (unsigned r = 0; r < o.rounds; r++) {
 		if (!o.json)
 			fprintf(stderr, "round %u/%u\n", r + 1, o.rounds);
-		live_round(rawfd, livefd, livedev, raw[r], live[r], r & 1);
+		live_round(rawfd, livefd, livedev, raw[r], live[r],
+			   measured_first(r));
 		for (int f = 0; f < NF; f++)
 			rat[r][f] = live[r][f] / raw[r][f];
 	}

@@ -42,6 +42,13 @@ void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs, bool seq);
  * none), so that no run starts with an earlier one's write-back below it. */
 extern const char *bench_dir;
 
+/* Whether round r measures the engine (vss-cowd) before the raw figure it
+ * is divided by: the order flips every round. */
+static inline bool measured_first(unsigned r)
+{
+	return r & 1;
+}
+
 /* Fills path (created) with o.size bytes of a pattern, O_DIRECT. */
 void fill_file(const char *path);
 

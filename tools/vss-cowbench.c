@@ -48,6 +48,7 @@ struct opts o = {
 	.qd = 16,
 	.seq_bytes = 256ull << 20,
 	.rand_ops = 8192,
+	.rounds = 8,	/* each order 4 times */
 	.snaps = 100,	/* a p99 that is not just the maximum */
 };
 
@@ -538,7 +539,6 @@ static void parse(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	bool rounds_set = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkLQS:hV", lo, NULL)) != -1) {
@@ -549,10 +549,7 @@ static void parse(int argc, char **argv)
 		case 'q': o.qd = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'b': o.seq_bytes = strtoull(optarg, NULL, 0) << 20; break;
 		case 'n': o.rand_ops = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'r':
-			o.rounds = (unsigned)strtoul(optarg, NULL, 0);
-			rounds_set = true;
-			break;
+		case 'r': o.rounds = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L': o.live = true; break;
 		case 'Q': o.quick = true; break;
 		case 'S': o.snaps = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -567,8 +564,6 @@ static void parse(int argc, char **argv)
 		usage(stderr, 2);
 	if (o.quick && !o.live)
 		errx(2, "--quick goes with --live");
-	if (!rounds_set)
-		o.rounds = 8;	/* each order 4 times */
 	if (o.quick) {
 		o.size = 64 * MIB;
 		o.seq_bytes = 16 * MIB;
@@ -662,12 +657,6 @@ static struct stat3 stat_of(const double *v, unsigned n)
 	return r;
 }
 
-/* Round r measures the engine first (see PAIR) when it is odd. */
-static bool engine_first(unsigned r)
-{
-	return r & 1;
-}
-
 static double ratio_in(const struct ratio *q, unsigned i)
 {
 	double num = q->num_raw ? rawv[q->num][i] : engv[q->num][i];
@@ -701,7 +690,7 @@ static json_object *ratio_rounds(void)
 	}
 	a = json_object_new_array();
 	for (unsigned r = 0; r < o.rounds; r++)
-		json_object_array_add(a, json_object_new_boolean(engine_first(r)));
+		json_object_array_add(a, json_object_new_boolean(measured_first(r)));
 	json_object_object_add(x, "engine_first", a);
 	return x;
 }
@@ -765,7 +754,7 @@ void warm(enum rawkind kind, int ofd, unsigned nops, uint32_t bs, bool seq)
  * by, on the same files, at the same block size and queue depth. */
 static void measure_round(unsigned r, unsigned seq_ops)
 {
-	bool flip = engine_first(r);
+	bool flip = measured_first(r);
 	struct cow_volume *v;
 	uint64_t snap = 0;
 	int ofd = open_direct(origin_path);
