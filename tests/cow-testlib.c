@@ -92,6 +92,11 @@ long sim_io_count(const struct sim *s)
 	return s->count;
 }
 
+uint8_t *sim_bytes(struct sim *s, enum cow_file f)
+{
+	return s->f[f].cur;
+}
+
 /* Called with the lock held: -EIO once the cut point is passed. */
 static int sim_tick(struct sim *s)
 {

@@ -19,6 +19,9 @@ void sim_record(struct sim *s, bool on);
 /* After n more I/O calls every call fails with -EIO (n < 0: never). */
 void sim_fail_after(struct sim *s, long n);
 long sim_io_count(const struct sim *s);
+/* The current bytes of f, to corrupt on purpose (call sim_record(s, false)
+ * after: it makes them the durable bytes too). */
+uint8_t *sim_bytes(struct sim *s, enum cow_file f);
 /* Power cut: keep what flushes made durable, plus a random subset of the
  * unflushed writes (in a random order, some torn at sector granularity). */
 void sim_cut(struct sim *s, uint64_t *rng);

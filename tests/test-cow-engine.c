@@ -496,6 +496,118 @@ START_TEST(test_superblock_copies)
 }
 END_TEST
 
+/* A damaged block in the middle of the index log (not the torn last block
+ * a crash can leave) is refused, and the refusal writes nothing: the valid
+ * blocks after it must not come back beside newer entries. */
+START_TEST(test_log_damaged_middle)
+{
+	struct env e;
+	uint8_t junk[64], good[64], *d, *copy;
+	const uint64_t blk1 = 65536 + 4096;	/* log half 0, block 1 */
+
+	memset(junk, 0x5a, sizeof(junk));
+	env_init(&e, 16 * CHUNK, 1 << 20, CHUNK);
+	do_snap(&e);
+	for (unsigned c = 0; c < 6; c++)
+		do_write(&e, c * 8, 1);	/* one commit, one block each */
+	ck_assert_int_eq(cow_volume_close(e.v), 0);
+	e.v = NULL;
+	d = sim_bytes(e.sim, COW_DIFF);
+	memcpy(good, d + blk1, sizeof(good));
+	ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, junk, sizeof(junk),
+					  blk1), 0);
+	copy = malloc(1 << 20);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, d, 1 << 20);
+	ck_assert_int_eq(cow_volume_open_io(sim_ops(), e.sim, &e.v), -EUCLEAN);
+	e.v = NULL;
+	ck_assert_int_eq(memcmp(copy, d, 1 << 20), 0);
+	free(copy);
+	/* the block mended, the volume reads as it was */
+	ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, good, sizeof(good),
+					  blk1), 0);
+	env_open(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* The newest superblock damaged after it was durable, with commits made
+ * after it: recovery must not fall back to the older copy (its view of
+ * the log and of the snapshots is out of date: a deleted snapshot would
+ * come back on slots used again since).  A superblock torn by a crash is
+ * never followed by a commit, so the fallback still works there
+ * (test_superblock_copies). */
+START_TEST(test_superblock_lost_after_commits)
+{
+	struct env e;
+	struct cow_stats st;
+	uint8_t junk[64], *saved;
+
+	memset(junk, 0xa5, sizeof(junk));
+	for (int compact = 0; compact < 2; compact++) {
+		const uint8_t *d;
+		uint64_t g0 = 0, g1 = 0;
+		unsigned after = 0;
+
+		env_init(&e, 16 * CHUNK, 1 << 20, CHUNK);
+		if (!compact) {
+			uint64_t a = do_snap(&e);
+
+			for (unsigned c = 0; c < 4; c++)
+				do_write(&e, c * 8, 1);
+			do_delete(&e, a);
+			do_snap(&e);	/* the superblock to lose */
+			for (unsigned c = 0; c < 4; c++)
+				do_write(&e, c * 8, 1);	/* commits after it */
+		} else {
+			/* rounds of 10 one-block commits fill the half (31
+			 * blocks): the compaction's superblock is the one to
+			 * lose, the round's next commits go to the new half */
+			while (after < 2) {
+				do_snap(&e);
+				for (unsigned c = 0; c < 10 && after < 2; c++) {
+					do_write(&e, c * 8, 1);
+					ck_assert_int_eq(cow_stats(e.v, &st), 0);
+					if (st.log_compactions)
+						after++;
+				}
+			}
+			ck_assert_uint_eq(st.log_compactions, 1);
+		}
+		/* the diff area as a crash here would leave it (a clean
+		 * close writes one more superblock, with nothing after it) */
+		saved = malloc(1 << 20);
+		ck_assert_ptr_nonnull(saved);
+		d = sim_bytes(e.sim, COW_DIFF);
+		memcpy(saved, d, 1 << 20);
+		ck_assert_int_eq(cow_volume_close(e.v), 0);
+		/* positive control: undamaged, it opens and reads right */
+		memcpy(sim_bytes(e.sim, COW_DIFF), saved, 1 << 20);
+		sim_record(e.sim, false);
+		env_open(&e);
+		verify(&e);
+		ck_assert_int_eq(cow_volume_close(e.v), 0);
+		e.v = NULL;
+		memcpy(sim_bytes(e.sim, COW_DIFF), saved, 1 << 20);
+		sim_record(e.sim, false);
+		free(saved);
+		/* damage the copy with the higher generation */
+		for (int i = 7; i >= 0; i--) {
+			g0 = g0 << 8 | d[16 + i];
+			g1 = g1 << 8 | d[32768 + 16 + i];
+		}
+		ck_assert_int_eq(sim_ops()->write(e.sim, COW_DIFF, junk,
+						  sizeof(junk),
+						  g0 > g1 ? 0 : 32768), 0);
+		ck_assert_int_eq(cow_volume_open_io(sim_ops(), e.sim, &e.v),
+				 -EUCLEAN);
+		e.v = NULL;
+		env_fini(&e);
+	}
+}
+END_TEST
+
 /* A new volume on an old diff area never reads the old volume's log. */
 START_TEST(test_recreate_over_old_log)
 {
@@ -1618,6 +1730,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_diff_fs_full);
 	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_superblock_copies);
+	tcase_add_test(tc, test_log_damaged_middle);
+	tcase_add_test(tc, test_superblock_lost_after_commits);
 	tcase_add_test(tc, test_recreate_over_old_log);
 	tcase_add_test(tc, test_files_uring);
 	tcase_add_test(tc, test_files_sync);

@@ -680,7 +680,11 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 		free(where);
 	}
 	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
-	if (r && !v)
+	if (r == -EUCLEAN && !v)
+		log_err("volume %s: the diff area %s is damaged (no valid superblock, or its "
+			"index log is broken inside): not opened; its snapshots cannot be read, "
+			"the data in %s is not touched", name, diff, backing);
+	else if (r && !v)
 		log_err("volume %s: cannot open %s / %s: %s", name, backing, diff, strerror(-r));
 	return r;
 }

@@ -29,6 +29,9 @@
  * On-disk format of the diff area (little-endian):
  *   [0, 32K)        superblock copy 0  }  written alternately (gen & 1);
  *   [32K, 64K)      superblock copy 1  }  the valid one with highest gen wins
+ *                                          (a crash tears at most the write
+ *                                          in progress, which nothing
+ *                                          followed)
  *   [64K, ...)      index log: two halves of log_half 4 KiB blocks each
  *   [slot_start,..) nslots data slots of chunk_size bytes
  * Superblock: magic "OVSSCOW1", version, crc32c of the whole 32 KiB (crc
@@ -67,7 +70,10 @@
  * Log block: {magic "CLOG", crc32c, log_gen, seq (block index), count,
  * flags (1: written by a compaction), vol_id} and up to 202 entries
  * {chunk u64, p u32, slot u32, crc u32}, crc being the crc32c of the chunk
- * data copied into the slot.  A block is valid iff its crc, vol_id
+ * data copied into the slot, and at byte 4080 the generation of the last
+ * superblock write completed before the block was written (0 in blocks of
+ * engines before it: the field needs no new version).  A block is valid
+ * iff its crc, vol_id
  * (random, per volume: blocks of an earlier volume on the same diff area
  * never count), gen and seq match; the log is the valid prefix of the
  * active half.  A commit writes exactly one block, and the next block only
@@ -128,6 +134,19 @@
  * check's "would recovery keep it" test could not judge), keep the
  * entries some live snapshot picks, rebuild the free slots,
  * lw(c) = max p logged.
+ * Damage that no crash leaves is refused (-EUCLEAN, nothing written)
+ * rather than recovered into snapshots that read wrong:
+ *  - a valid block of the log's generation among the 64 after the end of
+ *    its valid prefix: a block inside the log was damaged (a crash leaves
+ *    only the last one bad, the next is written after its flush); the
+ *    entries past it would be lost, and come back beside newer ones once
+ *    a commit rewrote the bad block;
+ *  - a block, in the active half or in the valid prefix of the other
+ *    one's newest use, recording a superblock generation above the copy
+ *    chosen: the newer copy was durable and has been damaged since, and
+ *    the older one's view (snapshots, log half, epochs) is out of date.
+ *    Without commits after it the older copy is used, as after a crash
+ *    (what the lost write recorded, e.g. a snapshot's creation, is lost).
  * Nothing is replayed or rolled back: a crash leaves at worst an entry
  * whose origin write never happened (identical data) or a slot written but
  * never logged (free).
@@ -177,10 +196,15 @@
 #define LOG_ENT		20u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
 #define LOG_COMPACTED	0x1u	/* block flag: written by a compaction */
+/* after the entries: the generation of the last durable superblock when
+ * the block was written (0 in blocks of engines before it) */
+#define LOG_SBGEN_OFF	(LOG_HDR + LOG_PER_BLOCK * LOG_ENT)
+_Static_assert(LOG_SBGEN_OFF + 8 <= LOG_BLOCK, "log block trailer");
 #define IDX_STRIPES	256u
 #define BATCH		16u
 #define NEEDSPACE	(-4096)
 
+#define COUNTER_LIMIT	(1ull << 62)	/* see sb_decode */
 #define GATE_SHARDS	32u
 #define PREP_PIECE	(8u << 20)	/* zeros written per step */
 
@@ -511,6 +535,7 @@ static void sb_encode(const struct cow_volume *v, uint8_t *b, uint64_t gen)
 static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 {
 	uint32_t crc = get32(b + 12), version = get32(b + 8);
+	uint64_t end;
 
 	if (memcmp(b, SB_MAGIC, 8))
 		return -EINVAL;
@@ -536,16 +561,27 @@ static int sb_decode(struct cow_volume *v, uint8_t *b, uint64_t *gen)
 	v->overflow_total = get64(b + 104);
 	v->vol_id = get64(b + 112);
 	v->diff_max = version >= 2 ? get64(b + SB_MAX_OFF) : v->diff_size;
-	if (v->diff_max < v->slot_start + v->chunk_size ||
-	    (v->diff_max != COW_DIFF_UNBOUNDED && v->diff_max % COW_SECTOR))
+	/* counters only ever incremented: a value no volume reaches in its
+	 * life (2^62 writes) is damage, and would wrap on later writes */
+	if (*gen >= COUNTER_LIMIT || v->next_id >= COUNTER_LIMIT ||
+	    v->log_gen >= COUNTER_LIMIT)
 		return -EINVAL;
 	if (v->chunk_size < COW_CHUNK_MIN || v->chunk_size > COW_CHUNK_MAX ||
 	    (v->chunk_size & (v->chunk_size - 1)) ||
 	    v->nsnaps > COW_MAX_SNAPSHOTS || v->active_half > 1 ||
 	    v->origin_size % COW_SECTOR || !v->log_half ||
-	    v->log_start < META_START || v->nslots > UINT32_MAX ||
-	    v->log_start + 2 * v->log_half * LOG_BLOCK > v->slot_start ||
-	    v->slot_start + v->nslots * v->chunk_size > v->diff_size)
+	    v->log_start < META_START || v->nslots > UINT32_MAX)
+		return -EINVAL;
+	/* the regions in order, inside the diff area, no sum wrapping */
+	if (__builtin_mul_overflow(v->log_half, 2 * LOG_BLOCK, &end) ||
+	    __builtin_add_overflow(end, v->log_start, &end) ||
+	    end > v->slot_start ||
+	    __builtin_mul_overflow(v->nslots, v->chunk_size, &end) ||
+	    __builtin_add_overflow(end, v->slot_start, &end) ||
+	    end > v->diff_size ||
+	    __builtin_add_overflow(v->slot_start, v->chunk_size, &end) ||
+	    v->diff_max < end ||
+	    (v->diff_max != COW_DIFF_UNBOUNDED && v->diff_max % COW_SECTOR))
 		return -EINVAL;
 	for (unsigned i = 0; i < v->nsnaps; i++) {
 		const uint8_t *s = b + SB_SNAP_OFF + i * SB_SNAP_LEN;
@@ -804,6 +840,7 @@ static void log_fill(struct cow_volume *v, uint8_t *b, uint64_t gen,
 	put32(b + 24, n);
 	put32(b + 28, flags);
 	put64(b + 32, v->vol_id);
+	put64(b + LOG_SBGEN_OFF, v->sb_gen);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + LOG_HDR + i * LOG_ENT;
 
@@ -2445,6 +2482,92 @@ static int tail_check(struct cow_volume *v, const struct logent *e,
 	return r;
 }
 
+/* Is blk a block of this volume's log of generation gen at index i? */
+static bool log_block_valid(const struct cow_volume *v, uint8_t *blk,
+			    uint64_t i, uint64_t gen)
+{
+	uint32_t crc = get32(blk + 4);
+	bool ok;
+
+	put32(blk + 4, 0);
+	ok = get32(blk) == LOG_MAGIC && get64(blk + 8) == gen &&
+	     get64(blk + 32) == v->vol_id && get64(blk + 16) == i &&
+	     get32(blk + 24) <= LOG_PER_BLOCK &&
+	     cow_crc32c(0, blk, LOG_BLOCK) == crc;
+	put32(blk + 4, crc);
+	return ok;
+}
+
+/* Was blk written after a superblock newer than the one recovery uses?
+ * Then that superblock was durable (a block records only the generation
+ * of the last superblock write that completed) and has been damaged
+ * since: a crash tears only a write that never completed. */
+static bool log_block_after_sb(const struct cow_volume *v,
+			       const uint8_t *blk)
+{
+	return get64(blk + LOG_SBGEN_OFF) > v->sb_gen;
+}
+
+/* The blocks written after a lost superblock may also be in the other
+ * half (that superblock switched to it after a compaction): look at the
+ * valid prefix of the other half's newest use. */
+static int log_other_half_check(struct cow_volume *v, uint8_t *b,
+				uint64_t per)
+{
+	uint64_t base = v->log_start +
+			(1 - v->active_half) * v->log_half * LOG_BLOCK;
+	uint64_t gen = 0;
+
+	for (uint64_t i = 0; i < v->log_half; ) {
+		uint64_t k = v->log_half - i < per ? v->log_half - i : per;
+		int r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
+				     base + i * LOG_BLOCK);
+
+		if (r)
+			return r;
+		for (uint64_t j = 0; j < k; j++, i++) {
+			uint8_t *blk = b + j * LOG_BLOCK;
+
+			if (!i)
+				gen = get64(blk + 8);
+			if (!log_block_valid(v, blk, i, gen))
+				return 0;
+			if (log_block_after_sb(v, blk))
+				return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
+/* The log ended at block end (invalid).  A crash leaves at most that one
+ * block bad, with nothing of its generation after it (the next block is
+ * written only after the flush of this one), so a valid block of the same
+ * generation among the next ones means a block in the middle of the log
+ * was damaged: the entries past it would be lost from the index, and a
+ * later commit at end would make them count again beside newer entries of
+ * the same chunks.  -EUCLEAN rather than snapshots that read wrong.  Only
+ * `per` blocks are looked at (one read, whatever the size of the log). */
+static int log_gap_check(struct cow_volume *v, uint8_t *b, uint64_t per,
+			 uint64_t base, uint64_t end)
+{
+	uint64_t k = end + 1 < v->log_half ? v->log_half - end - 1 : 0;
+	int r;
+
+	if (k > per)
+		k = per;
+	if (!k)
+		return 0;
+	r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
+			 base + (end + 1) * LOG_BLOCK);
+	if (r)
+		return r;
+	for (uint64_t j = 0; j < k; j++)
+		if (log_block_valid(v, b + j * LOG_BLOCK, end + 1 + j,
+				    v->log_gen))
+			return -EUCLEAN;
+	return 0;
+}
+
 /* Read the valid prefix of the active half into the index; its last block
  * counts only if tail_check() finds its slots whole. */
 static int load_log(struct cow_volume *v)
@@ -2469,16 +2592,15 @@ static int load_log(struct cow_volume *v)
 			break;
 		for (uint64_t j = 0; j < k; j++, i++) {
 			uint8_t *blk = b + j * LOG_BLOCK;
-			uint32_t crc = get32(blk + 4), n = get32(blk + 24);
+			uint32_t n = get32(blk + 24);
 
-			put32(blk + 4, 0);
-			if (get32(blk) != LOG_MAGIC ||
-			    get64(blk + 8) != v->log_gen ||
-			    get64(blk + 32) != v->vol_id ||
-			    get64(blk + 16) != i || n > LOG_PER_BLOCK ||
-			    cow_crc32c(0, blk, LOG_BLOCK) != crc) {
+			if (!log_block_valid(v, blk, i, v->log_gen)) {
 				end = true;
 				break;
+			}
+			if (log_block_after_sb(v, blk)) {
+				r = -EUCLEAN;
+				goto out;
 			}
 			/* the block before this one is not the last */
 			r = apply_block(v, tail, ntail);
@@ -2503,6 +2625,11 @@ static int load_log(struct cow_volume *v)
 				goto out;
 		}
 	}
+	if (r)
+		goto out;
+	r = log_gap_check(v, b, per, base, i);
+	if (!r)
+		r = log_other_half_check(v, b, per);
 	if (r)
 		goto out;
 	v->log_next = i;

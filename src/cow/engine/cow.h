@@ -113,8 +113,10 @@ struct cow_params {
 /* Write a fresh diff area (any previous content is forgotten). */
 int cow_volume_create(const char *origin, const char *diff,
 		      const struct cow_params *p);
-/* -EUCLEAN: no valid superblock; -EPROTONOSUPPORT: a diff area of another
- * format version (left untouched: make it again). */
+/* -EUCLEAN: no valid superblock, or an index log damaged inside (not just
+ * in its last block, as a crash leaves it); -EPROTONOSUPPORT: a diff area
+ * of another format version.  Both leave the diff area untouched: make it
+ * again. */
 int cow_volume_open(const char *origin, const char *diff, unsigned io_flags,
 		    struct cow_volume **out);
 /* Same over any backend.  create_io leaves io to the caller; open_io takes
