@@ -2509,8 +2509,10 @@ static bool log_block_after_sb(const struct cow_volume *v,
 }
 
 /* The blocks written after a lost superblock may also be in the other
- * half (that superblock switched to it after a compaction): look at the
- * valid prefix of the other half's newest use. */
+ * half, if that superblock switched to it after a compaction: then the
+ * other half's generation (a compaction's: the generation of the
+ * superblock write that switches to it) is above the copy chosen, and its
+ * valid prefix is read.  Else one block is. */
 static int log_other_half_check(struct cow_volume *v, uint8_t *b,
 				uint64_t per)
 {
@@ -2530,7 +2532,7 @@ static int log_other_half_check(struct cow_volume *v, uint8_t *b,
 
 			if (!i)
 				gen = get64(blk + 8);
-			if (!log_block_valid(v, blk, i, gen))
+			if (gen <= v->sb_gen || !log_block_valid(v, blk, i, gen))
 				return 0;
 			if (log_block_after_sb(v, blk))
 				return -EUCLEAN;
