@@ -277,6 +277,7 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 	wire_iter_init(&it, pl, len);
 	while (wire_next(&it, &a)) {
 		char name[128], backing[PATH_MAX], diff[PATH_MAX], dev[64], exp[PATH_MAX];
+		char why[512];
 		struct json_object *jo, *js;
 		uint64_t size = wire_get_u64(a.val, a.len, CA_SIZE, 0);
 		uint64_t maxsize = wire_get_u64(a.val, a.len, CA_MAXSIZE, 0);
@@ -291,10 +292,23 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		str_of(&a, CA_DIFF, diff, sizeof(diff));
 		str_of(&a, CA_DEVICE, dev, sizeof(dev));
 		str_of(&a, CA_EXPORT, exp, sizeof(exp));
+		str_of(&a, CA_UNAVAILABLE, why, sizeof(why));
 		jo = json_object_new_object();
-		js = json_object_new_array();
 		json_object_object_add(jo, "name", json_object_new_string(name));
 		json_object_object_add(jo, "backing", json_object_new_string(backing));
+		if (why[0]) {
+			/* registered, not opened: what it is, and why */
+			json_object_object_add(jo, "state", json_object_new_string("unavailable"));
+			json_object_object_add(jo, "error", json_object_new_string(why));
+			json_object_object_add(jo, "diff", json_object_new_string(diff));
+			json_object_array_add(jv, jo);
+			if (!json)
+				printf("Volume: %s\n   Backing: %s\n   Diff area: %s\n"
+				       "   State: unavailable: %s\n", name, backing, diff, why);
+			continue;
+		}
+		js = json_object_new_array();
+		json_object_object_add(jo, "state", json_object_new_string("online"));
 		json_object_object_add(jo, "device", json_object_new_string(dev));
 		json_object_object_add(jo, "export", json_object_new_string(exp));
 		json_object_object_add(jo, "size", json_object_new_int64((int64_t)size));

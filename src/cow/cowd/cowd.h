@@ -135,6 +135,15 @@ int diff_create(const char *backing, const char *diff, uint32_t chunk, uint64_t 
 		uint64_t max, struct cow_volume **out);
 int vol_remove(const char *name, bool force, char *err, size_t errlen);
 int vol_load_all(void);
+/* A registered volume that could not be opened at start (its record is
+ * kept: it is listed with why, refused as a name for a new volume, and
+ * removed from the registry by a forced removal, its files left alone). */
+struct cunavail {
+	char *name, *backing, *diff;
+	char why[256];
+	struct cunavail *next;
+};
+extern struct cunavail *unavailable;			/* tbl_lock */
 void vol_close_all(void);
 /* Exposes a committed snapshot: FUSE file + read-only loop device. */
 int snap_expose(struct cvol *v, struct csnap *s);

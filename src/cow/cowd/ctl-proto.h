@@ -51,6 +51,7 @@ enum cowctl_attr {
 	CA_ALLOCATED = 0x114,	/* u64 bytes: the diff area's space on its storage */
 	CA_STORAGE = 0x115,	/* nest: one shadow storage association */
 	CA_EXPLICIT = 0x116,	/* u32: 1 = an association, 0 = the default */
+	CA_UNAVAILABLE = 0x117,	/* str: why a registered volume is not open */
 };
 
 /* CA_CREATE bits (a vss-cowd before CA_CREATE_SPARSE took any non-zero

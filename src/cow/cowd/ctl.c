@@ -105,6 +105,17 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_nest_end(m);
 }
 
+static void put_unavailable(struct wire_msg *m, const struct cunavail *u)
+{
+	wire_nest_begin(m, CA_VOLUME);
+	wire_put_str(m, CA_NAME, u->name);
+	wire_put_str(m, CA_BACKING, u->backing);
+	wire_put_str(m, CA_DIFF, u->diff);
+	wire_put_str(m, CA_DEVICE, "");
+	wire_put_str(m, CA_UNAVAILABLE, u->why);
+	wire_nest_end(m);
+}
+
 static void put_storage(struct wire_msg *m, struct cvol *v)
 {
 	struct cow_stats st = { 0 };
@@ -198,6 +209,8 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 		pthread_mutex_lock(&tbl_lock);
 		for (struct cvol *v = volumes; v; v = v->next)
 			put_volume(&m, v);
+		for (struct cunavail *u = unavailable; u; u = u->next)
+			put_unavailable(&m, u);
 		pthread_mutex_unlock(&tbl_lock);
 		break;
 	}

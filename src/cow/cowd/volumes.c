@@ -660,9 +660,82 @@ static void vol_close(struct cvol *v)
 	pthread_mutex_unlock(&tbl_lock);
 }
 
+struct cunavail *unavailable;
+
+static void unavail_add(const char *name, const char *backing, const char *diff,
+			const char *why)
+{
+	struct cunavail *u = calloc(1, sizeof(*u));
+
+	if (!u || !(u->name = strdup(name)) || !(u->backing = strdup(backing)) ||
+	    !(u->diff = strdup(diff))) {
+		if (u) {
+			free(u->name);
+			free(u->backing);
+		}
+		free(u);
+		return;	/* only the listing misses it */
+	}
+	snprintf(u->why, sizeof(u->why), "%s", why);
+	pthread_mutex_lock(&tbl_lock);
+	u->next = unavailable;
+	unavailable = u;
+	pthread_mutex_unlock(&tbl_lock);
+}
+
+/* tbl_lock */
+static struct cunavail **unavail_find(const char *name)
+{
+	struct cunavail **pp = &unavailable;
+
+	while (*pp && strcmp((*pp)->name, name))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void unavail_free(struct cunavail *u)
+{
+	free(u->name);
+	free(u->backing);
+	free(u->diff);
+	free(u);
+}
+
+/* Removes the record of a volume that could not be opened (forced only:
+ * its diff area may hold snapshots that a repair could save); its backing
+ * and diff area stay as they are.  -ENOENT: no such volume. */
+static int unavail_remove(const char *name, bool force, char *err, size_t errlen)
+{
+	struct cunavail **pp, *u = NULL;
+	char why[sizeof(u->why)] = "";
+
+	pthread_mutex_lock(&tbl_lock);
+	pp = unavail_find(name);
+	if (*pp) {
+		snprintf(why, sizeof(why), "%s", (*pp)->why);
+		if (force) {
+			u = *pp;
+			*pp = u->next;
+		}
+	}
+	pthread_mutex_unlock(&tbl_lock);
+	if (!why[0])
+		return -ENOENT;
+	if (!force)
+		return fail(err, errlen, -EBUSY,
+			    "volume %s could not be opened (%s): --force removes its record, "
+			    "leaving its backing and diff area as they are", name, why);
+	reg_remove_volume(name);
+	log_info("volume %s: record removed (it could not be opened: %s); %s and %s are "
+		 "left as they are", name, u->why, u->backing, u->diff);
+	unavail_free(u);
+	return 0;
+}
+
 static int load_one(const char *name, const char *backing, const char *diff, uint32_t chunk,
 		    uint64_t maxsize, int expl)
 {
+	char why[256];
 	struct cvol *v = NULL;
 	char *where;
 	int r;
@@ -670,8 +743,10 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 	if (!name_ok(name))
 		return -EINVAL;
 	if (path_on_served_volume(backing) || path_on_served_volume(diff)) {
-		log_err("volume %s: its backing or diff area is on a volume vss-cowd serves: "
-			"not opened", name);
+		snprintf(why, sizeof(why), "its backing or diff area is on a volume vss-cowd "
+			 "serves");
+		log_err("volume %s: %s: not opened", name, why);
+		unavail_add(name, backing, diff, why);
 		return -EXDEV;
 	}
 	if (expl < 0) {	/* older record: explicit when not in the state dir */
@@ -680,12 +755,16 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 		free(where);
 	}
 	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
-	if (r == -EUCLEAN && !v)
-		log_err("volume %s: the diff area %s is damaged (no valid superblock, or its "
-			"index log is broken inside): not opened; its snapshots cannot be read, "
-			"the data in %s is not touched", name, diff, backing);
-	else if (r && !v)
-		log_err("volume %s: cannot open %s / %s: %s", name, backing, diff, strerror(-r));
+	if (r && !v) {
+		if (r == -EUCLEAN)
+			snprintf(why, sizeof(why), "the diff area %s is damaged (no valid "
+				 "superblock, or its index log is broken inside)", diff);
+		else
+			snprintf(why, sizeof(why), "cannot open %s / %s: %s", backing, diff,
+				 strerror(-r));
+		log_err("volume %s: %s: not opened; %s is not touched", name, why, backing);
+		unavail_add(name, backing, diff, why);
+	}
 	return r;
 }
 
@@ -738,6 +817,14 @@ void vol_close_all(void)
 		log_info("volume %s: closing", v->name);
 		vol_close(v);
 	}
+	pthread_mutex_lock(&tbl_lock);
+	while (unavailable) {
+		struct cunavail *u = unavailable;
+
+		unavailable = u->next;
+		unavail_free(u);
+	}
+	pthread_mutex_unlock(&tbl_lock);
 }
 
 void unlink_diff(const char *diff)
@@ -849,7 +936,7 @@ static int make_backing(const char *path, uint64_t size, bool sparse, char *err,
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    int create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen)
 {
-	char defdiff[PATH_MAX];
+	char defdiff[PATH_MAX], unavail_name[COWD_NAME_MAX + 1] = "";
 	struct cow_params prm = { 0 };
 	struct cvol *v = NULL;
 	struct stat st;
@@ -880,7 +967,19 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 		if (!strcmp(o->backing, backing) || !strcmp(o->diff, diff) ||
 		    !strcmp(o->backing, diff) || !strcmp(o->diff, backing))
 			taken = true;
+	for (struct cunavail *u = unavailable; u && !taken; u = u->next)
+		if (!strcmp(u->name, name) || !strcmp(u->backing, backing) ||
+		    !strcmp(u->diff, diff) || !strcmp(u->backing, diff) ||
+		    !strcmp(u->diff, backing)) {
+			snprintf(unavail_name, sizeof(unavail_name), "%s", u->name);
+			taken = true;
+		}
 	pthread_mutex_unlock(&tbl_lock);
+	if (taken && unavail_name[0])
+		return fail(err, errlen, -EEXIST,
+			    "volume %s, or its backing or diff area, is registered to volume %s, "
+			    "which could not be opened (see list volumes; remove it with --force "
+			    "first)", name, unavail_name);
 	if (taken)
 		return fail(err, errlen, -EEXIST,
 			    "volume %s, or its backing or diff area, is already "
@@ -974,8 +1073,13 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 			nsnaps++;
 	}
 	pthread_mutex_unlock(&tbl_lock);
-	if (!v)
-		return fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
+	if (!v) {
+		int r = name ? unavail_remove(name, force, err, errlen) : -ENOENT;
+
+		if (r == -ENOENT)
+			fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
+		return r;
+	}
 	busy = dev_in_use(dev);
 	pthread_mutex_lock(&tbl_lock);
 	if (mgmt_reverting(v)) {
