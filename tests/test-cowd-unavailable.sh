@@ -4,8 +4,8 @@
 # backing file is gone.  Neither is served nor changed; list volumes shows
 # each as unavailable with why (text and JSON) beside a volume served as
 # before; add volume refuses their names, backings and diff areas; remove
-# volume refuses without --force, and with it forgets the record and
-# leaves both files; the damaged one can then be added again with the data
+# volume refuses without --force, and with it forgets the record (and
+# those of its snapshots) and leaves both files; the damaged one can then be added again with the data
 # of its backing intact, and the other comes back by itself once its
 # backing is back.
 . "${top_builddir:-.}/tests/functions.sh"
@@ -30,7 +30,10 @@ done
 head -c 4194304 /dev/urandom > "$tmpdir/pattern"
 dd if="$tmpdir/pattern" of="$(live_dev bad)" bs=1M oflag=direct conv=fsync status=none
 dd if="$tmpdir/pattern" of="$(live_dev good)" bs=1M oflag=direct conv=fsync status=none
+vshadow -nw -p "$(live_dev bad)" > "$tmpdir/vs.out" 2>&1 || fail "vshadow -p failed: $(cat "$tmpdir/vs.out")"
 stop_cowd
+nrec() { ls "$state/snapshots" | grep -c '\.snap$' || true; }
+assert_eq "snapshot records" 1 "$(nrec)"
 
 dd if=/dev/urandom of="$state/bad.diff" bs=64k count=1 conv=notrunc status=none
 mv "$tmpdir/gone.img" "$tmpdir/gone.away"
@@ -57,9 +60,11 @@ must_fail "--force" adm remove volume --name=bad
 must_fail "no volume named" adm remove volume --name=nosuch --force
 assert_eq "files after the refusals" "$before" "$(sums)"
 
+assert_eq "snapshot records kept while unavailable" 1 "$(nrec)"
 adm remove volume --name=bad --force
 [ "$(st bad)" = "" ] || fail "bad is still listed"
 [ ! -e "$state/volumes/bad.vol" ] || fail "bad's record is still there"
+assert_eq "snapshot records after the removal" 0 "$(nrec)"
 assert_eq "files after the removal" "$before" "$(sums)"
 dev=$(adm add volume --name=bad --backing="$tmpdir/bad.img")
 cmp -n 4194304 "$tmpdir/pattern" "$dev" || fail "bad, added again, lost its data"

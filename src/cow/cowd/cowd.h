@@ -217,7 +217,7 @@ int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char
 /* Reads a snapshot record: 0, -ENOENT. */
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
 /* Calls fn with the id of every snapshot record. */
-int reg_for_each_snapshot(void (*fn)(const vss_id_t *id));
+int reg_for_each_snapshot(void (*fn)(const vss_id_t *id, void *arg), void *arg);
 /* The exposure kept in a snapshot's record: 1 (mnt: the directory or
  * "device"), 0 (not exposed), -ENOENT. */
 int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len);

@@ -266,7 +266,7 @@ int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapsho
 	return 0;
 }
 
-int reg_for_each_snapshot(void (*fn)(const vss_id_t *id))
+int reg_for_each_snapshot(void (*fn)(const vss_id_t *id, void *arg), void *arg)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -286,7 +286,7 @@ int reg_for_each_snapshot(void (*fn)(const vss_id_t *id))
 		memcpy(name, de->d_name, l - 5);
 		name[l - 5] = '\0';
 		if (vss_id_parse(name, &id) == 0)
-			fn(&id);
+			fn(&id, arg);
 	}
 	closedir(d);
 	return 0;

@@ -701,9 +701,21 @@ static void unavail_free(struct cunavail *u)
 	free(u);
 }
 
-/* Removes the record of a volume that could not be opened (forced only:
- * its diff area may hold snapshots that a repair could save); its backing
- * and diff area stay as they are.  -ENOENT: no such volume. */
+/* The record of snapshot id goes if it is of volume arg. */
+static void drop_record_of(const vss_id_t *id, void *arg)
+{
+	char volname[COWD_NAME_MAX + 1];
+	vss_snapshot_prop_t prop = { 0 };
+
+	if (reg_load_snapshot(id, volname, sizeof(volname), &prop) == 0 &&
+	    !strcmp(volname, arg))
+		reg_remove_snapshot(id);
+}
+
+/* Removes the record of a volume that could not be opened, and those of
+ * its snapshots (forced only: its diff area may hold snapshots that a
+ * repair could save); its backing and diff area stay as they are.
+ * -ENOENT: no such volume. */
 static int unavail_remove(const char *name, bool force, char *err, size_t errlen)
 {
 	struct cunavail **pp, *u = NULL;
@@ -726,6 +738,7 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 			    "volume %s could not be opened (%s): --force removes its record, "
 			    "leaving its backing and diff area as they are", name, why);
 	reg_remove_volume(name);
+	reg_for_each_snapshot(drop_record_of, (void *)name);
 	log_info("volume %s: record removed (it could not be opened: %s); %s and %s are "
 		 "left as they are", name, u->why, u->backing, u->diff);
 	unavail_free(u);
@@ -771,13 +784,14 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 /* A record whose volume is open but whose engine snapshot is gone (the
  * engine deleted it for space while vss-cowd was not there to hear it) is
  * removed; records of volumes that could not be opened stay. */
-static void drop_orphan(const vss_id_t *id)
+static void drop_orphan(const vss_id_t *id, void *arg)
 {
 	char volname[COWD_NAME_MAX + 1], a[VSS_ID_STRLEN];
 	vss_snapshot_prop_t prop = { 0 };
 	bool orphan = false;
 	struct cvol *v;
 
+	(void)arg;
 	if (reg_load_snapshot(id, volname, sizeof(volname), &prop) < 0)
 		return;
 	pthread_mutex_lock(&tbl_lock);
@@ -800,7 +814,7 @@ int vol_load_all(void)
 {
 	int r = reg_load_volumes(load_one);
 
-	reg_for_each_snapshot(drop_orphan);
+	reg_for_each_snapshot(drop_orphan, NULL);
 	return r;
 }
 
