@@ -36,6 +36,7 @@ static void check(const struct ctl_req *q)
 		break;
 	case COWCTL_LIST_VOLUMES:
 	case COWCTL_LIST_STORAGE:
+	case COWCTL_STOP:
 		break;
 	default:
 		abort();	/* an unknown request is refused */
