@@ -13,7 +13,7 @@ if [ -n "${VSS_VALGRIND:-}" ]; then
 	COW_NO_URING=1
 	COW_UNDER_VALGRIND=1	# tests/cow-testlib.c: already under valgrind
 	export CK_FORK COW_NO_URING COW_UNDER_VALGRIND
-	exec "${top_builddir:-.}/libtool" --mode=execute valgrind -q --error-exitcode=99 \
+	exec "${top_builddir:-.}/libtool" --mode=execute valgrind -q --vgdb=no --error-exitcode=99 \
 		--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "$@"
 fi
 exec "$@"
