@@ -49,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHUNK		4096u
 #define ORIGIN_SIZE	(64u * CHUNK)
 #define DIFF_SIZE	(1u << 20)
+/* the superblocks and both log halves of that diff area (31 blocks each) */
+#define META_AREA	(320u << 10)
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -154,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 3; i + 4 <= size; ) {
 		uint32_t off = data[i] | (uint32_t)data[i + 1] << 8 |
 			       (uint32_t)(data[i + 2] & 0x7f) << 16;
-		uint32_t area = data[i + 2] & 0x80 ? DIFF_SIZE : 320u << 10;
+		uint32_t area = data[i + 2] & 0x80 ? DIFF_SIZE : META_AREA;
 		size_t len = 1 + data[i + 3] % 8u;
 
 		i += 4;
@@ -171,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned k = 0; k < 2; k++)
 			fix_crc(d + k * SB_SIZE, SB_SIZE, SB_CRC_OFF);
 	if (data[2] & 2)
-		for (uint32_t off = META_START; off + LOG_BLOCK <= 320u << 10;
+		for (uint32_t off = META_START; off + LOG_BLOCK <= META_AREA;
 		     off += LOG_BLOCK)
 			if (get32(d + off) == LOG_MAGIC)
 				fix_crc(d + off, LOG_BLOCK, LOG_CRC_OFF);

@@ -138,9 +138,10 @@ int vol_load_all(void);
 /* A registered volume that could not be opened at start (its record is
  * kept: it is listed with why, refused as a name for a new volume, and
  * removed from the registry by a forced removal, its files left alone). */
+#define COWD_WHY_MAX 256
 struct cunavail {
 	char *name, *backing, *diff;
-	char why[256];
+	char why[COWD_WHY_MAX];
 	struct cunavail *next;
 };
 extern struct cunavail *unavailable;			/* tbl_lock */

@@ -718,25 +718,23 @@ static void drop_record_of(const vss_id_t *id, void *arg)
  * -ENOENT: no such volume. */
 static int unavail_remove(const char *name, bool force, char *err, size_t errlen)
 {
-	struct cunavail **pp, *u = NULL;
-	char why[sizeof(u->why)] = "";
+	struct cunavail **pp, *u;
+	int r = 0;
 
 	pthread_mutex_lock(&tbl_lock);
 	pp = unavail_find(name);
-	if (*pp) {
-		snprintf(why, sizeof(why), "%s", (*pp)->why);
-		if (force) {
-			u = *pp;
-			*pp = u->next;
-		}
-	}
+	u = *pp;
+	if (u && force)
+		*pp = u->next;
+	else if (u)
+		r = fail(err, errlen, -EBUSY,
+			 "volume %s could not be opened (%s): --force removes its record, "
+			 "leaving its backing and diff area as they are", name, u->why);
 	pthread_mutex_unlock(&tbl_lock);
-	if (!why[0])
+	if (!u)
 		return -ENOENT;
-	if (!force)
-		return fail(err, errlen, -EBUSY,
-			    "volume %s could not be opened (%s): --force removes its record, "
-			    "leaving its backing and diff area as they are", name, why);
+	if (r)
+		return r;
 	reg_remove_volume(name);
 	reg_for_each_snapshot(drop_record_of, (void *)name);
 	log_info("volume %s: record removed (it could not be opened: %s); %s and %s are "
@@ -748,7 +746,7 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 static int load_one(const char *name, const char *backing, const char *diff, uint32_t chunk,
 		    uint64_t maxsize, int expl)
 {
-	char why[256];
+	char why[COWD_WHY_MAX];
 	struct cvol *v = NULL;
 	char *where;
 	int r;

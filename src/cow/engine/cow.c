@@ -196,6 +196,7 @@
 #define LOG_ENT		20u
 #define LOG_PER_BLOCK	((LOG_BLOCK - LOG_HDR) / LOG_ENT)
 #define LOG_COMPACTED	0x1u	/* block flag: written by a compaction */
+#define LOG_READ	64u	/* blocks recovery reads at a time */
 /* after the entries: the generation of the last durable superblock when
  * the block was written (0 in blocks of engines before it) */
 #define LOG_SBGEN_OFF	(LOG_HDR + LOG_PER_BLOCK * LOG_ENT)
@@ -2482,6 +2483,18 @@ static int tail_check(struct cow_volume *v, const struct logent *e,
 	return r;
 }
 
+/* Read into b the blocks of the half at base from index i, as many as one
+ * read takes (LOG_READ, fewer at the half's end, none past it): their
+ * number in *k. */
+static int log_read(struct cow_volume *v, uint8_t *b, uint64_t base,
+		    uint64_t i, uint64_t *k)
+{
+	*k = i >= v->log_half ? 0 :
+	     v->log_half - i < LOG_READ ? v->log_half - i : LOG_READ;
+	return *k ? v->ops->read(v->io, COW_DIFF, b, *k * LOG_BLOCK,
+				 base + i * LOG_BLOCK) : 0;
+}
+
 /* Is blk a block of this volume's log of generation gen at index i? */
 static bool log_block_valid(const struct cow_volume *v, uint8_t *blk,
 			    uint64_t i, uint64_t gen)
@@ -2513,17 +2526,14 @@ static bool log_block_after_sb(const struct cow_volume *v,
  * other half's generation (a compaction's: the generation of the
  * superblock write that switches to it) is above the copy chosen, and its
  * valid prefix is read.  Else one block is. */
-static int log_other_half_check(struct cow_volume *v, uint8_t *b,
-				uint64_t per)
+static int log_other_half_check(struct cow_volume *v, uint8_t *b)
 {
 	uint64_t base = v->log_start +
 			(1 - v->active_half) * v->log_half * LOG_BLOCK;
-	uint64_t gen = 0;
+	uint64_t gen = 0, k;
 
 	for (uint64_t i = 0; i < v->log_half; ) {
-		uint64_t k = v->log_half - i < per ? v->log_half - i : per;
-		int r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
-				     base + i * LOG_BLOCK);
+		int r = log_read(v, b, base, i, &k);
 
 		if (r)
 			return r;
@@ -2548,19 +2558,13 @@ static int log_other_half_check(struct cow_volume *v, uint8_t *b,
  * was damaged: the entries past it would be lost from the index, and a
  * later commit at end would make them count again beside newer entries of
  * the same chunks.  -EUCLEAN rather than snapshots that read wrong.  Only
- * `per` blocks are looked at (one read, whatever the size of the log). */
-static int log_gap_check(struct cow_volume *v, uint8_t *b, uint64_t per,
-			 uint64_t base, uint64_t end)
+ * LOG_READ blocks are looked at (one read, whatever the size of the log). */
+static int log_gap_check(struct cow_volume *v, uint8_t *b, uint64_t base,
+			 uint64_t end)
 {
-	uint64_t k = end + 1 < v->log_half ? v->log_half - end - 1 : 0;
-	int r;
+	uint64_t k;
+	int r = log_read(v, b, base, end + 1, &k);
 
-	if (k > per)
-		k = per;
-	if (!k)
-		return 0;
-	r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
-			 base + (end + 1) * LOG_BLOCK);
 	if (r)
 		return r;
 	for (uint64_t j = 0; j < k; j++)
@@ -2574,8 +2578,7 @@ static int log_gap_check(struct cow_volume *v, uint8_t *b, uint64_t per,
  * counts only if tail_check() finds its slots whole. */
 static int load_log(struct cow_volume *v)
 {
-	const uint64_t per = 64;
-	uint8_t *b = cow_alloc_aligned(per * LOG_BLOCK);
+	uint8_t *b = cow_alloc_aligned(LOG_READ * LOG_BLOCK);
 	uint64_t base = v->log_start + v->active_half * v->log_half * LOG_BLOCK;
 	struct logent tail[LOG_PER_BLOCK];
 	unsigned ntail = 0;
@@ -2586,10 +2589,9 @@ static int load_log(struct cow_volume *v)
 	if (!b)
 		return -ENOMEM;
 	for (bool end = false; !end && i < v->log_half; ) {
-		uint64_t k = v->log_half - i < per ? v->log_half - i : per;
+		uint64_t k;
 
-		r = v->ops->read(v->io, COW_DIFF, b, k * LOG_BLOCK,
-				 base + i * LOG_BLOCK);
+		r = log_read(v, b, base, i, &k);
 		if (r)
 			break;
 		for (uint64_t j = 0; j < k; j++, i++) {
@@ -2629,9 +2631,9 @@ static int load_log(struct cow_volume *v)
 	}
 	if (r)
 		goto out;
-	r = log_gap_check(v, b, per, base, i);
+	r = log_gap_check(v, b, base, i);
 	if (!r)
-		r = log_other_half_check(v, b, per);
+		r = log_other_half_check(v, b);
 	if (r)
 		goto out;
 	v->log_next = i;
