@@ -34,6 +34,9 @@ same_contents() {
 
 start_vssd
 start_cowd; cowd_ready 1
+# CommitSnapshots is served at SCHED_FIFO: the provider connection's receive
+# thread and its real-time worker, and no other thread of vss-cowd
+assert_eq "vss-cowd threads at SCHED_FIFO" 2 "$(fifo_threads "$cowd_pid")"
 
 # (a) add a volume, ext4, files with known checksums
 dev=$(adm add volume --name=data --backing="$img" --size=128M --create)

@@ -6,7 +6,7 @@
  *   test-provider [--id GUID] [--name NAME] [--type software|system|hardware]
  *                 (--volume PATH ... | --all) [--dir DIR] [--log FILE]
  *                 [--socket PATH] [--fail STEP[:HR]] [--sleep STEP:MS]
- *                 [--die STEP] [--reconnect] [--old-abi] [--help]
+ *                 [--die STEP] [--reconnect] [--old-abi] [--realtime] [--help]
  *
  * Defaults: id {5e1f7e57-0000-4000-8000-000000000001}, name "openvss test
  * provider", type software, dir a new $TMPDIR/test-provider.XXXXXX (removed
@@ -24,9 +24,11 @@
  * Log format (--log FILE, O_APPEND, one write(2) per line), written when
  * the call arrives, before faults:
  *
- *   <Call> [set=<id>] [snapshot=<id>] [volume=<path>] [count=<n>]
+ *   <Call> [set=<id>] [snapshot=<id>] [volume=<path>] [count=<n>] [rt=1]
  *
- * with only the arguments the call carries, ids "{...}" in lower case.
+ * with only the arguments the call carries, ids "{...}" in lower case;
+ * rt=1 when the thread serving the call runs at SCHED_FIFO.  --realtime
+ * asks for that for CommitSnapshots (vss_provider_set_realtime).
  * Management: ExposeSnapshot records the name (or, without one, the
  * device) as the exposed name with VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY and
  * reports it in Query; UnexposeSnapshot clears it (VSS_E_OBJECT_NOT_FOUND
@@ -48,6 +50,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -101,7 +104,7 @@ static const char usage_text[] =
 "Usage: test-provider (--volume PATH ... | --all) [options]   (a test double)\n"
 "  --id GUID  --name NAME  --type software|system|hardware  --dir DIR\n"
 "  --log FILE  --socket PATH  --fail STEP[:HR]  --sleep STEP:MS  --die STEP\n"
-"  --reconnect  --old-abi  --help\n";
+"  --reconnect  --old-abi  --realtime  --help\n";
 
 static int step_index(const char *s, size_t n)
 {
@@ -130,6 +133,8 @@ static vss_hr_t enter(int code, const vss_id_t *set, const vss_id_t *snap, const
 		n += snprintf(line + n, sizeof(line) - n, " volume=%s", volume);
 	if (count >= 0)
 		n += snprintf(line + n, sizeof(line) - n, " count=%d", count);
+	if (sched_getscheduler(0) == SCHED_FIFO)
+		n += snprintf(line + n, sizeof(line) - n, " rt=1");
 	n += snprintf(line + n, sizeof(line) - n, "\n");
 	if ((size_t)n < sizeof(line))
 		wopts_log_line(log_fd, line, n);
@@ -542,7 +547,8 @@ static VSS_PROVIDER_TYPE parse_type(const char *s)
 int main(int argc, char **argv)
 {
 	enum { OPT_ID = 256, OPT_NAME, OPT_TYPE, OPT_VOLUME, OPT_ALL, OPT_DIR, OPT_LOG,
-	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT, OPT_OLD_ABI };
+	       OPT_SOCKET, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_RECONNECT, OPT_OLD_ABI,
+	       OPT_REALTIME };
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -557,13 +563,14 @@ int main(int argc, char **argv)
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
 		{ "old-abi", no_argument, NULL, OPT_OLD_ABI },
+		{ "realtime", no_argument, NULL, OPT_REALTIME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = "openvss test provider", *socket_path = NULL, *colon;
 	VSS_PROVIDER_TYPE type = VSS_PROV_SOFTWARE;
 	vss_provider_t *p = NULL;
-	bool reconnect = false;
+	bool reconnect = false, realtime = false;
 	sigset_t sigs;
 	int c, i, rc = 0;
 
@@ -621,6 +628,9 @@ int main(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case OPT_REALTIME:
+			realtime = true;
+			break;
 		case OPT_OLD_ABI:
 			/* a provider built before the management calls */
 			ops.struct_size = offsetof(struct vss_provider_ops, expose_snapshot);
@@ -650,6 +660,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (vss_provider_new(&ops, NULL, &p) || vss_provider_set_socket(p, socket_path) ||
+	    (realtime && vss_provider_set_realtime(p, true)) ||
 	    vss_provider_register(p, &provider_id, name, type, "1.0", NULL)) {
 		fprintf(stderr, "test-provider: %s\n", vss_last_error());
 		rc = 1;

@@ -92,6 +92,14 @@ vss_hr_t vss_provider_new(const struct vss_provider_ops *ops, void *user,
 void vss_provider_free(vss_provider_t *p);
 /* Socket of vssd (default: $VSS_SOCKET, else /run/vss/vssd.sock). */
 vss_hr_t vss_provider_set_socket(vss_provider_t *p, const char *path);
+/* on: the connections made by later registrations serve CommitSnapshots
+ * (the call inside the flush-and-hold window) on a thread at real-time
+ * priority (SCHED_FIFO 1), handed it by a receive thread at that priority,
+ * so that a busy machine does not lengthen the window; every other call
+ * runs at normal priority.  E_ACCESSDENIED when the process may not use
+ * SCHED_FIFO (CAP_SYS_NICE or RLIMIT_RTPRIO >= 1 is needed).  Default
+ * off. */
+vss_hr_t vss_provider_set_realtime(vss_provider_t *p, bool on);
 /* Connects (role provider; root or the vss group) and registers.  vssd
  * answers VSS_E_PROVIDER_ALREADY_REGISTERED for a provider id already
  * present.  version_id may be NULL.  After a lost connection, registering

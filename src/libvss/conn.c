@@ -2,6 +2,7 @@
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,10 +40,18 @@ struct conn {
 	bool dead;
 	bool closing;
 	pthread_t rx_thread;
+	/* The real-time worker (ops.rt_code != 0): serves the requests of
+	 * that code at SCHED_FIFO, one at a time (see dispatch_request). */
+	bool rt;
+	pthread_t rt_thread;
+	pthread_cond_t rt_cond;
+	struct conn_req *rt_req;	/* handed to it, not yet taken */
+	bool rt_busy;			/* handed or serving */
 };
 
 #define POOL_IDLE_MAX	4	/* idle workers kept */
 #define POOL_IDLE_MS	10000	/* an idle worker's life */
+#define RT_PRIO		1	/* the lowest real-time priority, as vssd's */
 
 void conn_reply_clear(struct conn_reply *r)
 {
@@ -150,6 +159,82 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Threads of a real-time conn: the receive thread and the real-time
+ * worker at SCHED_FIFO priority RT_PRIO; the pool's workers explicitly at
+ * SCHED_OTHER (by default a thread inherits its creator's policy, and the
+ * receive thread creates them).  Others inherit the caller's. */
+static int thread_start(pthread_t *t, void *(*fn)(void *), void *arg, bool detach,
+			int policy)
+{
+	struct sched_param sp = { .sched_priority = policy == SCHED_FIFO ? RT_PRIO : 0 };
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	if (detach)
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (policy >= 0) {
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, policy);
+		pthread_attr_setschedparam(&attr, &sp);
+	}
+	r = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+static void *probe_main(void *arg)
+{
+	return arg;
+}
+
+int conn_rt_allowed(void)
+{
+	pthread_t t;
+	int r = thread_start(&t, probe_main, NULL, false, SCHED_FIFO);
+
+	if (!r)
+		pthread_join(t, NULL);
+	return -r;
+}
+
+/* The real-time worker: serves what dispatch_request hands it until
+ * conn_close, and what was handed before that. */
+static void *rt_main(void *arg)
+{
+	struct conn *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct conn_req *req = c->rt_req;
+
+		if (req) {
+			c->rt_req = NULL;
+			pthread_mutex_unlock(&c->lock);
+			c->ops.request(c->user, req);
+			pthread_mutex_lock(&c->lock);
+			c->rt_busy = false;
+			continue;
+		}
+		if (c->stopping)
+			break;
+		pthread_cond_wait(&c->rt_cond, &c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* Stops the real-time worker once it has served what it was handed; the
+ * receive thread hands it nothing more (joined, or never started). */
+static void rt_stop(struct conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_signal(&c->rt_cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->rt_thread, NULL);
+}
+
 /* Every request gets a worker of its own at once, as a thread per request
  * would (a callback may block until a later request, e.g. an abort,
  * comes): an idle one if there is one, else a new thread.  Creating a
@@ -159,7 +244,6 @@ static void *worker_main(void *arg)
 static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uint8_t *pl)
 {
 	struct conn_req *req = calloc(1, sizeof(*req));
-	pthread_attr_t attr;
 	pthread_t t;
 	int r = 0;
 
@@ -173,18 +257,24 @@ static void dispatch_request(struct conn *c, const struct wire_hdr *h, const uin
 	if (!req->payload)
 		goto nomem;
 	memcpy(req->payload, pl, h->len);
+	pthread_mutex_lock(&c->lock);
+	/* the real-time worker, if it is free; else, as any request, the
+	 * pool (a second one at once is not held up by the first) */
+	if (c->rt && req->code == c->ops.rt_code && !c->rt_busy) {
+		c->rt_busy = true;
+		c->rt_req = req;
+		pthread_cond_signal(&c->rt_cond);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	/* a worker first (the lock keeps a new one off the queue until the
 	 * request is on it), then the request */
-	pthread_mutex_lock(&c->lock);
 	if (c->idle) {
 		c->idle--;
 		c->wakeups++;
 		pthread_cond_signal(&c->work_cond);
 	} else {
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		r = pthread_create(&t, &attr, worker_main, c);
-		pthread_attr_destroy(&attr);
+		r = thread_start(&t, worker_main, c, true, c->rt ? SCHED_OTHER : -1);
 		if (r == 0)
 			c->workers++;
 	}
@@ -312,6 +402,32 @@ int conn_client_set_socket(struct conn_client *cl, const char *path)
 	return 0;
 }
 
+/* The locks a real-time thread shares with the others inherit its
+ * priority while they hold them: a worker at SCHED_OTHER sending a long
+ * reply must not keep the real-time worker's reply waiting behind every
+ * other thread of the process. */
+static void mutex_init_pi(pthread_mutex_t *m, bool pi)
+{
+	pthread_mutexattr_t ma;
+
+	pthread_mutexattr_init(&ma);
+	if (pi)
+		pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(m, &ma);
+	pthread_mutexattr_destroy(&ma);
+}
+
+static void conn_free(struct conn *c)
+{
+	close(c->fd);
+	pthread_cond_destroy(&c->rt_cond);
+	pthread_cond_destroy(&c->work_cond);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->send_lock);
+	free(c);
+}
+
 int conn_open(struct conn **out, const char *socket, enum vss_role role,
 	      const char *client_name, const struct conn_ops *ops, void *user,
 	      vss_hr_t *hr, char *msg, size_t msglen)
@@ -331,19 +447,25 @@ int conn_open(struct conn **out, const char *socket, enum vss_role role,
 	c->fd = fd;
 	c->ops = *ops;
 	c->user = user;
+	c->rt = ops->rt_code != 0;
 	c->next_seq = 2;	/* 1 was the hello */
-	pthread_mutex_init(&c->send_lock, NULL);
-	pthread_mutex_init(&c->lock, NULL);
+	mutex_init_pi(&c->send_lock, c->rt);
+	mutex_init_pi(&c->lock, c->rt);
 	cond_init_mono(&c->cond);
 	cond_init_mono(&c->work_cond);
-	r = pthread_create(&c->rx_thread, NULL, rx_main, c);
+	pthread_cond_init(&c->rt_cond, NULL);
+	if (c->rt) {
+		r = thread_start(&c->rt_thread, rt_main, c, false, SCHED_FIFO);
+		if (r) {
+			conn_free(c);
+			return -r;
+		}
+	}
+	r = thread_start(&c->rx_thread, rx_main, c, false, c->rt ? SCHED_FIFO : -1);
 	if (r) {
-		close(fd);
-		pthread_cond_destroy(&c->work_cond);
-		pthread_cond_destroy(&c->cond);
-		pthread_mutex_destroy(&c->lock);
-		pthread_mutex_destroy(&c->send_lock);
-		free(c);
+		if (c->rt)
+			rt_stop(c);
+		conn_free(c);
 		return -r;
 	}
 	*out = c;
@@ -411,18 +533,15 @@ void conn_close(struct conn *c)
 	pthread_mutex_unlock(&c->lock);
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_join(c->rx_thread, NULL);
+	if (c->rt)
+		rt_stop(c);
 	pthread_mutex_lock(&c->lock);
 	c->stopping = true;	/* requests still queued are served first */
 	pthread_cond_broadcast(&c->work_cond);
 	while (c->workers)
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
-	close(c->fd);
-	pthread_cond_destroy(&c->work_cond);
-	pthread_cond_destroy(&c->cond);
-	pthread_mutex_destroy(&c->lock);
-	pthread_mutex_destroy(&c->send_lock);
-	free(c);
+	conn_free(c);
 }
 
 int conn_wait_state(pthread_mutex_t *lock, pthread_cond_t *cond, const int *state, int live,

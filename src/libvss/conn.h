@@ -12,7 +12,13 @@
  *   - a send mutex: every frame goes out whole, replies carry the request's
  *     seq and may leave in any order;
  *   - a count of running workers: conn_close() shuts the socket down, joins
- *     the receive thread and waits for the workers before freeing anything.
+ *     the receive thread and waits for the workers before freeing anything;
+ *   - optionally (ops.rt_code) a real-time worker: requests of one code are
+ *     served by a thread that waits at SCHED_FIFO, handed them by a receive
+ *     thread at SCHED_FIFO too, so that a busy machine does not stretch the
+ *     call a provider makes inside the flush-and-hold window
+ *     (CommitSnapshots) by scheduling delays; while it is busy the next one
+ *     goes to the pool like any request.
  *
  * When the peer goes away (EOF, framing error) the receive thread marks the
  * conn dead, wakes every conn_call() waiter with -ECONNRESET and calls
@@ -45,6 +51,10 @@ struct conn_ops {
 	/* Receive thread, at most once: the peer closed or broke the stream
 	 * (err: -ECONNRESET, -EPROTO, ...).  Not called after conn_close(). */
 	void (*closed)(void *user, int err);
+	/* Requests of this code go to the real-time worker (0: none; then no
+	 * thread of the conn changes its scheduling).  conn_open fails with
+	 * -EPERM where SCHED_FIFO is not allowed. */
+	uint16_t rt_code;
 };
 
 /* A reply received by conn_call(): the payload is malloc'd. */
@@ -65,6 +75,9 @@ int conn_open(struct conn **out, const char *socket, enum vss_role role,
 /* Sends a request built by the caller (its seq is assigned here) and waits
  * up to timeout_ms for its reply.  -ETIMEDOUT, -ECONNRESET, -errno. */
 int conn_call(struct conn *c, struct wire_msg *m, int timeout_ms, struct conn_reply *r);
+/* 0 if this process may start threads at SCHED_FIFO (it starts one),
+ * else -EPERM or another -errno. */
+int conn_rt_allowed(void);
 /* Sends one frame under the send mutex. */
 int conn_send(struct conn *c, struct wire_msg *m);
 /* Starts a reply to req: type = code | WIRE_REPLY, seq = req's, ATTR_HR. */

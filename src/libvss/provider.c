@@ -26,6 +26,7 @@ struct vss_provider {
 	struct vss_provider_ops ops;
 	void *user;
 	struct conn_client cl;	/* cl.state: enum pstate */
+	bool realtime;		/* api_lock: CommitSnapshots at SCHED_FIFO */
 };
 
 struct vss_provider_query {
@@ -322,6 +323,23 @@ vss_hr_t vss_provider_set_socket(vss_provider_t *p, const char *path)
 	return S_OK;
 }
 
+vss_hr_t vss_provider_set_realtime(vss_provider_t *p, bool on)
+{
+	int r;
+
+	if (!p)
+		return VSSERR(E_INVALIDARG, "p is NULL");
+	if (on && (r = conn_rt_allowed()) < 0)
+		return VSSERR(r == -EPERM ? E_ACCESSDENIED : E_UNEXPECTED,
+			      "cannot run threads at real-time priority (SCHED_FIFO): %s%s",
+			      strerror(-r), r == -EPERM ? " (it needs CAP_SYS_NICE or "
+			      "an RLIMIT_RTPRIO of 1 or more)" : "");
+	pthread_mutex_lock(&p->cl.api_lock);
+	p->realtime = on;
+	pthread_mutex_unlock(&p->cl.api_lock);
+	return S_OK;
+}
+
 /* Closes the connection; api_lock held. */
 static void drop_connection(vss_provider_t *p, int state)
 {
@@ -368,6 +386,7 @@ vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
 			       const char *name, VSS_PROVIDER_TYPE type, const char *version,
 			       const vss_id_t *version_id)
 {
+	struct conn_ops ops = provider_conn_ops;
 	struct conn *c;
 	char msg[256];
 	vss_hr_t hr = S_OK;
@@ -390,11 +409,17 @@ vss_hr_t vss_provider_register(vss_provider_t *p, const vss_id_t *provider_id,
 	 * vss_provider_wait() keeps saying so between attempts. */
 	if (st == P_LOST)
 		drop_connection(p, P_LOST);
-	r = conn_open(&c, p->cl.socket, ROLE_PROVIDER, name, &provider_conn_ops, p, &hr,
-		      msg, sizeof(msg));
+	if (p->realtime)
+		ops.rt_code = MSG_PROV_COMMIT;
+	r = conn_open(&c, p->cl.socket, ROLE_PROVIDER, name, &ops, p, &hr, msg, sizeof(msg));
 	if (r == -EACCES) {
 		hr = VSSERR(VSS_FAILED(hr) ? hr : E_ACCESSDENIED, "vssd refused the provider: %s",
 			    msg);
+		goto out;
+	}
+	if (r == -EPERM && p->realtime) {
+		hr = VSSERR(E_ACCESSDENIED, "cannot start the provider's threads at real-time "
+			    "priority (SCHED_FIFO): %s", strerror(-r));
 		goto out;
 	}
 	if (r < 0) {
