@@ -78,7 +78,8 @@ static void usage(FILE *f, int status)
 "  -k, --keep           keep the files\n"
 "  -L, --live           measure vss-cowd (FUSE + loop) and the hold window\n"
 "                       through a private vssd and vss-cowd (root)\n"
-"  -Q, --quick          with --live: tiny sizes, one round (a smoke test)\n"
+"  -Q, --quick          with --live: tiny sizes, one round, 2 snapshots per\n"
+"                       set unless -S says otherwise (a smoke test)\n"
 "  -S, --snapshots N    with --live: snapshots per hold-window set (default 100)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n",
@@ -539,6 +540,7 @@ static void parse(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
+	bool snaps_given = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:s:c:q:b:n:r:jkLQS:hV", lo, NULL)) != -1) {
@@ -552,7 +554,10 @@ static void parse(int argc, char **argv)
 		case 'r': o.rounds = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L': o.live = true; break;
 		case 'Q': o.quick = true; break;
-		case 'S': o.snaps = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'S':
+			o.snaps = (unsigned)strtoul(optarg, NULL, 0);
+			snaps_given = true;
+			break;
 		case 'j': o.json = true; break;
 		case 'k': o.keep = true; break;
 		case 'h': usage(stdout, 0); break;
@@ -569,7 +574,8 @@ static void parse(int argc, char **argv)
 		o.seq_bytes = 16 * MIB;
 		o.rand_ops = 256;
 		o.rounds = 1;
-		o.snaps = 2;
+		if (!snaps_given)
+			o.snaps = 2;
 	}
 	if (!o.snaps || o.snaps > 10000)
 		errx(2, "bad option value (see --help)");
