@@ -1,4 +1,5 @@
-/* xml-check.h — the runner shared by the Check programs of the XML part. */
+/* xml-check.h — the runner shared by the Check programs of the XML part
+ * (and test-cowd-record). */
 #ifndef VSS_TESTS_XML_CHECK_H
 #define VSS_TESTS_XML_CHECK_H
 

@@ -212,19 +212,23 @@ int reg_save_volume(const struct cvol *v);
 int reg_remove_volume(const char *name);
 int reg_save_snapshot(const char *volume, const struct csnap *s);
 int reg_remove_snapshot(const vss_id_t *id);
-/* Calls fn for each registered volume. */
+/* Calls fn for each registered volume (explicit_storage -1: not recorded,
+ * a record of an older vss-cowd); an unreadable record is logged and
+ * skipped. */
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
 			       uint32_t chunk, uint64_t maxsize, int explicit_storage));
-/* Reads a snapshot record: 0, -ENOENT. */
+/* Reads a snapshot record: 0, -ENOENT, -EBADMSG (unreadable: logged with
+ * why). */
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);
 /* Calls fn with the id of every snapshot record. */
 int reg_for_each_snapshot(void (*fn)(const vss_id_t *id, void *arg), void *arg);
 /* The exposure kept in a snapshot's record: 1 (mnt: the directory or
- * "device"), 0 (not exposed), -ENOENT. */
+ * "device"), 0 (not exposed), -ENOENT, -EBADMSG (unreadable: logged). */
 int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len);
 /* <state-dir>/<volume>.revert: a revert that started and has not ended. */
 int reg_save_revert(const char *volume, const vss_id_t *id);
 int reg_remove_revert(const char *volume);
+/* 0, -ENOENT, -EBADMSG (unreadable: logged, and the revert not resumed) */
 int reg_load_revert(const char *volume, vss_id_t *id);
 /* Writes buf to path atomically (tmp, fsync, rename, fsync dir). */
 int write_atomic(const char *path, const char *buf, size_t len);

@@ -5,7 +5,14 @@
  *                                unbounded), storage (1: an explicit shadow
  *                                storage association) ("key=value" lines)
  *   STATE/snapshots/{ID}.snap    one created snapshot: volume, set, count,
- *                                attributes, created
+ *                                attributes, created, exposed (when it is)
+ *   STATE/NAME.revert            a revert that started and has not ended
+ *
+ * Their text is record.c's: parsed strictly, written by its formatter.  A
+ * record that cannot be read or parsed (or names another volume or
+ * snapshot than its file) is refused with the reason, logged by what reads
+ * it, and treated as no record: see reg_load_volumes, reg_load_snapshot and
+ * reg_load_revert for what follows.
  *
  * Every record is written to a temporary file, fsynced, renamed over the
  * old one and the directory fsynced, so a crash leaves the old or the new
@@ -17,7 +24,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,9 @@
 #include <unistd.h>
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
+#include "cow/cowd/record.h"
+
+_Static_assert(REC_NAME_MAX == COWD_NAME_MAX, "a volume name");
 
 static int fsync_dir(const char *dir)
 {
@@ -98,20 +107,41 @@ int reg_init(void)
 	return 0;
 }
 
-int reg_save_volume(const struct cvol *v)
+/* Copies a string into a record's field: false when it does not fit. */
+static bool field_set(char *dst, size_t size, const char *src)
 {
-	char path[PATH_MAX], *buf;
+	return (size_t)snprintf(dst, size, "%s", src) < size;
+}
+
+/* Writes rec (of kind) to path atomically; a record that cannot be
+ * written as text is logged with why. */
+static int save(const char *path, enum rec_kind kind, const void *rec)
+{
+	char why[REC_WHY_MAX], *text;
 	int n, r;
 
-	snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, v->name);
-	n = asprintf(&buf, "name=%s\nbacking=%s\ndiff=%s\nchunk=%" PRIu32 "\nmaxsize=%" PRIu64
-		     "\nexplicit=%d\n", v->name, v->backing, v->diff, v->chunk, v->maxsize,
-		     v->explicit_storage);
-	if (n < 0)
-		return -ENOMEM;
-	r = write_atomic(path, buf, (size_t)n);
-	free(buf);
+	n = rec_format(kind, rec, &text, why, sizeof(why));
+	if (n < 0) {
+		log_err("%s: cannot be written: %s", path, why);
+		return n;
+	}
+	r = write_atomic(path, text, (size_t)n);
+	free(text);
 	return r;
+}
+
+int reg_save_volume(const struct cvol *v)
+{
+	struct rec_volume rec = { .chunk = v->chunk, .maxsize = v->maxsize,
+				  .explicit_storage = v->explicit_storage };
+	char path[PATH_MAX];
+
+	if (!field_set(rec.name, sizeof(rec.name), v->name) ||
+	    !field_set(rec.backing, sizeof(rec.backing), v->backing) ||
+	    !field_set(rec.diff, sizeof(rec.diff), v->diff))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, v->name);
+	return save(path, REC_VOLUME, &rec);
 }
 
 int reg_remove_volume(const char *name)
@@ -132,22 +162,19 @@ static void snap_path(char *path, size_t len, const vss_id_t *id)
 
 int reg_save_snapshot(const char *volume, const struct csnap *s)
 {
-	char path[PATH_MAX], a[VSS_ID_STRLEN], b[VSS_ID_STRLEN], *buf;
 	const vss_snapshot_prop_t *p = &s->prop;
-	int n, r;
+	struct rec_snapshot rec = { .snapshot = p->snapshot_id, .set = p->snapshot_set_id,
+				    .count = p->snapshots_count,
+				    .attributes = p->snapshot_attributes,
+				    .created = p->creation_timestamp };
+	char path[PATH_MAX];
 
+	if (!field_set(rec.volume, sizeof(rec.volume), volume) ||
+	    !field_set(rec.exposed, sizeof(rec.exposed),
+		       s->exposed ? (s->mnt ? s->mnt : "device") : ""))
+		return -ENAMETOOLONG;
 	snap_path(path, sizeof(path), &p->snapshot_id);
-	n = asprintf(&buf, "volume=%s\nsnapshot=%s\nset=%s\ncount=%d\nattributes=%d\n"
-		     "created=%" PRId64 "\n%s%s%s", volume, vss_id_format(&p->snapshot_id, a),
-		     vss_id_format(&p->snapshot_set_id, b), p->snapshots_count,
-		     p->snapshot_attributes, (int64_t)p->creation_timestamp,
-		     s->exposed ? "exposed=" : "", s->exposed ? (s->mnt ? s->mnt : "device") : "",
-		     s->exposed ? "\n" : "");
-	if (n < 0)
-		return -ENOMEM;
-	r = write_atomic(path, buf, (size_t)n);
-	free(buf);
-	return r;
+	return save(path, REC_SNAPSHOT, &rec);
 }
 
 int reg_remove_snapshot(const vss_id_t *id)
@@ -159,110 +186,134 @@ int reg_remove_snapshot(const vss_id_t *id)
 	return remove_durable(path, dir);
 }
 
-/* key=value lines; returns the value of key (in buf) or NULL. */
-static const char *get_key(char *text, const char *key, char *out, size_t outlen)
+/* The text of the record at path (malloc'd; at most REC_MAX + 1 bytes
+ * are read, so that a larger record is refused, not cut): 0 or -errno. */
+static int read_record(const char *path, char **text, size_t *len)
 {
-	size_t kl = strlen(key);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	size_t n = 0;
+	int r = 0;
 
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+	*text = NULL;
+	if (fd < 0)
+		return -errno;
+	buf = malloc(REC_MAX + 1);
+	if (!buf)
+		r = -ENOMEM;
+	while (buf && n < REC_MAX + 1) {
+		ssize_t got = read(fd, buf + n, REC_MAX + 1 - n);
 
-		if (len > kl && strncmp(line, key, kl) == 0 && line[kl] == '=') {
-			len -= kl + 1;
-			if (len >= outlen)
-				return NULL;
-			memcpy(out, line + kl + 1, len);
-			out[len] = '\0';
-			return out;
-		}
-		line = nl ? nl + 1 : NULL;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			r = -errno;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
 	}
-	return NULL;
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
 }
 
-static char *slurp(const char *path)
+/* Reads the record at path into rec, a struct of kind: 0, -ENOENT (no
+ * record), or -EBADMSG with why (it cannot be read or parsed). */
+static int load(const char *path, enum rec_kind kind, void *rec, char *why, size_t whylen)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	char *text;
+	size_t len = 0;
+	int r;
 
-	if (!f)
-		return NULL;
-	buf = calloc(1, 16384);
-	if (buf) {
-		n = fread(buf, 1, 16383, f);
-		buf[n] = '\0';
+	r = read_record(path, &text, &len);
+	if (r == -ENOENT)
+		return r;
+	if (r) {
+		snprintf(why, whylen, "%s", strerror(-r));
+		return -EBADMSG;
 	}
-	fclose(f);
-	return buf;
+	r = rec_parse(kind, text, len, rec, why, whylen);
+	free(text);
+	return r ? -EBADMSG : 0;
+}
+
+/* A record whose contents name another volume or snapshot than its file
+ * (a file renamed or copied): refused as unreadable. */
+static int mismatch(char *why, size_t whylen, const char *what, const char *is)
+{
+	snprintf(why, whylen, "its %s %s is not that of its file name", what, is);
+	return -EBADMSG;
 }
 
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
 			       uint32_t chunk, uint64_t maxsize, int explicit_storage))
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300];
+	char dir[PATH_MAX], path[PATH_MAX + 300], why[REC_WHY_MAX];
+	struct rec_volume *rec = malloc(sizeof(*rec));
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
 
+	if (!rec)
+		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/volumes", cfg.state_dir);
 	d = opendir(dir);
-	if (!d)
-		return -errno;
+	if (!d) {
+		r = -errno;
+		free(rec);
+		return r;
+	}
 	while ((de = readdir(d))) {
-		char name[COWD_NAME_MAX + 1], backing[PATH_MAX], diff[PATH_MAX], num[32];
 		size_t l = strlen(de->d_name);
-		char *text;
+		int e;
 
 		if (l < 5 || strcmp(de->d_name + l - 4, ".vol") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		text = slurp(path);
-		if (!text || !get_key(text, "name", name, sizeof(name)) ||
-		    !get_key(text, "backing", backing, sizeof(backing)) ||
-		    !get_key(text, "diff", diff, sizeof(diff))) {
-			log_err("%s: unreadable volume record, skipped", path);
-			free(text);
+		e = load(path, REC_VOLUME, rec, why, sizeof(why));
+		if (e == 0 && (strlen(rec->name) != l - 4 || strncmp(rec->name, de->d_name, l - 4)))
+			e = mismatch(why, sizeof(why), "name", rec->name);
+		if (e == -ENOENT)
+			continue;	/* gone meanwhile */
+		if (e) {
+			log_err("%s: unreadable volume record (%s), skipped", path, why);
 			continue;
 		}
-		uint32_t chunk = get_key(text, "chunk", num, sizeof(num)) ?
-			(uint32_t)strtoul(num, NULL, 10) : 0;
-		uint64_t maxsize = get_key(text, "maxsize", num, sizeof(num)) ?
-			strtoull(num, NULL, 10) : 0;
-
-		/* -1: not recorded (a record of an older vss-cowd) */
-		int expl = get_key(text, "explicit", num, sizeof(num)) ? atoi(num) != 0 : -1;
-
-		free(text);
-		if (fn(name, backing, diff, chunk, maxsize, expl) < 0)
+		if (fn(rec->name, rec->backing, rec->diff, rec->chunk, rec->maxsize,
+		       rec->explicit_storage) < 0)
 			r = -EIO;
 	}
 	closedir(d);
+	free(rec);
 	return r;
 }
 
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p)
 {
-	char path[PATH_MAX], num[64];
-	char *text;
+	char path[PATH_MAX], why[REC_WHY_MAX], a[VSS_ID_STRLEN];
+	struct rec_snapshot rec;
+	int r;
 
 	snap_path(path, sizeof(path), id);
-	text = slurp(path);
-	if (!text)
-		return -ENOENT;
-	if (!get_key(text, "volume", volume, vlen) || !get_key(text, "set", num, sizeof(num)) ||
-	    vss_id_parse(num, &p->snapshot_set_id)) {
-		free(text);
-		return -EBADMSG;
-	}
+	r = load(path, REC_SNAPSHOT, &rec, why, sizeof(why));
+	if (r == 0 && !vss_id_equal(&rec.snapshot, id))
+		r = mismatch(why, sizeof(why), "snapshot", vss_id_format(&rec.snapshot, a));
+	if (r == 0 && !field_set(volume, vlen, rec.volume))
+		r = -ENAMETOOLONG;
+	if (r == -EBADMSG)
+		log_err("%s: unreadable snapshot record (%s)", path, why);
+	if (r)
+		return r;
 	p->snapshot_id = *id;
-	p->snapshots_count = get_key(text, "count", num, sizeof(num)) ? atoi(num) : 1;
-	p->snapshot_attributes = get_key(text, "attributes", num, sizeof(num)) ?
-		(int32_t)strtol(num, NULL, 10) : 0;
-	p->creation_timestamp = get_key(text, "created", num, sizeof(num)) ?
-		strtoll(num, NULL, 10) : 0;
-	free(text);
+	p->snapshot_set_id = rec.set;
+	p->snapshots_count = rec.count;
+	p->snapshot_attributes = rec.attributes;
+	p->creation_timestamp = rec.created;
 	return 0;
 }
 
@@ -294,17 +345,19 @@ int reg_for_each_snapshot(void (*fn)(const vss_id_t *id, void *arg), void *arg)
 
 int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len)
 {
-	char path[PATH_MAX];
-	char *text;
+	char path[PATH_MAX], why[REC_WHY_MAX];
+	struct rec_snapshot rec;
 	int r;
 
 	snap_path(path, sizeof(path), id);
-	text = slurp(path);
-	if (!text)
-		return -ENOENT;
-	r = get_key(text, "exposed", mnt, len) ? 1 : 0;
-	free(text);
-	return r;
+	r = load(path, REC_SNAPSHOT, &rec, why, sizeof(why));
+	if (r == -EBADMSG)
+		log_err("%s: unreadable snapshot record (%s)", path, why);
+	if (r)
+		return r;
+	if (!rec.exposed[0])
+		return 0;
+	return field_set(mnt, len, rec.exposed) ? 1 : -ENAMETOOLONG;
 }
 
 static void revert_path(char *path, size_t len, const char *volume)
@@ -314,16 +367,13 @@ static void revert_path(char *path, size_t len, const char *volume)
 
 int reg_save_revert(const char *volume, const vss_id_t *id)
 {
-	char path[PATH_MAX], a[VSS_ID_STRLEN], *buf;
-	int n, r;
+	struct rec_revert rec = { .snapshot = *id };
+	char path[PATH_MAX];
 
+	if (!field_set(rec.volume, sizeof(rec.volume), volume))
+		return -ENAMETOOLONG;
 	revert_path(path, sizeof(path), volume);
-	n = asprintf(&buf, "volume=%s\nsnapshot=%s\n", volume, vss_id_format(id, a));
-	if (n < 0)
-		return -ENOMEM;
-	r = write_atomic(path, buf, (size_t)n);
-	free(buf);
-	return r;
+	return save(path, REC_REVERT, &rec);
 }
 
 int reg_remove_revert(const char *volume)
@@ -336,16 +386,19 @@ int reg_remove_revert(const char *volume)
 
 int reg_load_revert(const char *volume, vss_id_t *id)
 {
-	char path[PATH_MAX], num[64];
-	char *text;
-	int r = -EBADMSG;
+	char path[PATH_MAX], why[REC_WHY_MAX];
+	struct rec_revert rec;
+	int r;
 
 	revert_path(path, sizeof(path), volume);
-	text = slurp(path);
-	if (!text)
-		return -ENOENT;
-	if (get_key(text, "snapshot", num, sizeof(num)) && !vss_id_parse(num, id))
-		r = 0;
-	free(text);
-	return r;
+	r = load(path, REC_REVERT, &rec, why, sizeof(why));
+	if (r == 0 && strcmp(rec.volume, volume))
+		r = mismatch(why, sizeof(why), "volume", rec.volume);
+	if (r == -EBADMSG)
+		log_err("%s: unreadable revert record (%s), ignored: the revert it names is not "
+			"resumed", path, why);
+	if (r)
+		return r;
+	*id = rec.snapshot;
+	return 0;
 }

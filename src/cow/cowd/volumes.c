@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cow/cowd/cowd.h"
+#include "cow/cowd/record.h"
 
 pthread_mutex_t tbl_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cvol *volumes;
@@ -497,19 +498,6 @@ int snap_destroy(struct cvol *v, struct csnap *s)
 }
 
 /* ---- volumes ---- */
-static bool name_ok(const char *name)
-{
-	size_t l = strlen(name);
-
-	if (l == 0 || l > COWD_NAME_MAX || name[0] == '.')
-		return false;
-	for (size_t i = 0; i < l; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i])))
-			return false;
-	return true;
-}
-
 /* Reopens the engine's snapshots of a volume that have a record.  A
  * non-persistent (auto-release) snapshot lives only as long as the session
  * that made it, and that session cannot outlive this daemon (its snapshot
@@ -532,8 +520,9 @@ static void load_snapshots(struct cvol *v)
 			break;
 		r = reg_load_snapshot(&id, volname, sizeof(volname), &s->prop);
 		if (r || strcmp(volname, v->name) != 0) {
-			log_warn("volume %s: snapshot %s was never completed: deleted", v->name,
-				 vss_id_format(&id, a));
+			log_warn("volume %s: snapshot %s %s: deleted", v->name,
+				 vss_id_format(&id, a), r == -ENOENT ? "was never completed" :
+				 "has no readable record of this volume");
 			cow_snapshot_delete(v->cow, info[i].id);
 			free(s);
 			continue;
@@ -751,7 +740,7 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 	char *where;
 	int r;
 
-	if (!name_ok(name))
+	if (!rec_name_ok(name))
 		return -EINVAL;
 	if (path_on_served_volume(backing) || path_on_served_volume(diff)) {
 		snprintf(why, sizeof(why), "its backing or diff area is on a volume vss-cowd "
@@ -956,7 +945,7 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	bool taken = false, expl = diff != NULL;
 	int r;
 
-	if (!name || !name_ok(name))
+	if (!name || !rec_name_ok(name))
 		return fail(err, errlen, -EINVAL,
 			    "bad volume name '%s' (1-%d of A-Z a-z 0-9 . _ -, not "
 			    "starting with .)", name ? name : "", COWD_NAME_MAX);

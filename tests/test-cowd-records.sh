@@ -1,0 +1,56 @@
+#!/bin/sh
+# vss-cowd's state-dir records as it reads them at start (root): a volume
+# record of an older vss-cowd (no "explicit") loads and its volume is
+# served; records that are damaged (a number that is not one, a name that
+# is not their file's, larger than 16 KiB, a count out of range, a revert
+# record with a bad id) are each logged with their path and why, change
+# nothing (every record is left as it was) and the daemon serves the rest.
+. "${top_builddir:-.}/tests/functions.sh"
+. "$top_srcdir/tests/cowd-functions.sh"
+set -e
+cowd_setup
+
+start_vssd
+start_cowd; cowd_ready 1
+adm add volume --name=old --backing="$tmpdir/old.img" --size=16M --create >/dev/null
+stop_cowd
+
+# the volume's record as a vss-cowd before shadow storage associations wrote it
+grep -q '^explicit=0$' "$state/volumes/old.vol" || fail "no explicit=0 in $(cat "$state/volumes/old.vol")"
+grep -v '^explicit=' "$state/volumes/old.vol" > "$tmpdir/old.vol"
+mv "$tmpdir/old.vol" "$state/volumes/old.vol"
+id="{00000000-0000-4000-8000-0000000000aa}"
+printf 'name=badnum\nbacking=/srv/b.img\ndiff=/srv/b.diff\nchunk=abc\nmaxsize=1048576\n' \
+	> "$state/volumes/badnum.vol"
+printf 'name=other\nbacking=/srv/o.img\ndiff=/srv/o.diff\nchunk=65536\nmaxsize=1048576\n' \
+	> "$state/volumes/renamed.vol"
+{ printf 'name=big\nbacking=/srv/g.img\ndiff=/srv/g.diff\nchunk=65536\nmaxsize=1048576\n'
+  head -c 17000 /dev/zero | tr '\0' x; echo; } > "$state/volumes/big.vol"
+printf 'volume=old\nsnapshot=%s\nset=%s\ncount=0\nattributes=0\ncreated=0\n' "$id" "$id" \
+	> "$state/snapshots/$id.snap"
+printf 'volume=old\nsnapshot=not-an-id\n' > "$state/old.revert"
+(cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
+	xargs cat | cksum) > "$tmpdir/records.before"
+
+start_cowd; cowd_ready 2
+logged() {	# PATH WHY: the log names the record and why it is refused
+	grep -qF "$1: unreadable $2" "$tmpdir/cowd.log" || fail "no '$1: unreadable $2' in the log"
+}
+logged "$state/volumes/badnum.vol" "volume record (line 4: chunk: not a number), skipped"
+logged "$state/volumes/renamed.vol" "volume record (its name other is not that of its file name), skipped"
+logged "$state/volumes/big.vol" "volume record (record larger than 16 KiB), skipped"
+logged "$state/snapshots/$id.snap" "snapshot record (line 4: count: out of range (1 to 64))"
+logged "$state/old.revert" "revert record (line 2: snapshot: not a braced id ({8-4-4-4-12})), ignored"
+
+# the old record's volume is served; nothing of the others is
+[ -b "$(live_dev old)" ] || fail "volume old is not served"
+adm list volumes --json | grep -q '"name": *"old"' || fail "old is not listed"
+adm list volumes --json | grep -Eq '"name": *"(badnum|other|big)"' && fail "a refused record's volume is listed"
+# no "explicit": an association when the diff area is not in the state dir
+adm list shadowstorage --json > "$tmpdir/storage.json"
+grep -q '"explicit": *false' "$tmpdir/storage.json" ||
+	fail "old's default storage is taken for an association: $(cat "$tmpdir/storage.json")"
+(cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
+	xargs cat | cksum) | cmp -s - "$tmpdir/records.before" || fail "the records changed"
+stop_cowd
+cowd_no_leftovers
