@@ -5,6 +5,8 @@
 # is not their file's, larger than 16 KiB, a count out of range, a revert
 # record with a bad id) are each logged with their path and why, change
 # nothing (every record is left as it was) and the daemon serves the rest.
+# A path that a record cannot carry (one holding a newline) is refused
+# before anything is done: a backing, a shadow storage, an exposure.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -52,5 +54,29 @@ grep -q '"explicit": *false' "$tmpdir/storage.json" ||
 	fail "old's default storage is taken for an association: $(cat "$tmpdir/storage.json")"
 (cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
 	xargs cat | cksum) | cmp -s - "$tmpdir/records.before" || fail "the records changed"
+
+must_fail() {	# PATTERN CMD...: CMD fails, its error matches PATTERN
+	local pat=$1 out
+	shift
+	if out=$("$@" 2>&1); then fail "'$*' worked: $out"; fi
+	echo "$out" | grep -q -- "$pat" || fail "'$*': expected '$pat' in: $out"
+}
+nl=$(printf 'a\nb')
+mkdir "$tmpdir/$nl"
+must_fail "holds a newline" adm add volume --name=nl --backing="$tmpdir/$nl.img" --size=16M --create
+[ ! -e "$tmpdir/$nl.img" ] && [ ! -e "$state/volumes/nl.vol" ] || fail "a refused add left a file"
+must_fail "holds a newline" adm add volume --name=nl --backing="$tmpdir/n.img" --size=16M --create \
+	--diff="$tmpdir/$nl/n.diff"
+[ ! -e "$tmpdir/n.img" ] && [ ! -e "$state/volumes/nl.vol" ] || fail "a refused add left a file"
+cp "$state/volumes/old.vol" "$tmpdir/vol.before"
+must_fail "holds a newline" adm add shadowstorage --for=old --on="$tmpdir/$nl"
+cmp -s "$state/volumes/old.vol" "$tmpdir/vol.before" || fail "old's record changed"
+[ -z "$(ls "$tmpdir/$nl")" ] || fail "a refused shadow storage left a file: $(ls "$tmpdir/$nl")"
+vshadow -nw -p "$(live_dev old)" > "$tmpdir/vs.out" 2>&1 || fail "vshadow -p failed: $(cat "$tmpdir/vs.out")"
+sid=$(test-requester init context=ffffffff props | awk '$1 == "props" { print $2; exit }')
+cp "$state/snapshots/$sid.snap" "$tmpdir/snap.before"
+must_fail "holds a newline" vssadmin expose shadow "/shadow=$sid" "/mount=$tmpdir/$nl"
+cmp -s "$state/snapshots/$sid.snap" "$tmpdir/snap.before" || fail "the snapshot's record changed"
+grep -q " $tmpdir/a" /proc/mounts && fail "the snapshot was mounted"
 stop_cowd
 cowd_no_leftovers

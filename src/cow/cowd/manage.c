@@ -181,6 +181,9 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 	if (!dev[0])
 		return VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s has no device to expose", a);
 	if (dir) {
+		/* it goes into the snapshot's record, a line */
+		if (strchr(dir, '\n'))
+			return VSSERR(E_INVALIDARG, "the directory's path holds a newline");
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			return VSSERR(E_INVALIDARG, "%s is not a directory", dir);
 		if (!empty_dir(dir))

@@ -483,6 +483,10 @@ static vss_hr_t post_commit(vss_provider_t *p, const vss_id_t *set, int32_t coun
 	uint64_t us;
 	vss_hr_t hr;
 
+	/* the number of snapshots in the set goes into their records */
+	if (count < 1 || count > VSS_MAX_VOLUMES_PER_SET)
+		return VSSERR(E_INVALIDARG, "PostCommitSnapshots: a set of %d snapshots",
+			      count);
 	provider_flush_log();
 	pthread_mutex_lock(&tbl_lock);
 	us = commit_us;

@@ -147,6 +147,8 @@ static int check_on(const char *on, char *err, size_t errlen)
 
 	if (!on || on[0] != '/')
 		return fail(err, errlen, -EINVAL, "the storage must be an absolute path");
+	if (strchr(on, '\n'))	/* it goes into the volume's record, a line */
+		return fail(err, errlen, -EINVAL, "the storage path holds a newline");
 	if (stat(on, &st) < 0) {
 		int e = errno;
 

@@ -953,6 +953,9 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 		return fail(err, errlen, -EINVAL, "the backing must be an absolute path");
 	if (diff && diff[0] != '/')
 		return fail(err, errlen, -EINVAL, "the diff area must be an absolute path");
+	/* a record is lines: a path with a newline cannot be recorded */
+	if (strchr(backing, '\n') || (diff && strchr(diff, '\n')))
+		return fail(err, errlen, -EINVAL, "the backing or diff area path holds a newline");
 	if (chunk && (chunk < COW_CHUNK_MIN || chunk > COW_CHUNK_MAX || (chunk & (chunk - 1))))
 		return fail(err, errlen, -EINVAL,
 			    "bad chunk size %" PRIu32 " (a power of two, %u..%u)",
