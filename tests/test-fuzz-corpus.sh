@@ -5,7 +5,7 @@
 # `make check-sanitizers` this runs with ASan and UBSan.
 . "${top_builddir:-.}/tests/functions.sh"
 set -e
-for t in frame wmd bcd cowctl cowdiff reflink-meta; do
+for t in frame wmd bcd cowctl cowdiff reflink-meta registry; do
 	[ -d "$top_srcdir/fuzz/corpus/$t" ] || fail "no corpus for $t"
 	rc=0
 	"$top_builddir/fuzz/replay-$t" "$top_srcdir/fuzz/corpus/$t" > "$tmpdir/$t.out" 2>&1 || rc=$?
