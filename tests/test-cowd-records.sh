@@ -6,7 +6,9 @@
 # record with a bad id) are each logged with their path and why, change
 # nothing (every record is left as it was) and the daemon serves the rest.
 # A path that a record cannot carry (one holding a newline) is refused
-# before anything is done: a backing, a shadow storage, an exposure.
+# before anything is done: a backing, a shadow storage, an exposure.  A
+# persistent snapshot whose record is damaged is kept, not served, and
+# served again once the record is repaired.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -78,5 +80,31 @@ cp "$state/snapshots/$sid.snap" "$tmpdir/snap.before"
 must_fail "holds a newline" vssadmin expose shadow "/shadow=$sid" "/mount=$tmpdir/$nl"
 cmp -s "$state/snapshots/$sid.snap" "$tmpdir/snap.before" || fail "the snapshot's record changed"
 grep -q " $tmpdir/a" /proc/mounts && fail "the snapshot was mounted"
+stop_cowd
+
+# A persistent snapshot whose record is damaged is not one never made: its
+# data stays in the diff area, unserved, until the record is repaired (it
+# is served again) or removed (then it is deleted as never completed).
+listed() { adm list volumes --json | grep -qF "\"$sid\""; }
+snap=$state/snapshots/$sid.snap
+sed 's/^count=.*/count=0/' "$tmpdir/snap.before" > "$snap"
+cp "$snap" "$tmpdir/snap.damaged"
+start_cowd; cowd_ready 3
+grep -qF "snapshot $sid is kept in the diff area but not served" "$tmpdir/cowd.log" ||
+	fail "the damaged record's snapshot is not reported kept"
+grep -qF "snapshot $sid was never completed" "$tmpdir/cowd.log" &&
+	fail "the damaged record's snapshot was deleted"
+listed && fail "the snapshot of a damaged record is served"
+cmp -s "$snap" "$tmpdir/snap.damaged" || fail "the damaged record changed"
+stop_cowd
+cp "$tmpdir/snap.before" "$snap"
+start_cowd; cowd_ready 4
+listed || fail "the snapshot is not served again once its record is repaired"
+stop_cowd
+rm "$snap"
+start_cowd; cowd_ready 5
+grep -qF "snapshot $sid was never completed: deleted" "$tmpdir/cowd.log" ||
+	fail "the snapshot of a removed record was not deleted"
+listed && fail "the snapshot of a removed record is still served"
 stop_cowd
 cowd_no_leftovers

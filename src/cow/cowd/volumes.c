@@ -519,11 +519,21 @@ static void load_snapshots(struct cvol *v)
 		if (!s)
 			break;
 		r = reg_load_snapshot(&id, volname, sizeof(volname), &s->prop);
-		if (r || strcmp(volname, v->name) != 0) {
-			log_warn("volume %s: snapshot %s %s: deleted", v->name,
-				 vss_id_format(&id, a), r == -ENOENT ? "was never completed" :
-				 "has no readable record of this volume");
+		if (r == -ENOENT) {
+			log_warn("volume %s: snapshot %s was never completed: deleted", v->name,
+				 vss_id_format(&id, a));
 			cow_snapshot_delete(v->cow, info[i].id);
+			free(s);
+			continue;
+		}
+		/* A record there but damaged is not a snapshot never made:
+		 * its data stays (a repaired record serves it again) */
+		if (r || strcmp(volname, v->name) != 0) {
+			log_err("volume %s: snapshot %s is kept in the diff area but not served: "
+				"its record is unreadable or names another volume (repair it, "
+				"or remove it to have the snapshot deleted at the next start)",
+				v->name, vss_id_format(&id, a));
+			vss_snapshot_prop_clear(&s->prop);
 			free(s);
 			continue;
 		}
