@@ -125,6 +125,7 @@ static void *worker_main(void *arg)
 {
 	struct conn *c = arg;
 
+	pthread_setname_np(pthread_self(), "vss-conn-work");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		struct conn_req *req = c->queue;
@@ -204,6 +205,7 @@ static void *rt_main(void *arg)
 {
 	struct conn *c = arg;
 
+	pthread_setname_np(pthread_self(), "vss-conn-rt");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		struct conn_req *req = c->rt_req;
@@ -335,6 +337,7 @@ static void *rx_main(void *arg)
 	bool notify;
 	int r;
 
+	pthread_setname_np(pthread_self(), "vss-conn-rx");
 	for (;;) {
 		r = wire_recv(c->fd, &rx, -1, &h, &pl);
 		if (r != 1)
