@@ -63,21 +63,35 @@ must_fail() {	# PATTERN CMD...: CMD fails, its error matches PATTERN
 	if out=$("$@" 2>&1); then fail "'$*' worked: $out"; fi
 	echo "$out" | grep -q -- "$pat" || fail "'$*': expected '$pat' in: $out"
 }
+# Under valgrind the clients run through "libtool --mode=execute", which
+# cuts an argument at a newline: these run as built (the daemon that
+# refuses stays under valgrind).
+asbuilt() {
+	local p=$1
+	shift
+	if [ -n "${VSS_VALGRIND:-}" ]; then
+		LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+			"$top_builddir/.libs/$p" "$@"
+	else
+		"$p" "$@"
+	fi
+}
+nladm() { asbuilt vss-cowadm --state-dir "$state" "$@"; }
 nl=$(printf 'a\nb')
 mkdir "$tmpdir/$nl"
-must_fail "holds a newline" adm add volume --name=nl --backing="$tmpdir/$nl.img" --size=16M --create
+must_fail "holds a newline" nladm add volume --name=nl --backing="$tmpdir/$nl.img" --size=16M --create
 [ ! -e "$tmpdir/$nl.img" ] && [ ! -e "$state/volumes/nl.vol" ] || fail "a refused add left a file"
-must_fail "holds a newline" adm add volume --name=nl --backing="$tmpdir/n.img" --size=16M --create \
+must_fail "holds a newline" nladm add volume --name=nl --backing="$tmpdir/n.img" --size=16M --create \
 	--diff="$tmpdir/$nl/n.diff"
 [ ! -e "$tmpdir/n.img" ] && [ ! -e "$state/volumes/nl.vol" ] || fail "a refused add left a file"
 cp "$state/volumes/old.vol" "$tmpdir/vol.before"
-must_fail "holds a newline" adm add shadowstorage --for=old --on="$tmpdir/$nl"
+must_fail "holds a newline" nladm add shadowstorage --for=old --on="$tmpdir/$nl"
 cmp -s "$state/volumes/old.vol" "$tmpdir/vol.before" || fail "old's record changed"
 [ -z "$(ls "$tmpdir/$nl")" ] || fail "a refused shadow storage left a file: $(ls "$tmpdir/$nl")"
 vshadow -nw -p "$(live_dev old)" > "$tmpdir/vs.out" 2>&1 || fail "vshadow -p failed: $(cat "$tmpdir/vs.out")"
 sid=$(test-requester init context=ffffffff props | awk '$1 == "props" { print $2; exit }')
 cp "$state/snapshots/$sid.snap" "$tmpdir/snap.before"
-must_fail "holds a newline" vssadmin expose shadow "/shadow=$sid" "/mount=$tmpdir/$nl"
+must_fail "holds a newline" asbuilt vssadmin expose shadow "/shadow=$sid" "/mount=$tmpdir/$nl"
 cmp -s "$state/snapshots/$sid.snap" "$tmpdir/snap.before" || fail "the snapshot's record changed"
 grep -q " $tmpdir/a" /proc/mounts && fail "the snapshot was mounted"
 stop_cowd
