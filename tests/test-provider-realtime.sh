@@ -34,10 +34,8 @@ done
 # The provider's process: the receive thread and the real-time worker at
 # SCHED_FIFO, no other.
 assert_eq "threads at SCHED_FIFO" 2 "$(fifo_threads "$prov_pid")"
-fifo_names=$(for t in /proc/"$prov_pid"/task/*; do
-	sed 's/.*) //' "$t/stat" | awk '{ exit $39 != 1 }' && cat "$t/comm"
-done | sort | tr '\n' ' ')
-assert_eq "names of the threads at SCHED_FIFO" "vss-conn-rt vss-conn-rx " "$fifo_names"
+assert_eq "names of the threads at SCHED_FIFO" "vss-conn-rt vss-conn-rx " \
+	"$(fifo_names "$prov_pid" | tr '\n' ' ')"
 kill "$prov_pid"
 wait "$prov_pid" || fail "test-provider --realtime exited with $?"
 
