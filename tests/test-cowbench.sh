@@ -27,9 +27,10 @@ for k in write_nosnap_seq write_nosnap_rand4k sync_write_nosnap_rand4k \
 	 sync_threads_write_rand4k origin_read_seq cow_first_write_seq \
 	 cow_first_write_seq_vs_ideal rewrite_seq snap_read_seq cow_first_write_rand4k \
 	 cow_first_write_rand4k_vs_ideal cow_first_write_rand4k_vs_durable_ideal \
-	 cow_first_write_seq_vs_durable_ideal cow_first_write_seq_64snaps_vs_1 \
+	 cow_first_write_seq_vs_durable_ideal cow_first_write_rand4k_vs_group_ideal \
+	 cow_first_write_seq_64snaps_vs_1 \
 	 ideal_cow_seq ideal_cow_rand4k ideal_durable_cow_rand4k \
-	 ideal_durable_cow_seq; do
+	 ideal_durable_cow_seq ideal_group_cow_rand4k; do
 	jq -e --arg k "$k" '(.ratios[$k] | type == "number" and . > 0) and
 		(.ratios_range[$k].min <= .ratios_range[$k].max)' "$tmpdir/out.json" \
 		> /dev/null || fail "ratio $k missing or not positive"
@@ -41,7 +42,8 @@ jq -e '.ratios_by_round.engine_first == [false]' "$tmpdir/out.json" \
 	> /dev/null || fail "the order of the rounds missing"
 for k in write_seq_MBps write_rand4k_MBps read_seq_MBps ideal_cow_seq_MBps \
 	 ideal_cow_rand4k_MBps ideal_durable_cow_rand4k_MBps \
-	 ideal_durable_cow_seq_MBps sync_threads_write_rand4k_MBps; do
+	 ideal_durable_cow_seq_MBps sync_threads_write_rand4k_MBps \
+	 ideal_group_cow_rand4k_MBps; do
 	jq -e --arg k "$k" '.raw[$k] > 0' "$tmpdir/out.json" > /dev/null ||
 		fail "raw figure $k missing"
 done
@@ -54,6 +56,11 @@ for k in write_nosnap_seq_MBps write_nosnap_rand4k_MBps origin_read_seq_MBps \
 done
 jq -e '(.snapshot_create_us["1GiB"] > 0) and (.snapshot_create_us["64GiB"] > 0)' \
 	"$tmpdir/out.json" > /dev/null || fail "snapshot creation times missing"
+# every commit covers at least one copy; 256 first writes need several
+jq -e '.copies_per_commit | (.ideal_group_cow_rand4k >= 1) and
+	(.engine_cow_first_write_rand4k >= 1) and
+	(.ideal_group_cow_rand4k <= 256) and (.engine_cow_first_write_rand4k <= 256)' \
+	"$tmpdir/out.json" > /dev/null || fail "copies per commit missing or out of range"
 [ -z "$(ls -A "$bdir")" ] || fail "vss-cowbench left files: $(ls -A "$bdir")"
 
 st=0; vss-cowbench --rounds 0 > /dev/null 2>&1 || st=$?
