@@ -5,6 +5,9 @@
 # is not their file's, larger than 16 KiB, a count out of range, a revert
 # record with a bad id) are each logged with their path and why, change
 # nothing (every record is left as it was) and the daemon serves the rest.
+# A volume whose record is unreadable is listed as unavailable under its
+# file's name, with why; that name is refused to a new volume; a forced
+# remove forgets it (its record goes).
 # A path that a record cannot carry (one holding a newline) is refused
 # before anything is done: a backing, a shadow storage, an exposure.  A
 # persistent snapshot whose record is damaged is kept, not served, and
@@ -48,21 +51,45 @@ logged "$state/old.revert" "revert record (line 2: snapshot: not a braced id ({8
 
 # the old record's volume is served; nothing of the others is
 [ -b "$(live_dev old)" ] || fail "volume old is not served"
-adm list volumes --json | grep -q '"name": *"old"' || fail "old is not listed"
-adm list volumes --json | grep -Eq '"name": *"(badnum|other|big)"' && fail "a refused record's volume is listed"
+adm list volumes --json > "$tmpdir/vols.json"
+jq -e '.[] | select(.name == "old") | .state == "online"' "$tmpdir/vols.json" > /dev/null ||
+	fail "old is not listed online: $(cat "$tmpdir/vols.json")"
+for n in badnum renamed big; do
+	jq -e --arg n "$n" --arg s "$state" '[.[] | select(.name == $n)] | length == 1 and
+		(.[0] | .state == "unavailable" and .backing == null and .diff == null and
+		 (.error | startswith("its record " + $s + "/volumes/" + $n + ".vol is unreadable: ")))' \
+		"$tmpdir/vols.json" > /dev/null ||
+		fail "volume $n (unreadable record) not listed unavailable: $(cat "$tmpdir/vols.json")"
+done
+jq -e '[.[] | select(.name == "other")] | length == 0' "$tmpdir/vols.json" > /dev/null ||
+	fail "a renamed record's inner name is listed"
+adm list volumes | grep -A3 '^Volume: big$' | grep -q 'Backing: (unknown)' ||
+	fail "the text listing does not say the backing is unknown: $(adm list volumes)"
 # no "explicit": an association when the diff area is not in the state dir
 adm list shadowstorage --json > "$tmpdir/storage.json"
 grep -q '"explicit": *false' "$tmpdir/storage.json" ||
 	fail "old's default storage is taken for an association: $(cat "$tmpdir/storage.json")"
-(cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
-	xargs cat | cksum) | cmp -s - "$tmpdir/records.before" || fail "the records changed"
-
 must_fail() {	# PATTERN CMD...: CMD fails, its error matches PATTERN
 	local pat=$1 out
 	shift
 	if out=$("$@" 2>&1); then fail "'$*' worked: $out"; fi
 	echo "$out" | grep -q -- "$pat" || fail "'$*': expected '$pat' in: $out"
 }
+# the name of a volume whose record is unreadable is not given away
+must_fail "which could not be opened" adm add volume --name=badnum \
+	--backing="$tmpdir/badnum.img" --size=16M --create
+[ ! -e "$tmpdir/badnum.img" ] || fail "a refused add left a file"
+must_fail "could not be opened" adm remove volume --name=big
+(cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
+	xargs cat | cksum) | cmp -s - "$tmpdir/records.before" || fail "the records changed"
+# a forced remove forgets it: its record goes, nothing else
+adm remove volume --name=big --force > /dev/null || fail "remove --force of big failed"
+[ ! -e "$state/volumes/big.vol" ] || fail "big's record is still there"
+adm list volumes --json | jq -e '[.[] | select(.name == "big")] | length == 0' > /dev/null ||
+	fail "big is still listed"
+[ -e "$state/volumes/badnum.vol" ] && [ -e "$state/volumes/renamed.vol" ] ||
+	fail "a forced remove took another record"
+
 # Under valgrind the clients run through "libtool --mode=execute", which
 # cuts an argument at a newline: these run as built (the daemon that
 # refuses stays under valgrind).

@@ -295,18 +295,25 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		str_of(&a, CA_UNAVAILABLE, why, sizeof(why));
 		jo = json_object_new_object();
 		json_object_object_add(jo, "name", json_object_new_string(name));
-		json_object_object_add(jo, "backing", json_object_new_string(backing));
 		if (why[0]) {
-			/* registered, not opened: what it is, and why */
+			/* registered, not opened: what it is, and why (backing
+			 * and diff area unknown, null, if its record is
+			 * unreadable) */
+			json_object_object_add(jo, "backing", backing[0] ?
+					       json_object_new_string(backing) : NULL);
 			json_object_object_add(jo, "state", json_object_new_string("unavailable"));
 			json_object_object_add(jo, "error", json_object_new_string(why));
-			json_object_object_add(jo, "diff", json_object_new_string(diff));
+			json_object_object_add(jo, "diff", diff[0] ?
+					       json_object_new_string(diff) : NULL);
 			json_object_array_add(jv, jo);
 			if (!json)
 				printf("Volume: %s\n   Backing: %s\n   Diff area: %s\n"
-				       "   State: unavailable: %s\n", name, backing, diff, why);
+				       "   State: unavailable: %s\n", name,
+				       backing[0] ? backing : "(unknown)",
+				       diff[0] ? diff : "(unknown)", why);
 			continue;
 		}
+		json_object_object_add(jo, "backing", json_object_new_string(backing));
 		js = json_object_new_array();
 		json_object_object_add(jo, "state", json_object_new_string("online"));
 		json_object_object_add(jo, "device", json_object_new_string(dev));

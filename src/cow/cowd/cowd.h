@@ -214,9 +214,11 @@ int reg_save_snapshot(const char *volume, const struct csnap *s);
 int reg_remove_snapshot(const vss_id_t *id);
 /* Calls fn for each registered volume (explicit_storage -1: not recorded,
  * a record of an older vss-cowd); an unreadable record is logged and
- * skipped. */
+ * skipped, and, if its file name is a volume name, given to bad with the
+ * reason. */
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
-			       uint32_t chunk, uint64_t maxsize, int explicit_storage));
+			       uint32_t chunk, uint64_t maxsize, int explicit_storage),
+		     void (*bad)(const char *name, const char *why));
 /* Reads a snapshot record: 0, -ENOENT, -EBADMSG (unreadable: logged with
  * why). */
 int reg_load_snapshot(const vss_id_t *id, char *volume, size_t vlen, vss_snapshot_prop_t *p);

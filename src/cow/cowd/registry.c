@@ -251,7 +251,8 @@ static int mismatch(char *why, size_t whylen, const char *what, const char *is)
 }
 
 int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char *diff,
-			       uint32_t chunk, uint64_t maxsize, int explicit_storage))
+			       uint32_t chunk, uint64_t maxsize, int explicit_storage),
+		     void (*bad)(const char *name, const char *why))
 {
 	char dir[PATH_MAX], path[PATH_MAX + 300], why[REC_WHY_MAX];
 	struct rec_volume *rec = malloc(sizeof(*rec));
@@ -281,7 +282,17 @@ int reg_load_volumes(int (*fn)(const char *name, const char *backing, const char
 		if (e == -ENOENT)
 			continue;	/* gone meanwhile */
 		if (e) {
+			char name[COWD_NAME_MAX + 1];
+
 			log_err("%s: unreadable volume record (%s), skipped", path, why);
+			/* named by its file: listed, and its name kept from
+			 * a new volume until it is repaired or removed */
+			if (l - 4 < sizeof(name)) {
+				memcpy(name, de->d_name, l - 4);
+				name[l - 4] = '\0';
+				if (rec_name_ok(name))
+					bad(name, why);
+			}
 			continue;
 		}
 		if (fn(rec->name, rec->backing, rec->diff, rec->chunk, rec->maxsize,

@@ -736,8 +736,12 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 		return r;
 	reg_remove_volume(name);
 	reg_for_each_snapshot(drop_record_of, (void *)name);
-	log_info("volume %s: record removed (it could not be opened: %s); %s and %s are "
-		 "left as they are", name, u->why, u->backing, u->diff);
+	if (u->backing[0])
+		log_info("volume %s: record removed (it could not be opened: %s); %s and %s "
+			 "are left as they are", name, u->why, u->backing, u->diff);
+	else
+		log_info("volume %s: record removed (%s); its backing and diff area are "
+			 "left as they are", name, u->why);
 	unavail_free(u);
 	return 0;
 }
@@ -807,9 +811,21 @@ static void drop_orphan(const vss_id_t *id, void *arg)
 	}
 }
 
+/* A volume whose record is unreadable: listed as unavailable (backing and
+ * diff area unknown), its name refused to a new volume, forgotten by a
+ * forced remove; its diff area, wherever it is, stays as it is. */
+static void load_bad(const char *name, const char *why)
+{
+	char w[COWD_WHY_MAX];
+
+	snprintf(w, sizeof(w), "its record %s/volumes/%s.vol is unreadable: %s",
+		 cfg.state_dir, name, why);
+	unavail_add(name, "", "", w);
+}
+
 int vol_load_all(void)
 {
-	int r = reg_load_volumes(load_one);
+	int r = reg_load_volumes(load_one, load_bad);
 
 	reg_for_each_snapshot(drop_orphan, NULL);
 	return r;
