@@ -50,6 +50,19 @@ for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k
 		.ratios_by_round[$k][0] == .ratios[$k]' "$tmpdir/out.json" \
 		> /dev/null || fail "ratio $k: no value per round"
 done
+# the CPU each case cost (cpuidle or /proc/stat is readable here): a
+# number for every case on both devices, a share of at most all the CPUs;
+# a 16 MiB case may round to 0, the whole run cannot
+for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k \
+	 cow_first_write_seq rewrite_seq snap_read_seq origin_read_seq cow_first_write_rand4k; do
+	for s in raw_loop live; do
+		jq -e --arg k "$k" --arg s "$s" '(.cpu_us_per_op[$s][$k] | type == "number" and . >= 0) and
+			(.cpu_busy_pct[$s][$k] | type == "number" and . >= 0 and . <= 100)' \
+			"$tmpdir/out.json" > /dev/null || fail "CPU figures of $k on $s missing or out of range"
+	done
+done
+jq -e '([.cpu_us_per_op.raw_loop[]] | add > 0) and ([.cpu_us_per_op.live[]] | add > 0)' \
+	"$tmpdir/out.json" > /dev/null || fail "no CPU time counted in the whole run"
 jq -e '.ratios_by_round.live_first == [false]' "$tmpdir/out.json" > /dev/null ||
 	fail "the order of the rounds missing"
 jq -e '(.raw_loop_by_round.write_nosnap_rand4k_MBps[0] == .raw_loop.write_nosnap_rand4k_MBps) and

@@ -407,6 +407,22 @@ static int open_dev(const char *dev)
 	return fd;
 }
 
+/* The CPU each case cost, over all rounds: busy microseconds (all CPUs),
+ * requests and wall microseconds, [0] on the raw loop device, [1] on
+ * vss-cowd's; busy NAN where the idle time cannot be read. */
+static double cpu_busy[2][NF], cpu_ops[2][NF], cpu_wall[2][NF];
+
+static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, uint32_t bs,
+			  bool sq)
+{
+	double x = raw_run(k, fd, -1, n, bs, sq);
+
+	cpu_busy[side][f] += raw_run_busy_us;
+	cpu_ops[side][f] += n;
+	cpu_wall[side][f] += raw_run_wall_us;
+	return x;
+}
+
 /* Case f on the raw loop device and on the vss-cowd device fd, raw first
  * or (flip) second, after the raw I/O once unmeasured: the first pass over
  * a region of a virtual disk is much slower than the next, and would
@@ -424,10 +440,10 @@ static void pair(int f, int rawfd, int fd, double *raw, double *live,
 	if (f == F_SNAPREAD)
 		warm(k, fd, n, bs, sq);	/* what it reads: the diff area */
 	if (flip)
-		live[f] = raw_run(k, fd, -1, n, bs, sq);
-	raw[f] = raw_run(k, rawfd, -1, n, bs, sq);
+		live[f] = run_counted(1, f, k, fd, n, bs, sq);
+	raw[f] = run_counted(0, f, k, rawfd, n, bs, sq);
 	if (!flip)
-		live[f] = raw_run(k, fd, -1, n, bs, sq);
+		live[f] = run_counted(1, f, k, fd, n, bs, sq);
 }
 
 /* One round: every case next to its raw counterpart, the order flipping
@@ -794,6 +810,28 @@ static json_object *ratios_by_round(const double (*rat)[NF])
 	return x;
 }
 
+static bool cpu_measured(void)
+{
+	for (int f = 0; f < NF; f++)
+		if (isnan(cpu_busy[0][f]) || isnan(cpu_busy[1][f]) || !cpu_ops[0][f] ||
+		    !cpu_ops[1][f])
+			return false;
+	return true;
+}
+
+/* CPU microseconds per request and the share of all CPUs busy (%). */
+static void cpu_figures(double per[2][NF], double pct[2][NF])
+{
+	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (int side = 0; side < 2; side++)
+		for (int f = 0; f < NF; f++) {
+			per[side][f] = cpu_busy[side][f] / cpu_ops[side][f];
+			pct[side][f] = cpu_wall[side][f] > 0 ?
+				100 * cpu_busy[side][f] / (ncpu * cpu_wall[side][f]) : 0;
+		}
+}
+
 static void print_json(const double *rawm, const double *livem, const double *ratm,
 		       const double (*raw)[NF], const double (*live)[NF],
 		       const double (*rat)[NF], const struct holdres *h, unsigned nh)
@@ -818,6 +856,19 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_object_object_add(j, "raw_loop_by_round", by_round(raw, "_MBps"));
 	json_object_object_add(j, "live_by_round", by_round(live, "_MBps"));
 	json_object_object_add(j, "ratios_by_round", ratios_by_round(rat));
+	if (cpu_measured()) {
+		double per[2][NF], pct[2][NF];
+
+		cpu_figures(per, pct);
+		x = json_object_new_object();
+		json_figs(x, "raw_loop", "", per[0]);
+		json_figs(x, "live", "", per[1]);
+		json_object_object_add(j, "cpu_us_per_op", x);
+		x = json_object_new_object();
+		json_figs(x, "raw_loop", "", pct[0]);
+		json_figs(x, "live", "", pct[1]);
+		json_object_object_add(j, "cpu_busy_pct", x);
+	}
 	x = json_object_new_object();
 	y = json_object_new_object();
 	for (unsigned i = 0; i < nh; i++) {
@@ -856,6 +907,17 @@ static void print_table(const double *rawm, const double *livem, const double *r
 	printf("%-24s %10s %10s %8s\n", "case", "raw loop", "vss-cowd", "ratio");
 	for (int f = 0; f < NF; f++)
 		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[f], livem[f], ratm[f]);
+	if (cpu_measured()) {
+		double per[2][NF], pct[2][NF];
+
+		cpu_figures(per, pct);
+		printf("\nCPU per request (all CPUs, us, over all rounds) and the share of "
+		       "the CPUs busy\n%-24s %10s %10s %8s %8s\n", "case", "raw loop", "vss-cowd",
+		       "raw %", "cowd %");
+		for (int f = 0; f < NF; f++)
+			printf("%-24s %10.1f %10.1f %8.1f %8.1f\n", fname[f], per[0][f],
+			       per[1][f], pct[0][f], pct[1][f]);
+	}
 	printf("\nflush and hold, %u snapshot sets each, ext4 with a writer per volume (ms)\n",
 	       o.snaps);
 	printf("%-10s %8s %8s %8s   %8s %8s %8s   %8s %8s   %8s %8s   %8s\n", "set",

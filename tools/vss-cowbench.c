@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -109,6 +110,60 @@ static void settle(void)
 	close(fd);
 }
 
+double raw_run_busy_us = NAN, raw_run_wall_us;
+
+/* cpuidle's residencies are exact (microseconds, counted when a CPU
+ * leaves an idle state); /proc/stat counts ticks (10 ms here). */
+static double cpuidle_sum_us(void)
+{
+	char path[128];
+	double sum = 0;
+	bool any = false;
+
+	for (unsigned c = 0; c < 4096; c++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u", c);
+		if (access(path, F_OK))
+			break;
+		for (unsigned st = 0; st < 64; st++) {
+			unsigned long long t;
+			FILE *f;
+
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/time", c, st);
+			f = fopen(path, "re");
+			if (!f)
+				break;
+			if (fscanf(f, "%llu", &t) == 1) {
+				sum += (double)t;
+				any = true;
+			}
+			fclose(f);
+		}
+	}
+	return any ? sum : NAN;
+}
+
+double cpu_idle_us(void)
+{
+	unsigned long long us, ni, sy, id, io;
+	double x = cpuidle_sum_us();
+	FILE *f;
+	long hz;
+
+	if (!isnan(x))
+		return x;
+	f = fopen("/proc/stat", "re");
+	hz = sysconf(_SC_CLK_TCK);
+	if (!f)
+		return NAN;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu", &us, &ni, &sy, &id, &io) != 5 || hz <= 0)
+		x = NAN;
+	else
+		x = (double)(id + io) * 1e6 / (double)hz;
+	fclose(f);
+	return x;
+}
+
 /* Run nops requests of bs bytes at offs(i), QD in flight.  RAW_COW does
  * each as a linked chain: read the chunk(s) under the write into a
  * buffer, write them to the diff file, write the new data;
@@ -125,6 +180,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	char *bufs, *old;
 	unsigned sub = 0, done = 0, inflight = 0;
 	uint64_t t0;
+	double idle0, busy;
 	int fds[2] = { ofd, dfd };
 
 	if (io_uring_queue_init(4 * o.qd, &ring, 0))
@@ -137,6 +193,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 		err(1, "memory");
 	memset(bufs, 0x5a, (size_t)o.qd * bs);
 	settle();
+	idle0 = cpu_idle_us();
 	t0 = mono_us();
 	while (done < nops) {
 		while (sub < nops && inflight < o.qd) {
@@ -196,6 +253,9 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 		}
 	}
 	t0 = mono_us() - t0;
+	busy = (double)sysconf(_SC_NPROCESSORS_ONLN) * (double)t0 - (cpu_idle_us() - idle0);
+	raw_run_busy_us = busy < 0 ? 0 : busy;	/* NAN stays NAN */
+	raw_run_wall_us = (double)t0;
 	io_uring_queue_exit(&ring);
 	free(bufs);
 	free(old);
