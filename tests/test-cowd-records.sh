@@ -7,7 +7,7 @@
 # nothing (every record is left as it was) and the daemon serves the rest.
 # A volume whose record is unreadable is listed as unavailable under its
 # file's name, with why; that name is refused to a new volume; a forced
-# remove forgets it (its record goes).
+# remove forgets it (its record goes, and that of an interrupted revert).
 # A path that a record cannot carry (one holding a newline) is refused
 # before anything is done: a backing, a shadow storage, an exposure.  A
 # persistent snapshot whose record is damaged is kept, not served, and
@@ -36,6 +36,8 @@ printf 'name=other\nbacking=/srv/o.img\ndiff=/srv/o.diff\nchunk=65536\nmaxsize=1
 printf 'volume=old\nsnapshot=%s\nset=%s\ncount=0\nattributes=0\ncreated=0\n' "$id" "$id" \
 	> "$state/snapshots/$id.snap"
 printf 'volume=old\nsnapshot=not-an-id\n' > "$state/old.revert"
+# an interrupted revert of a volume that will not open: goes with it
+printf 'volume=big\nsnapshot=%s\n' "$id" > "$state/big.revert"
 (cd "$state" && find . -name '*.vol' -o -name '*.snap' -o -name '*.revert' | sort |
 	xargs cat | cksum) > "$tmpdir/records.before"
 
@@ -85,6 +87,7 @@ must_fail "could not be opened" adm remove volume --name=big
 # a forced remove forgets it: its record goes, nothing else
 adm remove volume --name=big --force > /dev/null || fail "remove --force of big failed"
 [ ! -e "$state/volumes/big.vol" ] || fail "big's record is still there"
+[ ! -e "$state/big.revert" ] || fail "big's revert record is still there"
 adm list volumes --json | jq -e '[.[] | select(.name == "big")] | length == 0' > /dev/null ||
 	fail "big is still listed"
 [ -e "$state/volumes/badnum.vol" ] && [ -e "$state/volumes/renamed.vol" ] ||

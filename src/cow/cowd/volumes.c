@@ -712,8 +712,9 @@ static void drop_record_of(const vss_id_t *id, void *arg)
 }
 
 /* Removes the record of a volume that could not be opened, and those of
- * its snapshots (forced only: its diff area may hold snapshots that a
- * repair could save); its backing and diff area stay as they are.
+ * its snapshots and of an interrupted revert (forced only: its diff area
+ * may hold snapshots that a repair could save); its backing and diff area
+ * stay as they are.
  * -ENOENT: no such volume. */
 static int unavail_remove(const char *name, bool force, char *err, size_t errlen)
 {
@@ -736,6 +737,7 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 		return r;
 	reg_remove_volume(name);
 	reg_for_each_snapshot(drop_record_of, (void *)name);
+	reg_remove_revert(name);	/* of a revert it can no longer resume */
 	if (u->backing[0])
 		log_info("volume %s: record removed (it could not be opened: %s); %s and %s "
 			 "are left as they are", name, u->why, u->backing, u->diff);
