@@ -49,12 +49,9 @@ for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k
 	jq -e --arg k "$k" '(.ratios_by_round[$k] | length == 1) and
 		.ratios_by_round[$k][0] == .ratios[$k]' "$tmpdir/out.json" \
 		> /dev/null || fail "ratio $k: no value per round"
-done
-# the CPU each case cost (cpuidle or /proc/stat is readable here): a
-# number for every case on both devices, a share of at most all the CPUs;
-# a 16 MiB case may round to 0, the whole run cannot
-for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k \
-	 cow_first_write_seq rewrite_seq snap_read_seq origin_read_seq cow_first_write_rand4k; do
+	# the CPU it cost (cpuidle or /proc/stat is readable here), on both
+	# devices, a share of at most all the CPUs; a 16 MiB case may round
+	# to 0, the whole run cannot (below)
 	for s in raw_loop live; do
 		jq -e --arg k "$k" --arg s "$s" '(.cpu_us_per_op[$s][$k] | type == "number" and . >= 0) and
 			(.cpu_busy_pct[$s][$k] | type == "number" and . >= 0 and . <= 100)' \

@@ -408,8 +408,9 @@ static int open_dev(const char *dev)
 }
 
 /* The CPU each case cost, over all rounds: busy microseconds (all CPUs),
- * requests and wall microseconds, [0] on the raw loop device, [1] on
- * vss-cowd's; busy NAN where the idle time cannot be read. */
+ * requests and wall microseconds (from the MB/s raw_run returns), [0] on
+ * the raw loop device, [1] on vss-cowd's; busy NAN where the idle time
+ * cannot be read.  Every case runs in every round: no count is 0. */
 static double cpu_busy[2][NF], cpu_ops[2][NF], cpu_wall[2][NF];
 
 static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, uint32_t bs,
@@ -419,7 +420,7 @@ static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, u
 
 	cpu_busy[side][f] += raw_run_busy_us;
 	cpu_ops[side][f] += n;
-	cpu_wall[side][f] += raw_run_wall_us;
+	cpu_wall[side][f] += (double)n * bs / x;
 	return x;
 }
 
@@ -813,8 +814,7 @@ static json_object *ratios_by_round(const double (*rat)[NF])
 static bool cpu_measured(void)
 {
 	for (int f = 0; f < NF; f++)
-		if (isnan(cpu_busy[0][f]) || isnan(cpu_busy[1][f]) || !cpu_ops[0][f] ||
-		    !cpu_ops[1][f])
+		if (isnan(cpu_busy[0][f]) || isnan(cpu_busy[1][f]))
 			return false;
 	return true;
 }
@@ -827,8 +827,7 @@ static void cpu_figures(double per[2][NF], double pct[2][NF])
 	for (int side = 0; side < 2; side++)
 		for (int f = 0; f < NF; f++) {
 			per[side][f] = cpu_busy[side][f] / cpu_ops[side][f];
-			pct[side][f] = cpu_wall[side][f] > 0 ?
-				100 * cpu_busy[side][f] / (ncpu * cpu_wall[side][f]) : 0;
+			pct[side][f] = 100 * cpu_busy[side][f] / (ncpu * cpu_wall[side][f]);
 		}
 }
 

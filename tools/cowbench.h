@@ -34,14 +34,9 @@ enum rawkind { RAW_WRITE, RAW_READ, RAW_COW, RAW_COW_DURABLE,
  * RAW_COW_DURABLE a copy and an fdatasync of dfd. */
 double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	       uint32_t bs, bool seq);
-/* The CPU time (all CPUs, microseconds) not idle and the wall time of the
- * last raw_run's measured part; busy is NAN where the idle time cannot be
- * read (cpu_idle_us). */
-extern double raw_run_busy_us, raw_run_wall_us;
-/* Idle time of every online CPU since boot, summed, in microseconds:
- * cpuidle's residencies where the kernel has them, else the idle and
- * iowait ticks of /proc/stat; NAN when neither can be read. */
-double cpu_idle_us(void);
+/* The CPU time (all CPUs, microseconds) not idle during the last
+ * raw_run's measured part; NAN where the idle time cannot be read. */
+extern double raw_run_busy_us;
 /* raw_run once, unmeasured, before a pair: a virtual disk's first pass
  * over a region is much slower than the next, which would otherwise be
  * paid by whichever of the pair came first. */

@@ -110,7 +110,7 @@ static void settle(void)
 	close(fd);
 }
 
-double raw_run_busy_us = NAN, raw_run_wall_us;
+double raw_run_busy_us = NAN;
 
 /* cpuidle's residencies are exact (microseconds, counted when a CPU
  * leaves an idle state); /proc/stat counts ticks (10 ms here). */
@@ -143,7 +143,10 @@ static double cpuidle_sum_us(void)
 	return any ? sum : NAN;
 }
 
-double cpu_idle_us(void)
+/* Idle time of every online CPU since boot, summed, in microseconds:
+ * cpuidle's residencies where the kernel has them, else the idle and
+ * iowait ticks of /proc/stat; NAN when neither can be read. */
+static double cpu_idle_us(void)
 {
 	unsigned long long us, ni, sy, id, io;
 	double x = cpuidle_sum_us();
@@ -255,7 +258,6 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	t0 = mono_us() - t0;
 	busy = (double)sysconf(_SC_NPROCESSORS_ONLN) * (double)t0 - (cpu_idle_us() - idle0);
 	raw_run_busy_us = busy < 0 ? 0 : busy;	/* NAN stays NAN */
-	raw_run_wall_us = (double)t0;
 	io_uring_queue_exit(&ring);
 	free(bufs);
 	free(old);
