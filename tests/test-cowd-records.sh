@@ -11,7 +11,11 @@
 # A path that a record cannot carry (one holding a newline) is refused
 # before anything is done: a backing, a shadow storage, an exposure.  A
 # persistent snapshot whose record is damaged is kept, not served, and
-# served again once the record is repaired.
+# served again once the record is repaired.  An interrupted revert that
+# cannot be resumed (its record unreadable, its snapshot gone) leaves the
+# volume served with a warning in list volumes, reported failed by query
+# reverts, at every start, until a revert of it completes; removing the
+# volume takes that record.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -56,6 +60,13 @@ logged "$state/old.revert" "revert record (line 2: snapshot: not a braced id ({8
 adm list volumes --json > "$tmpdir/vols.json"
 jq -e '.[] | select(.name == "old") | .state == "online"' "$tmpdir/vols.json" > /dev/null ||
 	fail "old is not listed online: $(cat "$tmpdir/vols.json")"
+# ... flagged, since a revert of it started and did not end
+mix="the volume may hold a mix of its old data and the snapshot's"
+jq -e --arg w "its revert record $state/old.revert is unreadable (line 2: snapshot: not a braced id ({8-4-4-4-12})): $mix" \
+	'.[] | select(.name == "old") | .warning == $w' "$tmpdir/vols.json" > /dev/null ||
+	fail "old carries no warning of its unreadable revert record: $(cat "$tmpdir/vols.json")"
+adm list volumes | grep -A8 '^Volume: old$' | grep -qF "Warning: its revert record $state/old.revert" ||
+	fail "the text listing shows no warning: $(adm list volumes)"
 for n in badnum renamed big; do
 	jq -e --arg n "$n" --arg s "$state" '[.[] | select(.name == $n)] | length == 1 and
 		(.[0] | .state == "unavailable" and .backing == null and .diff == null and
@@ -142,13 +153,41 @@ listed && fail "the snapshot of a damaged record is served"
 cmp -s "$snap" "$tmpdir/snap.damaged" || fail "the damaged record changed"
 stop_cowd
 cp "$tmpdir/snap.before" "$snap"
+# and an interrupted revert whose snapshot is gone: not resumed, flagged
+# (and reported failed) at every start, until a revert of the volume ends
+gone="{00000000-0000-4000-8000-0000000000bb}"
+printf 'volume=old\nsnapshot=%s\n' "$gone" > "$state/old.revert"
+warned() {
+	adm list volumes --json | jq -e --arg w "an interrupted revert to snapshot $gone could not be resumed (the snapshot is gone): $mix" \
+		'.[] | select(.name == "old") | .warning == $w' > /dev/null
+}
 start_cowd; cowd_ready 4
 listed || fail "the snapshot is not served again once its record is repaired"
+warned || fail "no warning of the revert that cannot resume: $(adm list volumes --json)"
+vssadmin query reverts "/for=$(live_dev old)" > "$tmpdir/qr.out" 2>&1
+grep -q "Status: VSS_E_PROVIDER_VETO" "$tmpdir/qr.out" ||
+	fail "the revert that cannot resume is not reported failed: $(cat "$tmpdir/qr.out")"
+[ -e "$state/old.revert" ] || fail "the record of the revert that cannot resume is gone"
+stop_cowd
+start_cowd; cowd_ready 5
+warned || fail "the warning is gone after a restart: $(adm list volumes --json)"
+vssadmin revert shadow "/shadow=$sid" /quiet > "$tmpdir/rv.out" 2>&1 ||
+	fail "revert failed: $(cat "$tmpdir/rv.out")"
+wait_until 60 sh -c "! test -e '$state/old.revert'" || fail "the revert did not end"
+adm list volumes --json | jq -e '.[] | select(.name == "old") | .warning == null' > /dev/null ||
+	fail "a completed revert left the warning: $(adm list volumes --json)"
 stop_cowd
 rm "$snap"
-start_cowd; cowd_ready 5
+start_cowd; cowd_ready 6
 grep -qF "snapshot $sid was never completed: deleted" "$tmpdir/cowd.log" ||
 	fail "the snapshot of a removed record was not deleted"
 listed && fail "the snapshot of a removed record is still served"
+stop_cowd
+# removing the volume takes the record of a revert it could not resume
+printf 'volume=old\nsnapshot=%s\n' "$gone" > "$state/old.revert"
+start_cowd; cowd_ready 7
+warned || fail "no warning of the revert that cannot resume: $(adm list volumes --json)"
+adm remove volume --name=old --force > /dev/null || fail "remove of old failed"
+[ ! -e "$state/old.revert" ] || fail "the revert record outlived its volume"
 stop_cowd
 cowd_no_leftovers

@@ -277,7 +277,7 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 	wire_iter_init(&it, pl, len);
 	while (wire_next(&it, &a)) {
 		char name[128], backing[PATH_MAX], diff[PATH_MAX], dev[64], exp[PATH_MAX];
-		char why[512];
+		char why[512], warning[PATH_MAX + 512];
 		struct json_object *jo, *js;
 		uint64_t size = wire_get_u64(a.val, a.len, CA_SIZE, 0);
 		uint64_t maxsize = wire_get_u64(a.val, a.len, CA_MAXSIZE, 0);
@@ -293,6 +293,7 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		str_of(&a, CA_DEVICE, dev, sizeof(dev));
 		str_of(&a, CA_EXPORT, exp, sizeof(exp));
 		str_of(&a, CA_UNAVAILABLE, why, sizeof(why));
+		str_of(&a, CA_WARNING, warning, sizeof(warning));
 		jo = json_object_new_object();
 		json_object_object_add(jo, "name", json_object_new_string(name));
 		if (why[0]) {
@@ -323,6 +324,8 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		json_object_object_add(jo, "diff", json_object_new_string(diff));
 		json_object_object_add(jo, "diff_max", json_object_new_int64((int64_t)maxsize));
 		json_object_object_add(jo, "diff_used", json_object_new_int64((int64_t)used));
+		json_object_object_add(jo, "warning", warning[0] ?
+				       json_object_new_string(warning) : NULL);
 		if (!json) {
 			printf("Volume: %s\n   Backing: %s\n   Live device: %s\n   Size: %" PRIu64
 			       " bytes, chunk %" PRIu32 " bytes\n   Diff area: %s (%" PRIu64
@@ -358,6 +361,8 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		}
 		if (!json)
 			printf("   Snapshots: %d\n", nsnap);
+		if (!json && warning[0])
+			printf("   Warning: %s\n", warning);
 		json_object_object_add(jo, "snapshots", js);
 		json_object_array_add(jv, jo);
 	}

@@ -97,6 +97,10 @@ struct cvol {
 	atomic_bool held;		/* hold.c: writes wait (set under hold_lock) */
 	atomic_uint inflight;		/* writes under way (hold.c) */
 	struct crevert revert;		/* tbl_lock */
+	/* tbl_lock: an interrupted revert that could not be resumed (the
+	 * volume may hold a mix of its old and the snapshot's data), shown by
+	 * list volumes until a revert of the volume completes; or NULL */
+	char *warning;
 };
 
 struct cowd_cfg {
@@ -230,8 +234,9 @@ int reg_load_exposure(const vss_id_t *id, char *mnt, size_t len);
 /* <state-dir>/<volume>.revert: a revert that started and has not ended. */
 int reg_save_revert(const char *volume, const vss_id_t *id);
 int reg_remove_revert(const char *volume);
-/* 0, -ENOENT, -EBADMSG (unreadable: logged, and the revert not resumed) */
-int reg_load_revert(const char *volume, vss_id_t *id);
+/* 0, -ENOENT, -EBADMSG (unreadable: logged, the revert not resumed, and
+ * err says so, naming the record) */
+int reg_load_revert(const char *volume, vss_id_t *id, char *err, size_t errlen);
 /* Writes buf to path atomically (tmp, fsync, rename, fsync dir). */
 int write_atomic(const char *path, const char *buf, size_t len);
 

@@ -52,6 +52,7 @@ enum cowctl_attr {
 	CA_STORAGE = 0x115,	/* nest: one shadow storage association */
 	CA_EXPLICIT = 0x116,	/* u32: 1 = an association, 0 = the default */
 	CA_UNAVAILABLE = 0x117,	/* str: why a registered volume is not open */
+	CA_WARNING = 0x118,	/* str: what is wrong with an open volume */
 };
 
 /* CA_CREATE bits (a vss-cowd before CA_CREATE_SPARSE took any non-zero

@@ -91,6 +91,8 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 		cow_stats(v->cow, &st);
 	pthread_rwlock_unlock(&v->io_lock);
 	wire_put_u64(m, CA_DIFF_USED, st.diff_bytes_used);
+	if (v->warning)
+		wire_put_str(m, CA_WARNING, v->warning);
 	for (struct csnap *s = v->snaps; s; s = s->next) {
 		if (s->prop.status != VSS_SS_CREATED)
 			continue;

@@ -389,8 +389,11 @@ static void *revert_thread(void *arg)
 	pthread_mutex_lock(&tbl_lock);
 	v->revert.running = false;
 	v->revert.status = r ? VSS_E_PROVIDER_VETO : VSS_S_ASYNC_FINISHED;
-	if (!r)
+	if (!r) {
 		v->revert.done = v->revert.total;
+		free(v->warning);	/* the volume is now the snapshot, whole */
+		v->warning = NULL;
+	}
 	vol_put(v);		/* the thread's reference */
 	pthread_cond_broadcast(&revert_cond);
 	pthread_mutex_unlock(&tbl_lock);
@@ -537,9 +540,10 @@ vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *sta
 
 void mgmt_volume_opened(struct cvol *v)
 {
-	char mnt[PATH_MAX], a[VSS_ID_STRLEN];
+	char mnt[PATH_MAX], a[VSS_ID_STRLEN], why[PATH_MAX + 256];
 	struct csnap *s;
 	vss_id_t id;
+	int r;
 
 	/* exposures kept in the records */
 	for (s = v->snaps; s; s = s->next) {
@@ -549,11 +553,12 @@ void mgmt_volume_opened(struct cvol *v)
 			log_warn("volume %s: snapshot %s cannot be exposed again: %s", v->name,
 				 vss_id_format(&s->prop.snapshot_id, a), vss_last_error());
 	}
-	if (reg_load_revert(v->name, &id))
+	r = reg_load_revert(v->name, &id, why, sizeof(why));
+	if (r == -ENOENT)
 		return;
 	pthread_mutex_lock(&tbl_lock);
 	s = NULL;
-	for (struct csnap *t = v->snaps; t; t = t->next)
+	for (struct csnap *t = v->snaps; t && !r; t = t->next)
 		if (vss_id_equal(&t->prop.snapshot_id, &id) && t->engine_id)
 			s = t;
 	if (s && revert_start(v, &id, s->engine_id) == 0) {
@@ -562,12 +567,24 @@ void mgmt_volume_opened(struct cvol *v)
 			 v->name, vss_id_format(&id, a));
 		return;
 	}
+	/* Served, since its data is all there is, but flagged: the record
+	 * stays, so the warning comes back at every start until a revert of
+	 * the volume completes or the volume is removed. */
+	if (!r)
+		snprintf(why, sizeof(why), "an interrupted revert to snapshot %s could not be "
+			 "resumed (%s)", vss_id_format(&id, a),
+			 s ? "no thread could start" : "the snapshot is gone");
+	free(v->warning);
+	if (asprintf(&v->warning, "%s: the volume may hold a mix of its old data and the "
+		     "snapshot's", why) < 0)
+		v->warning = NULL;
+	if (!r) {
+		v->revert.known = true;		/* QueryRevertStatus: it failed */
+		v->revert.snapshot_id = id;
+		v->revert.status = VSS_E_PROVIDER_VETO;
+	}
 	pthread_mutex_unlock(&tbl_lock);
-	log_err("volume %s: an interrupted revert to snapshot %s cannot be resumed (%s): the "
-		"volume may hold a mix of its old and the snapshot's data", v->name,
-		vss_id_format(&id, a), s ? "cannot start a thread" : "the snapshot is gone");
-	if (!s)
-		reg_remove_revert(v->name);
+	log_err("volume %s: %s", v->name, v->warning ? v->warning : why);
 }
 
 static bool any_revert_running(void)

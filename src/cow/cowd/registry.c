@@ -395,7 +395,7 @@ int reg_remove_revert(const char *volume)
 	return remove_durable(path, cfg.state_dir);
 }
 
-int reg_load_revert(const char *volume, vss_id_t *id)
+int reg_load_revert(const char *volume, vss_id_t *id, char *err, size_t errlen)
 {
 	char path[PATH_MAX], why[REC_WHY_MAX];
 	struct rec_revert rec;
@@ -405,9 +405,11 @@ int reg_load_revert(const char *volume, vss_id_t *id)
 	r = load(path, REC_REVERT, &rec, why, sizeof(why));
 	if (r == 0 && strcmp(rec.volume, volume))
 		r = mismatch(why, sizeof(why), "volume", rec.volume);
-	if (r == -EBADMSG)
+	if (r == -EBADMSG) {
 		log_err("%s: unreadable revert record (%s), ignored: the revert it names is not "
 			"resumed", path, why);
+		snprintf(err, errlen, "its revert record %s is unreadable (%s)", path, why);
+	}
 	if (r)
 		return r;
 	*id = rec.snapshot;

@@ -62,6 +62,7 @@ void vol_put(struct cvol *v)
 	free(v->backing);
 	free(v->diff);
 	free(v->storage);
+	free(v->warning);
 	free(v);
 }
 
@@ -1146,6 +1147,7 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	}
 	vol_close(v);
 	reg_remove_volume(name);
+	reg_remove_revert(name);	/* of a revert that could not be resumed */
 	unlink_diff(v->diff);
 	log_info("volume %s removed", name);
 	pthread_mutex_lock(&tbl_lock);
