@@ -63,6 +63,10 @@ req=$!
 wait_until 10 grep -q 'w1 Freeze' "$tmpdir/writer.log"
 wait_until 10 frozen "$tmpdir/e"
 frozen "$tmpdir/x" || fail "xfs is not frozen"
+# the commit's hold began with the freeze, but a write already in flight
+# then still lands (it is waited for, and a read beside it may see the block
+# before it): look once that is surely done (the hold lasts seconds here)
+sleep 0.2
 s1=$(seq_of "$r")
 sleep 0.3
 [ "$(seq_of "$r")" = "$s1" ] || fail "the raw volume's writes are not held"

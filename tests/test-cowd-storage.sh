@@ -7,12 +7,14 @@
 # checksums); UNBOUNDED and percent; all of it across a restart; vssadmin
 # answers as vss-cowadm; delete refused while snapshots are stored;
 # UNBOUNDED on a filesystem that fills up (the oldest snapshot goes); a
-# block-device origin with a separate --diff file.
+# block-device origin with a separate --diff file; a diff area moved while
+# the volume is being written.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
 cowd_setup
 requires mkfs.ext4 -V
+requires fio --version
 
 MiB=1048576
 store=$tmpdir/store
@@ -93,8 +95,20 @@ refused "a maximum under 1 MB" "at least 1 MB" \
 	adm add shadowstorage --for=a --on="$store/shadow" --maxsize=512K
 refused "a bad maximum" "bad maxsize" adm add shadowstorage --for=a --on="$store/shadow" --maxsize=12Q
 
-# the association: the diff area moves to the storage dir
-adm add shadowstorage --for=a --on="$store/shadow" --maxsize=48MB
+# the association: the diff area moves to the storage dir, while the
+# volume is written (random 4 KiB, 16 in flight, checked by fio): the move
+# waits for the writes in flight, not for the writer to stop, and loses none
+(cd "$tmpdir" && exec timeout 120 fio --name=mv --filename="$deva" --direct=1 \
+	--ioengine=libaio --iodepth=16 --rw=randwrite --bs=4k --size=32M --io_size=1G \
+	--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 \
+	--output="$tmpdir/fio-mv.out") &
+fio_pid=$!
+sleep 0.5
+timeout 30 vss-cowadm --state-dir "$state" add shadowstorage --for=a --on="$store/shadow" \
+	--maxsize=48MB || fail "the diff area move under writes failed"
+kill -0 "$fio_pid" 2>/dev/null || fail "the writer ended before the move did"
+wait "$fio_pid" || fail "the writes during the move failed: $(cat "$tmpdir/fio-mv.out")"
+grep -q "err= 0" "$tmpdir/fio-mv.out" || fail "fio: $(cat "$tmpdir/fio-mv.out")"
 [ -f "$store/shadow/a.diff" ] || fail "no diff area in the storage dir"
 [ ! -e "$state/a.diff" ] || fail "the old diff area stayed"
 [ "$(field a on)" = "$store/shadow" ] || fail "list shows storage $(field a on)"

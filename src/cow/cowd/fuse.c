@@ -393,7 +393,24 @@ static const struct fuse_lowlevel_ops ops = {
  * of /dev/fuse then have two threads instead of 16 (not checked).  Not
  * kept: to land, the contexts need a lifetime tied to the volume's (freed
  * under io_lock held exclusive before the engine closes), reads need the
- * same path, and the large-write loss a fix.
+ * same path, and the large-write loss a fix.  A second version (session
+ * 11) did all that: 2 workers of 16 buffers, reads and snapshot reads
+ * asynchronous too, a large request submitted at once, a context per
+ * (worker, volume) freed under io_lock held exclusive, a write that finds
+ * its volume held waiting only once the worker has nothing in flight, and
+ * a nowait mode in the engine (a start that would wait for a snapshot
+ * being made or deleted, or for room, fails with -EBUSY; the worker drains,
+ * then starts it blocking), without which two workers holding requests on
+ * two volumes could each wait for the other's.  It passed the suite, but
+ * against this pool of 16, in alternating vss-cowbench --live runs on a
+ * machine not bound by CPU: first writes after a snapshot halved (random
+ * 4 KiB 0.09/0.08 against 0.14-0.28 of the raw loop device, sequential
+ * 0.26 against 0.28-0.32), random reads fell (0.59/0.69 against 0.72-0.76)
+ * and random writes did not gain (0.56/0.83 against 0.71-0.75).  A preserve
+ * is synchronous inside cow_aio_write, so a worker doing one stalls all it
+ * has in flight, and two workers make two preserves at a time where this
+ * pool makes sixteen: the next try needs writes that must preserve handed
+ * to a pool of threads of their own.
  *
  * Nor does another transport raise that ceiling here.  The kernel (6.18)
  * has FUSE over io_uring (CONFIG_FUSE_IO_URING, off until
