@@ -570,19 +570,18 @@ void mgmt_volume_opened(struct cvol *v)
 	/* Served, since its data is all there is, but flagged: the record
 	 * stays, so the warning comes back at every start until a revert of
 	 * the volume completes or the volume is removed. */
-	if (!r)
+	if (!r) {		/* else why names the unreadable record */
 		snprintf(why, sizeof(why), "an interrupted revert to snapshot %s could not be "
 			 "resumed (%s)", vss_id_format(&id, a),
 			 s ? "no thread could start" : "the snapshot is gone");
-	free(v->warning);
-	if (asprintf(&v->warning, "%s: the volume may hold a mix of its old data and the "
-		     "snapshot's", why) < 0)
-		v->warning = NULL;
-	if (!r) {
 		v->revert.known = true;		/* QueryRevertStatus: it failed */
 		v->revert.snapshot_id = id;
 		v->revert.status = VSS_E_PROVIDER_VETO;
 	}
+	free(v->warning);
+	if (asprintf(&v->warning, "%s: the volume may hold a mix of its old data and the "
+		     "snapshot's", why) < 0)
+		v->warning = NULL;
 	pthread_mutex_unlock(&tbl_lock);
 	log_err("volume %s: %s", v->name, v->warning ? v->warning : why);
 }
