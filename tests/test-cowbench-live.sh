@@ -1,9 +1,10 @@
 #!/bin/sh
 # test-cowbench-live — vss-cowbench --live --quick (root): the live
 # benchmark runs every path (private vssd and vss-cowd, raw loop device,
-# snapshots through vssd, ext4 volumes with writers, the hold window read
-# from vssd's log), prints every figure its JSON promises, and leaves
-# nothing behind, also when interrupted in the middle.  The figures
+# the pass-through FUSE baseline, snapshots through vssd, ext4 volumes
+# with writers, the hold window read from vssd's log), prints every figure
+# its JSON promises, and leaves nothing behind, also when interrupted in
+# the middle (of the throughput rounds, of the hold windows).  The figures
 # themselves are not judged (tiny sizes, shared disks).
 . "${top_builddir:-.}/tests/functions.sh"
 set -e
@@ -33,7 +34,8 @@ leftovers() {
 	awk -v e="$bdir/" 'index($2, e) == 1 { print "mount " $2 }' /proc/mounts
 	losetup -n -O NAME,BACK-FILE -l | awk -v e="$bdir/" 'index($2, e) == 1 { print "loop " $1 }'
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "--state-dir $bdir/" &&
+		tr '\0' ' ' < "$p/cmdline" 2>/dev/null |
+			grep -q -e "--state-dir $bdir/" -e "--dir $bdir" &&
 			echo "process ${p#/proc/}"
 	done
 	ls "$bdir"
@@ -60,7 +62,29 @@ for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k
 done
 jq -e '([.cpu_us_per_op.raw_loop[]] | add > 0) and ([.cpu_us_per_op.live[]] | add > 0)' \
 	"$tmpdir/out.json" > /dev/null || fail "no CPU time counted in the whole run"
-jq -e '.ratios_by_round.live_first == [false]' "$tmpdir/out.json" > /dev/null ||
+# the pass-through baseline: its figures for the four cases with no
+# snapshot, its ratio to the raw loop device and vss-cowd's to it, which
+# (one round: the medians are the values) multiply to vss-cowd's own ratio
+for k in write_nosnap_seq read_nosnap_seq write_nosnap_rand4k read_nosnap_rand4k; do
+	jq -e --arg k "$k" '(.passthrough[$k + "_MBps"] | type == "number" and . > 0) and
+		(.passthrough_by_round[$k + "_MBps"] == [.passthrough[$k + "_MBps"]]) and
+		(.ratios["passthrough_" + $k] | type == "number" and . > 0) and
+		(.ratios[$k + "_vs_passthrough"] | type == "number" and . > 0) and
+		(.ratios_by_round["passthrough_" + $k] == [.ratios["passthrough_" + $k]]) and
+		(.ratios_by_round[$k + "_vs_passthrough"] == [.ratios[$k + "_vs_passthrough"]]) and
+		((.ratios["passthrough_" + $k] * .ratios[$k + "_vs_passthrough"] - .ratios[$k]) |
+			fabs < 1e-9) and
+		((.passthrough[$k + "_MBps"] / .raw_loop[$k + "_MBps"] - .ratios["passthrough_" + $k]) |
+			fabs < 1e-9) and
+		(.cpu_us_per_op.passthrough[$k] | type == "number" and . >= 0) and
+		(.cpu_busy_pct.passthrough[$k] | type == "number" and . >= 0 and . <= 100)' \
+		"$tmpdir/out.json" > /dev/null ||
+		fail "pass-through figures of $k missing or inconsistent: $(jq -c '[.passthrough, .ratios]' "$tmpdir/out.json")"
+done
+jq -e '(.passthrough | length == 4) and (.cpu_us_per_op.passthrough | length == 4)' \
+	"$tmpdir/out.json" > /dev/null || fail "pass-through figures for cases it does not run"
+jq -e '.ratios_by_round.live_first == [false] and
+	.ratios_by_round.order == ["raw_loop,live,passthrough"]' "$tmpdir/out.json" > /dev/null ||
 	fail "the order of the rounds missing"
 jq -e '(.raw_loop_by_round.write_nosnap_rand4k_MBps[0] == .raw_loop.write_nosnap_rand4k_MBps) and
 	(.live_by_round.snap_read_seq_MBps[0] == .live.snap_read_seq_MBps)' "$tmpdir/out.json" \
@@ -85,15 +109,34 @@ jq -e '.config.mode == "live" and .config.rounds == 1 and .raw_loop.write_nosnap
 	"$tmpdir/out.json" > /dev/null || fail "config or raw figures missing"
 [ -z "$(leftovers)" ] || fail "left behind: $(leftovers)"
 
-# (b) interrupted while the hold-window volumes are mounted: cleans up too
-vss-cowbench --live --quick --dir "$bdir" > "$tmpdir/out2" 2>&1 &
-bench_pid=$!
+# interrupt WHEN COND ARGS...: vss-cowbench ARGS in the background, a
+# SIGINT as soon as COND holds; it exits 130 and leaves nothing behind
+interrupt() {
+	when=$1 cond=$2
+	shift 2
+	vss-cowbench "$@" > "$tmpdir/out-int" 2>&1 &
+	bench_pid=$!
+	wait_until 120 "$cond"
+	kill -INT "$bench_pid"
+	st=0
+	wait "$bench_pid" || st=$?
+	bench_pid=
+	[ "$st" = 130 ] ||
+		fail "vss-cowbench interrupted $when exited with $st, not 130: $(cat "$tmpdir/out-int")"
+	[ -z "$(leftovers)" ] || fail "left behind after SIGINT $when: $(leftovers)"
+}
+
+# (b) interrupted while the hold-window volumes are mounted
 mounted() { awk -v e="$bdir/" 'index($2, e) == 1 && $3 == "ext4"' /proc/mounts | grep -q .; }
-wait_until 120 mounted
-kill -INT "$bench_pid"
-st=0
-wait "$bench_pid" || st=$?
-bench_pid=
-[ "$st" = 130 ] || fail "interrupted vss-cowbench exited with $st, not 130: $(cat "$tmpdir/out2")"
-[ -z "$(leftovers)" ] || fail "left behind after SIGINT: $(leftovers)"
+interrupt "with volumes mounted" mounted --live --quick --dir "$bdir"
+
+# (c) interrupted in the throughput rounds, with the pass-through's FUSE
+# mount, its process and its loop device up (rounds long enough to catch)
+pass_up() {
+	awk -v e="$bdir/" 'index($2, e) == 1 && $3 == "fuse.vss-cowbench-pass"' /proc/mounts |
+		grep -q . &&
+		losetup -n -O BACK-FILE -l | grep -q -- "/pass/volume"
+}
+interrupt "in its rounds" pass_up --live --dir "$bdir" --size 256 --seq-mib 64 \
+	--rand-ops 4096 --rounds 4 --snapshots 2
 exit 0

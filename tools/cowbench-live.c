@@ -6,11 +6,13 @@
  * sockets in a temporary directory), found next to this program or in
  * PATH.  Throughput: io_uring, O_DIRECT, o.qd requests in flight on the
  * block devices (raw_run of the engine mode); each round measures every
- * case on the raw loop device and next to it on the vss-cowd device, after
- * the raw I/O once unmeasured, the order flipping every round, each run
- * after a sync of the filesystem, so that disk drift, a first pass and
- * write-back hit both alike; the figures are medians over the rounds, the
- * ratios medians of the per-round ratios.  Hold window: sets of 1 and 3
+ * case on the raw loop device and next to it on the vss-cowd device (and
+ * the cases with no snapshot on a pass-through FUSE baseline with
+ * vss-cowd's front end and no engine, cowbench-pass.c), after the raw I/O
+ * once unmeasured, in an order that changes every round, each run after a
+ * sync of the filesystem, so that disk drift, a first pass and write-back
+ * hit all alike; the figures are medians over the rounds, the ratios
+ * medians of the per-round ratios.  Hold window: sets of 1 and 3
  * ext4 volumes with a writer dirtying each, o.snaps snapshot sets through
  * vssd each; vssd's freeze guard logs the FIFREEZE time and the window
  * from the last FIFREEZE returning to FITHAW (flush_us=, window_us=), read
@@ -60,12 +62,15 @@ static struct {
 	pid_t vssd, cowd;
 	char rawdev[32];
 	int rawfd;		/* loop_attach's descriptor, -1 */
+	pid_t pass;		/* the pass-through baseline (cowbench-pass.c) */
+	char passmnt[600], passdev[32];
+	int passfd;		/* its loop device's loop_attach descriptor, -1 */
 	char *mnt[MAXMNT];
 	unsigned nmnt;
 	pthread_t writer[MAXVOL];
 	unsigned nwriters;
 	_Atomic bool stop;
-} L = { .lock = PTHREAD_MUTEX_INITIALIZER, .rawfd = -1 };
+} L = { .lock = PTHREAD_MUTEX_INITIALIZER, .rawfd = -1, .passfd = -1 };
 
 static char progdir[PATH_MAX - 64];
 
@@ -249,6 +254,20 @@ static void detach_loops_under(const char *dir)
 		closedir(d);
 }
 
+/* The pass-through baseline: its loop device, its mount (which ends the
+ * child), the child.  L.lock held, or no other thread left. */
+static void pass_stop(void)
+{
+	if (L.passfd >= 0)
+		loop_detach(L.passfd, L.passdev);
+	L.passfd = -1;
+	if (L.passmnt[0] && file_has("/proc/self/mounts", L.passmnt))
+		umount_one(L.passmnt);
+	stop_pid(&L.pass);
+	if (L.passmnt[0])
+		rmdir(L.passmnt);
+}
+
 static _Atomic bool signalled;
 static pthread_t sig_thread;
 
@@ -279,6 +298,7 @@ static void cleanup(void)
 	if (L.rawfd >= 0)
 		loop_detach(L.rawfd, L.rawdev);
 	L.rawfd = -1;
+	pass_stop();
 	stop_pid(&L.cowd);
 	detach_loops_under(L.export);
 	if (file_has("/proc/self/mounts", L.export))
@@ -407,11 +427,15 @@ static int open_dev(const char *dev)
 	return fd;
 }
 
+/* The cases the pass-through baseline runs too: those with no snapshot. */
+#define NP (F_RRAND + 1)
+
 /* The CPU each case cost, over all rounds: busy microseconds (all CPUs),
  * requests and wall microseconds (from the MB/s raw_run returns), [0] on
- * the raw loop device, [1] on vss-cowd's; busy NAN where the idle time
- * cannot be read.  Every case runs in every round: no count is 0. */
-static double cpu_busy[2][NF], cpu_ops[2][NF], cpu_wall[2][NF];
+ * the raw loop device, [1] on vss-cowd's, [2] on the pass-through's (the
+ * first NP cases); busy NAN where the idle time cannot be read.  Every
+ * case runs in every round: no count is 0. */
+static double cpu_busy[3][NF], cpu_ops[3][NF], cpu_wall[3][NF];
 
 static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, uint32_t bs,
 			  bool sq)
@@ -424,12 +448,28 @@ static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, u
 	return x;
 }
 
-/* Case f on the raw loop device and on the vss-cowd device fd, raw first
- * or (flip) second, after the raw I/O once unmeasured: the first pass over
- * a region of a virtual disk is much slower than the next, and would
- * otherwise be paid by whichever came first (vss-cowbench(1)). */
-static void pair(int f, int rawfd, int fd, double *raw, double *live,
-		 bool flip)
+/* The order of round r's runs of a case: R the raw loop device, L
+ * vss-cowd, P the pass-through.  vss-cowd runs before the raw loop device
+ * in odd rounds (measured_first), and over six rounds each of the three
+ * takes each place twice and each two swap places from one round to the
+ * next: a place costs much here (vss-cowd's sequential writes, always
+ * second of three, measured 0.75-0.81 of the pass-through's in every
+ * round; 0.72-1.10 with the places going round). */
+static const char *round_order(unsigned r)
+{
+	static const char *const even[3] = { "RLP", "RPL", "PRL" };
+	static const char *const odd[3] = { "PLR", "LPR", "LRP" };
+
+	return (measured_first(r) ? odd : even)[(r / 2) % 3];
+}
+
+/* Case f on the raw loop device and on the vss-cowd device fd, and on the
+ * pass-through's passfd unless it is -1, in round r's order, after the raw
+ * I/O once unmeasured: the first pass over a region of a virtual disk is
+ * much slower than the next, and would otherwise be paid by whichever came
+ * first (vss-cowbench(1)). */
+static void pair(int f, int rawfd, int fd, int passfd, double *raw, double *live,
+		 double *pass, unsigned r)
 {
 	unsigned seq = (unsigned)(o.seq_bytes / MIB), rnd = o.rand_ops;
 	bool sq = fbase[f] == F_WSEQ || fbase[f] == F_RSEQ;
@@ -440,33 +480,35 @@ static void pair(int f, int rawfd, int fd, double *raw, double *live,
 	warm(k, rawfd, n, bs, sq);
 	if (f == F_SNAPREAD)
 		warm(k, fd, n, bs, sq);	/* what it reads: the diff area */
-	if (flip)
-		live[f] = run_counted(1, f, k, fd, n, bs, sq);
-	raw[f] = run_counted(0, f, k, rawfd, n, bs, sq);
-	if (!flip)
-		live[f] = run_counted(1, f, k, fd, n, bs, sq);
+	for (const char *c = round_order(r); *c; c++)
+		if (*c == 'R')
+			raw[f] = run_counted(0, f, k, rawfd, n, bs, sq);
+		else if (*c == 'L')
+			live[f] = run_counted(1, f, k, fd, n, bs, sq);
+		else if (passfd >= 0)
+			pass[f] = run_counted(2, f, k, passfd, n, bs, sq);
 }
 
-/* One round: every case next to its raw counterpart, the order flipping
- * from one round to the next (flip: measured_first(), cowbench.h). */
-static void live_round(int rawfd, int livefd, char livedev[][32], double *raw,
-		       double *live, bool flip)
+/* Round r: every case next to its raw counterpart (and the pass-through's
+ * for the cases with no snapshot), in the round's order (round_order). */
+static void live_round(int rawfd, int livefd, int passfd, char livedev[][32],
+		       double *raw, double *live, double *pass, unsigned r)
 {
 	struct snapset ss;
 	int sfd;
 
-	for (int f = F_WSEQ; f <= F_RRAND; f++)
-		pair(f, rawfd, livefd, raw, live, flip);
+	for (int f = F_WSEQ; f < NP; f++)
+		pair(f, rawfd, livefd, passfd, raw, live, pass, r);
 	snap_take(&ss, livedev, 1);
 	sfd = snap_open(&ss, 0);
-	pair(F_COW_SEQ, rawfd, livefd, raw, live, flip);
-	pair(F_REWRITE, rawfd, livefd, raw, live, flip);
-	pair(F_SNAPREAD, rawfd, sfd, raw, live, flip);
-	pair(F_OREAD, rawfd, livefd, raw, live, flip);
+	pair(F_COW_SEQ, rawfd, livefd, -1, raw, live, NULL, r);
+	pair(F_REWRITE, rawfd, livefd, -1, raw, live, NULL, r);
+	pair(F_SNAPREAD, rawfd, sfd, -1, raw, live, NULL, r);
+	pair(F_OREAD, rawfd, livefd, -1, raw, live, NULL, r);
 	close(sfd);
 	snap_drop(&ss);
 	snap_take(&ss, livedev, 1);
-	pair(F_COW_RAND, rawfd, livefd, raw, live, flip);
+	pair(F_COW_RAND, rawfd, livefd, -1, raw, live, NULL, r);
 	snap_drop(&ss);
 }
 
@@ -748,17 +790,24 @@ static json_object *trio(const double v[3])
 }
 
 /* Member obj of j: each case's figure v[f], named fname[f] + suffix. */
+/* Members prefix + fname[f] + suffix = v[f] of x, for the first n cases. */
+static void add_figs(json_object *x, const char *prefix, const char *suffix,
+		     const double *v, int n)
+{
+	for (int f = 0; f < n; f++) {
+		char k[96];
+
+		snprintf(k, sizeof(k), "%s%s%s", prefix, fname[f], suffix);
+		json_object_object_add(x, k, json_object_new_double(v[f]));
+	}
+}
+
 static void json_figs(json_object *j, const char *obj, const char *suffix,
 		      const double *v)
 {
 	json_object *x = json_object_new_object();
 
-	for (int f = 0; f < NF; f++) {
-		char k[64];
-
-		snprintf(k, sizeof(k), "%s%s", fname[f], suffix);
-		json_object_object_add(x, k, json_object_new_double(v[f]));
-	}
+	add_figs(x, "", suffix, v, NF);
 	json_object_object_add(j, obj, x);
 }
 
@@ -780,21 +829,27 @@ static json_object *slowest(const struct holdres *h)
 	return x;
 }
 
-/* Each figure's value in every round (member obj of j), named fname[f] +
- * suffix. */
-static json_object *by_round(const double (*v)[NF], const char *suffix)
+/* Each of the first n figures' value in every round, as members of x
+ * named prefix + fname[f] + suffix. */
+static void add_by_round(json_object *x, const double (*v)[NF], const char *prefix,
+			 const char *suffix, int n)
 {
-	json_object *x = json_object_new_object(), *a;
+	for (int f = 0; f < n; f++) {
+		json_object *a = json_object_new_array();
+		char k[96];
 
-	for (int f = 0; f < NF; f++) {
-		char k[64];
-
-		snprintf(k, sizeof(k), "%s%s", fname[f], suffix);
-		a = json_object_new_array();
+		snprintf(k, sizeof(k), "%s%s%s", prefix, fname[f], suffix);
 		for (unsigned r = 0; r < o.rounds; r++)
 			json_object_array_add(a, json_object_new_double(v[r][f]));
 		json_object_object_add(x, k, a);
 	}
+}
+
+static json_object *by_round(const double (*v)[NF], const char *suffix)
+{
+	json_object *x = json_object_new_object();
+
+	add_by_round(x, v, "", suffix, NF);
 	return x;
 }
 
@@ -808,32 +863,58 @@ static json_object *ratios_by_round(const double (*rat)[NF])
 	for (unsigned r = 0; r < o.rounds; r++)
 		json_object_array_add(a, json_object_new_boolean(measured_first(r)));
 	json_object_object_add(x, "live_first", a);
+	a = json_object_new_array();
+	for (unsigned r = 0; r < o.rounds; r++) {
+		const char *c = round_order(r);
+		char s[64] = "";
+
+		for (int i = 0; c[i]; i++)
+			snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s", i ? "," : "",
+				 c[i] == 'R' ? "raw_loop" : c[i] == 'L' ? "live" : "passthrough");
+		json_object_array_add(a, json_object_new_string(s));
+	}
+	json_object_object_add(x, "order", a);
 	return x;
 }
 
 static bool cpu_measured(void)
 {
 	for (int f = 0; f < NF; f++)
-		if (isnan(cpu_busy[0][f]) || isnan(cpu_busy[1][f]))
+		if (isnan(cpu_busy[0][f]) || isnan(cpu_busy[1][f]) ||
+		    (f < NP && isnan(cpu_busy[2][f])))
 			return false;
 	return true;
 }
 
-/* CPU microseconds per request and the share of all CPUs busy (%). */
-static void cpu_figures(double per[2][NF], double pct[2][NF])
+/* CPU microseconds per request and the share of all CPUs busy (%); the
+ * pass-through's (side 2) past its NP cases are NAN. */
+static void cpu_figures(double per[3][NF], double pct[3][NF])
 {
 	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
 
-	for (int side = 0; side < 2; side++)
+	for (int side = 0; side < 3; side++)
 		for (int f = 0; f < NF; f++) {
+			if (side == 2 && f >= NP) {
+				per[side][f] = pct[side][f] = NAN;
+				continue;
+			}
 			per[side][f] = cpu_busy[side][f] / cpu_ops[side][f];
 			pct[side][f] = 100 * cpu_busy[side][f] / (ncpu * cpu_wall[side][f]);
 		}
 }
 
+/* The pass-through baseline's figures for its NP cases: in every round,
+ * MB/s, its ratio to the raw loop device, vss-cowd's ratio to it; and
+ * their medians. */
+struct passres {
+	double (*mbps)[NF], (*vs_raw)[NF], (*live_vs)[NF];
+	double mbps_m[NF], vs_raw_m[NF], live_vs_m[NF];
+};
+
 static void print_json(const double *rawm, const double *livem, const double *ratm,
 		       const double (*raw)[NF], const double (*live)[NF],
-		       const double (*rat)[NF], const struct holdres *h, unsigned nh)
+		       const double (*rat)[NF], const struct passres *p,
+		       const struct holdres *h, unsigned nh)
 {
 	json_object *j = json_object_new_object(), *x, *y;
 
@@ -851,21 +932,40 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_object_object_add(j, "config", x);
 	json_figs(j, "raw_loop", "_MBps", rawm);
 	json_figs(j, "live", "_MBps", livem);
-	json_figs(j, "ratios", "", ratm);
+	x = json_object_new_object();
+	add_figs(x, "", "_MBps", p->mbps_m, NP);
+	json_object_object_add(j, "passthrough", x);
+	x = json_object_new_object();
+	add_figs(x, "", "", ratm, NF);
+	add_figs(x, "passthrough_", "", p->vs_raw_m, NP);
+	add_figs(x, "", "_vs_passthrough", p->live_vs_m, NP);
+	json_object_object_add(j, "ratios", x);
 	json_object_object_add(j, "raw_loop_by_round", by_round(raw, "_MBps"));
 	json_object_object_add(j, "live_by_round", by_round(live, "_MBps"));
-	json_object_object_add(j, "ratios_by_round", ratios_by_round(rat));
+	x = json_object_new_object();
+	add_by_round(x, (const double (*)[NF])p->mbps, "", "_MBps", NP);
+	json_object_object_add(j, "passthrough_by_round", x);
+	x = ratios_by_round(rat);
+	add_by_round(x, (const double (*)[NF])p->vs_raw, "passthrough_", "", NP);
+	add_by_round(x, (const double (*)[NF])p->live_vs, "", "_vs_passthrough", NP);
+	json_object_object_add(j, "ratios_by_round", x);
 	if (cpu_measured()) {
-		double per[2][NF], pct[2][NF];
+		double per[3][NF], pct[3][NF];
 
 		cpu_figures(per, pct);
 		x = json_object_new_object();
 		json_figs(x, "raw_loop", "", per[0]);
 		json_figs(x, "live", "", per[1]);
+		y = json_object_new_object();
+		add_figs(y, "", "", per[2], NP);
+		json_object_object_add(x, "passthrough", y);
 		json_object_object_add(j, "cpu_us_per_op", x);
 		x = json_object_new_object();
 		json_figs(x, "raw_loop", "", pct[0]);
 		json_figs(x, "live", "", pct[1]);
+		y = json_object_new_object();
+		add_figs(y, "", "", pct[2], NP);
+		json_object_object_add(x, "passthrough", y);
 		json_object_object_add(j, "cpu_busy_pct", x);
 	}
 	x = json_object_new_object();
@@ -895,7 +995,7 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 }
 
 static void print_table(const double *rawm, const double *livem, const double *ratm,
-			const struct holdres *h, unsigned nh)
+			const struct passres *p, const struct holdres *h, unsigned nh)
 {
 	printf("vss-cowd live volume vs raw loop device (direct I/O) on the same file\n"
 	       "origin %llu MiB, chunk %u KiB, io_uring O_DIRECT QD %u, seq 1 MiB x %llu MiB,"
@@ -906,16 +1006,22 @@ static void print_table(const double *rawm, const double *livem, const double *r
 	printf("%-24s %10s %10s %8s\n", "case", "raw loop", "vss-cowd", "ratio");
 	for (int f = 0; f < NF; f++)
 		printf("%-24s %10.1f %10.1f %8.3f\n", fname[f], rawm[f], livem[f], ratm[f]);
+	printf("\npass-through FUSE baseline (vss-cowd's front end, no engine) on the same "
+	       "file (MB/s)\n%-24s %10s %10s %10s %8s %8s\n", "case", "raw loop",
+	       "pass", "vss-cowd", "pass/raw", "cowd/pass");
+	for (int f = 0; f < NP; f++)
+		printf("%-24s %10.1f %10.1f %10.1f %8.3f %8.3f\n", fname[f], rawm[f],
+		       p->mbps_m[f], livem[f], p->vs_raw_m[f], p->live_vs_m[f]);
 	if (cpu_measured()) {
-		double per[2][NF], pct[2][NF];
+		double per[3][NF], pct[3][NF];
 
 		cpu_figures(per, pct);
 		printf("\nCPU per request (all CPUs, us, over all rounds) and the share of "
-		       "the CPUs busy\n%-24s %10s %10s %8s %8s\n", "case", "raw loop", "vss-cowd",
-		       "raw %", "cowd %");
+		       "the CPUs busy\n%-24s %10s %10s %10s %8s %8s %8s\n", "case", "raw loop",
+		       "vss-cowd", "pass", "raw %", "cowd %", "pass %");
 		for (int f = 0; f < NF; f++)
-			printf("%-24s %10.1f %10.1f %8.1f %8.1f\n", fname[f], per[0][f],
-			       per[1][f], pct[0][f], pct[1][f]);
+			printf("%-24s %10.1f %10.1f %10.1f %8.1f %8.1f %8.1f\n", fname[f],
+			       per[0][f], per[1][f], per[2][f], pct[0][f], pct[1][f], pct[2][f]);
 	}
 	printf("\nflush and hold, %u snapshot sets each, ext4 with a writer per volume (ms)\n",
 	       o.snaps);
@@ -946,12 +1052,13 @@ int live_main(void)
 	static const unsigned nvols[2] = { 1, 3 };
 	char exe[PATH_MAX], backing[600], livedev[1][32];
 	double (*raw)[NF], (*live)[NF], (*rat)[NF], rawm[NF] = { 0 }, livem[NF], ratm[NF];
+	struct passres p = { 0 };
 	struct holdres h[4];
 	unsigned nh = 0;
 	sigset_t ss;
 	ssize_t n;
 	dev_t rdev;
-	int rawfd, livefd;
+	int rawfd, livefd, passfd;
 
 	if (geteuid() != 0)
 		errx(2, "--live needs root (loop devices, FUSE, mounts)");
@@ -975,6 +1082,7 @@ int live_main(void)
 	snprintf(L.vlog, sizeof(L.vlog), "%s/vssd.log", L.dir);
 	snprintf(L.clog, sizeof(L.clog), "%s/cowd.log", L.dir);
 	snprintf(backing, sizeof(backing), "%s/live.img", L.dir);
+	snprintf(L.passmnt, sizeof(L.passmnt), "%s/pass", L.dir);
 	if (mkdir(L.state, 0700))
 		err(1, "%s", L.state);
 
@@ -1005,42 +1113,78 @@ int live_main(void)
 		errx(1, "cannot attach a loop device to %s", backing);
 	rawfd = open_dev(L.rawdev);
 	livefd = open_dev(livedev[0]);
+	/* the pass-through baseline, on the same file */
+	if (mkdir(L.passmnt, 0700))
+		err(1, "%s", L.passmnt);
+	pthread_mutex_lock(&L.lock);
+	L.pass = pass_start(L.passmnt, backing);
+	pthread_mutex_unlock(&L.lock);
+	if (L.pass < 0)
+		errx(1, "the pass-through FUSE baseline did not start");
+	{
+		char pf[620];
+
+		snprintf(pf, sizeof(pf), "%s/volume", L.passmnt);
+		pthread_mutex_lock(&L.lock);
+		if (loop_attach(pf, false, L.passdev, sizeof(L.passdev), &rdev, &L.passfd))
+			L.passfd = -1;
+		pthread_mutex_unlock(&L.lock);
+		if (L.passfd < 0)
+			errx(1, "cannot attach a loop device to %s", pf);
+	}
+	passfd = open_dev(L.passdev);
 
 	raw = calloc(o.rounds, sizeof(*raw));
 	live = calloc(o.rounds, sizeof(*live));
 	rat = calloc(o.rounds, sizeof(*rat));
-	if (!raw || !live || !rat)
+	p.mbps = calloc(o.rounds, sizeof(*p.mbps));
+	p.vs_raw = calloc(o.rounds, sizeof(*p.vs_raw));
+	p.live_vs = calloc(o.rounds, sizeof(*p.live_vs));
+	if (!raw || !live || !rat || !p.mbps || !p.vs_raw || !p.live_vs)
 		err(1, "memory");
 	for (unsigned r = 0; r < o.rounds; r++) {
 		if (!o.json)
 			fprintf(stderr, "round %u/%u\n", r + 1, o.rounds);
-		live_round(rawfd, livefd, livedev, raw[r], live[r],
-			   measured_first(r));
+		live_round(rawfd, livefd, passfd, livedev, raw[r], live[r], p.mbps[r], r);
 		for (int f = 0; f < NF; f++)
 			rat[r][f] = live[r][f] / raw[r][f];
+		for (int f = 0; f < NP; f++) {
+			p.vs_raw[r][f] = p.mbps[r][f] / raw[r][f];
+			p.live_vs[r][f] = live[r][f] / p.mbps[r][f];
+		}
 	}
 	for (int f = 0; f < NF; f++) {
-		double *v[3];
+		double *v[6];
 
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < 6; k++)
 			if (!(v[k] = calloc(o.rounds, sizeof(double))))
 				err(1, "memory");
 		for (unsigned r = 0; r < o.rounds; r++) {
 			v[0][r] = raw[r][f];
 			v[1][r] = live[r][f];
 			v[2][r] = rat[r][f];
+			v[3][r] = p.mbps[r][f];
+			v[4][r] = p.vs_raw[r][f];
+			v[5][r] = p.live_vs[r][f];
 		}
 		rawm[f] = median(v[0], o.rounds);
 		livem[f] = median(v[1], o.rounds);
 		ratm[f] = median(v[2], o.rounds);
-		for (int k = 0; k < 3; k++)
+		if (f < NP) {
+			p.mbps_m[f] = median(v[3], o.rounds);
+			p.vs_raw_m[f] = median(v[4], o.rounds);
+			p.live_vs_m[f] = median(v[5], o.rounds);
+		}
+		for (int k = 0; k < 6; k++)
 			free(v[k]);
 	}
 	close(rawfd);
 	close(livefd);
+	close(passfd);
 	pthread_mutex_lock(&L.lock);
 	loop_detach(L.rawfd, L.rawdev);
 	L.rawfd = -1;
+	pass_stop();
 	pthread_mutex_unlock(&L.lock);
 	if (cowadm(NULL, 0, "remove", "volume", "--name=live", (char *)NULL))
 		errx(1, "vss-cowadm remove volume live failed");
@@ -1057,12 +1201,15 @@ int live_main(void)
 		}
 	if (o.json)
 		print_json(rawm, livem, ratm, (const double (*)[NF])raw,
-			   (const double (*)[NF])live, (const double (*)[NF])rat, h, nh);
+			   (const double (*)[NF])live, (const double (*)[NF])rat, &p, h, nh);
 	else
-		print_table(rawm, livem, ratm, h, nh);
+		print_table(rawm, livem, ratm, &p, h, nh);
 	free(raw);
 	free(live);
 	free(rat);
+	free(p.mbps);
+	free(p.vs_raw);
+	free(p.live_vs);
 	cleanup();
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MIB (1u << 20)
 
@@ -57,5 +58,11 @@ void fill_file(const char *path);
 
 /* --live: the whole run; returns the exit status. */
 int live_main(void);
+
+/* --live's pass-through baseline (cowbench-pass.c): a child process
+ * serving backing as the file "volume" of a FUSE filesystem mounted at
+ * mnt, with vss-cowd's front end and no engine.  Its pid once mounted, or
+ * -1 (a message on stderr).  It exits when mnt is unmounted. */
+pid_t pass_start(const char *mnt, const char *backing);
 
 #endif
