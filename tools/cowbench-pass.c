@@ -272,6 +272,11 @@ static void pass_child(const char *mnt, const char *backing, int ready, pid_t pa
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	/* none of the parent's devices stays open here (a loop device held
+	 * open would not detach when the parent lets it go) */
+	if (ready > 3)
+		close_range(3, (unsigned)ready - 1, 0);
+	close_range((unsigned)ready + 1, ~0u, 0);
 	sigemptyset(&ss);
 	sigprocmask(SIG_SETMASK, &ss, NULL);
 	signal(SIGINT, SIG_IGN);
