@@ -418,6 +418,37 @@ static const int fbase[NF] = {
 	[F_SNAPREAD] = F_RSEQ, [F_OREAD] = F_RSEQ, [F_COW_RAND] = F_WRAND,
 };
 
+/* Before any figure is taken: what is written through the pass-through's
+ * device reads back through the raw loop device, and the other way round,
+ * at the first and the last 4 KiB block, so that the baseline is known to
+ * move the volume's data and not something cheaper. */
+static void pass_verify(int rawfd, int passfd)
+{
+	const uint64_t offs[2] = { 0, o.size - 4096 };
+	unsigned char *w, *rd;
+
+	if (posix_memalign((void **)&w, 4096, 4096) || posix_memalign((void **)&rd, 4096, 4096))
+		err(1, "memory");
+	for (int i = 0; i < 4; i++) {
+		int to = i & 1 ? rawfd : passfd, from = i & 1 ? passfd : rawfd;
+		uint64_t off = offs[i / 2];
+
+		for (unsigned k = 0; k < 4096; k++)
+			w[k] = (unsigned char)(k * 7 + i * 31 + 1);
+		memset(rd, 0, 4096);
+		if (pwrite(to, w, 4096, (off_t)off) != 4096 ||
+		    pread(from, rd, 4096, (off_t)off) != 4096)
+			err(1, "pass-through check at %llu", (unsigned long long)off);
+		if (memcmp(w, rd, 4096))
+			errx(1, "the pass-through baseline does not serve the backing file: "
+			     "4 KiB written at %llu through %s read back different through %s",
+			     (unsigned long long)off, i & 1 ? "the raw loop device" : "it",
+			     i & 1 ? "it" : "the raw loop device");
+	}
+	free(w);
+	free(rd);
+}
+
 static int open_dev(const char *dev)
 {
 	int fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -1133,6 +1164,7 @@ int live_main(void)
 			errx(1, "cannot attach a loop device to %s", pf);
 	}
 	passfd = open_dev(L.passdev);
+	pass_verify(rawfd, passfd);
 
 	raw = calloc(o.rounds, sizeof(*raw));
 	live = calloc(o.rounds, sizeof(*live));
