@@ -25,7 +25,8 @@ vss-cowbench --size 64 --seq-mib 8 --rand-ops 256 --rounds 1 --json --dir "$bdir
 for k in write_nosnap_seq write_nosnap_rand4k sync_write_nosnap_rand4k \
 	 sync_write_nosnap_rand4k_vs_sync_threads \
 	 sync_threads_write_rand4k origin_read_seq cow_first_write_seq \
-	 cow_first_write_seq_vs_ideal rewrite_seq snap_read_seq cow_first_write_rand4k \
+	 cow_first_write_seq_vs_ideal rewrite_seq snap_read_seq snap_read_seq_vs_round_read \
+	 cow_first_write_rand4k \
 	 cow_first_write_rand4k_vs_ideal cow_first_write_rand4k_vs_durable_ideal \
 	 cow_first_write_seq_vs_durable_ideal cow_first_write_rand4k_vs_group_ideal \
 	 cow_first_write_seq_64snaps_vs_1 \
@@ -40,10 +41,17 @@ for k in write_nosnap_seq write_nosnap_rand4k sync_write_nosnap_rand4k \
 done
 jq -e '.ratios_by_round.engine_first == [false]' "$tmpdir/out.json" \
 	> /dev/null || fail "the order of the rounds missing"
+# snapshot reads are divided by the raw read measured beside them (one
+# round: the medians are the values)
+jq -e '((.engine.snap_read_seq_MBps / .raw.read_seq_beside_snap_read_MBps - .ratios.snap_read_seq) |
+	fabs < 1e-9) and
+	((.engine.snap_read_seq_MBps / .raw.read_seq_MBps - .ratios.snap_read_seq_vs_round_read) |
+	fabs < 1e-9)' "$tmpdir/out.json" > /dev/null ||
+	fail "snapshot reads not divided by the raw read beside them"
 for k in write_seq_MBps write_rand4k_MBps read_seq_MBps ideal_cow_seq_MBps \
 	 ideal_cow_rand4k_MBps ideal_durable_cow_rand4k_MBps \
 	 ideal_durable_cow_seq_MBps sync_threads_write_rand4k_MBps \
-	 ideal_group_cow_rand4k_MBps; do
+	 ideal_group_cow_rand4k_MBps read_seq_beside_snap_read_MBps; do
 	jq -e --arg k "$k" '.raw[$k] > 0' "$tmpdir/out.json" > /dev/null ||
 		fail "raw figure $k missing"
 done

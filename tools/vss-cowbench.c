@@ -657,7 +657,7 @@ static void parse(int argc, char **argv)
 
 /* ---- figures: one value per round, reported as median, min and max ---- */
 enum { R_WSEQ, R_WRAND, R_RSEQ, R_ICOWSEQ, R_ICOWRAND, R_DCOWRAND, R_DCOWSEQ,
-       R_TWRAND, R_GCOWRAND, NRAW };
+       R_TWRAND, R_GCOWRAND, R_RSEQ_SNAP, NRAW };
 enum { E_WSEQ, E_WRAND, E_RSEQ, E_COWSEQ, E_REWRITE, E_SNAPREAD, E_COWRAND,
        E_COW64, E_TWRAND, NENG };
 
@@ -666,6 +666,7 @@ static const char *const raw_name[NRAW] = {
 	"ideal_cow_seq_MBps", "ideal_cow_rand4k_MBps",
 	"ideal_durable_cow_rand4k_MBps", "ideal_durable_cow_seq_MBps",
 	"sync_threads_write_rand4k_MBps", "ideal_group_cow_rand4k_MBps",
+	"read_seq_beside_snap_read_MBps",
 };
 static const char *const eng_name[NENG] = {
 	"write_nosnap_seq_MBps", "write_nosnap_rand4k_MBps",
@@ -700,7 +701,8 @@ static const struct ratio ratios[] = {
 	{ "cow_first_write_seq_vs_durable_ideal", false, false, E_COWSEQ,
 	  R_DCOWSEQ },
 	{ "rewrite_seq", false, false, E_REWRITE, R_WSEQ },
-	{ "snap_read_seq", false, false, E_SNAPREAD, R_RSEQ },
+	{ "snap_read_seq", false, false, E_SNAPREAD, R_RSEQ_SNAP },
+	{ "snap_read_seq_vs_round_read", false, false, E_SNAPREAD, R_RSEQ },
 	{ "cow_first_write_rand4k", false, false, E_COWRAND, R_WRAND },
 	{ "cow_first_write_rand4k_vs_ideal", false, false, E_COWRAND,
 	  R_ICOWRAND },
@@ -1005,8 +1007,15 @@ static void measure_round(unsigned r, unsigned seq_ops)
 						    MIB, true);
 			engv[E_REWRITE][r] = aio_run(v, ENG_WRITE, 0, seq_ops,
 						     MIB, true);
-			engv[E_SNAPREAD][r] = aio_run(v, ENG_SNAPREAD, snap,
-						      seq_ops, MIB, true);
+			/* beside its own raw read, as --live pairs
+			 * every case: the round's raw read (R_RSEQ) is
+			 * minutes away, and the disk drifts */
+			PAIR(flip,
+			     rawv[R_RSEQ_SNAP][r] = raw_run(RAW_READ, ofd, -1,
+							    seq_ops, MIB, true),
+			     engv[E_SNAPREAD][r] = aio_run(v, ENG_SNAPREAD,
+							   snap, seq_ops, MIB,
+							   true));
 			cow_volume_close(v);
 		  }, {
 			v = fresh_volume(64, &snap, (uint64_t)seq_ops * MIB);
