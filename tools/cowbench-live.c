@@ -556,6 +556,20 @@ static double median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The median over the rounds of case f. */
+static double median_of_case(double (*v)[NF], int f)
+{
+	double *t = calloc(o.rounds, sizeof(*t)), m;
+
+	if (!t)
+		err(1, "memory");
+	for (unsigned r = 0; r < o.rounds; r++)
+		t[r] = v[r][f];
+	m = median(t, o.rounds);
+	free(t);
+	return m;
+}
+
 /* nearest rank */
 static double pct(double *v, unsigned n, unsigned p)
 {
@@ -820,7 +834,6 @@ static json_object *trio(const double v[3])
 	return x;
 }
 
-/* Member obj of j: each case's figure v[f], named fname[f] + suffix. */
 /* Members prefix + fname[f] + suffix = v[f] of x, for the first n cases. */
 static void add_figs(json_object *x, const char *prefix, const char *suffix,
 		     const double *v, int n)
@@ -833,12 +846,14 @@ static void add_figs(json_object *x, const char *prefix, const char *suffix,
 	}
 }
 
+/* Member obj of j: the first n cases' figures v[f], named fname[f] +
+ * suffix. */
 static void json_figs(json_object *j, const char *obj, const char *suffix,
-		      const double *v)
+		      const double *v, int n)
 {
 	json_object *x = json_object_new_object();
 
-	add_figs(x, "", suffix, v, NF);
+	add_figs(x, "", suffix, v, n);
 	json_object_object_add(j, obj, x);
 }
 
@@ -876,11 +891,11 @@ static void add_by_round(json_object *x, const double (*v)[NF], const char *pref
 	}
 }
 
-static json_object *by_round(const double (*v)[NF], const char *suffix)
+static json_object *by_round(const double (*v)[NF], const char *suffix, int n)
 {
 	json_object *x = json_object_new_object();
 
-	add_by_round(x, v, "", suffix, NF);
+	add_by_round(x, v, "", suffix, n);
 	return x;
 }
 
@@ -888,7 +903,7 @@ static json_object *by_round(const double (*v)[NF], const char *suffix)
  * the raw loop device. */
 static json_object *ratios_by_round(const double (*rat)[NF])
 {
-	json_object *x = by_round(rat, ""), *a;
+	json_object *x = by_round(rat, "", NF), *a;
 
 	a = json_object_new_array();
 	for (unsigned r = 0; r < o.rounds; r++)
@@ -961,21 +976,18 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 	json_object_object_add(x, "rounds", json_object_new_int((int)o.rounds));
 	json_object_object_add(x, "snapshots_per_set", json_object_new_int((int)o.snaps));
 	json_object_object_add(j, "config", x);
-	json_figs(j, "raw_loop", "_MBps", rawm);
-	json_figs(j, "live", "_MBps", livem);
-	x = json_object_new_object();
-	add_figs(x, "", "_MBps", p->mbps_m, NP);
-	json_object_object_add(j, "passthrough", x);
+	json_figs(j, "raw_loop", "_MBps", rawm, NF);
+	json_figs(j, "live", "_MBps", livem, NF);
+	json_figs(j, "passthrough", "_MBps", p->mbps_m, NP);
 	x = json_object_new_object();
 	add_figs(x, "", "", ratm, NF);
 	add_figs(x, "passthrough_", "", p->vs_raw_m, NP);
 	add_figs(x, "", "_vs_passthrough", p->live_vs_m, NP);
 	json_object_object_add(j, "ratios", x);
-	json_object_object_add(j, "raw_loop_by_round", by_round(raw, "_MBps"));
-	json_object_object_add(j, "live_by_round", by_round(live, "_MBps"));
-	x = json_object_new_object();
-	add_by_round(x, (const double (*)[NF])p->mbps, "", "_MBps", NP);
-	json_object_object_add(j, "passthrough_by_round", x);
+	json_object_object_add(j, "raw_loop_by_round", by_round(raw, "_MBps", NF));
+	json_object_object_add(j, "live_by_round", by_round(live, "_MBps", NF));
+	json_object_object_add(j, "passthrough_by_round",
+			       by_round((const double (*)[NF])p->mbps, "_MBps", NP));
 	x = ratios_by_round(rat);
 	add_by_round(x, (const double (*)[NF])p->vs_raw, "passthrough_", "", NP);
 	add_by_round(x, (const double (*)[NF])p->live_vs, "", "_vs_passthrough", NP);
@@ -985,18 +997,14 @@ static void print_json(const double *rawm, const double *livem, const double *ra
 
 		cpu_figures(per, pct);
 		x = json_object_new_object();
-		json_figs(x, "raw_loop", "", per[0]);
-		json_figs(x, "live", "", per[1]);
-		y = json_object_new_object();
-		add_figs(y, "", "", per[2], NP);
-		json_object_object_add(x, "passthrough", y);
+		json_figs(x, "raw_loop", "", per[0], NF);
+		json_figs(x, "live", "", per[1], NF);
+		json_figs(x, "passthrough", "", per[2], NP);
 		json_object_object_add(j, "cpu_us_per_op", x);
 		x = json_object_new_object();
-		json_figs(x, "raw_loop", "", pct[0]);
-		json_figs(x, "live", "", pct[1]);
-		y = json_object_new_object();
-		add_figs(y, "", "", pct[2], NP);
-		json_object_object_add(x, "passthrough", y);
+		json_figs(x, "raw_loop", "", pct[0], NF);
+		json_figs(x, "live", "", pct[1], NF);
+		json_figs(x, "passthrough", "", pct[2], NP);
 		json_object_object_add(j, "cpu_busy_pct", x);
 	}
 	x = json_object_new_object();
@@ -1186,29 +1194,14 @@ int live_main(void)
 		}
 	}
 	for (int f = 0; f < NF; f++) {
-		double *v[6];
-
-		for (int k = 0; k < 6; k++)
-			if (!(v[k] = calloc(o.rounds, sizeof(double))))
-				err(1, "memory");
-		for (unsigned r = 0; r < o.rounds; r++) {
-			v[0][r] = raw[r][f];
-			v[1][r] = live[r][f];
-			v[2][r] = rat[r][f];
-			v[3][r] = p.mbps[r][f];
-			v[4][r] = p.vs_raw[r][f];
-			v[5][r] = p.live_vs[r][f];
-		}
-		rawm[f] = median(v[0], o.rounds);
-		livem[f] = median(v[1], o.rounds);
-		ratm[f] = median(v[2], o.rounds);
+		rawm[f] = median_of_case(raw, f);
+		livem[f] = median_of_case(live, f);
+		ratm[f] = median_of_case(rat, f);
 		if (f < NP) {
-			p.mbps_m[f] = median(v[3], o.rounds);
-			p.vs_raw_m[f] = median(v[4], o.rounds);
-			p.live_vs_m[f] = median(v[5], o.rounds);
+			p.mbps_m[f] = median_of_case(p.mbps, f);
+			p.vs_raw_m[f] = median_of_case(p.vs_raw, f);
+			p.live_vs_m[f] = median_of_case(p.live_vs, f);
 		}
-		for (int k = 0; k < 6; k++)
-			free(v[k]);
 	}
 	close(rawfd);
 	close(livefd);
