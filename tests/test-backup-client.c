@@ -347,10 +347,12 @@ START_TEST(lists)
 	ck_assert_str_eq(md->instance_name, "");
 	ck_assert_str_eq(md->wmd_xml, "<WRITER_METADATA/>");
 	ck_assert_int_eq(md->level, VSS_APP_BACK_END);
-	ck_assert_int_eq(vss_backup_get_writer_metadata(b, 2, &inst, &md), E_INVALIDARG);
+	ck_assert_int_eq(vss_backup_get_writer_metadata(b, 2, &inst, &md), VSS_E_OBJECT_NOT_FOUND);
 
 	ck_assert_int_eq(vss_backup_get_writer_status_count(b, &n), S_OK);
 	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(vss_backup_get_writer_status(b, 1, &st), S_OK);
+	ck_assert_int_eq(vss_backup_get_writer_status(b, 2, &st), VSS_E_OBJECT_NOT_FOUND);
 	ck_assert_int_eq(vss_backup_get_writer_status(b, 1, &st), S_OK);
 	ck_assert_int_eq(st->state, VSS_WS_FAILED_AT_FREEZE);
 	ck_assert_int_eq(st->failure_hr, VSS_E_WRITERERROR_TIMEOUT);

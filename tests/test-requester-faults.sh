@@ -80,6 +80,10 @@ for w in fw bw; do
 	assert_eq "events of $w when the requester died after PrepareForBackup" \
 		"Identify PrepareForBackup Abort BackupShutdown " \
 		"$(awk -v w="$w" '$1 == w { printf "%s ", $2 }' "$log")"
+	# no set was created: BackupShutdown names none (CVssWriter::OnBackupShutdown)
+	assert_eq "set named by $w's BackupShutdown when none was created" \
+		"set={00000000-0000-0000-0000-000000000000}" \
+		"$(awk -v w="$w" '$1 == w && $2 == "BackupShutdown" { print $4 }' "$log")"
 done
 # 6. A second session gathers writer metadata while the first one has its
 #    writers frozen: Identify is answered mid-Freeze (vss-protocol §1), and

@@ -423,6 +423,11 @@ int main(int argc, char **argv)
 			check("DoSnapshotSet", finish(hr, &a));
 		} else if (strcmp(w, "status") == 0) {
 			check("GatherWriterStatus", status());
+		} else if (strcmp(w, "status-count") == 0) {
+			unsigned n = 0;
+
+			check("GetWriterStatusCount", vss_backup_get_writer_status_count(b, &n));
+			printf("writers %u\n", n);
 		} else if (strcmp(w, "succeeded") == 0) {
 			hr = S_OK;
 			for (size_t k = 0; k < nadded && VSS_SUCCEEDED(hr); k++)

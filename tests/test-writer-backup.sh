@@ -40,6 +40,8 @@ assert_eq "provider calls" \
 set_id=$(awk '$2 == "Freeze" { print $4 }' "$tmpdir/ev.log")
 [ -n "$set_id" ] && [ "$set_id" != "set={00000000-0000-0000-0000-000000000000}" ] ||
 	fail "Freeze carries no set: $set_id"
+assert_eq "set named by BackupShutdown after the set was created" "$set_id" \
+	"$(awk '$2 == "BackupShutdown" { print $4 }' "$tmpdir/ev.log")"
 assert_eq "sessions" 1 "$(awk '$1 == "W" { print $3 }' "$tmpdir/ev.log" | sort -u | wc -l)"
 grep -q "BeginPrepareSnapshot ${set_id} " "$tmpdir/prov.log" ||
 	fail "provider saw another set than $set_id"

@@ -339,7 +339,7 @@ vss_hr_t vss_backup_get_writer_metadata(vss_backup_t *b, unsigned i,
 	if (VSS_FAILED(hr))
 		return hr;
 	if (i >= b->nwmd)
-		return VSSERR(E_INVALIDARG, "index %u out of range (%zu writers)", i, b->nwmd);
+		return VSSERR(VSS_E_OBJECT_NOT_FOUND, "no writer at index %u (%zu writers)", i, b->nwmd);
 	if (instance_id)
 		*instance_id = b->wmd[i].instance_id;
 	*md = &b->wmd[i];
@@ -621,7 +621,7 @@ vss_hr_t vss_backup_get_writer_status(vss_backup_t *b, unsigned i,
 	if (VSS_FAILED(hr))
 		return hr;
 	if (i >= b->nws)
-		return VSSERR(E_INVALIDARG, "index %u out of range (%zu writers)", i, b->nws);
+		return VSSERR(VSS_E_OBJECT_NOT_FOUND, "no writer at index %u (%zu writers)", i, b->nws);
 	*st = &b->ws[i];
 	return S_OK;
 }

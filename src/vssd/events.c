@@ -103,7 +103,11 @@ static void build_event(struct wire_msg *m, struct wstatus *ws, int ev, uint32_t
 	wire_msg_init(m, MSG_EVENT, 0);
 	wire_put_u32(m, ATTR_EVENT, (uint32_t)ev);
 	wire_put_id(m, ATTR_SESSION_ID, &s->id);
-	if (!vss_id_is_null(&s->set_id) && ev != EV_IDENTIFY)
+	/* BackupShutdown names the set only if it was created: "If the
+	 * shadow copy was not successfully performed, the value of ...
+	 * SnapshotSetId will be NULL" (CVssWriter::OnBackupShutdown). */
+	if (!vss_id_is_null(&s->set_id) && ev != EV_IDENTIFY &&
+	    (ev != EV_BACKUP_SHUTDOWN || s->set_created))
 		wire_put_id(m, ATTR_SNAPSHOT_SET_ID, &s->set_id);
 	wire_put_u32(m, ATTR_CONTEXT, (uint32_t)s->context);
 	wire_put_u32(m, ATTR_BACKUP_TYPE, s->backup_type);

@@ -6,7 +6,11 @@
  * the table, so a call in a wrong state always fails the same way:
  * VSS_E_BAD_STATE, "<Call> is not allowed in state <STATE>".  Asynchronous
  * calls move the state when they complete successfully (events.c,
- * snapset.c call session_op_done). */
+ * snapset.c call session_op_done).  Where the table departs from §10.1's
+ * it follows Microsoft's reference pages: SetContext in a restore session
+ * is refused (IVssBackupComponents::SetContext: "called during a restore
+ * operation"), and AbortBackup there is ignored ("If AbortBackup is called
+ * and no shadow copy or backup operations are underway, it is ignored"). */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +59,7 @@ static const uint8_t table[C_COUNT][SS_COUNT] = {
 	/*                      N  BI  BG  BS  BP  BD* BD  BC  BA  RI  RG  RP  RR */
 	[C_INIT_BACKUP]     = { T(SS_BI), X, X, X, X, X, X, X, X, X, X, X, X },
 	[C_INIT_RESTORE]    = { T(SS_RI), X, X, X, X, X, X, X, X, X, X, X, X },
-	[C_SET_CONTEXT]     = { X, Y, Y, X, X, X, X, X, X, Y, X, X, X },
+	[C_SET_CONTEXT]     = { X, Y, Y, X, X, X, X, X, X, X, X, X, X },
 	[C_SET_BACKUP_STATE]= { X, Y, Y, Y, X, X, X, X, X, X, X, X, X },
 	[C_FILTER]          = { X, Y, NE, NE, NE, NE, NE, NE, NE, Y, NE, NE, NE },
 	[C_GATHER_MD]       = { X, Y, X, X, X, X, X, X, X, Y, X, X, X },
@@ -69,7 +73,7 @@ static const uint8_t table[C_COUNT][SS_COUNT] = {
 	[C_WRITER_STATUS]   = { X, X, Y, Y, Y, Y, Y, Y, Y, X, Y, Y, Y },
 	[C_SET_SUCCEEDED]   = { X, X, X, X, X, X, Y, X, X, X, X, X, X },
 	[C_BACKUP_COMPLETE] = { X, X, X, X, X, X, Y, X, X, X, X, X, X },
-	[C_ABORT]           = { X, IG, IG, T(SS_BA), T(SS_BA), Y, T(SS_BA), IG, IG, X, X, X, X },
+	[C_ABORT]           = { X, IG, IG, T(SS_BA), T(SS_BA), Y, T(SS_BA), IG, IG, IG, IG, IG, IG },
 	[C_QUERY]           = { X, Y, Y, Y, Y, Y, Y, Y, Y, X, X, X, X },
 	[C_MANAGE]          = { X, Y, Y, Y, Y, X, Y, Y, Y, X, X, X, X },
 	[C_SAVE_XML]        = { X, Y, Y, Y, Y, X, Y, Y, Y, Y, Y, Y, Y },
@@ -154,6 +158,7 @@ static void wstatus_clear(struct wstatus *ws)
 	timer_cancel(&ws->freeze_timer);
 	free(ws->wmd_xml);
 	free(ws->msg);
+	free(ws->gathered.msg);
 	writer_unref(ws->w);
 }
 
@@ -790,6 +795,27 @@ static vss_hr_t do_snapshot(struct session *s, uint32_t seq)
 	return S_OK;
 }
 
+/* GatherWriterStatus: every writer's status as it is now, kept for
+ * GetWriterStatus (Microsoft: a requester "must call ... GatherWriterStatus
+ * and wait for it to complete prior to calling ... GetWriterStatusCount"). */
+static vss_hr_t gather_status(struct session *s)
+{
+	for (size_t i = 0; i < s->nws; i++) {
+		struct wstatus *ws = &s->ws[i];
+		char *msg = ws->msg ? strdup(ws->msg) : NULL;
+
+		if (ws->msg && !msg)
+			return VSSERR(E_OUTOFMEMORY, "out of memory");
+		free(ws->gathered.msg);
+		ws->gathered.msg = msg;
+		ws->gathered.state = ws->state;
+		ws->gathered.hr = ws->hr;
+		ws->gathered.app_hr = ws->app_hr;
+	}
+	s->status_gathered = true;
+	return S_OK;
+}
+
 static void reply_status(struct session *s, uint32_t seq)
 {
 	struct wire_msg m;
@@ -800,10 +826,10 @@ static void reply_status(struct session *s, uint32_t seq)
 
 		wire_nest_begin(&m, ATTR_WRITER);
 		put_writer_ident(&m, ws->w);
-		wire_put_u32(&m, ATTR_STATE, ws->state);
-		wire_put_u32(&m, ATTR_FAILURE_HR, (uint32_t)ws->hr);
-		wire_put_u32(&m, ATTR_APP_HR, (uint32_t)ws->app_hr);
-		wire_put_str(&m, ATTR_MESSAGE, ws->msg);
+		wire_put_u32(&m, ATTR_STATE, ws->gathered.state);
+		wire_put_u32(&m, ATTR_FAILURE_HR, (uint32_t)ws->gathered.hr);
+		wire_put_u32(&m, ATTR_APP_HR, (uint32_t)ws->gathered.app_hr);
+		wire_put_str(&m, ATTR_MESSAGE, ws->gathered.msg);
 		wire_nest_end(&m);
 	}
 	conn_send(s->conn, &m);
@@ -1114,6 +1140,8 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 				    proto_msg_name(s->op.code));
 			break;
 		}
+		if (VSS_FAILED(hr = gather_status(s)))
+			break;
 		if (op_running(s)) {
 			/* beside DoSnapshotSet: answer with a finished op id 0 */
 			reply_init(&m, code, h->seq, S_OK, NULL);
@@ -1126,6 +1154,11 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		session_op_done(s, S_OK);
 		return;
 	case MSG_GET_WRITER_STATUS:
+		if (!s->status_gathered) {
+			hr = VSSERR(VSS_E_BAD_STATE, "GatherWriterStatus must complete before "
+				    "GetWriterStatus");
+			break;
+		}
 		reply_status(s, h->seq);
 		return;
 	case MSG_BACKUP_COMPLETE:

@@ -463,6 +463,7 @@ static void d13_done(struct session *s)
 		creation_lock_owner = NULL;
 	s->holds_lock = false;
 	s->state = SS_BD;
+	s->set_created = true;
 	log_info("snapshot set %s created", vss_id_format(&s->set_id, idbuf));
 	session_op_done(s, S_OK);
 	session_unref(s);

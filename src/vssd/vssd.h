@@ -169,6 +169,13 @@ struct wstatus {
 	VSS_WRITER_STATE state;
 	vss_hr_t hr, app_hr;
 	char *msg;
+	/* the status as the last GatherWriterStatus saw it: what
+	 * GetWriterStatus answers (IVssBackupComponents::GatherWriterStatus) */
+	struct {
+		VSS_WRITER_STATE state;
+		vss_hr_t hr, app_hr;
+		char *msg;
+	} gathered;
 	struct timer freeze_timer;
 };
 
@@ -204,6 +211,8 @@ struct session {
 	bool partial;
 	VSS_BACKUP_TYPE backup_type;
 	bool gathered;
+	bool status_gathered;		/* a GatherWriterStatus completed */
+	bool set_created;		/* DoSnapshotSet succeeded */
 	/* writer filters (before GatherWriterMetadata) */
 	vss_id_t *enabled_classes, *disabled_classes, *disabled_instances;
 	size_t n_enabled, n_disabled, n_disabled_inst;
