@@ -1706,6 +1706,227 @@ START_TEST(test_diff_max_files)
 }
 END_TEST
 
+/* ---- a backend whose flush of the origin, or first prepare, waits until
+ * the test lets it go ---- */
+static const struct cow_io_ops *held_base;
+static struct cow_io_ops held_ops;
+static pthread_mutex_t held_mx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t held_cv = PTHREAD_COND_INITIALIZER;
+static bool held_flush, held_prepare;
+static unsigned flush_started, flush_done, prepare_started;
+
+static void held_wait(bool *hold, unsigned *started)
+{
+	pthread_mutex_lock(&held_mx);
+	(*started)++;
+	pthread_cond_broadcast(&held_cv);
+	while (*hold)
+		pthread_cond_wait(&held_cv, &held_mx);
+	pthread_mutex_unlock(&held_mx);
+}
+
+static int held_flush_fn(void *io, enum cow_file f)
+{
+	int r;
+
+	if (f != COW_ORIGIN)
+		return held_base->flush(io, f);
+	held_wait(&held_flush, &flush_started);
+	r = held_base->flush(io, f);
+	pthread_mutex_lock(&held_mx);
+	flush_done++;
+	pthread_cond_broadcast(&held_cv);
+	pthread_mutex_unlock(&held_mx);
+	return r;
+}
+
+/* The in-memory backend has nothing to allocate: only the first piece the
+ * preparation thread asks for is held. */
+static int held_prepare_fn(void *io, enum cow_file f, size_t len, uint64_t off)
+{
+	(void)io, (void)f, (void)off;
+	if (len) {
+		held_wait(&held_prepare, &prepare_started);
+		pthread_mutex_lock(&held_mx);
+		held_prepare = false;
+		pthread_mutex_unlock(&held_mx);
+	}
+	return 0;
+}
+
+static void held_open(struct env *e, uint64_t osize, uint64_t dsize, uint32_t chunk,
+		      bool prepare)
+{
+	memset(e, 0, sizeof(*e));
+	e->sim = sim_new(osize, dsize);
+	ck_assert_int_eq(cow_volume_create_io(sim_ops(), e->sim, chunk), 0);
+	model_init(&e->m, osize);
+	held_base = sim_ops();
+	held_ops = *held_base;
+	held_ops.flush = held_flush_fn;
+	held_ops.prepare = prepare ? held_prepare_fn : NULL;
+	ck_assert_int_eq(cow_volume_open_io(&held_ops, e->sim, &e->v), 0);
+}
+
+/* Wait (without a bound on anything the engine does) until *n reaches want
+ * or until ms have passed; returns *n. */
+static unsigned held_until(unsigned *n, unsigned want, unsigned ms)
+{
+	struct timespec until;
+	unsigned got;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&held_mx);
+	while (*n < want && pthread_cond_timedwait(&held_cv, &held_mx, &until) == 0)
+		;
+	got = *n;
+	pthread_mutex_unlock(&held_mx);
+	return got;
+}
+
+struct flusher {
+	struct cow_volume *v;
+	int r;
+	unsigned returned, done_seen;
+};
+
+static void *flusher_run(void *arg)
+{
+	struct flusher *f = arg;
+	int r = cow_flush(f->v);
+
+	pthread_mutex_lock(&held_mx);
+	f->r = r;
+	f->done_seen = flush_done;
+	f->returned = 1;
+	pthread_cond_broadcast(&held_cv);
+	pthread_mutex_unlock(&held_mx);
+	return NULL;
+}
+
+/* Two cow_flush calls at once: the second must not return before a flush
+ * that covers the write before it has completed (it found the dirty flag
+ * already cleared by the first, whose flush was still under way). */
+START_TEST(test_flush_concurrent)
+{
+	struct env e;
+	struct flusher a = { 0 }, b = { 0 };
+	pthread_t ta, tb;
+
+	held_open(&e, OSIZE, 1 << 20, CHUNK, false);
+	do_write(&e, 0, 8);
+	pthread_mutex_lock(&held_mx);
+	held_flush = true;
+	flush_started = flush_done = 0;
+	pthread_mutex_unlock(&held_mx);
+	a.v = b.v = e.v;
+	ck_assert_int_eq(pthread_create(&ta, NULL, flusher_run, &a), 0);
+	ck_assert_uint_eq(held_until(&flush_started, 1, 10000), 1);
+	ck_assert_int_eq(pthread_create(&tb, NULL, flusher_run, &b), 0);
+	/* room for b to return early, if it would */
+	held_until(&b.returned, 1, 300);
+	pthread_mutex_lock(&held_mx);
+	held_flush = false;
+	pthread_cond_broadcast(&held_cv);
+	pthread_mutex_unlock(&held_mx);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.r, 0);
+	ck_assert_int_eq(b.r, 0);
+	ck_assert_uint_ge(b.done_seen, 1);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
+/* ---- slot_hi never moves back: a preserve that waited for the piece of
+ * the diff area being prepared must not lower it under a slot a later
+ * preserve took and filled meanwhile (a shrink would punch that slot) ---- */
+#define PCHUNK	(1u << 20)
+#define PWAIT	8	/* preserves in the first 8 MiB piece */
+
+struct pwriter {
+	struct cow_volume *v;
+	uint64_t chunk;
+	int r;
+};
+
+static void *pwriter_run(void *arg)
+{
+	struct pwriter *w = arg;
+	uint64_t sec = w->chunk * (PCHUNK / COW_SECTOR);
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, 4096)) {
+		w->r = -ENOMEM;
+		return NULL;
+	}
+	fill_sectors(buf, sec, 8, 7000 + w->chunk);
+	w->r = cow_write(w->v, buf, 4096, sec * COW_SECTOR);
+	free(buf);
+	return NULL;
+}
+
+START_TEST(test_prepare_slot_hi)
+{
+	struct env e;
+	struct pwriter w[PWAIT];
+	pthread_t th[PWAIT];
+	struct cow_stats st;
+	unsigned used = 0;
+
+	pthread_mutex_lock(&held_mx);
+	held_prepare = true;
+	prepare_started = 0;
+	pthread_mutex_unlock(&held_mx);
+	held_open(&e, (PWAIT + 8) * (uint64_t)PCHUNK, 40u << 20, PCHUNK, true);
+	ck_assert_uint_eq(held_until(&prepare_started, 1, 10000), 1);
+	for (uint64_t c = 0; c <= PWAIT; c++)
+		do_write(&e, c * (PCHUNK / COW_SECTOR), 8);
+	do_snap(&e);
+	/* PWAIT preserves take slots 0..PWAIT-1, in the piece being prepared,
+	 * and wait for it */
+	for (unsigned i = 0; i < PWAIT; i++) {
+		w[i].v = e.v;
+		w[i].chunk = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, pwriter_run, &w[i]), 0);
+	}
+	for (unsigned t = 0; t < 1000 && used < PWAIT; t++) {
+		ck_assert_int_eq(cow_stats(e.v, &st), 0);
+		used = (unsigned)st.slots_used;
+		if (used < PWAIT)
+			usleep(10000);
+	}
+	ck_assert_uint_eq(used, PWAIT);
+	/* one more takes slot PWAIT, past the piece: it does not wait */
+	do_write(&e, PWAIT * (uint64_t)(PCHUNK / COW_SECTOR), 8);
+	pthread_mutex_lock(&held_mx);
+	held_prepare = false;
+	pthread_cond_broadcast(&held_cv);
+	pthread_mutex_unlock(&held_mx);
+	for (unsigned i = 0; i < PWAIT; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(w[i].r, 0);
+		model_write(&e.m, w[i].chunk * (PCHUNK / COW_SECTOR), 8, 7000 + w[i].chunk);
+	}
+	verify(&e);
+	/* a shrink that deletes nothing punches what is free or prepared */
+	ck_assert_int_eq(cow_stats(e.v, &st), 0);
+	ck_assert_uint_eq(st.slots_used, PWAIT + 1);
+	ck_assert_int_eq(cow_set_diff_max(e.v, st.diff_bytes_used + 2 * (uint64_t)PCHUNK), 0);
+	verify(&e);
+	env_reopen(&e);
+	verify(&e);
+	env_fini(&e);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cow-engine");
@@ -1741,6 +1962,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_snapshots_while_writing);
 	tcase_add_test(tc, test_aio_args);
 	tcase_add_test(tc, test_aio_while_snapshots);
+	tcase_add_test(tc, test_flush_concurrent);
+	tcase_add_test(tc, test_prepare_slot_hi);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -263,6 +263,7 @@ struct cow_volume {
 	_Atomic int64_t newest;		/* epoch of the newest snapshot, or -1 */
 	_Atomic int broken;
 	_Atomic int origin_dirty;	/* written since the last flush */
+	pthread_mutex_t flush_lock;	/* one origin flush at a time */
 	/* the epoch gate: shared by I/O, exclusive for create/delete/revert */
 	struct gate_shard gate[GATE_SHARDS];
 	_Atomic int gate_writer;
@@ -1236,8 +1237,13 @@ static int preserve_range(struct cow_volume *v, uint64_t c0, uint64_t c1)
 
 			v->slotstate[s] = SLOT_ALLOC;
 			if (s >= v->slot_hi) {
+				/* prep_claim may wait (meta_lock let go), and a
+				 * preserve taking a higher slot meanwhile has
+				 * moved slot_hi past ours: never move it back,
+				 * or a shrink would punch that live slot */
 				prep_claim(v, s);
-				v->slot_hi = (uint64_t)s + 1;
+				if ((uint64_t)s + 1 > v->slot_hi)
+					v->slot_hi = (uint64_t)s + 1;
 			}
 			le[got].slot = s;
 			got++;
@@ -1334,16 +1340,24 @@ static int modify_locked(struct cow_volume *v, const void *buf, size_t len,
 	return r;
 }
 
-/* Flush the origin if anything was written since the last flush. */
+/* Flush the origin if anything was written since the last flush.  One
+ * flush at a time: a caller that finds one under way waits for it, then
+ * flushes again if a write completed since that flush began (or if it
+ * failed).  Without the lock a second caller would find origin_dirty
+ * already cleared by the first and return before the first's flush had
+ * made anything durable: an fsync acknowledged too early, or a snapshot's
+ * superblock (sb_write) durable before the origin writes it must follow. */
 static int origin_flush(struct cow_volume *v)
 {
-	int r;
+	int r = 0;
 
-	if (!atomic_exchange(&v->origin_dirty, 0))
-		return 0;
-	r = v->ops->flush(v->io, COW_ORIGIN);
-	if (r)
-		atomic_store(&v->origin_dirty, 1);
+	pthread_mutex_lock(&v->flush_lock);
+	if (atomic_exchange(&v->origin_dirty, 0)) {
+		r = v->ops->flush(v->io, COW_ORIGIN);
+		if (r)
+			atomic_store(&v->origin_dirty, 1);
+	}
+	pthread_mutex_unlock(&v->flush_lock);
 	return r;
 }
 
@@ -2316,6 +2330,7 @@ static void vol_free(struct cow_volume *v)
 	pthread_cond_destroy(&v->meta_cond);
 	pthread_mutex_destroy(&v->gate_wlock);
 	pthread_mutex_destroy(&v->gate_drain_lock);
+	pthread_mutex_destroy(&v->flush_lock);
 	pthread_cond_destroy(&v->gate_drain);
 	if (v->ops && v->ops->close)
 		v->ops->close(v->io);
@@ -2332,6 +2347,7 @@ static struct cow_volume *vol_alloc(const struct cow_io_ops *ops, void *io)
 	v->io = io;
 	pthread_mutex_init(&v->gate_wlock, NULL);
 	pthread_mutex_init(&v->gate_drain_lock, NULL);
+	pthread_mutex_init(&v->flush_lock, NULL);
 	pthread_cond_init(&v->gate_drain, NULL);
 	for (unsigned i = 0; i < IDX_STRIPES; i++)
 		pthread_mutex_init(&v->idx_lock[i], NULL);
