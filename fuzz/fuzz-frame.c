@@ -23,6 +23,12 @@ static void walk(const uint8_t *p, size_t len, int depth)
 		vss_provider_prop_t pp;
 		vss_id_t id;
 
+		/* vssd's handlers pick snapshots and providers by tag, whatever
+		 * the kind */
+		if (a.tag == ATTR_SNAPSHOT && proto_get_snapshot(&a, &sp) == 0)
+			vss_snapshot_prop_clear(&sp);
+		if (a.tag == ATTR_PROVIDER && proto_get_provider(&a, &pp) == 0)
+			vss_provider_prop_clear(&pp);
 		switch (a.kind) {
 		case WIRE_STR:
 			s = wire_attr_str(&a);
@@ -42,10 +48,6 @@ static void walk(const uint8_t *p, size_t len, int depth)
 		case WIRE_NEST:
 			if (depth >= WIRE_MAX_DEPTH)
 				abort();	/* validation bounds the depth */
-			if (a.tag == ATTR_SNAPSHOT && proto_get_snapshot(&a, &sp) == 0)
-				vss_snapshot_prop_clear(&sp);
-			if (a.tag == ATTR_PROVIDER && proto_get_provider(&a, &pp) == 0)
-				vss_provider_prop_clear(&pp);
 			walk(a.val, a.len, depth + 1);
 			break;
 		}

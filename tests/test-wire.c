@@ -265,6 +265,48 @@ START_TEST(snapshot_prop_roundtrip)
 }
 END_TEST
 
+/* A snapshot or provider sent as a blob (unchecked inside) or holding a
+ * string sent as a blob (unchecked UTF-8) is refused, not walked. */
+START_TEST(prop_kinds_checked)
+{
+	static const uint8_t inner[8] = { 0x51, 0x00, 0x03, 0x00, 0, 0, 0, 0 };	/* an ID of length 0 */
+	vss_snapshot_prop_t sp;
+	vss_provider_prop_t pp;
+	struct wire_msg m;
+	struct wire_attr a;
+	size_t len;
+	uint8_t *p;
+	char *str;
+
+	wire_msg_init(&m, MSG_QUERY, 1);
+	wire_put_blob(&m, ATTR_SNAPSHOT, inner, sizeof(inner));
+	wire_put_blob(&m, ATTR_PROVIDER, inner, sizeof(inner));
+	wire_put_blob(&m, ATTR_VOLUME, "\xff\xfe", 2);
+	p = payload_of(&m, &len);
+	ck_assert_int_eq(wire_validate(p, len), 0);
+	ck_assert(wire_find(p, len, ATTR_SNAPSHOT, &a));
+	ck_assert_int_eq(proto_get_snapshot(&a, &sp), -EBADMSG);
+	ck_assert(wire_find(p, len, ATTR_PROVIDER, &a));
+	ck_assert_int_eq(proto_get_provider(&a, &pp), -EBADMSG);
+	ck_assert(wire_find(p, len, ATTR_VOLUME, &a));
+	str = wire_attr_str(&a);
+	ck_assert_ptr_null(str);
+	free(p);
+	wire_msg_free(&m);
+
+	wire_msg_init(&m, MSG_QUERY, 2);
+	wire_nest_begin(&m, ATTR_SNAPSHOT);
+	wire_put_blob(&m, ATTR_ORIGINAL_VOLUME, "\xff\xfe", 2);
+	wire_nest_end(&m);
+	p = payload_of(&m, &len);
+	ck_assert_int_eq(wire_validate(p, len), 0);
+	ck_assert(wire_find(p, len, ATTR_SNAPSHOT, &a));
+	ck_assert_int_eq(proto_get_snapshot(&a, &sp), -EBADMSG);
+	free(p);
+	wire_msg_free(&m);
+}
+END_TEST
+
 START_TEST(id_and_names)
 {
 	vss_id_t id;
@@ -302,6 +344,7 @@ int main(void)
 	tcase_add_test(tc, rx_rejects_bad_payload);
 	tcase_add_test(tc, builder_limits);
 	tcase_add_test(tc, snapshot_prop_roundtrip);
+	tcase_add_test(tc, prop_kinds_checked);
 	tcase_add_test(tc, id_and_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -124,6 +124,8 @@ void proto_put_snapshot(struct wire_msg *m, const vss_snapshot_prop_t *p)
 
 static int dup_str(const struct wire_attr *a, char **dst)
 {
+	if (a->kind != WIRE_STR)
+		return -EBADMSG;
 	free(*dst);
 	*dst = wire_attr_str(a);
 	return *dst ? 0 : -ENOMEM;
@@ -136,6 +138,8 @@ int proto_get_snapshot(const struct wire_attr *nest, vss_snapshot_prop_t *p)
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (nest->kind != WIRE_NEST)
+		return -EBADMSG;
 	wire_iter_nest(&it, nest);
 	while (r == 0 && wire_next(&it, &a)) {
 		switch (a.tag) {
@@ -178,6 +182,8 @@ int proto_get_provider(const struct wire_attr *nest, vss_provider_prop_t *p)
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (nest->kind != WIRE_NEST)
+		return -EBADMSG;
 	wire_iter_nest(&it, nest);
 	while (r == 0 && wire_next(&it, &a)) {
 		switch (a.tag) {

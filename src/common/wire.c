@@ -168,6 +168,15 @@ void wire_nest_end(struct wire_msg *m)
 	put_le32(m->buf + start + 4, (uint32_t)(m->len - start - 8));
 }
 
+int wire_msg_header(const struct wire_msg *m, uint16_t *type, uint32_t *seq)
+{
+	if (!m->buf || m->len < WIRE_HDR_SIZE)
+		return -EINVAL;
+	*type = get_le16(m->buf + 6);
+	*seq = get_le32(m->buf + 8);
+	return 0;
+}
+
 int wire_msg_finish(struct wire_msg *m)
 {
 	if (m->err)
@@ -321,9 +330,14 @@ void wire_iter_init(struct wire_iter *it, const uint8_t *p, size_t len)
 	it->end = p + len;
 }
 
+/* Only a nest's inside was validated with the frame: anything else
+ * iterates as empty. */
 void wire_iter_nest(struct wire_iter *it, const struct wire_attr *nest)
 {
-	wire_iter_init(it, nest->val, nest->len);
+	if (nest->kind == WIRE_NEST)
+		wire_iter_init(it, nest->val, nest->len);
+	else
+		wire_iter_init(it, NULL, 0);
 }
 
 bool wire_next(struct wire_iter *it, struct wire_attr *a)
@@ -375,7 +389,7 @@ char *wire_attr_str(const struct wire_attr *a)
 {
 	char *s;
 
-	if (a->kind != WIRE_STR && a->kind != WIRE_BLOB)
+	if (a->kind != WIRE_STR)	/* only strings were checked as UTF-8 */
 		return NULL;
 	s = malloc(a->len + 1);
 	if (!s)

@@ -68,6 +68,8 @@ struct wire_msg {
 };
 
 void wire_msg_init(struct wire_msg *m, uint16_t type, uint32_t seq);
+/* The type and seq a message was begun with; -EINVAL if it has no header. */
+int wire_msg_header(const struct wire_msg *m, uint16_t *type, uint32_t *seq);
 void wire_msg_free(struct wire_msg *m);
 void wire_put_u32(struct wire_msg *m, uint16_t tag, uint32_t v);
 void wire_put_u64(struct wire_msg *m, uint16_t tag, uint64_t v);

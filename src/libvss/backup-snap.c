@@ -202,7 +202,7 @@ vss_hr_t vss_backup_expose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id
 	if (VSS_SUCCEEDED(hr) && exposed) {
 		struct wire_attr a;
 
-		if (wire_find(r.payload, r.len, ATTR_EXPOSED_NAME, &a) &&
+		if (wire_find(r.payload, r.len, ATTR_EXPOSED_NAME, &a) && a.kind == WIRE_STR &&
 		    !(*exposed = wire_attr_str(&a)))
 			hr = VSSERR(E_OUTOFMEMORY, "out of memory");
 	}

@@ -91,7 +91,7 @@ static int get_str_or_empty(const uint8_t *p, size_t len, uint16_t tag, char **d
 {
 	struct wire_attr a;
 
-	*dst = wire_find(p, len, tag, &a) ? wire_attr_str(&a) : strdup("");
+	*dst = wire_find(p, len, tag, &a) && a.kind == WIRE_STR ? wire_attr_str(&a) : strdup("");
 	return *dst ? 0 : -ENOMEM;
 }
 
@@ -665,7 +665,7 @@ vss_hr_t vss_backup_save_as_xml(vss_backup_t *b, char **xml)
 	if (VSS_SUCCEEDED(hr)) {
 		struct wire_attr a;
 
-		if (!wire_find(r.payload, r.len, ATTR_BCD_XML, &a))
+		if (!wire_find(r.payload, r.len, ATTR_BCD_XML, &a) || a.kind != WIRE_STR)
 			hr = VSSERR(VSS_E_UNEXPECTED, "vssd sent no document");
 		else if (!(*xml = wire_attr_str(&a)))
 			hr = VSSERR(E_OUTOFMEMORY, "out of memory");
