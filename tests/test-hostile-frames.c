@@ -319,6 +319,23 @@ int main(void)
 		wire_put_u32(&m, ATTR_LEVEL, 99);
 		send_msg(fd, &m);
 		expect("Subscribe with application level 99", fd, &rx, E_INVALIDARG, false);
+		wire_msg_init(&m, MSG_WRITER_SUBSCRIBE, 3);
+		wire_put_id(&m, ATTR_WRITER_ID, &id);
+		wire_put_str(&m, ATTR_WRITER_NAME, "hostile");
+		wire_put_u32(&m, ATTR_FREEZE_TIMEOUT, 0xffff0000u);
+		send_msg(fd, &m);
+		expect("Subscribe with a freeze timeout of 49 days", fd, &rx, E_INVALIDARG, false);
+		{
+			char name[VSS_MAX_NAME_LEN + 2];
+
+			memset(name, 'n', sizeof(name) - 1);
+			name[sizeof(name) - 1] = '\0';
+			wire_msg_init(&m, MSG_WRITER_SUBSCRIBE, 3);
+			wire_put_id(&m, ATTR_WRITER_ID, &id);
+			wire_put_str(&m, ATTR_WRITER_NAME, name);
+			send_msg(fd, &m);
+			expect("Subscribe with a name over the maximum", fd, &rx, E_INVALIDARG, false);
+		}
 		wire_msg_init(&m, MSG_WRITER_SUBSCRIBE, 4);
 		wire_put_id(&m, ATTR_WRITER_ID, &id);
 		wire_put_str(&m, ATTR_WRITER_NAME, "hostile");

@@ -44,6 +44,27 @@ for words in "init" "init gather" "init gather start-retry" \
 	# shellcheck disable=SC2086
 	test-requester $words die > /dev/null && fail "die did not die"
 done
+# Two writers whose documents add up past the 16 MiB frame limit: the
+# requester gets an error for GetWriterMetadata, not a wait for ever.
+start_ready big1 test-writer --name big1 --caption-bytes 3000000
+start_ready big2 test-writer --name big2 --caption-bytes 3000000
+timeout 300 test-requester init gather expect=VSS_E_UNEXPECTED metadata > "$tmpdir/big" 2>&1 ||
+	fail "GetWriterMetadata of 17 MB of documents: $(cat "$tmpdir/big")"
+grep -q 'reply to GetWriterMetadata not sent (Message too long)' "$tmpdir/vssd.log" ||
+	fail "vssd did not say why GetWriterMetadata failed: $(cat "$tmpdir/big"; tail -n 8 "$tmpdir/vssd.log")"
+# shellcheck disable=SC2154
+kill "$big1_pid" "$big2_pid"
+wait "$big1_pid" "$big2_pid" 2>/dev/null || true
+# A writer whose document does not load is left out, and vssd says why
+# (the reason comes from libvss: one error slot in the process).
+start_ready huge test-writer --name huge --caption-bytes 5000000
+test-requester init gather status > "$tmpdir/huge"
+grep -q '^writer huge ' "$tmpdir/huge" && fail "a writer whose document does not load took part"
+grep -q "writer 'huge': its Writer Metadata Document does not load: vss_wmd_load_xml: VSS_E_INVALID_XML_DOCUMENT: " \
+	"$tmpdir/vssd.log" || fail "vssd did not say why the document does not load"
+# shellcheck disable=SC2154
+kill "$huge_pid"
+wait "$huge_pid" 2>/dev/null || true
 
 vssd_alive
 # ...and a whole backup still works after all that.

@@ -59,6 +59,21 @@ static int log_fd = -1;
 static bool veto[EV_COUNT], die[EV_COUNT], fail[EV_COUNT];
 static vss_hr_t fail_hr[EV_COUNT];
 static uint32_t sleep_ms[EV_COUNT];
+static char *pad_caption;	/* --caption-bytes: 3 components with long captions */
+
+static vss_hr_t add_pads(vss_wmd_t *md)
+{
+	vss_hr_t hr = S_OK;
+
+	for (int i = 0; pad_caption && VSS_SUCCEEDED(hr) && i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "pad%d", i);
+		hr = vss_wmd_add_component(md, VSS_CT_FILEGROUP, NULL, name, pad_caption, NULL,
+					   0, false, false, true, true, 0);
+	}
+	return hr;
+}
 
 static void log_event(struct instance *in, int ev)
 {
@@ -84,13 +99,14 @@ static const char usage_text[] =
 "  --class-id GUID  --level front|back|system  --freeze-timeout MS\n"
 "  --log FILE  --socket PATH  --component LP:NAME[:selectable]\n"
 "  --files PATH:SPEC[:recursive]  --veto EVENT  --fail EVENT:HR\n"
-"  --sleep EVENT:MS  --die EVENT  --count K  --reconnect  --help\n";
+"  --sleep EVENT:MS  --die EVENT  --count K  --reconnect  --caption-bytes N\n"
+"  --help\n";
 
 static bool handle(vss_writer_t *w, int ev, vss_wmd_t *md, void *user)
 {
 	struct instance *in = user;
 
-	if (md && VSS_FAILED(wopts_fill_wmd(&opts, md)))
+	if (md && (VSS_FAILED(wopts_fill_wmd(&opts, md)) || VSS_FAILED(add_pads(md))))
 		fprintf(stderr, "test-writer: %s\n", vss_last_error());
 	log_event(in, ev);
 	if (sleep_ms[ev]) {
@@ -126,7 +142,8 @@ static int event_arg(const char *s)
 int main(int argc, char **argv)
 {
 	enum { OPT_CLASS = 256, OPT_LEVEL, OPT_FREEZE, OPT_LOG, OPT_SOCKET, OPT_COMPONENT,
-	       OPT_FILES, OPT_VETO, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_COUNT, OPT_RECONNECT };
+	       OPT_FILES, OPT_VETO, OPT_FAIL, OPT_SLEEP, OPT_DIE, OPT_COUNT, OPT_RECONNECT,
+	       OPT_CAPTION };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "class-id", required_argument, NULL, OPT_CLASS },
@@ -142,6 +159,7 @@ int main(int argc, char **argv)
 		{ "die", required_argument, NULL, OPT_DIE },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+		{ "caption-bytes", required_argument, NULL, OPT_CAPTION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -171,6 +189,19 @@ int main(int argc, char **argv)
 			if (wopts_ms(optarg, &opts.freeze_timeout))
 				errx(2, "bad freeze timeout '%s'", optarg);
 			break;
+		case OPT_CAPTION: {
+			uint32_t n;
+
+			if (wopts_ms(optarg, &n) || !n || n > (16u << 20))
+				errx(2, "bad --caption-bytes '%s'", optarg);
+			free(pad_caption);
+			pad_caption = malloc(n + 1);
+			if (!pad_caption)
+				errx(2, "out of memory");
+			memset(pad_caption, 'c', n);
+			pad_caption[n] = '\0';
+			break;
+		}
 		case OPT_LOG:
 			log_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 			if (log_fd < 0)

@@ -56,7 +56,7 @@ static const char usage_text[] =
 "  -n, --name NAME             writer name (required)\n"
 "  -c, --class-id GUID         writer class id (default: derived from the name)\n"
 "  -l, --level LEVEL           front, back or system (default front)\n"
-"  -f, --freeze-timeout MS     Freeze-to-Thaw limit in ms (default 60000)\n"
+"  -f, --freeze-timeout MS     Freeze-to-Thaw limit in ms (default 60000, at most 600000)\n"
 "      --instance-name NAME    persistent instance name\n"
 "  -C, --component LP:NAME[:selectable]\n"
 "                              declare a file-group component\n"
@@ -354,8 +354,10 @@ static void set_option(int c, const char *arg)
 			errx(2, "bad level '%s' (front, back or system)", arg);
 		break;
 	case 'f':
-		if (wopts_ms(arg, &opts.freeze_timeout) || !opts.freeze_timeout)
-			errx(2, "bad freeze timeout '%s'", arg);
+		if (wopts_ms(arg, &opts.freeze_timeout) || !opts.freeze_timeout ||
+		    opts.freeze_timeout > VSS_MAX_FREEZE_TIMEOUT_MS)
+			errx(2, "bad freeze timeout '%s' (1 to %u ms)", arg,
+			     VSS_MAX_FREEZE_TIMEOUT_MS);
 		break;
 	case OPT_INSTANCE:
 		free(opts.instance_name);

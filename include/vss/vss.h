@@ -201,6 +201,13 @@ typedef enum {
 #define VSS_MAX_VOLUMES_PER_SET		64
 #define VSS_MAX_SNAPSHOTS_PER_VOLUME	512
 #define VSS_DEFAULT_FREEZE_TIMEOUT_MS	60000
+/* The longest freeze timeout a writer may ask for (Windows names only the
+ * default): vssd waits that long for a Freeze reply while the snapshot-set
+ * lock is held, so an unbounded one would let any writer stop every
+ * snapshot on the host. */
+#define VSS_MAX_FREEZE_TIMEOUT_MS	600000
+/* The longest writer name or instance name, in bytes of UTF-8. */
+#define VSS_MAX_NAME_LEN		1024
 #define VSS_HOLD_WRITES_TIMEOUT_MS	10000
 
 /* VSS_SNAPSHOT_PROP.  Strings are owned by whoever filled the struct; free

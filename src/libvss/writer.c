@@ -589,6 +589,13 @@ vss_hr_t vss_writer_initialize(vss_writer_t *w, const vss_id_t *class_id, const 
 	if (level != VSS_APP_SYSTEM && level != VSS_APP_BACK_END && level != VSS_APP_FRONT_END)
 		return VSSERR(E_INVALIDARG, "level %d is not SYSTEM, BACK_END or FRONT_END",
 			      (int)level);
+	if (strlen(name) > VSS_MAX_NAME_LEN ||
+	    (instance_name && strlen(instance_name) > VSS_MAX_NAME_LEN))
+		return VSSERR(E_INVALIDARG, "a writer or instance name is over %u bytes",
+			      VSS_MAX_NAME_LEN);
+	if (freeze_timeout_ms > VSS_MAX_FREEZE_TIMEOUT_MS)
+		return VSSERR(E_INVALIDARG, "freeze timeout %u ms is over the maximum, %u ms",
+			      freeze_timeout_ms, VSS_MAX_FREEZE_TIMEOUT_MS);
 	if ((unsigned)usage > VSS_UT_OTHER || (unsigned)source > VSS_ST_OTHER)
 		return VSSERR(E_INVALIDARG, "bad usage type %d or source type %d",
 			      (int)usage, (int)source);

@@ -223,11 +223,28 @@ static void pending_timeout(struct timer *t)
 
 int conn_send(struct conn *c, struct wire_msg *m)
 {
+	uint16_t type;
+	uint32_t seq;
 	int r;
 
 	if (c->dead || c->stalled)
 		return -EPIPE;
 	r = wire_send(c->fd, m);
+	if ((r == -EMSGSIZE || r == -ENOMEM) && wire_msg_header(m, &type, &seq) == 0 &&
+	    (type & WIRE_REPLY)) {
+		/* A reply that cannot go as built (over the frame limit: say
+		 * writers' names and documents add up past 16 MiB) goes as an
+		 * error, or the caller would wait for it for ever. */
+		struct wire_msg e;
+
+		log_warn("%s: reply to %s not sent (%s): answering with an error", c->name,
+			 proto_msg_name(type & ~WIRE_REPLY), strerror(-r));
+		reply_init(&e, type & ~WIRE_REPLY, seq, r == -EMSGSIZE ? VSS_E_UNEXPECTED : E_OUTOFMEMORY,
+			   r == -EMSGSIZE ? "the reply would be over the protocol's frame limit "
+			   "(16 MiB)" : "out of memory");
+		r = wire_send(c->fd, &e);
+		wire_msg_free(&e);
+	}
 	if (r == -ETIMEDOUT) {
 		/* The peer does not read: it must not stall vssd again.  The
 		 * loop sees the shut-down socket and closes the connection. */

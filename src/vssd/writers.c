@@ -62,6 +62,12 @@ static vss_hr_t subscribe(struct conn *c, const struct wire_hdr *h, const uint8_
 		return VSSERR(E_INVALIDARG, "a writer name is required");
 	}
 	w->instance_name = wire_get_str(p, h->len, ATTR_INSTANCE_NAME);
+	if (strlen(w->name) > VSS_MAX_NAME_LEN ||
+	    (w->instance_name && strlen(w->instance_name) > VSS_MAX_NAME_LEN)) {
+		writer_unref(w);
+		return VSSERR(E_INVALIDARG, "a writer or instance name is over %u bytes",
+			      VSS_MAX_NAME_LEN);
+	}
 	w->usage = wire_get_u32(p, h->len, ATTR_USAGE, VSS_UT_USERDATA);
 	w->source = wire_get_u32(p, h->len, ATTR_SOURCE, VSS_ST_OTHER);
 	level = wire_get_u32(p, h->len, ATTR_LEVEL, VSS_APP_FRONT_END);
@@ -75,6 +81,13 @@ static vss_hr_t subscribe(struct conn *c, const struct wire_hdr *h, const uint8_
 					    VSS_DEFAULT_FREEZE_TIMEOUT_MS);
 	if (w->freeze_timeout_ms == 0)
 		w->freeze_timeout_ms = VSS_DEFAULT_FREEZE_TIMEOUT_MS;
+	if (w->freeze_timeout_ms > VSS_MAX_FREEZE_TIMEOUT_MS) {
+		uint32_t ms = w->freeze_timeout_ms;
+
+		writer_unref(w);
+		return VSSERR(E_INVALIDARG, "freeze timeout %u ms is over the maximum, %u ms",
+			      ms, VSS_MAX_FREEZE_TIMEOUT_MS);
+	}
 	w->mask = wire_get_u32(p, h->len, ATTR_SUBSCRIBE_MASK,
 			       VSS_SM_BACKUP_EVENTS_FLAG | VSS_SM_RESTORE_EVENTS_FLAG);
 	w->major = wire_get_u32(p, h->len, ATTR_MAJOR, 0);
