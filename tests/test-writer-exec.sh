@@ -18,6 +18,8 @@ assert_eq "options of --help vs vss-writer-exec.8" "$help_opts" "$man_opts"
 vss-writer-exec --version | grep -q '^vss-writer-exec ' || fail "--version"
 if vss-writer-exec --name x --level middle 2>"$tmpdir/err"; then fail "bad level accepted"; fi
 grep -q "bad level 'middle'" "$tmpdir/err" || fail "bad level message: $(cat "$tmpdir/err")"
+if vss-writer-exec --name x --freeze-timeout 600001 2>"$tmpdir/err"; then fail "freeze timeout over 600 s accepted"; fi
+grep -q "bad freeze timeout '600001' (1 to 600000 ms)" "$tmpdir/err" || fail "freeze timeout message: $(cat "$tmpdir/err")"
 
 # Configuration file errors name the file and line.
 printf 'name = x\n\nbogus = 1\n' >"$tmpdir/bad.conf"
