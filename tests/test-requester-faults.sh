@@ -103,4 +103,39 @@ wait $a || fail "the first session failed: $(cat "$tmpdir/a")"
 grep -q '^DoSnapshotSet S_OK' "$tmpdir/a" || fail "the first set was not created"
 test "$(grep -c ' Identify' "$log")" = 6 || fail "Identify did not reach the three writers twice"
 kill "$zw_pid"
+wait "$zw_pid" 2>/dev/null || true
+
+# 7. AbortBackup while PrepareForBackup's events are still out: the
+#    operation ends cancelled, the writers get Abort once PrepareForBackup
+#    is answered, AbortBackup answers, the session ends and frees the lock.
+#    (The Abort's fan-out used to take over PrepareForBackup's: it never
+#    finished, and the session was never released.)
+start_ready pw test-writer --name pw --level front --log "$log" --sleep PrepareForBackup:1500
+: > "$log"
+timeout 120 test-requester init state=volume gather start "volume=$vol" prepare-nowait sleep=300 \
+	abort expect=VSS_S_ASYNC_CANCELLED wait expect=VSS_E_BAD_STATE complete > "$tmpdir/r" ||
+	fail "AbortBackup during PrepareForBackup: $(cat "$tmpdir/r")"
+grep -q '^AbortBackup S_OK' "$tmpdir/r" || fail "AbortBackup did not answer S_OK: $(cat "$tmpdir/r")"
+wait_until 10 grep -q '^pw BackupShutdown' "$log"
+assert_eq "events of pw when AbortBackup came during PrepareForBackup" \
+	"Identify PrepareForBackup Abort BackupShutdown " \
+	"$(awk '$1 == "pw" { printf "%s ", $2 }' "$log")"
+test-requester init context=10 start > /dev/null	# the lock is free
+# 8. The requester dies while its AbortBackup's events are out: the Abort
+#    finishes, then BackupShutdown, and the next set can start.
+kill "$pw_pid"
+wait "$pw_pid" 2>/dev/null || true
+start_ready aw test-writer --name aw --level front --log "$log" --sleep Abort:1500
+: > "$log"
+test-requester init state=volume gather start "volume=$vol" prepare abort > "$tmpdir/r" 2>&1 &
+r=$!
+wait_until 20 grep -q '^aw Abort' "$log"
+kill "$r"
+wait "$r" 2>/dev/null || true
+wait_until 20 grep -q '^aw BackupShutdown' "$log"
+assert_eq "events of aw when the requester died during AbortBackup" \
+	"Identify PrepareForBackup Abort BackupShutdown " \
+	"$(awk '$1 == "aw" { printf "%s ", $2 }' "$log")"
+test-requester init context=10 start-retry > /dev/null	# the lock is free
+kill "$aw_pid"
 vssd_alive

@@ -16,7 +16,8 @@
  *   gather | add-all | add=WRITERNAME:LOGICALPATH:NAME | start
  *   volume=PATH | supported=PATH | prepare | do | status | succeeded
  *   complete | abort | save=FILE | query | delete-set | sleep=MS
- *   do-nowait (start DoSnapshotSet, do not wait) | die (_exit(7), the
+ *   do-nowait (start DoSnapshotSet, do not wait) | prepare-nowait (the same
+ *   for PrepareForBackup) | wait (wait for that one; its final status) | die (_exit(7), the
  *   object is never released) | select-all (restore: select every
  *   component) | prerestore | restored (SetFileRestoreStatus ALL) |
  *   postrestore | cancel (start DoSnapshotSet and cancel it at once) |
@@ -412,6 +413,14 @@ int main(int argc, char **argv)
 			check("DoSnapshotSet", vss_backup_do_snapshot_set(b, &a));
 			vss_async_free(nowait);
 			nowait = a;
+		} else if (strcmp(w, "prepare-nowait") == 0) {
+			a = NULL;
+			check("PrepareForBackup", vss_backup_prepare_for_backup(b, &a));
+			vss_async_free(nowait);
+			nowait = a;
+		} else if (strcmp(w, "wait") == 0) {
+			check("Wait", finish(nowait ? S_OK : E_INVALIDARG, &nowait));
+			nowait = NULL;
 		} else if (strcmp(w, "cancel") == 0) {
 			const char *want = expect;
 

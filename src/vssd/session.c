@@ -249,6 +249,7 @@ static void op_start(struct session *s, int code, uint32_t seq)
 }
 
 static void release_continue(struct session *s);
+static void abort_start(struct session *s);
 
 void session_op_done(struct session *s, vss_hr_t status)
 {
@@ -278,6 +279,15 @@ void session_op_done(struct session *s, vss_hr_t status)
  * moves to st and the operation succeeds. */
 static void op_finish(struct session *s, enum sess_state st)
 {
+	if (s->abort_pending) {
+		/* AbortBackup came while this ran: it ends cancelled, in BA,
+		 * and the Abort goes out now that its fan-out is over */
+		s->abort_pending = false;
+		s->abort_running = true;
+		session_op_done(s, VSS_S_ASYNC_CANCELLED);
+		abort_start(s);
+		return;
+	}
 	if (s->op.cancel_requested) {
 		session_op_done(s, VSS_S_ASYNC_CANCELLED);
 		return;
@@ -866,6 +876,7 @@ static bool pred_abort(const struct wstatus *ws)
 static void abort_done(struct session *s)
 {
 	release_lock(s);
+	s->abort_running = false;
 	if (s->conn && s->conn->deferred && s->conn->deferred_code == MSG_ABORT_BACKUP) {
 		struct wire_msg m;
 
@@ -873,7 +884,16 @@ static void abort_done(struct session *s)
 		conn_complete_deferred(s->conn, &m);
 		wire_msg_free(&m);
 	}
+	if (s->releasing)
+		release_continue(s);	/* it waited for this fan-out */
 	session_unref(s);
+}
+
+/* The Abort fan-out of AbortBackup (a reference held for abort_done). */
+static void abort_start(struct session *s)
+{
+	s->abort_running = true;
+	event_fanout_then(s, EV_ABORT, pred_abort, abort_done);
 }
 
 static void put_snapshot_or_props(struct wire_msg *m, const struct cat_entry *e)
@@ -1176,7 +1196,14 @@ void session_handle(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		s->state = SS_BA;
 		session_ref(s);
 		conn_defer(c, code, h->seq);
-		event_fanout_then(s, EV_ABORT, pred_abort, abort_done);
+		if (op_running(s)) {
+			/* PrepareForBackup or BackupComplete: their fan-out
+			 * ends first (op_finish starts the Abort) */
+			s->op.cancel_requested = true;
+			s->abort_pending = true;
+			return;
+		}
+		abort_start(s);
 		return;
 	case MSG_GET_SNAPSHOT_PROPERTIES:
 		do_get_props(s, h, p);
@@ -1268,9 +1295,9 @@ static void release_continue(struct session *s)
 
 	switch (s->rel_step < REL_ABORT ? (s->rel_step = REL_ABORT) : s->rel_step) {
 	case REL_ABORT:
+		if (op_running(s) || s->abort_running || s->abort_pending)
+			return;	/* session_op_done or abort_done comes back here */
 		s->rel_step = REL_SHUTDOWN;
-		if (op_running(s))
-			return;	/* session_op_done comes back here */
 		if ((s->state == SS_BS || s->state == SS_BP || s->state == SS_BD) &&
 		    event_fanout(s, EV_ABORT, pred_abort, release_after_events))
 			return;

@@ -235,6 +235,10 @@ struct session {
 	struct freeze *freeze;
 	struct timer hold_timer;
 	bool releasing;
+	/* AbortBackup: its fan-out is under way (abort_running), or waits
+	 * for the operation under way to end (abort_pending).  One fan-out
+	 * at a time: they share step_done and outstanding. */
+	bool abort_running, abort_pending;
 	int rel_step;
 	int64_t hold_us;		/* last hold window */
 	uint64_t commit_sent_us;	/* CommitSnapshots went out (mono_us) */
