@@ -7,7 +7,12 @@
 # volume refuses without --force, and with it forgets the record (and
 # those of its snapshots) and leaves both files; the damaged one can then be added again with the data
 # of its backing intact, and the other comes back by itself once its
-# backing is back.
+# backing is back.  Files are compared by what they are, not by name:
+# another volume's diff area through a symbolic link, its backing through a
+# hard link or a loop device, its backing given as a diff area, and a
+# dangling link to the missing backing of an unavailable volume are all
+# refused, naming the volume, leaving no file and the volume's snapshot
+# intact (listed and read back after a restart).
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -54,8 +59,8 @@ cmp -n 4194304 "$tmpdir/pattern" "$(live_dev good)" || fail "good does not read 
 [ -z "$(live_dev bad)" ] || fail "bad has a live device"
 
 must_fail "could not be opened" adm add volume --name=bad --backing="$tmpdir/new.img" --size=16M --create
-must_fail "registered to volume bad" adm add volume --name=new --backing="$tmpdir/bad.img"
-must_fail "registered to volume gone" adm add volume --name=new --backing="$tmpdir/x.img" --size=16M --create --diff="$state/gone.diff"
+must_fail "backing $tmpdir/bad.img is the backing registered to volume 'bad'" adm add volume --name=new --backing="$tmpdir/bad.img"
+must_fail "diff area $state/gone.diff is the diff area registered to volume 'gone'" adm add volume --name=new --backing="$tmpdir/x.img" --size=16M --create --diff="$state/gone.diff"
 must_fail "--force" adm remove volume --name=bad
 must_fail "no volume named" adm remove volume --name=nosuch --force
 assert_eq "files after the refusals" "$before" "$(sums)"
@@ -70,11 +75,45 @@ dev=$(adm add volume --name=bad --backing="$tmpdir/bad.img")
 cmp -n 4194304 "$tmpdir/pattern" "$dev" || fail "bad, added again, lost its data"
 assert_eq "bad, added again" online "$(st bad)"
 
-# the backing back: the record kept, the volume served after a restart
+# aliases of good's files: good gets a persistent snapshot, then its
+# first 4 MiB are written again (the snapshot's data is in its diff area)
+snap_dev() { adm list volumes --json | awk -F'"' -v n="$1" '
+	/"name"/ && !s { cur = $4 }
+	/"snapshots"/ { s = 1 } s && /^ *\]/ { s = 0 }
+	s && cur == n && /"device"/ { print $4; exit }'; }
+vshadow -nw -p "$(live_dev good)" > "$tmpdir/vs.out" 2>&1 || fail "vshadow -p failed: $(cat "$tmpdir/vs.out")"
+dd if=/dev/urandom of="$(live_dev good)" bs=1M count=4 oflag=direct conv=fsync status=none
+cmp -n 4194304 "$tmpdir/pattern" "$(snap_dev good)" || fail "good's snapshot does not read as taken"
+ln -s "$state/good.diff" "$tmpdir/alias.diff"
+ln "$tmpdir/good.img" "$tmpdir/hard.img"
+ln -s "$tmpdir/gone.img" "$tmpdir/dangling.diff"	# gone.img is away
+ldev=$(losetup -f --show "$tmpdir/good.img")
+cleanup_fn "losetup -d '$ldev' 2>/dev/null; true"
+new() { adm add volume --name=new --backing="$tmpdir/new.img" --size=16M --create "$@"; }
+must_fail "diff area $tmpdir/alias.diff is already the diff area of volume 'good'" \
+	new --diff="$tmpdir/alias.diff"
+must_fail "backing $tmpdir/hard.img is already the backing of volume 'good'" \
+	adm add volume --name=new --backing="$tmpdir/hard.img"
+must_fail "diff area $tmpdir/hard.img is already the backing of volume 'good'" \
+	new --diff="$tmpdir/hard.img"
+must_fail "diff area $tmpdir/good.img is already the backing of volume 'good'" \
+	new --diff="$tmpdir/good.img"
+must_fail "backing $ldev is already the backing of volume 'good'" \
+	adm add volume --name=new --backing="$ldev"
+must_fail "diff area $tmpdir/dangling.diff is the backing registered to volume 'gone'" \
+	new --diff="$tmpdir/dangling.diff"
+losetup -d "$ldev"
+[ ! -e "$tmpdir/new.img" ] && [ ! -e "$tmpdir/gone.img" ] || fail "a refused add left a file"
+[ "$(st new)" = "" ] || fail "a refused add left a volume"
+
+# the backing back: the record kept, the volume served after a restart;
+# good's snapshot is still there, as taken
 stop_cowd
 mv "$tmpdir/gone.away" "$tmpdir/gone.img"
 start_cowd; cowd_ready 3
 assert_eq "gone, its backing back" online "$(st gone)"
+[ -n "$(snap_dev good)" ] || fail "good's snapshot is gone after the refusals and a restart"
+cmp -n 4194304 "$tmpdir/pattern" "$(snap_dev good)" || fail "good's snapshot changed"
 stop_cowd
 cowd_no_leftovers
 echo "unavailable volumes: listed, refused, removed, added again"

@@ -86,6 +86,8 @@ struct cvol {
 	char name[COWD_NAME_MAX + 1];
 	char *backing, *diff;
 	char *storage;			/* where the diff area is: its dir, or the device */
+	/* what the backing and the diff area were when opened */
+	struct fileid *id[2];
 	bool explicit_storage;		/* an association was made (vss-cowd(8)) */
 	bool moving;			/* tbl_lock: the diff area is being moved */
 	uint32_t chunk;
@@ -131,6 +133,13 @@ struct cnode *node_find_name(const char *name);		/* tbl_lock */
 enum { VOL_CREATE = 1, VOL_CREATE_SPARSE = 2 };
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    int create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen);
+/* Refuses (-EEXIST, err naming the other volume) a backing or a diff area
+ * (either NULL: not checked) that is, or overlaps, under whatever name, a
+ * backing or diff area of a registered volume other than self, as it is
+ * open or as its registered name names it now; and (-EXDEV) a diff area
+ * that is, or is on, the backing. */
+int vol_files_check(const char *self, const char *backing, const char *diff, char *err,
+		    size_t errlen);
 /* Removes a diff area that is a regular file (a device is left alone). */
 void unlink_diff(const char *diff);
 /* Creates a diff area for backing at diff and opens it: sized for the
@@ -209,6 +218,29 @@ int storage_delete(const char *name, const char *on, char *err, size_t errlen);
 bool storage_match(const struct cvol *v, const char *for_vol, const char *on);
 /* Space the diff area takes on its storage now. */
 uint64_t storage_allocated(const struct cvol *v, const struct cow_stats *st);
+
+/* fileid.c: what a backing or a diff area is, whatever it is called
+ * (design note there) */
+#define FILEID_MAX	16
+struct fileid_one {
+	bool blk;			/* dev: a block device's st_rdev */
+	bool same;			/* the file itself, not something it is part of */
+	dev_t dev;
+	ino_t ino;			/* of a regular file */
+};
+struct fileid {
+	char *path;			/* canonical name, or NULL */
+	unsigned n;			/* 0: it does not exist */
+	struct fileid_one id[FILEID_MAX];
+};
+/* NULL only when out of memory (fileid_overlap says APART for NULL). */
+struct fileid *fileid_of_path(const char *path);
+struct fileid *fileid_of_fd(int fd, const char *path);
+struct fileid *fileid_of_dev(dev_t blk);
+void fileid_free(struct fileid *f);
+bool fileid_has(const struct fileid *f, bool blk, dev_t dev, ino_t ino);
+enum { FILEID_APART, FILEID_SAME, FILEID_PART };
+int fileid_overlap(const struct fileid *a, const struct fileid *b);
 
 /* registry.c */
 int reg_init(void);

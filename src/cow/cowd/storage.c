@@ -197,6 +197,7 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 {
 	char path[PATH_MAX], *ndiff, *nstorage, *odiff, *ostorage;
 	struct cow_volume *ncow, *ocow;
+	struct fileid *nid = NULL, *oid;
 	uint64_t omax = v->maxsize;
 	bool oexpl = v->explicit_storage;
 	struct stat st;
@@ -207,6 +208,11 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	if (lstat(path, &st) == 0)
 		return fail(err, errlen, -EEXIST, "%s exists already", path);
+	/* a name another volume's record has (its file missing) is not
+	 * taken either */
+	r = vol_files_check(v->name, NULL, path, err, errlen);
+	if (r)
+		return r;
 	r = diff_create(v->backing, path, v->chunk, v->size, max, &ncow);
 	if (r) {
 		unlink_diff(path);
@@ -215,7 +221,8 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 	}
 	ndiff = strdup(path);
 	nstorage = storage_of(path);
-	if (!ndiff || !nstorage) {
+	nid = fileid_of_path(path);
+	if (!ndiff || !nstorage || !nid) {
 		r = -ENOMEM;
 		goto undo_new;
 	}
@@ -240,13 +247,19 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 	v->cow = ncow;
 	pthread_rwlock_unlock(&v->io_lock);
 	cow_volume_close(ocow);
+	pthread_mutex_lock(&tbl_lock);
+	oid = v->id[COW_DIFF];
+	v->id[COW_DIFF] = nid;
+	pthread_mutex_unlock(&tbl_lock);
 	unlink_diff(odiff);
+	fileid_free(oid);
 	log_info("volume %s: diff area moved from %s to %s", v->name, odiff, ndiff);
 	free(odiff);
 	free(ostorage);
 	return 0;
 undo_new:
 	cow_volume_close(ncow);
+	fileid_free(nid);
 	unlink_diff(path);
 	if (v->diff != ndiff) {
 		free(ndiff);

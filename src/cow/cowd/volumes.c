@@ -320,50 +320,69 @@ static void mount_devs(const char *path, dev_t *mdev, dev_t *src)
 	fclose(f);
 }
 
-/* Whether path (or, when it does not exist yet, its directory) lives on
- * a volume this daemon serves (a live volume, a snapshot, or the block
- * device a volume is backed by), or in the export dir.  The path's
- * filesystem is known by its st_dev and by mountinfo's device and source
- * for it. */
-bool path_on_served_volume(const char *path)
+/* What path (or its directory, when it does not exist) is on: its st_dev,
+ * itself when it is a block device, mountinfo's device and source of its
+ * filesystem (0: none).  -1 when neither exists. */
+static int path_devs(const char *path, struct stat *st, dev_t d[4])
 {
 	char dir[PATH_MAX], *slash;
-	struct stat st, ex;
-	dev_t d[4];
-	bool on = false;
 
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (stat(path, &st) < 0) {
+	if (stat(path, st) < 0) {
 		slash = strrchr(dir, '/');
 		if (!slash)
-			return false;
+			return -1;
 		*slash = '\0';
 		if (!*dir)
 			snprintf(dir, sizeof(dir), "/");
-		if (stat(dir, &st) < 0)
-			return false;
+		if (stat(dir, st) < 0)
+			return -1;
 	}
-	if (stat(cfg.export_dir, &ex) == 0 && st.st_dev == ex.st_dev)
-		return true;
-	d[0] = st.st_dev;
-	d[1] = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
+	d[0] = st->st_dev;
+	d[1] = S_ISBLK(st->st_mode) ? st->st_rdev : 0;
 	mount_devs(dir, &d[2], &d[3]);
+	return 0;
+}
+
+/* Whether path (or, when it does not exist yet, its directory) lives on
+ * a volume this daemon serves (a live volume, a snapshot, or the backing
+ * of a volume), or in the export dir.  The path's filesystem is known by
+ * its st_dev and by mountinfo's device and source for it; it is on a
+ * served volume when that device is, or is made of (a partition of, a
+ * device-mapper device over, a loop device over: fileid.c), one of our
+ * loop devices, a file of the export dir, or something a backing is or is
+ * part of. */
+bool path_on_served_volume(const char *path)
+{
+	struct stat st, ex;
+	struct fileid *f[4] = { NULL };
+	dev_t d[4];
+	bool on = false, have_ex;
+
+	if (path_devs(path, &st, d) < 0)
+		return false;
+	have_ex = stat(cfg.export_dir, &ex) == 0;
+	if (have_ex && st.st_dev == ex.st_dev)
+		return true;
+	for (int i = 0; i < 4; i++)
+		f[i] = d[i] ? fileid_of_dev(d[i]) : NULL;
 	pthread_mutex_lock(&tbl_lock);
 	for (int i = 0; i < 4 && !on; i++) {
-		if (!d[i])
+		if (!f[i])
 			continue;
+		for (unsigned k = 0; have_ex && k < f[i]->n && !on; k++)
+			if (!f[i]->id[k].blk && f[i]->id[k].dev == ex.st_dev)
+				on = true;
 		for (struct cnode *n = nodes; n && !on; n = n->next)
-			if (n->loopdev[0] && d[i] == n->loop_rdev)
+			if (n->loopdev[0] && fileid_has(f[i], true, n->loop_rdev, 0))
 				on = true;
-		for (struct cvol *v = volumes; v && !on; v = v->next) {
-			struct stat bs;
-
-			if (stat(v->backing, &bs) == 0 && S_ISBLK(bs.st_mode) &&
-			    bs.st_rdev == d[i])
+		for (struct cvol *v = volumes; v && !on; v = v->next)
+			if (fileid_overlap(f[i], v->id[COW_ORIGIN]) != FILEID_APART)
 				on = true;
-		}
 	}
 	pthread_mutex_unlock(&tbl_lock);
+	for (int i = 0; i < 4; i++)
+		fileid_free(f[i]);
 	return on;
 }
 
@@ -579,10 +598,14 @@ static int vol_open(const char *name, const char *backing, const char *diff, uin
 		return r;
 	v = calloc(1, sizeof(*v));
 	if (!v || !(v->backing = strdup(backing)) || !(v->diff = strdup(diff)) ||
-	    !(v->storage = storage_of(diff))) {
+	    !(v->storage = storage_of(diff)) ||
+	    !(v->id[COW_ORIGIN] = fileid_of_path(backing)) ||
+	    !(v->id[COW_DIFF] = fileid_of_path(diff))) {
 		if (v) {
 			free(v->backing);
 			free(v->diff);
+			free(v->storage);
+			fileid_free(v->id[COW_ORIGIN]);
 		}
 		free(v);
 		cow_volume_close(cow);
@@ -649,6 +672,11 @@ static void vol_close(struct cvol *v)
 	cow_volume_close(v->cow);
 	v->cow = NULL;
 	pthread_rwlock_unlock(&v->io_lock);
+	/* v is out of the table: nobody compares with its files any more */
+	for (int i = 0; i < 2; i++) {
+		fileid_free(v->id[i]);
+		v->id[i] = NULL;
+	}
 	while ((s = v->snaps)) {
 		v->snaps = s->next;
 		vss_snapshot_prop_clear(&s->prop);
@@ -749,6 +777,150 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 	return 0;
 }
 
+/* A file of a registered volume (vol_files_check). */
+struct regfile {
+	char vol[COWD_NAME_MAX + 1];
+	bool unavailable;
+	enum cow_file which;
+	char *path;			/* as registered */
+	struct fileid *opened;		/* what the daemon has open, or NULL */
+};
+
+static const char *const file_what[2] = { "backing", "diff area" };
+
+/* The registered files of every volume but self: copied under tbl_lock,
+ * so that they are compared (and stat()ed) without it. */
+static int regfiles_get(const char *self, struct regfile **out, size_t *n)
+{
+	struct regfile *rf = NULL, *t;
+	size_t cnt = 0, cap = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&tbl_lock);
+	for (struct cvol *v = volumes; v; v = v->next)
+		cap += 2;
+	for (struct cunavail *u = unavailable; u; u = u->next)
+		cap += 2;
+	rf = calloc(cap ? cap : 1, sizeof(*rf));
+	if (!rf)
+		r = -ENOMEM;
+	for (struct cvol *v = volumes; v && !r; v = v->next)
+		for (int i = 0; i < 2 && (!self || strcmp(v->name, self)); i++) {
+			t = &rf[cnt++];
+			snprintf(t->vol, sizeof(t->vol), "%s", v->name);
+			t->which = (enum cow_file)i;
+			t->path = strdup(i == COW_ORIGIN ? v->backing : v->diff);
+			if (v->id[i] && (t->opened = malloc(sizeof(*t->opened)))) {
+				*t->opened = *v->id[i];
+				t->opened->path = v->id[i]->path ? strdup(v->id[i]->path) : NULL;
+			}
+			if (!t->path || (v->id[i] && !t->opened))
+				r = -ENOMEM;
+		}
+	for (struct cunavail *u = unavailable; u && !r; u = u->next)
+		for (int i = 0; i < 2 && (!self || strcmp(u->name, self)); i++) {
+			const char *p = i == COW_ORIGIN ? u->backing : u->diff;
+
+			if (!p[0])	/* its record is unreadable */
+				continue;
+			t = &rf[cnt++];
+			snprintf(t->vol, sizeof(t->vol), "%s", u->name);
+			t->unavailable = true;
+			t->which = (enum cow_file)i;
+			if (!(t->path = strdup(p)))
+				r = -ENOMEM;
+		}
+	pthread_mutex_unlock(&tbl_lock);
+	*out = rf;
+	*n = cnt;
+	return r;
+}
+
+static void regfiles_free(struct regfile *rf, size_t n)
+{
+	for (size_t i = 0; rf && i < n; i++) {
+		free(rf[i].path);
+		fileid_free(rf[i].opened);
+	}
+	free(rf);
+}
+
+int vol_files_check(const char *self, const char *backing, const char *diff, char *err,
+		    size_t errlen)
+{
+	const char *path[2] = { backing, diff };
+	struct fileid *cand[2] = { NULL, NULL };
+	struct regfile *rf = NULL;
+	size_t n = 0;
+	int r, how;
+
+	r = regfiles_get(self, &rf, &n);
+	for (int i = 0; i < 2 && !r; i++)
+		if (path[i] && !(cand[i] = fileid_of_path(path[i])))
+			r = -ENOMEM;
+	if (r)
+		goto out;
+	/* the diff area may not be, or be on, the volume's own backing */
+	if (cand[COW_ORIGIN] && cand[COW_DIFF]) {
+		struct stat st;
+		dev_t d[4] = { 0 };
+
+		if (fileid_overlap(cand[COW_DIFF], cand[COW_ORIGIN]) != FILEID_APART) {
+			r = fail(err, errlen, -EXDEV, "the diff area %s is the backing %s itself, "
+				 "or overlaps it", diff, backing);
+			goto out;
+		}
+		path_devs(diff, &st, d);
+		for (int i = 0; i < 4 && !r; i++) {
+			struct fileid *on = d[i] ? fileid_of_dev(d[i]) : NULL;
+
+			if (fileid_overlap(on, cand[COW_ORIGIN]) != FILEID_APART)
+				r = fail(err, errlen, -EXDEV, "the diff area %s is on the backing %s",
+					 diff, backing);
+			fileid_free(on);
+		}
+		if (r)
+			goto out;
+	}
+	for (size_t k = 0; k < n && !r; k++) {
+		struct fileid *now = fileid_of_path(rf[k].path);
+
+		for (int i = 0; i < 2 && !r; i++) {
+			char named[PATH_MAX + 8] = "";
+
+			if (!cand[i])
+				continue;
+			how = fileid_overlap(cand[i], now);
+			if (how == FILEID_APART)
+				how = fileid_overlap(cand[i], rf[k].opened);
+			if (how == FILEID_APART)
+				continue;
+			if (strcmp(path[i], rf[k].path))
+				snprintf(named, sizeof(named), " (%s)", rf[k].path);
+			if (rf[k].unavailable)
+				r = fail(err, errlen, -EEXIST,
+					 "the %s %s %s the %s registered to volume '%s'%s, which "
+					 "could not be opened (see list volumes; remove it with "
+					 "--force first)", file_what[i], path[i],
+					 how == FILEID_SAME ? "is" : "overlaps", file_what[rf[k].which],
+					 rf[k].vol, named);
+			else
+				r = fail(err, errlen, -EEXIST, "the %s %s %s the %s of volume '%s'%s",
+					 file_what[i], path[i],
+					 how == FILEID_SAME ? "is already" : "overlaps",
+					 file_what[rf[k].which], rf[k].vol, named);
+		}
+		fileid_free(now);
+	}
+out:
+	if (r == -ENOMEM)
+		fail(err, errlen, r, "out of memory");
+	fileid_free(cand[0]);
+	fileid_free(cand[1]);
+	regfiles_free(rf, n);
+	return r;
+}
+
 static int load_one(const char *name, const char *backing, const char *diff, uint32_t chunk,
 		    uint64_t maxsize, int expl)
 {
@@ -765,6 +937,14 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 		log_err("volume %s: %s: not opened", name, why);
 		unavail_add(name, backing, diff, why);
 		return -EXDEV;
+	}
+	/* a file of a volume opened before (a record from before this check,
+	 * or a link made since): not opened, not touched */
+	r = vol_files_check(name, backing, diff, why, sizeof(why));
+	if (r) {
+		log_err("volume %s: %s: not opened; %s is not touched", name, why, backing);
+		unavail_add(name, backing, diff, why);
+		return r;
 	}
 	if (expl < 0) {	/* older record: explicit when not in the state dir */
 		where = storage_of(diff);
@@ -966,12 +1146,12 @@ static int make_backing(const char *path, uint64_t size, bool sparse, char *err,
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    int create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen)
 {
-	char defdiff[PATH_MAX], unavail_name[COWD_NAME_MAX + 1] = "";
+	char defdiff[PATH_MAX];
 	struct cow_params prm = { 0 };
 	struct cvol *v = NULL;
 	struct stat st;
 	uint64_t have;
-	bool taken = false, expl = diff != NULL;
+	bool taken = false, unavail = false, expl = diff != NULL;
 	int r;
 
 	if (!name || !rec_name_ok(name))
@@ -994,29 +1174,19 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 		diff = defdiff;
 	}
 	pthread_mutex_lock(&tbl_lock);
-	if (vol_find(name))
-		taken = true;
-	for (struct cvol *o = volumes; o && !taken; o = o->next)
-		if (!strcmp(o->backing, backing) || !strcmp(o->diff, diff) ||
-		    !strcmp(o->backing, diff) || !strcmp(o->diff, backing))
-			taken = true;
-	for (struct cunavail *u = unavailable; u && !taken; u = u->next)
-		if (!strcmp(u->name, name) || !strcmp(u->backing, backing) ||
-		    !strcmp(u->diff, diff) || !strcmp(u->backing, diff) ||
-		    !strcmp(u->diff, backing)) {
-			snprintf(unavail_name, sizeof(unavail_name), "%s", u->name);
-			taken = true;
-		}
+	taken = vol_find(name) != NULL;
+	unavail = *unavail_find(name) != NULL;
 	pthread_mutex_unlock(&tbl_lock);
-	if (taken && unavail_name[0])
+	if (unavail)
 		return fail(err, errlen, -EEXIST,
-			    "volume %s, or its backing or diff area, is registered to volume %s, "
-			    "which could not be opened (see list volumes; remove it with --force "
-			    "first)", name, unavail_name);
+			    "volume %s is registered but could not be opened (see list volumes; "
+			    "remove it with --force first)", name);
 	if (taken)
-		return fail(err, errlen, -EEXIST,
-			    "volume %s, or its backing or diff area, is already "
-			    "registered", name);
+		return fail(err, errlen, -EEXIST, "volume %s is already registered", name);
+	/* no file of another volume, however it is named (fileid.c) */
+	r = vol_files_check(name, backing, diff, err, errlen);
+	if (r)
+		return r;
 	if (path_on_served_volume(backing) || path_on_served_volume(diff))
 		return fail(err, errlen, -EXDEV, "the backing or diff area is on a volume vss-cowd "
 			    "serves");
