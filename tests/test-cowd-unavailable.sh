@@ -12,7 +12,8 @@
 # hard link or a loop device, its backing given as a diff area, and a
 # dangling link to the missing backing of an unavailable volume are all
 # refused, naming the volume, leaving no file and the volume's snapshot
-# intact (listed and read back after a restart).
+# intact (listed and read back after a restart); a second vss-cowd (its
+# own state dir) cannot add a volume on files the first has open (locked).
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -105,6 +106,26 @@ must_fail "diff area $tmpdir/dangling.diff is the backing registered to volume '
 losetup -d "$ldev"
 [ ! -e "$tmpdir/new.img" ] && [ ! -e "$tmpdir/gone.img" ] || fail "a refused add left a file"
 [ "$(st new)" = "" ] || fail "a refused add left a volume"
+
+# a second vss-cowd, its own state dir, no vssd: good's files are locked
+state2=$tmpdir/cowd-state2
+export2=$tmpdir/export2
+cleanup_fn "grep -q ' $export2 fuse' /proc/mounts && umount -l '$export2'"
+cowd2_pid=
+cleanup_fn 'if [ -n "$cowd2_pid" ]; then kill $cowd2_pid 2>/dev/null; wait $cowd2_pid 2>/dev/null; fi'
+vss-cowd --foreground -v --state-dir "$state2" --export-dir "$export2" \
+	--coordinator "$tmpdir/no-vssd.sock" >> "$tmpdir/cowd2.log" 2>&1 &
+cowd2_pid=$!
+wait_until 15 grep -q 'ready: state' "$tmpdir/cowd2.log"
+must_fail "$state/good.diff is in use: another program holds a lock" \
+	vss-cowadm --state-dir "$state2" add volume --name=new --backing="$tmpdir/new.img" \
+	--size=16M --create --diff="$state/good.diff"
+must_fail "$tmpdir/good.img is in use" \
+	vss-cowadm --state-dir "$state2" add volume --name=new --backing="$tmpdir/good.img"
+[ ! -e "$tmpdir/new.img" ] || fail "a refused add left its backing"
+kill "$cowd2_pid"
+wait "$cowd2_pid" || fail "the second vss-cowd exited with status $?"
+cowd2_pid=
 
 # the backing back: the record kept, the volume served after a restart;
 # good's snapshot is still there, as taken

@@ -86,7 +86,9 @@ struct cvol {
 	char name[COWD_NAME_MAX + 1];
 	char *backing, *diff;
 	char *storage;			/* where the diff area is: its dir, or the device */
-	/* what the backing and the diff area were when opened */
+	/* the backing and the diff area: their OFD-locked descriptors (-1:
+	 * none) and what they were when opened */
+	int lock_fd[2];
 	struct fileid *id[2];
 	bool explicit_storage;		/* an association was made (vss-cowd(8)) */
 	bool moving;			/* tbl_lock: the diff area is being moved */
@@ -241,6 +243,15 @@ void fileid_free(struct fileid *f);
 bool fileid_has(const struct fileid *f, bool blk, dev_t dev, ino_t ino);
 enum { FILEID_APART, FILEID_SAME, FILEID_PART };
 int fileid_overlap(const struct fileid *a, const struct fileid *b);
+/* Opens path read-write (create: creating it, never through a symbolic
+ * link, when it does not exist; *created says so) and takes an exclusive
+ * OFD lock on all of it, so that no other vss-cowd opens it while this one
+ * has it: -EADDRINUSE when another holds one.  A filesystem that cannot
+ * lock is logged and not refused. */
+int file_lock(const char *path, bool create, int *fd, bool *created, char *err,
+	      size_t errlen);
+/* "/proc/self/fd/FD": the file fd is open on, whatever its name now. */
+const char *fd_path(int fd, char *buf, size_t len);
 
 /* registry.c */
 int reg_init(void);

@@ -24,6 +24,7 @@
 #include "config.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "common/log.h"
 #include "cow/cowd/cowd.h"
 
 #define FILEID_DEPTH	8	/* of stacked devices */
@@ -228,4 +230,65 @@ int fileid_overlap(const struct fileid *a, const struct fileid *b)
 	if (part_of(a, b, &same) || part_of(b, a, &same))
 		return same ? FILEID_SAME : FILEID_PART;
 	return FILEID_APART;
+}
+
+/* ---- locks ----
+ * An OFD lock (fcntl F_OFD_SETLK): it belongs to the open file
+ * description, so closing another descriptor of the file (the engine's)
+ * does not drop it as it would a POSIX lock; and it is not flock(), which
+ * udev takes on block devices (it skips the events of a device whose
+ * flock it cannot get). */
+
+int file_lock(const char *path, bool create, int *fdp, bool *created, char *err,
+	      size_t errlen)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct stat st;
+	int fd, e;
+
+	*created = false;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		/* never through a symbolic link, never a file made meanwhile */
+		fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == EEXIST)
+			return fail(err, errlen, -EEXIST, "cannot create %s: it is a symbolic link "
+				    "to nothing, or was made meanwhile (name the file itself)",
+				    path);
+		*created = fd >= 0;
+	}
+	if (fd < 0) {
+		e = errno;
+		return fail(err, errlen, -e, "cannot open %s: %s", path, strerror(e));
+	}
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		if (*created)
+			unlink(path);
+		return fail(err, errlen, -EINVAL, "%s is neither a file nor a block device", path);
+	}
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		e = errno;
+		if (e == EAGAIN || e == EACCES) {
+			close(fd);
+			if (*created)
+				unlink(path);
+			return fail(err, errlen, -EADDRINUSE,
+				    "%s is in use: another program holds a lock on it (another "
+				    "vss-cowd?)", path);
+		}
+		/* a filesystem without locks: the checks by identity remain */
+		log_warn("%s: cannot lock it: %s (a second vss-cowd could open it too)", path,
+			 strerror(e));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+const char *fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
 }

@@ -195,13 +195,13 @@ static void unclaim_move(struct cvol *v)
 static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, char *err,
 		     size_t errlen)
 {
-	char path[PATH_MAX], *ndiff, *nstorage, *odiff, *ostorage;
+	char path[PATH_MAX], bpath[32], dpath[32], *ndiff, *nstorage, *odiff, *ostorage;
 	struct cow_volume *ncow, *ocow;
 	struct fileid *nid = NULL, *oid;
 	uint64_t omax = v->maxsize;
-	bool oexpl = v->explicit_storage;
+	bool oexpl = v->explicit_storage, created;
 	struct stat st;
-	int r;
+	int fd, ofd, r;
 
 	if (snprintf(path, sizeof(path), "%s/%s.diff", strcmp(dir, "/") ? dir : "", v->name) >=
 	    (int)sizeof(path))
@@ -209,19 +209,23 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 	if (lstat(path, &st) == 0)
 		return fail(err, errlen, -EEXIST, "%s exists already", path);
 	/* a name another volume's record has (its file missing) is not
-	 * taken either */
+	 * taken either; made, never through a link, and locked */
 	r = vol_files_check(v->name, NULL, path, err, errlen);
+	if (!r)
+		r = file_lock(path, true, &fd, &created, err, errlen);
 	if (r)
 		return r;
-	r = diff_create(v->backing, path, v->chunk, v->size, max, &ncow);
+	r = diff_create(fd_path(v->lock_fd[COW_ORIGIN], bpath, sizeof(bpath)),
+			fd_path(fd, dpath, sizeof(dpath)), v->chunk, v->size, max, &ncow);
 	if (r) {
+		close(fd);
 		unlink_diff(path);
 		return fail(err, errlen, r, "cannot create the diff area %s: %s", path,
 			    strerror(-r));
 	}
 	ndiff = strdup(path);
 	nstorage = storage_of(path);
-	nid = fileid_of_path(path);
+	nid = fileid_of_fd(fd, path);
 	if (!ndiff || !nstorage || !nid) {
 		r = -ENOMEM;
 		goto undo_new;
@@ -248,10 +252,13 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 	pthread_rwlock_unlock(&v->io_lock);
 	cow_volume_close(ocow);
 	pthread_mutex_lock(&tbl_lock);
+	ofd = v->lock_fd[COW_DIFF];
 	oid = v->id[COW_DIFF];
+	v->lock_fd[COW_DIFF] = fd;
 	v->id[COW_DIFF] = nid;
 	pthread_mutex_unlock(&tbl_lock);
 	unlink_diff(odiff);
+	close(ofd);
 	fileid_free(oid);
 	log_info("volume %s: diff area moved from %s to %s", v->name, odiff, ndiff);
 	free(odiff);
@@ -259,6 +266,7 @@ static int move_diff(struct cvol *v, const char *dir, uint64_t max, bool expl, c
 	return 0;
 undo_new:
 	cow_volume_close(ncow);
+	close(fd);
 	fileid_free(nid);
 	unlink_diff(path);
 	if (v->diff != ndiff) {

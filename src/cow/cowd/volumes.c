@@ -583,24 +583,32 @@ static void load_snapshots(struct cvol *v)
 	free(info);
 }
 
-/* Opens a volume, serves it and attaches its loop device. */
-static int vol_open(const char *name, const char *backing, const char *diff, uint32_t chunk,
-		    uint64_t maxsize, bool explicit_storage, struct cvol **out)
+/* Opens a volume, serves it and attaches its loop device.  fd: the
+ * backing and the diff area, open and locked (file_lock); the engine opens
+ * them through these, whatever their names name now, and the volume keeps
+ * them (closed here on failure). */
+static int vol_open(const char *name, const char *backing, const char *diff, int fd[2],
+		    uint32_t chunk, uint64_t maxsize, bool explicit_storage, struct cvol **out)
 {
+	char bpath[32], dpath[32];
 	struct cow_volume *cow;
 	struct cow_stats st;
 	struct cvol *v;
 	struct cnode *n;
 	int r;
 
-	r = cow_volume_open(backing, diff, 0, &cow);
-	if (r)
+	r = cow_volume_open(fd_path(fd[COW_ORIGIN], bpath, sizeof(bpath)),
+			    fd_path(fd[COW_DIFF], dpath, sizeof(dpath)), 0, &cow);
+	if (r) {
+		close(fd[COW_ORIGIN]);
+		close(fd[COW_DIFF]);
 		return r;
+	}
 	v = calloc(1, sizeof(*v));
 	if (!v || !(v->backing = strdup(backing)) || !(v->diff = strdup(diff)) ||
 	    !(v->storage = storage_of(diff)) ||
-	    !(v->id[COW_ORIGIN] = fileid_of_path(backing)) ||
-	    !(v->id[COW_DIFF] = fileid_of_path(diff))) {
+	    !(v->id[COW_ORIGIN] = fileid_of_fd(fd[COW_ORIGIN], backing)) ||
+	    !(v->id[COW_DIFF] = fileid_of_fd(fd[COW_DIFF], diff))) {
 		if (v) {
 			free(v->backing);
 			free(v->diff);
@@ -609,8 +617,12 @@ static int vol_open(const char *name, const char *backing, const char *diff, uin
 		}
 		free(v);
 		cow_volume_close(cow);
+		close(fd[COW_ORIGIN]);
+		close(fd[COW_DIFF]);
 		return -ENOMEM;
 	}
+	v->lock_fd[COW_ORIGIN] = fd[COW_ORIGIN];
+	v->lock_fd[COW_DIFF] = fd[COW_DIFF];
 	/* the record holds the maximum last asked for: it is written before
 	 * the engine is told, so a crash in between is finished here */
 	cow_stats(cow, &st);
@@ -672,8 +684,12 @@ static void vol_close(struct cvol *v)
 	cow_volume_close(v->cow);
 	v->cow = NULL;
 	pthread_rwlock_unlock(&v->io_lock);
-	/* v is out of the table: nobody compares with its files any more */
+	/* the locks go with the engine's descriptors (v is out of the table:
+	 * nobody compares with its files any more) */
 	for (int i = 0; i < 2; i++) {
+		if (v->lock_fd[i] >= 0)
+			close(v->lock_fd[i]);
+		v->lock_fd[i] = -1;
 		fileid_free(v->id[i]);
 		v->id[i] = NULL;
 	}
@@ -927,7 +943,8 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 	char why[COWD_WHY_MAX];
 	struct cvol *v = NULL;
 	char *where;
-	int r;
+	int fd[2] = { -1, -1 }, r;
+	bool created;
 
 	if (!rec_name_ok(name))
 		return -EINVAL;
@@ -939,8 +956,16 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 		return -EXDEV;
 	}
 	/* a file of a volume opened before (a record from before this check,
-	 * or a link made since): not opened, not touched */
+	 * or a link made since), or one another vss-cowd has open: not
+	 * opened, not touched */
 	r = vol_files_check(name, backing, diff, why, sizeof(why));
+	if (!r)
+		r = file_lock(backing, false, &fd[COW_ORIGIN], &created, why, sizeof(why));
+	if (!r) {
+		r = file_lock(diff, false, &fd[COW_DIFF], &created, why, sizeof(why));
+		if (r)
+			close(fd[COW_ORIGIN]);
+	}
 	if (r) {
 		log_err("volume %s: %s: not opened; %s is not touched", name, why, backing);
 		unavail_add(name, backing, diff, why);
@@ -951,7 +976,7 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 		expl = where && strcmp(where, cfg.state_dir) != 0;
 		free(where);
 	}
-	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
+	r = vol_open(name, backing, diff, fd, chunk, maxsize, expl, &v);
 	if (r && !v) {
 		if (r == -EUCLEAN)
 			snprintf(why, sizeof(why), "the diff area %s is damaged (no valid "
@@ -1146,13 +1171,13 @@ static int make_backing(const char *path, uint64_t size, bool sparse, char *err,
 int vol_add(const char *name, const char *backing, const char *diff, uint64_t size,
 	    int create, uint64_t maxsize, uint32_t chunk, char *err, size_t errlen)
 {
-	char defdiff[PATH_MAX];
+	char defdiff[PATH_MAX], bpath[32], dpath[32];
 	struct cow_params prm = { 0 };
 	struct cvol *v = NULL;
 	struct stat st;
 	uint64_t have;
-	bool taken = false, unavail = false, expl = diff != NULL;
-	int r;
+	bool taken = false, unavail = false, expl = diff != NULL, created, dcreated;
+	int fd[2] = { -1, -1 }, r;
 
 	if (!name || !rec_name_ok(name))
 		return fail(err, errlen, -EINVAL,
@@ -1230,15 +1255,34 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 		if (r)
 			return r;
 	}
-	r = cow_volume_create(backing, diff, &prm);
+	/* locked before anything is written: another vss-cowd may have them */
+	r = file_lock(backing, false, &fd[COW_ORIGIN], &created, err, errlen);
+	if (!r) {
+		r = file_lock(diff, true, &fd[COW_DIFF], &dcreated, err, errlen);
+		if (r)
+			close(fd[COW_ORIGIN]);
+	}
 	if (r) {
+		if (create)
+			unlink(backing);
+		return r;
+	}
+	/* through the descriptors: the files checked and locked, whatever
+	 * their names name meanwhile */
+	r = cow_volume_create(fd_path(fd[COW_ORIGIN], bpath, sizeof(bpath)),
+			      fd_path(fd[COW_DIFF], dpath, sizeof(dpath)), &prm);
+	if (r) {
+		close(fd[COW_ORIGIN]);
+		close(fd[COW_DIFF]);
+		if (dcreated)
+			unlink(diff);
 		if (create)
 			unlink(backing);
 		return fail(err, errlen, r,
 			    "cannot create the volume on %s / %s: %s", backing, diff,
 			    strerror(-r));
 	}
-	r = vol_open(name, backing, diff, chunk, maxsize, expl, &v);
+	r = vol_open(name, backing, diff, fd, chunk, maxsize, expl, &v);
 	if (r && !v) {
 		unlink_diff(diff);
 		if (create)
