@@ -1,7 +1,9 @@
 /* test-hostile-frames — a catalogue of hostile frames and call sequences
  * sent to a running vssd ($VSS_SOCKET); each must get its clear answer (or
  * a closed connection for broken framing) and vssd must keep serving.
- * Prints one line per case; exits 1 at the first case that misbehaves. */
+ * Prints one line per case; exits 1 at the first case that misbehaves.
+ * With --hold N it only opens N idle connections and holds them until its
+ * standard input ends. */
 #include "config.h"
 #include <errno.h>
 #include <poll.h>
@@ -138,7 +140,21 @@ static void frame(int fd, int type, const void *payload, uint32_t len)
 		send_raw(fd, payload, len);
 }
 
-int main(void)
+/* --hold N: N idle connections, held until stdin ends. */
+static int hold(int n)
+{
+	char c;
+
+	for (int i = 0; i < n; i++)
+		(void)dial();
+	printf("holding %d connections\n", n);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct wire_rx rx = { 0 };
 	struct wire_msg m;
@@ -146,6 +162,8 @@ int main(void)
 	uint8_t buf[256];
 
 	sock_path = proto_socket_path(NULL);
+	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
+		return hold(atoi(argv[2]));
 
 	/* ---- framing ---- */
 	fd = dial();

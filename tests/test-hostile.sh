@@ -66,6 +66,24 @@ grep -q "writer 'huge': its Writer Metadata Document does not load: vss_wmd_load
 kill "$huge_pid"
 wait "$huge_pid" 2>/dev/null || true
 
+# Out of descriptors: vssd stops accepting for a while instead of spinning
+# on its listening socket, and accepts again once connections close.
+# (Not under valgrind, which keeps descriptors of its own near the limit.)
+if [ -z "${VSS_VALGRIND:-}" ]; then
+	soft=$(prlimit --pid "$vssd_pid" --nofile --output=SOFT --noheadings | tr -d ' ')
+	prlimit --pid "$vssd_pid" --nofile=48:
+	mkfifo "$tmpdir/holdin"
+	test-hostile-frames --hold 80 < "$tmpdir/holdin" > "$tmpdir/hold" &
+	holder=$!
+	exec 7> "$tmpdir/holdin"
+	wait_until 20 grep -q 'cannot accept a connection: Too many open files; not accepting for 200 ms' \
+		"$tmpdir/vssd.log"
+	exec 7>&-
+	wait "$holder" || fail "the holder failed: $(cat "$tmpdir/hold")"
+	wait_until 20 test-requester init
+	prlimit --pid "$vssd_pid" --nofile="$soft":
+fi
+
 vssd_alive
 # ...and a whole backup still works after all that.
 test-requester init state=component gather add-all start-retry "volume=$vol" prepare do \

@@ -518,6 +518,20 @@ static void conn_io(int fd, uint32_t events, void *arg)
 	conn_process(c);
 }
 
+static void do_accept(int fd, uint32_t events, void *arg);
+
+/* Out of descriptors (or memory) to accept with: the listening socket,
+ * which stays readable, is left alone for a while instead of waking the
+ * loop at once again and again (a spin that starved everyone else). */
+static struct timer accept_pause;
+
+static void accept_resume(struct timer *t)
+{
+	(void)t;
+	if (loop_add(lfd, do_accept, NULL) < 0)
+		timer_arm(&accept_pause, 200);
+}
+
 static void do_accept(int fd, uint32_t events, void *arg)
 {
 	struct ucred cr;
@@ -526,8 +540,15 @@ static void do_accept(int fd, uint32_t events, void *arg)
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	char buf[64];
 
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("cannot accept a connection: %m; not accepting for 200 ms");
+			loop_del_fd(fd);
+			accept_pause.fn = accept_resume;
+			timer_arm(&accept_pause, 200);
+		}
 		return;
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
 		close(cfd);
 		return;
