@@ -138,23 +138,44 @@ END_TEST
 
 static const vss_id_t WID = { { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 } };
 
-/* A WMD built with the document model: config (not selectable), main
- * (selectable database), main\logs (selectable, in main's set), cache. */
-static char *make_wmd(void)
+/* A component of a test WMD. */
+struct tcomp {
+	VSS_COMPONENT_TYPE t;
+	const char *lp, *name;
+	bool sel;
+};
+
+/* config (not selectable), main (selectable database), main\logs
+ * (selectable, in main's set), cache. */
+static const struct tcomp FOUR[] = {
+	{ VSS_CT_FILEGROUP, NULL, "config", false },
+	{ VSS_CT_DATABASE, NULL, "main", true },
+	{ VSS_CT_FILEGROUP, "main", "logs", true },
+	{ VSS_CT_FILEGROUP, NULL, "cache", true },
+};
+
+/* After "Logical pathing of components": Executables and ConfigFiles form
+ * no set, writerData heads one holding Set1, Set2 and the set of Usage. */
+static const struct tcomp DOCS[] = {
+	{ VSS_CT_FILEGROUP, NULL, "Executables", false },
+	{ VSS_CT_FILEGROUP, "Executables", "ConfigFiles", false },
+	{ VSS_CT_FILEGROUP, NULL, "writerData", true },
+	{ VSS_CT_FILEGROUP, "writerData", "Set1", false },
+	{ VSS_CT_FILEGROUP, "writerData", "Set2", false },
+	{ VSS_CT_FILEGROUP, "writerData", "Usage", true },
+	{ VSS_CT_FILEGROUP, "writerData\\Usage", "Jan", false },
+};
+
+/* A WMD built with the document model. */
+static char *make_wmd(const struct tcomp *c, size_t n)
 {
-	static const struct { VSS_COMPONENT_TYPE t; const char *lp, *name; bool sel; } c[] = {
-		{ VSS_CT_FILEGROUP, NULL, "config", false },
-		{ VSS_CT_DATABASE, NULL, "main", true },
-		{ VSS_CT_FILEGROUP, "main", "logs", true },
-		{ VSS_CT_FILEGROUP, NULL, "cache", true },
-	};
 	vss_wmd_t *w;
 	char *xml;
 
 	ck_assert_int_eq(vss_wmd_new(&w), S_OK);
 	ck_assert_int_eq(vss_wmd_set_identity(w, &WID, &WID, "db", NULL, VSS_UT_USERDATA,
 					      VSS_ST_OTHER, 1, 0), S_OK);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(vss_wmd_add_component(w, c[i].t, c[i].lp, c[i].name, NULL, NULL,
 						       0, false, false, c[i].sel, false, 0),
 				 S_OK);
@@ -163,21 +184,21 @@ static char *make_wmd(void)
 	return xml;
 }
 
-static void load(struct vs_writer *w, const char *name)
+static void load(struct vs_writer *w, const char *name, const struct tcomp *c, size_t n)
 {
-	char *wmd = make_wmd();
+	char *wmd = make_wmd(c, n);
 
 	memset(w, 0, sizeof(*w));
 	w->name = name;
 	w->writer_id = WID;
 	ck_assert_int_eq(vs_wmd_components(wmd, &w->comps, &w->ncomps), 0);
-	ck_assert_uint_eq(w->ncomps, 4);
+	ck_assert_uint_eq(w->ncomps, n);
 	free(wmd);
 }
 
 static void expect(const struct vs_writer *w, bool excluded, const char *sel)
 {
-	char got[8] = "";
+	char got[16] = "";
 
 	for (size_t i = 0; i < w->ncomps; i++)
 		got[i] = w->comps[i].selected ? '1' : '0';
@@ -185,50 +206,150 @@ static void expect(const struct vs_writer *w, bool excluded, const char *sel)
 	ck_assert_str_eq(got, sel);
 }
 
+static size_t count(const char *const *l)
+{
+	size_t n = 0;
+
+	while (l && l[n])
+		n++;
+	return n;
+}
+
+static char *said;	/* what the last vs_select printed */
+
+/* vs_select with NULL-terminated lists of volumes, -wi and -wx. */
+static vss_hr_t run_select(struct vs_writer *w, size_t nw, const char **vols, const char **wi,
+			   const char **wx, char *err, size_t errlen)
+{
+	struct vs_opts o = {
+		.volumes = vols, .nvolumes = count(vols), .wi = wi, .nwi = count(wi),
+		.wx = wx, .nwx = count(wx),
+	};
+	size_t len;
+	FILE *f;
+	vss_hr_t hr;
+
+	free(said);
+	f = open_memstream(&said, &len);
+	ck_assert_ptr_nonnull(f);
+	hr = vs_select(w, nw, &o, f, err, errlen);
+	fclose(f);
+	return hr;
+}
+
+#define L(...) ((const char *[]){ __VA_ARGS__, NULL })
+#define SELECT(w, nw, vols, wi, wx) run_select(w, nw, vols, wi, wx, err, sizeof(err))
+/* A -wi refused (E_INVALIDARG), err saying why. */
+#define REFUSED(w, nw, vols, wi, wx, why)						\
+	do {										\
+		ck_assert_int_eq(SELECT(w, nw, vols, L(wi), wx), E_INVALIDARG);	\
+		ck_assert_str_eq(err, "'" wi "' (-wi) is not included in the backup: " why); \
+	} while (0)
+#define SAID(line) ck_assert_msg(strstr(said, line "\n"), "no '%s' in:\n%s", line, said)
+
 START_TEST(selection)
 {
 	struct vs_writer w[2];
-	const char *wi[2], *wx[2];
 	char err[256];
 
-	load(&w[0], "db");
-	load(&w[1], "files");
+	load(&w[0], "db", FOUR, 4);
+	load(&w[1], "files", FOUR, 4);
 	ck_assert_str_eq(w[0].comps[2].full_path, "main\\logs");
 	ck_assert_int_eq(w[0].comps[1].type, VSS_CT_DATABASE);
 	ck_assert(!w[0].comps[0].selectable && w[0].comps[1].selectable);
 
 	/* default: all heads, never the member of a selectable set */
-	ck_assert_int_eq(vs_select(w, 2, NULL, 0, NULL, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(SELECT(w, 2, NULL, NULL, NULL), S_OK);
 	expect(&w[0], false, "1101");
 	expect(&w[1], false, "1101");
 
 	/* -wx of a writer (by name, case-insensitive) and of a component */
-	wx[0] = "FILES";
-	wx[1] = "db:\\cache";
-	ck_assert_int_eq(vs_select(w, 2, NULL, 0, wx, 2, err, sizeof(err)), 0);
+	ck_assert_int_eq(SELECT(w, 2, NULL, NULL, L("FILES", "db:\\cache")), S_OK);
 	expect(&w[0], false, "1100");
 	expect(&w[1], true, "0000");
+	SAID("- Component '\\cache' from writer 'db' is explicitly excluded from backup");
 
-	/* -wi of one component: that writer only, required ones kept */
-	wi[0] = "db:main";
-	ck_assert_int_eq(vs_select(w, 2, wi, 1, NULL, 0, err, sizeof(err)), 0);
-	expect(&w[0], false, "1100");
-	expect(&w[1], true, "0000");
+	/* -wx of a member of a set excludes the set's head with it */
+	ck_assert_int_eq(SELECT(w, 2, NULL, NULL, L("db:main\\logs")), S_OK);
+	expect(&w[0], false, "1001");
+	SAID("- Component '\\main' from writer 'db' is excluded from backup (it has an "
+	     "excluded descendant: '\\main\\logs')");
+
+	/* -wx of a component that must be added excludes its writer */
+	ck_assert_int_eq(SELECT(w, 2, NULL, NULL, L("db:config")), S_OK);
+	expect(&w[0], true, "0000");
+	expect(&w[1], false, "1101");
+	SAID("- The writer 'db' is now entirely excluded from the backup (its non-selectable "
+	     "component '\\config' is excluded)");
+
+	/* -wi verifies and restricts nothing: the other writer takes part */
+	ck_assert_int_eq(SELECT(w, 2, NULL, L("db:main"), NULL), S_OK);
+	expect(&w[0], false, "1101");
+	expect(&w[1], false, "1101");
+	SAID("- The component 'db:main' is included");
+	ck_assert_int_eq(SELECT(w, 2, NULL, L("db:\\main\\logs", "files"), NULL), S_OK);
+	SAID("- All components of writer 'files' are included");
+	expect(&w[0], false, "1101");
+	expect(&w[1], false, "1101");
 
 	/* -wi by writer id */
-	wi[0] = "{aa010203-0405-0607-0809-0a0b0c0d0e0f}";
-	ck_assert_int_eq(vs_select(w, 1, wi, 1, NULL, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(SELECT(w, 1, NULL, L("{aa010203-0405-0607-0809-0a0b0c0d0e0f}"), NULL),
+			 S_OK);
 	expect(&w[0], false, "1101");
 
+	/* -wi of what is left out fails */
+	REFUSED(w, 2, NULL, "db:\\cache", L("db:cache"),
+		"component '\\cache' of writer 'db' is excluded");
+	REFUSED(w, 2, NULL, "db", L("db:cache"), "component '\\cache' of writer 'db' is excluded");
+	REFUSED(w, 2, NULL, "files", L("files"), "writer 'files' is excluded");
+	REFUSED(w, 2, NULL, "files:main", L("files"), "writer 'files' is excluded");
+
+	/* a writer without components takes no part */
+	{
+		struct vs_writer empty = { .name = "empty" };
+
+		ck_assert_int_eq(SELECT(&empty, 1, NULL, NULL, NULL), S_OK);
+		ck_assert(empty.excluded);
+		SAID("- The writer 'empty' is now entirely excluded from the backup (it has no "
+		     "component that can be included)");
+		ck_assert_int_eq(SELECT(&empty, 1, NULL, L("empty"), NULL), E_INVALIDARG);
+	}
+
 	/* names that match nothing */
-	wi[0] = "nosuch";
-	ck_assert_int_eq(vs_select(w, 2, wi, 1, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_int_eq(SELECT(w, 2, NULL, L("nosuch"), NULL), VSS_E_OBJECT_NOT_FOUND);
 	ck_assert_str_eq(err, "writer or component 'nosuch' not found (-wi)");
-	wx[0] = "db:\\nosuch";
-	ck_assert_int_eq(vs_select(w, 2, NULL, 0, wx, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(SELECT(w, 2, NULL, NULL, L("db:\\nosuch")), VSS_E_OBJECT_NOT_FOUND);
+	ck_assert_str_eq(err, "writer or component 'db:\\nosuch' not found (-wx)");
 
 	vs_components_free(w[0].comps, w[0].ncomps);
 	vs_components_free(w[1].comps, w[1].ncomps);
+	free(said);
+	said = NULL;
+}
+END_TEST
+
+/* Non-selectable components with no selectable ancestor are each added;
+ * with writerData out, Usage heads a set of its own. */
+START_TEST(component_sets)
+{
+	struct vs_writer w;
+	char err[256];
+
+	load(&w, "docs", DOCS, 7);
+	ck_assert_int_eq(SELECT(&w, 1, NULL, L("docs"), NULL), S_OK);
+	expect(&w, false, "1110000");
+	ck_assert_int_eq(SELECT(&w, 1, NULL, NULL, L("docs:writerData\\Set1")), S_OK);
+	expect(&w, false, "1100010");
+	SAID("- Component '\\writerData' from writer 'docs' is excluded from backup (it has an "
+	     "excluded descendant: '\\writerData\\Set1')");
+	ck_assert_int_eq(SELECT(&w, 1, NULL, L("docs:writerData\\Usage\\Jan", "docs:Executables"),
+				L("docs:writerData\\Set1")), S_OK);
+	REFUSED(&w, 1, NULL, "docs:\\writerData\\Set2", L("docs:writerData\\Set1"),
+		"component '\\writerData\\Set2' of writer 'docs' belongs to an excluded "
+		"component set");
+	vs_components_free(w.comps, w.ncomps);
+	free(said);
+	said = NULL;
 }
 END_TEST
 
@@ -373,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, commands);
 	tcase_add_test(tc, bad_parameters);
 	tcase_add_test(tc, selection);
+	tcase_add_test(tc, component_sets);
 	tcase_add_test(tc, wmd_bad_and_empty);
 	tcase_add_test(tc, utf16_container);
 	tcase_add_test(tc, read_document);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # test-vshadow-writers — vshadow's component-mode backup with test-writer
 # instances and the test-provider double: the component selection of the
-# SDK sample (sets of selectable components, -wx, -wi, names that match
-# nothing), the events each writer sees, the saved document's components
-# and backupSucceeded flags, a failing -exec, a writer veto at Freeze
-# (set deleted, backup aborted), -ws and -wm --json.
+# SDK sample (sets of selectable components, -wx, -wi verifying without
+# restricting, names that match nothing), the events each writer sees, the
+# saved document's components and backupSucceeded flags, a failing -exec, a
+# writer veto at Freeze (set deleted, backup aborted), -ws and -wm --json.
 set -eu
 . "${top_builddir:-.}/tests/functions.sh"
 requires_root
@@ -51,12 +51,44 @@ vshadow '-wx=db:\data\main' '/wx=files:home' "-bc=$tmpdir/bc2.xml" "$vol" >/dev/
 assert_eq "-wx component" '<COMPONENT componentName="config" backupSucceeded="yes"/>' \
 	"$(bcd "$tmpdir/bc2.xml")"
 : >"$log"
-vshadow '-wi=db:data\main' "-bc=$tmpdir/bc3.xml" "$vol" >/dev/null
+vshadow '-wi=db:data\main' "-bc=$tmpdir/bc3.xml" "$vol" >"$tmpdir/c3.out"
 wait_until 10 grep -q '^db BackupShutdown' "$log"
-assert_eq "-wi: files left out" "Identify" "$(events files)"
-assert_eq "-wi component keeps the required ones" \
-	'<COMPONENT logicalPath="data" componentName="main" backupSucceeded="yes"/>
-<COMPONENT componentName="config" backupSucceeded="yes"/>' "$(bcd "$tmpdir/bc3.xml")"
+wait_until 10 grep -q '^files BackupShutdown' "$log"
+assert_eq "-wi of a component: db takes part" "$full" "$(events db)"
+assert_eq "-wi of a component: files still takes part" "$full" "$(events files)"
+assert_eq "-wi of a component adds what it would without" "$(printf '%s\n' \
+	'<COMPONENT logicalPath="data" componentName="main" backupSucceeded="yes"/>' \
+	'<COMPONENT componentName="config" backupSucceeded="yes"/>' \
+	'<COMPONENT componentName="home" backupSucceeded="yes"/>' | sort)" \
+	"$(bcd "$tmpdir/bc3.xml" | sort)"
+grep -qxF -e "- The component 'db:data\\main' is included" "$tmpdir/c3.out" ||
+	fail "-wi: not verified: $(cat "$tmpdir/c3.out")"
+vshadow -wi=FILES "-bc=$tmpdir/bc5.xml" "$vol" >/dev/null
+assert_eq "-wi of a writer keeps the other writers" "$(bcd "$tmpdir/bc3.xml" | sort)" \
+	"$(bcd "$tmpdir/bc5.xml" | sort)"
+
+# ---- -wi of what is left out: an error before anything is created ----
+# (-p: a persistent set would outlive vshadow)
+: >"$log"
+rc=0
+vshadow -p '-wx=db:data\main' '-wi=db:\data\main' "$vol" >"$tmpdir/wi1.out" 2>"$tmpdir/wi1.err" ||
+	rc=$?
+assert_eq "-wi of a component -wx excludes: exit status" 1 "$rc"
+assert_eq "-wi of a component -wx excludes: message" \
+	"vshadow: 'db:\\data\\main' (-wi) is not included in the backup: component '\\data\\main' of writer 'db' is excluded" \
+	"$(cat "$tmpdir/wi1.err")"
+grep -q '^Creating shadow set\|^Select explicitly' "$tmpdir/wi1.out" &&
+	fail "-wi failed after the selection: $(cat "$tmpdir/wi1.out")"
+assert_eq "-wi failure: no shadow copy" 0 "$(count_snapshots)"
+assert_eq "-wi failure: db sees Identify alone" "Identify" "$(events db)"
+assert_eq "-wi failure: files sees Identify alone" "Identify" "$(events files)"
+# -wx of a set's member leaves its head out too
+rc=0
+vshadow '-wx=db:data\main\logs' -wi=db "$vol" >/dev/null 2>"$tmpdir/wi2.err" || rc=$?
+assert_eq "-wi of a writer -wx cuts: exit status" 1 "$rc"
+assert_eq "-wi of a writer -wx cuts: message" \
+	"vshadow: 'db' (-wi) is not included in the backup: component '\\data\\main' of writer 'db' is excluded" \
+	"$(cat "$tmpdir/wi2.err")"
 
 cat >"$tmpdir/nosuch.exp" <<'EOF2'
 vshadow VERSION - Volume Shadow Copy sample client (openvss).
@@ -65,7 +97,6 @@ vshadow VERSION - Volume Shadow Copy sample client (openvss).
 (Gathering writer metadata...)
 (Waiting for the asynchronous operation to finish...)
 Initialize writer metadata ...
-Select explicitly included components ...
 vshadow: writer or component 'db:\nosuch' not found (-wi)
 EOF2
 check nosuch 1 vshadow '-wi=db:\nosuch' "$vol"

@@ -1,18 +1,40 @@
 /* vshadow-select.c — which components vshadow adds to the BCD.
  *
- * The rules are the SDK sample's (vss-protocol §7.4): within a writer, a
- * component whose logical path lies under a selectable component belongs
- * to that component's set and is never added explicitly; every other
- * component (non-selectable ones with no selectable ancestor, and the
- * selectable heads of sets) is added, unless -wx excludes it or an
- * ancestor.  -wx=WRITER drops a writer; -wi restricts the backup to the
- * writers and components it names.  A writer or component is named by
- * writer name, writer id or instance id, and a component by
- * "WRITER:\logical\path\name" (the leading '\' optional).
+ * The steps are those of the SDK sample's SelectComponentsForBackup
+ * (VShadow 3.0, select.cpp), over each writer's components as its Writer
+ * Metadata Document lists them (read with vss/metadata.h):
+ *  1. -wx=WRITER excludes a writer; -wx=WRITER:\PATH the components at or
+ *     under that logical path (the sample: the one component of that path).
+ *  2. A component with an excluded descendant is excluded.
+ *  3. A writer is excluded when none of its components can be included, or
+ *     when one that must be added (below) is excluded.
+ *  4. Added with AddComponent: every component that can be included (not
+ *     excluded; selectable, or with no selectable ancestor) and has no
+ *     selectable ancestor that can.
+ *  5. Each -wi=X is verified, not applied: a writer X must not be excluded,
+ *     nor any of its components; a component X (or each component under
+ *     the logical path X) must be added or lie under one added.  Otherwise
+ *     vshadow fails (E_INVALIDARG) before anything is created.
+ * (Before step 2 the sample also excludes the components with files off
+ * the volumes of the set; not done here yet.)
+ * Where the sample and Microsoft's documentation differ we follow the
+ * documentation ("Logical pathing of components"; vss-protocol §7.4): only
+ * a selectable component defines a component set, and a non-selectable
+ * component with no selectable ancestor forms none, so it "must be
+ * explicitly included".  Step 4 therefore adds each such component, and
+ * each selectable component under one, where the sample adds only the
+ * top-level component and leaves the ones under it implicit; and step 3
+ * excludes the writer when any such component is excluded, where the
+ * sample says "a top-level non-selectable component" (the same writers:
+ * step 2 excludes every ancestor of an excluded component).
  *
- * The component list comes from the Writer Metadata Document, read with
- * the document model of vss/metadata.h. */
+ * A writer is named by writer name, writer id or instance id, a component
+ * by "WRITER:\logical\path\name" (the leading '\' optional), in any
+ * case.  A -wi or -wx that names nothing is an error (the sample ignores
+ * such a -wx); a -wi naming several writers (instances of one writer id)
+ * requires each. */
 #include "config.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,15 +158,18 @@ static bool comp_named(const struct vs_writer *w, const struct vs_component *c,
 	return path_within(colon + 1, c->full_path);
 }
 
+/* Is a an ancestor of c (c's logical path lies under a's full path)? */
+static bool is_ancestor(const struct vs_component *a, const struct vs_component *c)
+{
+	return a != c && path_within(a->full_path, c->full_path) &&
+	       strcasecmp(skip_sep(a->full_path), skip_sep(c->full_path)) != 0;
+}
+
 static bool has_selectable_ancestor(const struct vs_writer *w, const struct vs_component *c)
 {
-	for (size_t i = 0; i < w->ncomps; i++) {
-		const struct vs_component *a = &w->comps[i];
-
-		if (a != c && a->selectable && path_within(a->full_path, c->full_path) &&
-		    strcasecmp(skip_sep(a->full_path), skip_sep(c->full_path)) != 0)
+	for (size_t i = 0; i < w->ncomps; i++)
+		if (w->comps[i].selectable && is_ancestor(&w->comps[i], c))
 			return true;
-	}
 	return false;
 }
 
@@ -160,55 +185,178 @@ static bool names_writer(const struct vs_writer *w, const char *spec, bool *whol
 	return false;
 }
 
-static void select_writer(struct vs_writer *w, const char *const *wi, size_t nwi,
-			  const char *const *wx, size_t nwx)
-{
-	bool whole_wi = nwi == 0, any_wi = nwi == 0, whole;
+/* ---- selection ---- */
 
-	for (size_t k = 0; k < nwi; k++)
-		if (names_writer(w, wi[k], &whole)) {
-			any_wi = true;
-			whole_wi |= whole;
-		}
-	w->excluded = !any_wi;
-	for (size_t k = 0; k < nwx && !w->excluded; k++)
-		if (writer_named(w, wx[k], strlen(wx[k])))
-			w->excluded = true;
+__attribute__((format(printf, 2, 3)))
+static void say(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+/* A non-selectable component with no selectable ancestor: in no component
+ * set, it must be added whenever its writer takes part. */
+static bool must_add(const struct vs_writer *w, const struct vs_component *c)
+{
+	return !c->selectable && !has_selectable_ancestor(w, c);
+}
+
+static bool can_include(const struct vs_writer *w, const struct vs_component *c)
+{
+	return !c->excluded && (c->selectable || must_add(w, c));
+}
+
+/* Steps 1 to 4 for one writer. */
+static void select_writer(struct vs_writer *w, const struct vs_opts *o, FILE *out)
+{
+	bool any = false;
+
+	for (size_t j = 0; j < w->ncomps; j++)
+		w->comps[j].excluded = w->comps[j].selected = false;
+	w->excluded = false;
+	for (size_t k = 0; k < o->nwx && !w->excluded; k++)
+		w->excluded = writer_named(w, o->wx[k], strlen(o->wx[k]));
+	if (w->excluded)
+		return;
 	for (size_t j = 0; j < w->ncomps; j++) {
 		struct vs_component *c = &w->comps[j];
-		bool sel = !w->excluded && !has_selectable_ancestor(w, c);
 
-		for (size_t k = 0; k < nwx && sel; k++)
-			if (comp_named(w, c, wx[k]))
-				sel = false;
-		if (sel && !whole_wi && c->selectable) {
-			sel = false;
-			for (size_t k = 0; k < nwi && !sel; k++)
-				sel = comp_named(w, c, wi[k]);
+		for (size_t k = 0; k < o->nwx && !c->excluded; k++)
+			c->excluded = comp_named(w, c, o->wx[k]);
+		if (c->excluded)
+			say(out, "- Component '\\%s' from writer '%s' is explicitly excluded "
+			    "from backup\n", c->full_path, w->name);
+	}
+	for (size_t j = 0; j < w->ncomps; j++) {
+		struct vs_component *c = &w->comps[j];
+
+		for (size_t d = 0; d < w->ncomps && !c->excluded; d++)
+			if (w->comps[d].excluded && is_ancestor(c, &w->comps[d])) {
+				c->excluded = true;
+				say(out, "- Component '\\%s' from writer '%s' is excluded from "
+				    "backup (it has an excluded descendant: '\\%s')\n",
+				    c->full_path, w->name, w->comps[d].full_path);
+			}
+	}
+	for (size_t j = 0; j < w->ncomps && !w->excluded; j++) {
+		const struct vs_component *c = &w->comps[j];
+
+		any |= can_include(w, c);
+		if (c->excluded && must_add(w, c)) {
+			w->excluded = true;
+			say(out, "- The writer '%s' is now entirely excluded from the backup "
+			    "(its non-selectable component '\\%s' is excluded)\n", w->name,
+			    c->full_path);
 		}
-		c->selected = sel;
+	}
+	if (!w->excluded && !any) {
+		w->excluded = true;
+		say(out, "- The writer '%s' is now entirely excluded from the backup "
+		    "(it has no component that can be included)\n", w->name);
+	}
+	for (size_t j = 0; j < w->ncomps && !w->excluded; j++) {
+		struct vs_component *c = &w->comps[j];
+
+		c->selected = can_include(w, c);
+		for (size_t a = 0; a < w->ncomps && c->selected; a++)
+			if (w->comps[a].selectable && can_include(w, &w->comps[a]) &&
+			    is_ancestor(&w->comps[a], c))
+				c->selected = false;
 	}
 }
 
-int vs_select(struct vs_writer *w, size_t nw, const char *const *wi, size_t nwi,
-	      const char *const *wx, size_t nwx, char *err, size_t errlen)
+/* Is c added, or under a component added? */
+static bool included(const struct vs_writer *w, const struct vs_component *c)
 {
+	if (w->excluded)
+		return false;
+	for (size_t a = 0; a < w->ncomps; a++)
+		if (w->comps[a].selected && (&w->comps[a] == c || is_ancestor(&w->comps[a], c)))
+			return true;
+	return false;
+}
+
+/* Step 5 for one -wi. */
+static vss_hr_t verify(const struct vs_writer *w, size_t nw, const char *spec, FILE *out,
+		       char *err, size_t errlen)
+{
+	bool whole = false;
+
+	for (size_t i = 0; i < nw; i++) {
+		if (!writer_named(&w[i], spec, strlen(spec)))
+			continue;
+		whole = true;
+		if (w[i].excluded) {
+			vs_fail(err, errlen, "'%s' (-wi) is not included in the backup: writer "
+				"'%s' is excluded", spec, w[i].name);
+			return E_INVALIDARG;
+		}
+		for (size_t j = 0; j < w[i].ncomps; j++)
+			if (w[i].comps[j].excluded) {
+				vs_fail(err, errlen, "'%s' (-wi) is not included in the backup: "
+					"component '\\%s' of writer '%s' is excluded", spec,
+					w[i].comps[j].full_path, w[i].name);
+				return E_INVALIDARG;
+			}
+	}
+	if (whole) {
+		say(out, "- All components of writer '%s' are included\n", spec);
+		return S_OK;
+	}
+	for (size_t i = 0; i < nw; i++)
+		for (size_t j = 0; j < w[i].ncomps; j++) {
+			const struct vs_component *c = &w[i].comps[j];
+
+			if (!comp_named(&w[i], c, spec) || included(&w[i], c))
+				continue;
+			if (w[i].excluded)
+				vs_fail(err, errlen, "'%s' (-wi) is not included in the backup: "
+					"writer '%s' is excluded", spec, w[i].name);
+			else
+				vs_fail(err, errlen, "'%s' (-wi) is not included in the backup: "
+					"component '\\%s' of writer '%s' %s", spec, c->full_path,
+					w[i].name, c->excluded ? "is excluded" :
+					"belongs to an excluded component set");
+			return E_INVALIDARG;
+		}
+	say(out, "- The component '%s' is included\n", spec);
+	return S_OK;
+}
+
+vss_hr_t vs_select(struct vs_writer *w, size_t nw, const struct vs_opts *o, FILE *out,
+		   char *err, size_t errlen)
+{
+	vss_hr_t hr;
+
 	/* every -wi and -wx must name something that exists */
 	for (size_t pass = 0; pass < 2; pass++) {
-		const char *const *list = pass ? wx : wi;
-		size_t n = pass ? nwx : nwi;
+		const char *const *list = pass ? o->wx : o->wi;
+		size_t n = pass ? o->nwx : o->nwi;
 
 		for (size_t k = 0; k < n; k++) {
 			bool found = false, whole;
 
 			for (size_t i = 0; i < nw && !found; i++)
 				found = names_writer(&w[i], list[k], &whole);
-			if (!found)
-				return vs_fail(err, errlen, "writer or component '%s' not found "
-					    "(-%s)", list[k], pass ? "wx" : "wi");
+			if (!found) {
+				vs_fail(err, errlen, "writer or component '%s' not found (-%s)",
+					list[k], pass ? "wx" : "wi");
+				return VSS_E_OBJECT_NOT_FOUND;
+			}
 		}
 	}
+	say(out, "Discover excluded components ...\n");
 	for (size_t i = 0; i < nw; i++)
-		select_writer(&w[i], wi, nwi, wx, nwx);
-	return 0;
+		select_writer(&w[i], o, out);
+	if (o->nwi)
+		say(out, "Verifying explicitly specified writers/components ...\n");
+	for (size_t k = 0; k < o->nwi; k++)
+		if (VSS_FAILED(hr = verify(w, nw, o->wi[k], out, err, errlen)))
+			return hr;
+	return S_OK;
 }

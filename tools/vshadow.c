@@ -39,7 +39,7 @@ static void usage(FILE *f)
 " -ad                differential shadow copies\n"
 " -ap                plex shadow copies\n"
 " -scsf              client-accessible shadow copies\n"
-" -wi=WRITER         include only this writer or component (repeatable)\n"
+" -wi=WRITER         require this writer or component in the backup (repeatable)\n"
 " -wx=WRITER         exclude this writer or component (repeatable)\n"
 " -bc=FILE           save the backup components document to FILE\n"
 " -t=FILE            transportable shadow copies; save the document to FILE\n"
@@ -628,11 +628,11 @@ static vss_hr_t select_components(struct created *c)
 			warnx("writer '%s': unreadable metadata document; no component "
 			      "selected", md->writer_name);
 	}
-	fprintf(out, "Select explicitly included components ...\n");
-	if (vs_select(c->w, c->nw, o.wi, o.nwi, o.wx, o.nwx, msg, sizeof(msg))) {
+	if (VSS_FAILED(hr = vs_select(c->w, c->nw, &o, out, msg, sizeof(msg)))) {
 		warnx("%s", msg);
-		return VSS_E_OBJECT_NOT_FOUND;
+		return hr;
 	}
+	fprintf(out, "Select explicitly included components ...\n");
 	for (size_t i = 0; i < c->nw; i++) {
 		struct vs_writer *w = &c->w[i];
 		bool header = false;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <vss/backup.h>
 
 enum vs_cmd {
@@ -59,6 +60,7 @@ struct vs_component {
 	char *name;
 	char *full_path;		/* logical_path\name */
 	bool selectable;
+	bool excluded;			/* result: left out of the backup */
 	bool selected;			/* result: add explicitly */
 };
 
@@ -73,11 +75,14 @@ struct vs_writer {
 /* Reads the components of a Writer Metadata Document; 0 or -1. */
 int vs_wmd_components(const char *xml, struct vs_component **comps, size_t *n);
 void vs_components_free(struct vs_component *c, size_t n);
-/* Applies the sample's rules: every component with no selectable ancestor
- * is added unless excluded by -wx; -wi restricts to the named writers or
- * components.  -1 with a message in err when a -wi/-wx names nothing. */
-int vs_select(struct vs_writer *w, size_t nw, const char *const *wi, size_t nwi,
-	      const char *const *wx, size_t nwx, char *err, size_t errlen);
+/* Selects the components to add for a backup of o->volumes with o's -wx
+ * and -wi (vshadow-select.c tells the rules), printing on out (NULL:
+ * nothing) why each component or writer is left out.  S_OK;
+ * VSS_E_OBJECT_NOT_FOUND when a -wi/-wx names nothing, E_INVALIDARG when a
+ * -wi names a writer or component that is not wholly included, with a
+ * message in err. */
+vss_hr_t vs_select(struct vs_writer *w, size_t nw, const struct vs_opts *o, FILE *out,
+		   char *err, size_t errlen);
 
 /* Formats a message into err; returns -1. */
 __attribute__((format(printf, 3, 4)))
