@@ -138,11 +138,13 @@ END_TEST
 
 static const vss_id_t WID = { { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 } };
 
-/* A component of a test WMD. */
+/* A component of a test WMD; file: a file group's files or a database's
+ * file, log: a database's log files (NULL: none). */
 struct tcomp {
 	VSS_COMPONENT_TYPE t;
 	const char *lp, *name;
 	bool sel;
+	const char *file, *log;
 };
 
 /* config (not selectable), main (selectable database), main\logs
@@ -175,10 +177,22 @@ static char *make_wmd(const struct tcomp *c, size_t n)
 	ck_assert_int_eq(vss_wmd_new(&w), S_OK);
 	ck_assert_int_eq(vss_wmd_set_identity(w, &WID, &WID, "db", NULL, VSS_UT_USERDATA,
 					      VSS_ST_OTHER, 1, 0), S_OK);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		ck_assert_int_eq(vss_wmd_add_component(w, c[i].t, c[i].lp, c[i].name, NULL, NULL,
 						       0, false, false, c[i].sel, false, 0),
 				 S_OK);
+		if (c[i].file && c[i].t == VSS_CT_DATABASE)
+			ck_assert_int_eq(vss_wmd_add_database_files(w, c[i].lp, c[i].name,
+								    c[i].file, "*.db", 0), S_OK);
+		else if (c[i].file)
+			ck_assert_int_eq(vss_wmd_add_files_to_file_group(w, c[i].lp, c[i].name,
+									 c[i].file, "*", false,
+									 NULL, 0), S_OK);
+		if (c[i].log)
+			ck_assert_int_eq(vss_wmd_add_database_log_files(w, c[i].lp, c[i].name,
+									c[i].log, "*.log", 0),
+					 S_OK);
+	}
 	ck_assert_int_eq(vss_wmd_save_xml(w, &xml), S_OK);
 	vss_wmd_free(w);
 	return xml;
@@ -353,6 +367,90 @@ START_TEST(component_sets)
 }
 END_TEST
 
+/* Components with files off the volumes of the set: a directory volume
+ * holds what shares its st_dev; /proc is never on it. */
+START_TEST(files_off_the_set)
+{
+	char dir[] = "/tmp/vshadow-vol.XXXXXX", on[64], err[256];
+	const char *off = "/proc/vshadow-unit/no/such";
+	struct vs_writer w[2];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(on, sizeof(on), "%s/db/not/yet", dir);
+	{
+		/* main's database is on the set, its log is not */
+		const struct tcomp db[] = {
+			{ VSS_CT_FILEGROUP, NULL, "config", false, on, NULL },
+			{ VSS_CT_DATABASE, NULL, "main", true, on, off },
+			{ VSS_CT_FILEGROUP, "main", "logs", true, NULL, NULL },
+			{ VSS_CT_FILEGROUP, NULL, "cache", true, dir, NULL },
+		};
+		struct tcomp docs[7];
+
+		/* the documentation's example, Set1's files off the set */
+		memcpy(docs, DOCS, sizeof(docs));
+		docs[3].file = off;
+		load(&w[0], "db", db, 4);
+		load(&w[1], "docs", docs, 7);
+	}
+	ck_assert_uint_eq(w[0].comps[1].npaths, 2);
+	ck_assert_str_eq(w[0].comps[1].paths[0], on);
+	ck_assert_str_eq(w[0].comps[1].paths[1], off);
+
+	/* main is left out, its set's selectable logs is added instead; the
+	 * writer's other components are added */
+	ck_assert_int_eq(SELECT(w, 2, L(dir), NULL, NULL), S_OK);
+	expect(&w[0], false, "1011");
+	SAID("- Component '\\main' from writer 'db' is excluded from backup (it requires /proc "
+	     "in the shadow set)");
+	ck_assert_int_eq(SELECT(w, 2, L(dir), L("db:main\\logs", "db:cache"), NULL), S_OK);
+	REFUSED(w, 2, L(dir), "db:main", NULL, "component '\\main' of writer 'db' is excluded");
+	REFUSED(w, 2, L(dir), "db", NULL, "component '\\main' of writer 'db' is excluded");
+
+	/* Set1 off the set: writerData goes with it, Usage heads its own set,
+	 * Set2 (in writerData's set) is not backed up */
+	expect(&w[1], false, "1100010");
+	SAID("- Component '\\writerData\\Set1' from writer 'docs' is excluded from backup (it "
+	     "requires /proc in the shadow set)");
+	REFUSED(w, 2, L(dir), "docs:\\writerData\\Set2", NULL,
+		"component '\\writerData\\Set2' of writer 'docs' belongs to an excluded "
+		"component set");
+
+	/* everything on the set: the usual heads */
+	ck_assert_int_eq(SELECT(w, 2, L(dir, "/proc"), L("db", "docs"), NULL), S_OK);
+	expect(&w[0], false, "1101");
+	expect(&w[1], false, "1110000");
+
+	/* no volume holds config, which must be added: db is left out whole;
+	 * docs has no file there, so it takes part */
+	ck_assert_int_eq(SELECT(w, 2, L("/proc"), NULL, NULL), S_OK);
+	expect(&w[0], true, "0000");
+	expect(&w[1], false, "1110000");
+	SAID("- The writer 'db' is now entirely excluded from the backup (its non-selectable "
+	     "component '\\config' is excluded)");
+	vs_components_free(w[0].comps, w[0].ncomps);
+	vs_components_free(w[1].comps, w[1].ncomps);
+
+	/* a path that is not absolute lies on no volume */
+	{
+		const struct tcomp rel[] = {
+			{ VSS_CT_FILEGROUP, NULL, "a", true, "relative/dir", NULL },
+			{ VSS_CT_FILEGROUP, NULL, "b", true, NULL, NULL },
+		};
+
+		load(&w[0], "rel", rel, 2);
+	}
+	ck_assert_int_eq(SELECT(w, 1, L(dir), NULL, NULL), S_OK);
+	expect(&w[0], false, "01");
+	SAID("- Component '\\a' from writer 'rel' is excluded from backup (its file path "
+	     "'relative/dir' lies on no volume)");
+	vs_components_free(w[0].comps, w[0].ncomps);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(said);
+	said = NULL;
+}
+END_TEST
+
 START_TEST(wmd_bad_and_empty)
 {
 	struct vs_component *c;
@@ -495,6 +593,7 @@ int main(void)
 	tcase_add_test(tc, bad_parameters);
 	tcase_add_test(tc, selection);
 	tcase_add_test(tc, component_sets);
+	tcase_add_test(tc, files_off_the_set);
 	tcase_add_test(tc, wmd_bad_and_empty);
 	tcase_add_test(tc, utf16_container);
 	tcase_add_test(tc, read_document);

@@ -1,10 +1,11 @@
 #!/bin/sh
 # test-vshadow-writers — vshadow's component-mode backup with test-writer
 # instances and the test-provider double: the component selection of the
-# SDK sample (sets of selectable components, -wx, -wi verifying without
-# restricting, names that match nothing), the events each writer sees, the
-# saved document's components and backupSucceeded flags, a failing -exec, a
-# writer veto at Freeze (set deleted, backup aborted), -ws and -wm --json.
+# SDK sample (sets of selectable components, components with files off the
+# set left out, -wx, -wi verifying without restricting, names that match
+# nothing), the events each writer sees, the saved document's components
+# and backupSucceeded flags, a failing -exec, a writer veto at Freeze (set
+# deleted, backup aborted), -ws and -wm --json.
 set -eu
 . "${top_builddir:-.}/tests/functions.sh"
 requires_root
@@ -16,9 +17,12 @@ vol="$tmpdir/vol.img"
 truncate -s 4M "$vol"
 log="$tmpdir/ev.log"
 start_ready prov test-provider --all --dir "$tmpdir/snaps"
-# db: main heads a set holding main\logs; config is required (not selectable)
+# db: main heads a set holding main\logs; config is required (not selectable);
+# archive's files are on no volume of the sets made here (the image file
+# backs no loop device), so it is always left out
 start_ready db test-writer --name db --log "$log" --component 'data:main:selectable' \
-	--component 'data\main:logs:selectable' --component ':config' --files '/var/db:*.db'
+	--component 'data\main:logs:selectable' --component ':config' \
+	--component 'data:archive:selectable' --files "$tmpdir/archive:*.db"
 start_ready files test-writer --name files --log "$log" --component ':home'
 
 # events NAME: the events writer NAME logged, on one line
@@ -45,6 +49,9 @@ assert_eq "selection" "$(printf '%s\n' \
 assert_eq "document" '<COMPONENT logicalPath="data" componentName="main" backupSucceeded="yes"/>
 <COMPONENT componentName="config" backupSucceeded="yes"/>' "$(bcd "$tmpdir/bc1.xml")"
 assert_eq "non-persistent set released" 0 "$(count_snapshots)"
+# archive: left out, and said why (the mount holding its files)
+off="- Component '\\data\\archive' from writer 'db' is excluded from backup (it requires $(stat -c %m "$tmpdir") in the shadow set)"
+grep -qxF -e "$off" "$tmpdir/c1.out" || fail "archive: no '$off' in: $(cat "$tmpdir/c1.out")"
 
 # ---- -wx of a component, -wi of a component ----
 vshadow '-wx=db:\data\main' '/wx=files:home' "-bc=$tmpdir/bc2.xml" "$vol" >/dev/null
@@ -89,6 +96,23 @@ assert_eq "-wi of a writer -wx cuts: exit status" 1 "$rc"
 assert_eq "-wi of a writer -wx cuts: message" \
 	"vshadow: 'db' (-wi) is not included in the backup: component '\\data\\main' of writer 'db' is excluded" \
 	"$(cat "$tmpdir/wi2.err")"
+# a component, or a writer, with files off the set
+: >"$log"
+rc=0
+vshadow -p '-wi=db:\data\archive' "$vol" >"$tmpdir/wi3.out" 2>"$tmpdir/wi3.err" || rc=$?
+assert_eq "-wi of a component off the set: exit status" 1 "$rc"
+assert_eq "-wi of a component off the set: message" \
+	"vshadow: 'db:\\data\\archive' (-wi) is not included in the backup: component '\\data\\archive' of writer 'db' is excluded" \
+	"$(cat "$tmpdir/wi3.err")"
+grep -qxF -e "$off" "$tmpdir/wi3.out" || fail "-wi: no '$off' in: $(cat "$tmpdir/wi3.out")"
+assert_eq "-wi off the set: no shadow copy" 0 "$(count_snapshots)"
+assert_eq "-wi off the set: db sees Identify alone" "Identify" "$(events db)"
+rc=0
+vshadow -wi=db "$vol" >/dev/null 2>"$tmpdir/wi4.err" || rc=$?
+assert_eq "-wi of a writer with a component off the set: exit status" 1 "$rc"
+assert_eq "-wi of a writer with a component off the set: message" \
+	"vshadow: 'db' (-wi) is not included in the backup: component '\\data\\archive' of writer 'db' is excluded" \
+	"$(cat "$tmpdir/wi4.err")"
 
 cat >"$tmpdir/nosuch.exp" <<'EOF2'
 vshadow VERSION - Volume Shadow Copy sample client (openvss).

@@ -45,10 +45,12 @@ truncate -s 1M "$tmpdir/vol.img"
 log="$tmpdir/hooks.log"
 hook="echo \"\$VSS_EVENT|\$VSS_WRITER_NAME|\$VSS_SNAPSHOT_SET_ID|\$VSS_VOLUMES|\$VSS_BACKUP_TYPE|\$VSS_CONTEXT\" >>$log"
 cat >"$tmpdir/g.conf" <<CONF
-# a good writer, configured from a file
+# a good writer, configured from a file; its logs are off the image-file
+# volume (which holds no path), so vshadow backs G up through db:main alone
 name = G
 level = back
 component = db:main
+component = db:logs:selectable
 files = /var/db:*.db
 on-freeze = $hook
 on-thaw = $hook

@@ -5,28 +5,32 @@
  * Metadata Document lists them (read with vss/metadata.h):
  *  1. -wx=WRITER excludes a writer; -wx=WRITER:\PATH the components at or
  *     under that logical path (the sample: the one component of that path).
- *  2. A component with an excluded descendant is excluded.
- *  3. A writer is excluded when none of its components can be included, or
+ *  2. A component with a file, database or log file whose path lies on no
+ *     volume of the set is excluded.  The path, or its longest existing
+ *     prefix, is matched with the volumes as given on the command line: a
+ *     block device by its st_rdev, a mount point by its st_dev, an image
+ *     file by the loop device it backs (path_on_volumes, the writer
+ *     library's IsPathAffected).  A path that is not absolute lies on none.
+ *  3. A component with an excluded descendant is excluded.
+ *  4. A writer is excluded when none of its components can be included, or
  *     when one that must be added (below) is excluded.
- *  4. Added with AddComponent: every component that can be included (not
+ *  5. Added with AddComponent: every component that can be included (not
  *     excluded; selectable, or with no selectable ancestor) and has no
  *     selectable ancestor that can.
- *  5. Each -wi=X is verified, not applied: a writer X must not be excluded,
+ *  6. Each -wi=X is verified, not applied: a writer X must not be excluded,
  *     nor any of its components; a component X (or each component under
  *     the logical path X) must be added or lie under one added.  Otherwise
  *     vshadow fails (E_INVALIDARG) before anything is created.
- * (Before step 2 the sample also excludes the components with files off
- * the volumes of the set; not done here yet.)
  * Where the sample and Microsoft's documentation differ we follow the
  * documentation ("Logical pathing of components"; vss-protocol §7.4): only
  * a selectable component defines a component set, and a non-selectable
  * component with no selectable ancestor forms none, so it "must be
- * explicitly included".  Step 4 therefore adds each such component, and
+ * explicitly included".  Step 5 therefore adds each such component, and
  * each selectable component under one, where the sample adds only the
- * top-level component and leaves the ones under it implicit; and step 3
+ * top-level component and leaves the ones under it implicit; and step 4
  * excludes the writer when any such component is excluded, where the
  * sample says "a top-level non-selectable component" (the same writers:
- * step 2 excludes every ancestor of an excluded component).
+ * step 3 excludes every ancestor of an excluded component).
  *
  * A writer is named by writer name, writer id or instance id, a component
  * by "WRITER:\logical\path\name" (the leading '\' optional), in any
@@ -34,12 +38,14 @@
  * such a -wx); a -wi naming several writers (instances of one writer id)
  * requires each. */
 #include "config.h"
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <vss/metadata.h>
+#include "libvss/writer-int.h"
 #include "vshadow.h"
 
 void vs_components_free(struct vs_component *c, size_t n)
@@ -50,8 +56,40 @@ void vs_components_free(struct vs_component *c, size_t n)
 		free(c[i].logical_path);
 		free(c[i].name);
 		free(c[i].full_path);
+		for (size_t j = 0; j < c[i].npaths; j++)
+			free(c[i].paths[j]);
+		free(c[i].paths);
 	}
 	free(c);
+}
+
+/* The paths of the component's files, database files and log files. */
+static int add_paths(const vss_wm_component_t *wc, const vss_wm_component_info_t *info,
+		     struct vs_component *c)
+{
+	static vss_hr_t (*const get[])(const vss_wm_component_t *, size_t,
+				       const vss_wm_filedesc_t **) = {
+		vss_wm_component_get_file, vss_wm_component_get_database_file,
+		vss_wm_component_get_database_log_file,
+	};
+	size_t counts[] = { info->file_count, info->database_count, info->log_file_count };
+
+	c->paths = calloc(counts[0] + counts[1] + counts[2] + 1, sizeof(*c->paths));
+	if (!c->paths)
+		return -1;
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const vss_wm_filedesc_t *fd;
+			const char *path;
+
+			if (VSS_FAILED(get[l](wc, i, &fd)))
+				return -1;
+			path = vss_wm_filedesc_get_path(fd);
+			c->paths[c->npaths] = strdup(path ? path : "");
+			if (!c->paths[c->npaths++])
+				return -1;
+		}
+	return 0;
 }
 
 static int add_component(const vss_wm_component_t *wc, struct vs_component *c)
@@ -75,7 +113,7 @@ static int add_component(const vss_wm_component_t *wc, struct vs_component *c)
 		snprintf(c->full_path, len, "%s\\%s", lp, c->name);
 	else
 		snprintf(c->full_path, len, "%s", c->name);
-	return 0;
+	return add_paths(wc, &info, c);
 }
 
 int vs_wmd_components(const char *xml, struct vs_component **comps, size_t *n)
@@ -211,7 +249,30 @@ static bool can_include(const struct vs_writer *w, const struct vs_component *c)
 	return !c->excluded && (c->selectable || must_add(w, c));
 }
 
-/* Steps 1 to 4 for one writer. */
+/* Step 2: a file of c off the set's volumes excludes it. */
+static void exclude_off_set(const struct vs_writer *w, struct vs_component *c,
+			    const struct vs_opts *o, FILE *out)
+{
+	for (size_t i = 0; i < c->npaths; i++) {
+		char mnt[PATH_MAX];
+		bool on = false;
+
+		if (path_on_volumes(c->paths[i], (const char *const *)o->volumes,
+				    (unsigned)o->nvolumes, &on) == 0 && on)
+			continue;
+		c->excluded = true;
+		if (path_mount_point(c->paths[i], mnt) == 0)
+			say(out, "- Component '\\%s' from writer '%s' is excluded from backup "
+			    "(it requires %s in the shadow set)\n", c->full_path, w->name, mnt);
+		else
+			say(out, "- Component '\\%s' from writer '%s' is excluded from backup "
+			    "(its file path '%s' lies on no volume)\n", c->full_path, w->name,
+			    c->paths[i]);
+		return;
+	}
+}
+
+/* Steps 1 to 5 for one writer. */
 static void select_writer(struct vs_writer *w, const struct vs_opts *o, FILE *out)
 {
 	bool any = false;
@@ -231,6 +292,8 @@ static void select_writer(struct vs_writer *w, const struct vs_opts *o, FILE *ou
 		if (c->excluded)
 			say(out, "- Component '\\%s' from writer '%s' is explicitly excluded "
 			    "from backup\n", c->full_path, w->name);
+		else
+			exclude_off_set(w, c, o, out);
 	}
 	for (size_t j = 0; j < w->ncomps; j++) {
 		struct vs_component *c = &w->comps[j];
@@ -281,7 +344,7 @@ static bool included(const struct vs_writer *w, const struct vs_component *c)
 	return false;
 }
 
-/* Step 5 for one -wi. */
+/* Step 6 for one -wi. */
 static vss_hr_t verify(const struct vs_writer *w, size_t nw, const char *spec, FILE *out,
 		       char *err, size_t errlen)
 {

@@ -59,6 +59,8 @@ struct vs_component {
 	char *logical_path;		/* "" when none */
 	char *name;
 	char *full_path;		/* logical_path\name */
+	char **paths;			/* of its files, database files and logs */
+	size_t npaths;
 	bool selectable;
 	bool excluded;			/* result: left out of the backup */
 	bool selected;			/* result: add explicitly */

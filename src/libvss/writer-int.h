@@ -3,12 +3,16 @@
 #ifndef VSS_LIBVSS_WRITER_INT_H
 #define VSS_LIBVSS_WRITER_INT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <vss/writer.h>
 
 /* IsPathAffected (writer-path.c): 0 and *affected, or -errno when path is
  * not absolute or no prefix of it exists. */
 int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool *affected);
+/* The mount point of the file system holding path (its longest existing
+ * prefix), into mnt (PATH_MAX bytes); 0 or -errno. */
+int path_mount_point(const char *path, char mnt[PATH_MAX]);
 
 /* Identity given to vss_writer_initialize, as written into the WMD. */
 struct writer_identity {

@@ -11,7 +11,9 @@
  *   4. the mount holding the path (longest mount point prefix in
  *      /proc/self/mountinfo) has the volume as its source device or its
  *      mount point — for file systems whose files report an anonymous
- *      st_dev (btrfs subvolumes, overlay). */
+ *      st_dev (btrfs subvolumes, overlay).
+ * path_mount_point names the mount holding a path, for messages (vshadow
+ * builds this file in as well, to tell which components lie off its set). */
 #include "config.h"
 #include <errno.h>
 #include <limits.h>
@@ -170,4 +172,12 @@ int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool 
 		}
 	}
 	return 0;
+}
+
+int path_mount_point(const char *path, char mnt[PATH_MAX])
+{
+	char real[PATH_MAX], src[PATH_MAX];
+	int r = path ? existing_prefix(path, real) : -EINVAL;
+
+	return r ? r : mount_of(real, mnt, src);
 }
