@@ -40,6 +40,11 @@ struct ring {
 	struct io_uring ring;
 	void *bounce;
 	_Atomic int orphan;
+	/* A submission or a wait failed part-way: requests of it may still be
+	 * queued or in flight, and their completions unread, so the ring is
+	 * never used again (its thread goes on with plain calls); freed with
+	 * the files. */
+	_Atomic bool broken;
 	struct ring *next;
 };
 
@@ -185,12 +190,13 @@ static struct ring *get_ring(struct fdio *io)
 		return NULL;
 	for (i = 0; i < TL_RINGS; i++)
 		if (tl_rings[i].r && tl_rings[i].uid == io->uid)
-			return tl_rings[i].r;
+			return atomic_load(&tl_rings[i].r->broken) ? NULL : tl_rings[i].r;
 	pthread_mutex_lock(&io->lock);
 	for (r = io->rings; r; r = r->next) {
 		int one = 1;
 
-		if (atomic_compare_exchange_strong(&r->orphan, &one, 0))
+		if (!atomic_load(&r->broken) &&
+		    atomic_compare_exchange_strong(&r->orphan, &one, 0))
 			break;
 	}
 	if (!r) {
@@ -257,8 +263,15 @@ static int ring_go(struct ring *r, struct io_uring_cqe **cqe)
 	return res;
 }
 
+/* One request moves at most this much (its length is an unsigned, and the
+ * kernel moves under 2 GiB at a time anyway): the callers go on from where
+ * it stopped.  Uncapped, a length of 4 GiB or a multiple of it was cut to
+ * 0 and read as "beyond the end" (a compaction of a very large index). */
+#define RING_MAX_IO	(1u << 30)
+
 /* One request on the calling thread's ring; the result of the CQE.  A
  * buffer inside the ring's registered bounce goes as READ/WRITE_FIXED. */
+
 static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
 		   uint64_t off, int rwflags)
 {
@@ -270,6 +283,8 @@ static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
 
 	if (!sqe)
 		return -EBUSY;
+	if (len > RING_MAX_IO)
+		len = RING_MAX_IO;
 	if (fixed && wr)
 		io_uring_prep_write_fixed(sqe, f, buf, len, off, 0);
 	else if (fixed)
@@ -281,8 +296,10 @@ static int ring_rw(struct ring *r, int f, bool wr, void *buf, size_t len,
 	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->rw_flags = rwflags;
 	res = ring_go(r, &cqe);
-	if (res < 0)
+	if (res < 0) {
+		atomic_store(&r->broken, true);
 		return res;
+	}
 	res = cqe->res;
 	io_uring_cqe_seen(&r->ring, cqe);
 	return res;
@@ -460,8 +477,11 @@ static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
 		struct io_uring_sqe *wr = io_uring_get_sqe(&r->ring);
 		uint32_t run = len[i];
 
-		if (!rd || !wr)
+		if (!rd || !wr) {
+			/* what is prepared would go with the next submission */
+			atomic_store(&r->broken, true);
 			return -EBUSY;
+		}
 		for (j = i + 1; j < n && src[j] == src[j - 1] + len[j - 1] &&
 		     dst[j] == dst[j - 1] + len[j - 1]; j++)
 			run += len[j];
@@ -478,8 +498,10 @@ static int ring_copy(struct ring *r, unsigned n, const uint64_t *src,
 	}
 	for (unsigned i = 0; i < 2 * npairs; i++) {
 		res = i ? ring_cqe(r, &cqe) : ring_go(r, &cqe);
-		if (res < 0)
+		if (res < 0) {
+			atomic_store(&r->broken, true);
 			return res;
+		}
 		if (cqe->res != (int)cqe->user_data && !bad)
 			bad = cqe->res < 0 ? cqe->res : -EIO;
 		io_uring_cqe_seen(&r->ring, cqe);
