@@ -89,7 +89,7 @@ must_fail() {	# PATTERN CMD...: CMD fails, its error matches PATTERN
 	echo "$out" | grep -q -- "$pat" || fail "'$*': expected '$pat' in: $out"
 }
 # the name of a volume whose record is unreadable is not given away
-must_fail "which could not be opened" adm add volume --name=badnum \
+must_fail "is registered but could not be opened" adm add volume --name=badnum \
 	--backing="$tmpdir/badnum.img" --size=16M --create
 [ ! -e "$tmpdir/badnum.img" ] || fail "a refused add left a file"
 must_fail "could not be opened" adm remove volume --name=big
