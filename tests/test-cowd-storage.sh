@@ -53,8 +53,8 @@ snap_list() {
 		s && cur == n && /"id"/ { id = $4 }
 		s && cur == n && /"device"/ { print id, $4 }'
 }
-snapshot() {	# snapshot DEV: a persistent snapshot of DEV through vssd
-	test-requester init context=19 start "volume=$1" do > "$tmpdir/req.out" ||
+snapshot() {	# snapshot DEV: a client-accessible snapshot of DEV through vssd
+	test-requester init context=1d start "volume=$1" do > "$tmpdir/req.out" ||
 		fail "snapshot of $1 failed: $(cat "$tmpdir/req.out")"
 }
 dev_sum() { md5sum < "$1" | cut -d' ' -f1; }
@@ -172,6 +172,10 @@ adm list shadowstorage --for=a | grep -q "Maximum Shadow Copy Storage space: UNB
 	fail "the text listing does not say UNBOUNDED"
 va resize shadowstorage /for=a /on="$store/shadow" /maxsize=50% > /dev/null
 [ "$(field a maximum)" = $((32 * MiB)) ] || fail "50% of 64 MB shows as $(field a maximum)"
+# vssadmin resize without /maxsize: no limit, as on Windows
+va resize shadowstorage /for=a /on="$store/shadow" > /dev/null
+[ "$(field a maximum)" = -1 ] || fail "vssadmin resize without /maxsize shows $(field a maximum)"
+va resize shadowstorage /for=a /on="$store/shadow" /maxsize=50% > /dev/null
 
 # vssadmin answers as vss-cowadm
 adm list shadowstorage > "$tmpdir/adm.txt"

@@ -3,8 +3,8 @@
 # vshadow VOLUME (non-persistent, with a writer: gone when vshadow ends),
 # vshadow -nw -p, -exec=CMD (the command reads the snapshot device from its
 # environment while the set exists), -script, -q, -s, -do, -ds, -da;
-# vssadmin create shadow / list shadows / delete shadows (/oldest, /shadow,
-# /all).  After every deletion the snapshot's loop device is gone and the
+# vssadmin create shadow / list shadows / delete shadows (client-accessible
+# ones only: /oldest, /shadow, /all).  After every deletion the snapshot's loop device is gone and the
 # snapshot reads are as they were when it was taken.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
@@ -108,19 +108,28 @@ done
 mount "$dev" "$mnt"
 [ "$(cat "$mnt/file")" = three ] || fail "the live volume lost its data"
 
-# (3) deletions: /oldest removes p1 only; vshadow -ds p3; vshadow -do the
-# oldest (p2); p1's device gone, the others still read
+# (3) deletions.  vssadmin deletes only client-accessible shadow copies, as
+# on Windows: /oldest removes p3 (the one vssadmin made), then /all finds
+# none; /shadow of p2 is refused; vshadow -ds deletes p1 (its device goes)
+# and p2.
 vssadmin delete shadows "/for=$dev" /oldest /quiet > "$tmpdir/d1.out" 2>&1 ||
 	fail "delete /oldest failed: $(cat "$tmpdir/d1.out")"
-[ "$(shadow_ids | sort | tr '\n' ' ')" = "$(printf '%s\n' "$p2" "$p3" | sort | tr '\n' ' ')" ] ||
-	fail "/oldest did not delete exactly $p1: $(shadow_ids)"
-losetup -n -O BACK-FILE "$pdev1" 2> /dev/null | grep -q "$export_dir/" &&
-	fail "the oldest snapshot's device stayed attached"
-vshadow "-ds=$p3" > /dev/null 2>&1 || fail "vshadow -ds failed"
+[ "$(shadow_ids | sort | tr '\n' ' ')" = "$(printf '%s\n' "$p1" "$p2" | sort | tr '\n' ' ')" ] ||
+	fail "/oldest did not delete exactly $p3: $(shadow_ids)"
+vssadmin delete shadows "/for=$dev" /all /quiet > "$tmpdir/d2.out" 2>&1 ||
+	fail "delete /all failed: $(cat "$tmpdir/d2.out")"
+grep -q '^No items found that satisfy the query.$' "$tmpdir/d2.out" ||
+	fail "delete /all touched shadow copies of another type: $(cat "$tmpdir/d2.out")"
+vssadmin delete shadows "/for=$dev" "/shadow=$p2" /quiet > "$tmpdir/d3.out" 2>&1 &&
+	fail "delete /shadow of a shadow copy vshadow -nw -p made was accepted"
+grep -q "shadow copy $p2 is not of the client-accessible type" "$tmpdir/d3.out" ||
+	fail "delete /shadow refusal: $(cat "$tmpdir/d3.out")"
+vshadow "-ds=$p1" > /dev/null 2>&1 || fail "vshadow -ds failed"
 [ "$(shadow_ids)" = "$p2" ] || fail "after -ds: $(shadow_ids)"
-vssadmin delete shadows "/for=$dev" "/shadow=$p2" /quiet > "$tmpdir/d3.out" 2>&1 ||
-	fail "delete /shadow failed: $(cat "$tmpdir/d3.out")"
-[ -z "$(shadow_ids)" ] || fail "after /shadow: $(shadow_ids)"
+losetup -n -O BACK-FILE "$pdev1" 2> /dev/null | grep -q "$export_dir/" &&
+	fail "the deleted snapshot's device stayed attached"
+vshadow "-ds=$p2" > /dev/null 2>&1 || fail "vshadow -ds of $p2 failed"
+[ -z "$(shadow_ids)" ] || fail "after -ds: $(shadow_ids)"
 [ "$(nsnaps)" = 0 ] && [ "$(nsnapdevs)" = 0 ] || fail "vss-cowd still serves snapshots"
 
 # deleting what does not exist: a clear error, nothing changes

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 " vssadmin unexpose shadow /shadow=ID\n"
 " vssadmin list shadowstorage [/for=VOLUME | /on=DIR] [--json]\n"
 " vssadmin add shadowstorage /for=VOLUME /on=DIR [/maxsize=MAX]\n"
-" vssadmin resize shadowstorage /for=VOLUME [/on=DIR] /maxsize=MAX\n"
+" vssadmin resize shadowstorage /for=VOLUME [/on=DIR] [/maxsize=MAX]\n"
 " vssadmin delete shadowstorage /for=VOLUME [/on=DIR] [/quiet]\n"
 " vssadmin list volumes [--json]\n"
 " vssadmin add volume /name=NAME /backing=FILE|DEVICE [/size=SIZE /create [/sparse]]\n"
@@ -297,6 +297,27 @@ static int delete_shadows_main(vss_backup_t *b, const struct args *a)
 	hr = query_shadows(b, a, &sp, &n);
 	if (VSS_FAILED(hr))
 		return failed(hr);
+	/* "You can only delete shadow copies with the client-accessible
+	 * type" (vssadmin delete shadows): the others belong to the program
+	 * that made them (vshadow -ds) */
+	if (a->shadow && n && !(sp[0].snapshot_attributes & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE)) {
+		warnx("shadow copy %s is not of the client-accessible type: vssadmin deletes only "
+		      "those; delete it with vshadow -ds=%s", vss_id_format(&sp[0].snapshot_id, id),
+		      id);
+		vss_snapshot_prop_array_free(sp, n);
+		return reqp_exit_code(VSS_E_BAD_STATE);
+	}
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (sp[i].snapshot_attributes & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE)
+				sp[k++] = sp[i];
+			else
+				vss_snapshot_prop_clear(&sp[i]);
+		}
+		n = k;
+	}
 	if (!n) {
 		vss_snapshot_prop_array_free(sp, n);
 		return no_items();
@@ -581,10 +602,12 @@ static int change_shadowstorage(const struct args *a, int code)
 
 	if (storage_max(a, &max, &pct))
 		return EXIT_VS_USAGE;
-	if (!a->for_vol || (code == COWCTL_ADD_STORAGE && !a->on) ||
-	    (code == COWCTL_RESIZE_STORAGE && !a->maxsize)) {
+	/* "If no value is specified for /maxsize, there's no limit" */
+	if (code == COWCTL_RESIZE_STORAGE && !a->maxsize)
+		cowctl_parse_max("UNBOUNDED", &max, &pct);
+	if (!a->for_vol || (code == COWCTL_ADD_STORAGE && !a->on)) {
 		warnx("%s", code == COWCTL_ADD_STORAGE ? "add shadowstorage needs /for= and /on=" :
-		      code == COWCTL_RESIZE_STORAGE ? "resize shadowstorage needs /for= and /maxsize=" :
+		      code == COWCTL_RESIZE_STORAGE ? "resize shadowstorage needs /for=" :
 		      "delete shadowstorage needs /for=");
 		return EXIT_VS_USAGE;
 	}
