@@ -200,6 +200,7 @@ static struct {
 	bool veto_thaw;
 	bool fail_prepare;
 	vss_hr_t identify_failure_hr;
+	vss_hr_t bad_failure_hr, bad_failure_ex_hr;	/* not writer failure codes */
 	/* what the PrepareForSnapshot handler saw */
 	vss_id_t session, set;
 	unsigned nvol;
@@ -249,6 +250,8 @@ static bool h_prepare_snapshot(vss_writer_t *w, void *u)
 	vss_writer_get_current_level(w, &st.level);
 	vss_writer_is_path_affected(w, "/proc/self/status", &st.path_on_proc);
 	vss_writer_is_path_affected(w, "/no/such/dir/file", &st.path_on_root);
+	st.bad_failure_hr = vss_writer_set_failure(w, E_FAIL);
+	st.bad_failure_ex_hr = vss_writer_set_failure_ex(w, VSS_E_BAD_STATE, S_OK, "x");
 	if (st.fail_prepare)
 		vss_writer_set_failure_ex(w, VSS_E_WRITERERROR_OUTOFRESOURCES, E_OUTOFMEMORY,
 					  "no room");
@@ -422,6 +425,9 @@ START_TEST(event_round_trip)
 	ck_assert_uint_eq(r.result, 1);
 	ck_assert_int_eq(r.failure, S_OK);
 	ck_assert_int_eq(st.identify_failure_hr, VSS_E_BAD_STATE);
+	/* SetWriterFailure takes only the VSS_E_WRITERERROR_* codes */
+	ck_assert_int_eq(st.bad_failure_hr, E_INVALIDARG);
+	ck_assert_int_eq(st.bad_failure_ex_hr, E_INVALIDARG);
 
 	/* A veto without SetWriterFailure: RESULT 0, FAILURE_HR S_OK. */
 	st.veto_thaw = true;

@@ -864,11 +864,24 @@ static struct wevent *current(vss_writer_t *w, const char *call, vss_hr_t *hr)
 	if (!(ev = current((w), __func__, &hr_)))			\
 		return hr_
 
+/* The codes CVssWriterEx2::SetWriterFailureEx "can set" (SetWriterFailure:
+ * the same but S_OK and PARTIAL_FAILURE). */
+static bool writer_failure_ok(vss_hr_t hr)
+{
+	return hr == S_OK || hr == VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT ||
+	       hr == VSS_E_WRITERERROR_OUTOFRESOURCES || hr == VSS_E_WRITERERROR_TIMEOUT ||
+	       hr == VSS_E_WRITERERROR_RETRYABLE || hr == VSS_E_WRITERERROR_NONRETRYABLE ||
+	       hr == VSS_E_WRITERERROR_PARTIAL_FAILURE;
+}
+
 vss_hr_t vss_writer_set_failure_ex(vss_writer_t *w, vss_hr_t hr, vss_hr_t app_hr,
 				   const char *message)
 {
 	char *copy = NULL;
 
+	if (!writer_failure_ok(hr))
+		return VSSERR(E_INVALIDARG, "0x%08x is not a writer failure code "
+			      "(VSS_E_WRITERERROR_*, or S_OK)", (unsigned)hr);
 	CURRENT(w, w);
 	if (ev->event == EV_IDENTIFY)
 		return VSSERR(VSS_E_BAD_STATE, "SetWriterFailure is not allowed in OnIdentify");
@@ -884,6 +897,9 @@ vss_hr_t vss_writer_set_failure_ex(vss_writer_t *w, vss_hr_t hr, vss_hr_t app_hr
 
 vss_hr_t vss_writer_set_failure(vss_writer_t *w, vss_hr_t hr)
 {
+	if (hr == S_OK || hr == VSS_E_WRITERERROR_PARTIAL_FAILURE)
+		return VSSERR(E_INVALIDARG, "0x%08x is not a code SetWriterFailure sets",
+			      (unsigned)hr);
 	return vss_writer_set_failure_ex(w, hr, S_OK, NULL);
 }
 
