@@ -462,7 +462,7 @@ static int open_dev(const char *dev)
 #define NP (F_RRAND + 1)
 
 /* The CPU each case cost, over all rounds: busy microseconds (all CPUs),
- * requests and wall microseconds (from the MB/s raw_run returns), [0] on
+ * requests and wall microseconds (raw_run_wall_us), [0] on
  * the raw loop device, [1] on vss-cowd's, [2] on the pass-through's (the
  * first NP cases); busy NAN where the idle time cannot be read.  Every
  * case runs in every round: no count is 0. */
@@ -475,7 +475,10 @@ static double run_counted(int side, int f, enum rawkind k, int fd, unsigned n, u
 
 	cpu_busy[side][f] += raw_run_busy_us;
 	cpu_ops[side][f] += n;
-	cpu_wall[side][f] += (double)n * bs / x;
+	/* the window the busy time was taken over (so the share is at most
+	 * 100 %: derived from the MB/s it came out a rounding above it when
+	 * every CPU was busy) */
+	cpu_wall[side][f] += raw_run_wall_us;
 	return x;
 }
 

@@ -38,6 +38,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 /* The CPU time (all CPUs, microseconds) not idle during the last
  * raw_run's measured part; NAN where the idle time cannot be read. */
 extern double raw_run_busy_us;
+extern double raw_run_wall_us;	/* its wall time, microseconds */
 /* raw_run once, unmeasured, before a pair: a virtual disk's first pass
  * over a region is much slower than the next, which would otherwise be
  * paid by whichever of the pair came first. */

@@ -114,6 +114,7 @@ static void settle(void)
 }
 
 double raw_run_busy_us = NAN;
+double raw_run_wall_us;
 
 /* cpuidle's residencies are exact (microseconds, counted when a CPU
  * leaves an idle state); /proc/stat counts ticks (10 ms here). */
@@ -261,6 +262,7 @@ double raw_run(enum rawkind kind, int ofd, int dfd, unsigned nops,
 	t0 = mono_us() - t0;
 	busy = (double)sysconf(_SC_NPROCESSORS_ONLN) * (double)t0 - (cpu_idle_us() - idle0);
 	raw_run_busy_us = busy < 0 ? 0 : busy;	/* NAN stays NAN */
+	raw_run_wall_us = (double)t0;
 	io_uring_queue_exit(&ring);
 	free(bufs);
 	free(old);
