@@ -91,8 +91,16 @@ ln -s "$tmpdir/gone.img" "$tmpdir/dangling.diff"	# gone.img is away
 ldev=$(losetup -f --show "$tmpdir/good.img")
 cleanup_fn "losetup -d '$ldev' 2>/dev/null; true"
 new() { adm add volume --name=new --backing="$tmpdir/new.img" --size=16M --create "$@"; }
-must_fail "diff area $tmpdir/alias.diff is already the diff area of volume 'good'" \
-	new --diff="$tmpdir/alias.diff"
+# The two symbolic links are left out under valgrind: vss-cowd resolves
+# them with readlink(2), and valgrind 3.19 with --sim-hints=fuse-compatible
+# (which vss-cowd needs there) asserts on readlink, marking it may-block
+# and then doing it itself (its syswrap-main.c:2265).  ASan covers them.
+if [ -z "${VSS_VALGRIND:-}" ]; then
+	must_fail "diff area $tmpdir/alias.diff is already the diff area of volume 'good'" \
+		new --diff="$tmpdir/alias.diff"
+	must_fail "diff area $tmpdir/dangling.diff is the backing registered to volume 'gone'" \
+		new --diff="$tmpdir/dangling.diff"
+fi
 must_fail "backing $tmpdir/hard.img is already the backing of volume 'good'" \
 	adm add volume --name=new --backing="$tmpdir/hard.img"
 must_fail "diff area $tmpdir/hard.img is already the backing of volume 'good'" \
@@ -101,8 +109,6 @@ must_fail "diff area $tmpdir/good.img is already the backing of volume 'good'" \
 	new --diff="$tmpdir/good.img"
 must_fail "backing $ldev is already the backing of volume 'good'" \
 	adm add volume --name=new --backing="$ldev"
-must_fail "diff area $tmpdir/dangling.diff is the backing registered to volume 'gone'" \
-	new --diff="$tmpdir/dangling.diff"
 losetup -d "$ldev"
 [ ! -e "$tmpdir/new.img" ] && [ ! -e "$tmpdir/gone.img" ] || fail "a refused add left a file"
 [ "$(st new)" = "" ] || fail "a refused add left a volume"
