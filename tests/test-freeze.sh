@@ -2,7 +2,8 @@
 # Flush-and-hold on real filesystems (root): ext4 and xfs on loop devices.
 # Writes are held while the providers commit, released right after; a
 # kill -9 of vssd inside the hold window, the hold bound expiring, and a
-# filesystem that cannot be frozen all leave every filesystem writable.
+# filesystem that cannot be frozen, and a kill -9 of the freeze guard all
+# leave every filesystem writable.
 . "${top_builddir:-.}/tests/functions.sh"
 set -e
 requires_root
@@ -126,4 +127,73 @@ if [ -n "${x_mnt:-}" ]; then
 	fsfreeze -u "$x_mnt"
 	writable "$x_mnt" || fail "xfs did not thaw"
 fi
+vssd_alive
+kill "$p4_pid"; wait "$p4_pid" 2>/dev/null || true
+
+# 5. kill -9 of the freeze guard while it holds (the OOM killer, say): vssd
+#    thaws what the guard said it froze, and the set fails, since its
+#    commit was not inside the window.  (The set used to be "created" and
+#    the filesystem stayed frozen.)
+stop_vssd
+start_vssd
+provider p5 --sleep CommitSnapshots:3000
+: > "$log"
+test-requester init context=10 start "volume=$e_mnt" expect=VSS_E_HOLD_WRITES_TIMEOUT do \
+	> "$tmpdir/r5" 2>&1 &
+req=$!
+wait_until 10 grep -q '^CommitSnapshots' "$log"
+guard=$(cat /proc/"$vssd_pid"/task/*/children)
+[ -n "$guard" ] || fail "no freeze guard during the hold"
+kill -9 $guard
+wait $req || fail "the set of a killed guard: $(cat "$tmpdir/r5")"
+writable "$e_mnt" || fail "ext4 stayed frozen after the freeze guard was killed"
+grep -q "the freeze guard died: $e_mnt thawed by vssd" "$tmpdir/vssd.log" ||
+	fail "vssd did not say it thawed $e_mnt"
+kill "$p5_pid"; wait "$p5_pid" 2>/dev/null || true
+
+# 6. A set whose second filesystem lives in an image file on the first:
+#    once the first is frozen, flushing the second waits for it for ever.
+#    The flush bound passes (VSS_E_FLUSH_WRITES_TIMEOUT) and the guard,
+#    told to give up, thaws the first at once, which lets the second's
+#    FIFREEZE return, and thaws that too.  (The guard used to wait for
+#    every FIFREEZE first: the first filesystem stayed frozen for good.)
+#    A write to each must end (one to a frozen filesystem blocks until the
+#    cleanup thaws it).
+stop_vssd
+start_vssd --timeout flush=3000
+mkdir -p "$tmpdir/outer" "$tmpdir/inner"
+truncate -s 600M "$tmpdir/outer.img"
+odev=$(losetup -f --show "$tmpdir/outer.img")
+cleanup_fn "losetup -d $odev"
+mkfs.ext4 -q -F "$odev"
+mount "$odev" "$tmpdir/outer"
+# (umount again a little later: a freeze guard that failed may still hold
+# the mount point open for a moment)
+cleanup_fn "fsfreeze -u $tmpdir/outer 2>/dev/null; umount $tmpdir/outer || { sleep 2; umount $tmpdir/outer; }"
+truncate -s 400M "$tmpdir/outer/inner.img"
+idev=$(losetup -f --show "$tmpdir/outer/inner.img")
+cleanup_fn "losetup -d $idev"
+mkfs.ext4 -q -F "$idev"
+mount "$idev" "$tmpdir/inner"
+cleanup_fn "fsfreeze -u $tmpdir/inner 2>/dev/null; umount $tmpdir/inner || { sleep 2; umount $tmpdir/inner; }"
+# (runs first: the inner filesystem cannot be written back, nor unmounted,
+# while the outer one is frozen)
+cleanup_fn "fsfreeze -u $tmpdir/outer 2>/dev/null; fsfreeze -u $tmpdir/inner 2>/dev/null"
+start_ready p6 test-provider --dir "$tmpdir/snaps" --log "$log" --volume "$odev" --volume "$idev"
+# dirty data in the inner filesystem, not yet written back
+dd if=/dev/urandom of="$tmpdir/inner/dirty" bs=1M count=300 status=none
+test-requester init context=10 start "volume=$tmpdir/outer" "volume=$tmpdir/inner" \
+	expect=any do > "$tmpdir/r6" 2>&1 || fail "the nested set: $(cat "$tmpdir/r6")"
+for m in outer inner; do
+	sh -c "echo x > $tmpdir/$m/probe" &
+	w=$!
+	# (a writer blocked on a frozen filesystem ends once it is thawed, and
+	# must have ended before the unmount)
+	cleanup_fn "fsfreeze -u $tmpdir/outer 2>/dev/null; fsfreeze -u $tmpdir/inner 2>/dev/null; wait $w"
+	wait_until 20 sh -c "! kill -0 $w" # else frozen: the test fails, the cleanup thaws
+	wait "$w" || fail "cannot write to $m after the nested set"
+done
+grep -q 'VSS_E_FLUSH_WRITES_TIMEOUT' "$tmpdir/r6" ||
+	echo "note: the nested set did not reach the flush bound here: $(cat "$tmpdir/r6")"
+kill "$p6_pid"; wait "$p6_pid" 2>/dev/null || true
 vssd_alive

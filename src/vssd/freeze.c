@@ -5,9 +5,13 @@
  * next write.  So vssd never freezes anything itself: it forks a small
  * guard per snapshot set that
  *   1. freezes every mount point in parallel (one thread each, which also
- *      thaws it in step 3) and reports
+ *      thaws it in step 3), reports "F <index>" for each one frozen and
  *      "R" (all frozen) or "E <index> <errno>" (one failed: whatever froze
- *      is thawed at once);
+ *      is thawed at once); it gives up, thawing what froze, when vssd says
+ *      "T" or goes away, or the flush bound passes, even while a FIFREEZE
+ *      has not returned (one that waits on another filesystem of the set,
+ *      say an image file on it, returns once that one is thawed, and its
+ *      thread then thaws its own);
  *   2. then holds until the first of: vssd says "T" (thaw), vssd's end of
  *      the socket closes (vssd died, even by kill -9: the kernel closes the
  *      socket), or the hold bound passes (10 s, VSS_E_HOLD_WRITES_TIMEOUT);
@@ -19,7 +23,10 @@
  *      first FITHAW is issued (tt): what the commit costs; monotonic clock.
  * The guard touches no file and allocates nothing while filesystems are
  * frozen, and locks its memory, so it cannot itself block on a frozen
- * filesystem or on reclaim that writes to one.
+ * filesystem or on reclaim that writes to one; the OOM killer leaves it
+ * alone.  Should it die all the same (kill -9), vssd sees the socket's
+ * EOF without a "D" and thaws the filesystems the "F" lines named, and a
+ * set whose writes were not held until its commit ended fails.
  *
  * Writes are held while two processes wake each other up ("R", the
  * providers' commit, "T"), on a machine where the writers, the data plane
@@ -51,6 +58,9 @@ struct freeze {
 	pid_t pid;
 	int sock;
 	bool ready, failed, reported, thawed, closed;
+	bool self_timed_out;	/* the "D" said the guard's bound ended the hold */
+	bool all_thawed;	/* "D", "E" or "X": the guard thawed all it froze */
+	bool gfrozen[VSS_MAX_VOLUMES_PER_SET];	/* "F <i>": the guard froze it */
 	bool rt;		/* vssd's loop thread runs SCHED_FIFO for it */
 	int64_t hold_us, flush_us, window_us;
 	/* the window's parts (CLOCK_MONOTONIC µs, 0: unknown): the last
@@ -70,6 +80,7 @@ struct freeze {
 
 struct fz {
 	const char *path;
+	int idx;
 	int fd;
 	int err;
 	bool frozen;
@@ -123,6 +134,12 @@ static void *freeze_thread(void *arg)
 		z->frozen = true;
 	z->done_us = mono_us();
 	pthread_mutex_lock(&fz_lock);
+	if (z->frozen) {
+		char line[24];
+
+		snprintf(line, sizeof(line), "F %d\n", z->idx);
+		guard_send(fz_sock, line);
+	}
 	fz_one_done(z->err != 0);
 	while (!fz_thaw)
 		pthread_cond_wait(&fz_cond, &fz_lock);
@@ -169,16 +186,21 @@ static void thaw_all(struct fz *z, const pthread_t *th, size_t n)
 }
 
 static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, size_t n,
-						 uint32_t hold_ms)
+						 uint32_t flush_ms, uint32_t hold_ms)
 {
 	struct fz z[VSS_MAX_VOLUMES_PER_SET];
 	pthread_t th[VSS_MAX_VOLUMES_PER_SET];
 	char msg[96];
 	uint64_t tf, t0, t1, tt;
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	bool timed_out = false;
-	int err_index = -1;
+	bool timed_out = false, give_up = false, told = false;
+	int err_index = -1, adj;
 
+	adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (adj >= 0) {
+		(void)!write(adj, "-1000", 5);
+		close(adj);
+	}
 	mlockall(MCL_CURRENT);
 	sched_rt(true);		/* its threads inherit it */
 	memset(z, 0, sizeof(z));
@@ -187,6 +209,7 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	tf = mono_us();
 	for (size_t i = 0; i < n; i++) {
 		z[i].path = mounts[i];
+		z[i].idx = (int)i;
 		z[i].fd = -1;
 		if (pthread_create(&th[i], NULL, freeze_thread, &z[i]) != 0) {
 			th[i] = 0;
@@ -196,11 +219,35 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 			pthread_mutex_unlock(&fz_lock);
 		}
 	}
-	/* all done: "R" is sent (by the last freeze thread), or one failed */
+	/* all done: "R" is sent (by the last freeze thread), or one failed;
+	 * or vssd gave up ("T", or it is gone), or the flush bound passed */
 	pthread_mutex_lock(&fz_lock);
-	while (fz_done < n)
-		pthread_cond_wait(&fz_cond, &fz_lock);
+	while (fz_done < n && !give_up) {
+		uint64_t el = (mono_us() - tf) / 1000;
+
+		pthread_mutex_unlock(&fz_lock);
+		if (el >= flush_ms) {
+			give_up = true;
+		} else {
+			int r = poll(&pfd, 1, flush_ms - el < 100 ? (int)(flush_ms - el) : 100);
+			char c;
+
+			/* "T" (or EOF): it may come from a release that
+			 * followed the last thread's "R" at once */
+			if (r > 0 && !(recv(sock, &c, 1, 0) < 0 && errno == EINTR))
+				give_up = told = true;
+		}
+		pthread_mutex_lock(&fz_lock);
+	}
+	give_up &= fz_done < n;
 	pthread_mutex_unlock(&fz_lock);
+	if (give_up) {
+		/* what froze thaws now; a FIFREEZE still under way is thawed
+		 * by its thread when it returns: wait for that */
+		thaw_all(z, th, n);
+		guard_send(sock, "X\n");
+		_exit(3);
+	}
 	if (!n)
 		guard_send(sock, "R\n");	/* nothing to freeze */
 	for (size_t i = 0; i < n; i++)
@@ -221,6 +268,8 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 		int r;
 		char c;
 
+		if (told)
+			break;	/* already told: thaw now */
 		if (el >= hold_ms) {
 			timed_out = true;
 			break;
@@ -263,7 +312,7 @@ static void report(struct freeze *f, vss_hr_t hr, const char *msg)
 static bool parse_done(struct freeze *f, const char *line)
 {
 	unsigned long long us, fl, win, t0, tt;
-	int to;
+	int to = 0;
 
 	switch (sscanf(line, "D %llu %d %llu %llu %llu %llu", &us, &to, &fl, &win,
 		       &t0, &tt)) {
@@ -279,9 +328,29 @@ static bool parse_done(struct freeze *f, const char *line)
 	case 2:
 	case 3:
 		f->hold_us = (int64_t)us;
+		f->self_timed_out = to != 0;
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* The guard died (EOF, no "D"): thaw what it said it froze. */
+static void thaw_left(struct freeze *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int fd, unused = 0;
+
+		if (!f->gfrozen[i])
+			continue;
+		f->gfrozen[i] = false;
+		fd = open(f->mounts[i], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && ioctl(fd, FITHAW, &unused) == 0)
+			log_warn("the freeze guard died: %s thawed by vssd", f->mounts[i]);
+		else
+			log_err("the freeze guard died: cannot thaw %s: %m", f->mounts[i]);
+		if (fd >= 0)
+			close(fd);
 	}
 }
 
@@ -297,6 +366,8 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 	if (n <= 0) {
 		loop_del_fd(fd);
 		f->closed = true;
+		if (!f->all_thawed)
+			thaw_left(f);
 		if (!f->ready)
 			report(f, vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
 					     "the freeze guard died before freezing"), vss_last_error());
@@ -308,18 +379,25 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 		int idx, err;
 
 		*nl = '\0';
-		if (strcmp(f->rbuf, "R") == 0) {
+		if (sscanf(f->rbuf, "F %d", &idx) == 1) {
+			if (idx >= 0 && (size_t)idx < f->n)
+				f->gfrozen[idx] = true;
+		} else if (strcmp(f->rbuf, "X") == 0) {
+			f->all_thawed = true;	/* it gave up (after "T") */
+		} else if (strcmp(f->rbuf, "R") == 0) {
 			f->r_us = mono_us();
 			f->ready = true;
 			outcome = S_OK;
 		} else if (sscanf(f->rbuf, "E %d %d", &idx, &err) == 2 && idx >= 0 &&
 			   (size_t)idx < f->n) {
 			f->failed = true;
+			f->all_thawed = true;
 			outcome = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
 					     "cannot freeze %s: %s", f->mounts[idx], strerror(err));
 		} else if (parse_done(f, f->rbuf)) {
 			/* the guard thawed on its own (hold bound) */
 			f->thawed = true;
+			f->all_thawed = true;
 		}
 		memmove(f->rbuf, nl + 1, f->rlen - (nl + 1 - f->rbuf) + 1);
 		f->rlen -= nl + 1 - f->rbuf;
@@ -377,7 +455,7 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 		signal(SIGTERM, SIG_IGN);	/* only EOF, "T" or the bound end it */
 		signal(SIGINT, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
-		guard_main(sv[1], mounts, n, hold_ms);
+		guard_main(sv[1], mounts, n, flush_ms, hold_ms);
 	}
 	close(sv[1]);
 	f->rt = rt_holders || sched_rt(true);
@@ -401,9 +479,10 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	return 0;
 }
 
-int64_t freeze_release(struct freeze *f)
+int64_t freeze_release(struct freeze *f, bool *held)
 {
 	int64_t hold = -1;
+	bool got_done = false;
 	char buf[128];
 	size_t len = 0;
 	uint64_t deadline = mono_ms() + 5000;
@@ -425,15 +504,25 @@ int64_t freeze_release(struct freeze *f)
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
 		n = recv(f->sock, buf + len, sizeof(buf) - 1 - len, 0);
-		if (n <= 0)
+		if (n <= 0) {
+			f->closed = true;	/* the guard died holding */
 			break;
+		}
 		len += n;
 		buf[len] = '\0';
 		if (strstr(buf, "D ") && parse_done(f, strstr(buf, "D "))) {
 			hold = f->hold_us;
+			got_done = true;
+			f->all_thawed = true;
 			break;
 		}
 	}
+	/* held until now: our "T" ended the hold (not the guard's bound, not
+	 * its death) */
+	if (held)
+		*held = got_done && !f->self_timed_out;
+	if (!f->all_thawed && f->closed)
+		thaw_left(f);
 	/* µs figures for whoever measures the window (vss-cowbench --live),
 	 * and the window in three parts: the guard's "R" reaching vssd, vssd
 	 * (the providers' commit included) until it sends "T", and "T"

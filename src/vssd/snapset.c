@@ -259,7 +259,7 @@ static void hold_expired(struct timer *t)
 				    cfg.hold_timeout_ms);
 	/* Thaw now; the pending commit replies will find step_hr set. */
 	if (s->freeze) {
-		s->hold_us = freeze_release(s->freeze);
+		s->hold_us = freeze_release(s->freeze, NULL);
 		s->freeze = NULL;
 	}
 }
@@ -271,7 +271,7 @@ static void frozen(void *arg, vss_hr_t hr, const char *msg)
 	if (VSS_FAILED(hr)) {
 		s->step_hr = hr;
 		if (s->freeze) {
-			freeze_release(s->freeze);
+			freeze_release(s->freeze, NULL);
 			s->freeze = NULL;
 		}
 		abort_path(s, hr);
@@ -314,8 +314,17 @@ static void d7_release(struct session *s)
 
 	timer_cancel(&s->hold_timer);
 	if (s->freeze) {
-		s->hold_us = freeze_release(s->freeze);
+		bool held = false;
+
+		s->hold_us = freeze_release(s->freeze, &held);
 		s->freeze = NULL;
+		/* the guard's own bound passed first (vssd's loop late, or the
+		 * two clocks' skew), or the guard died: the commit was not
+		 * inside the window, whatever the providers answered */
+		if (!held && VSS_SUCCEEDED(s->step_hr))
+			s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_HOLD_WRITES_TIMEOUT,
+						"writes were not held until the commit ended (the "
+						"freeze guard thawed at its own bound, or died)");
 	}
 	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
 		 (unsigned long long)rtt_us);
@@ -535,7 +544,7 @@ static void abort_path(struct session *s, vss_hr_t why)
 	snprintf(s->op_msg, sizeof(s->op_msg), "%s", vss_last_error());
 	timer_cancel(&s->hold_timer);
 	if (s->freeze) {
-		s->hold_us = freeze_release(s->freeze);
+		s->hold_us = freeze_release(s->freeze, NULL);
 		s->freeze = NULL;
 	}
 	s->step_hr = why;

@@ -312,8 +312,10 @@ struct freeze;
 int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold_ms,
 		 void (*done)(void *arg, vss_hr_t hr, const char *msg), void *arg,
 		 struct freeze **out);
-/* Thaws (if frozen) and frees; returns the hold window in microseconds. */
-int64_t freeze_release(struct freeze *f);
+/* Thaws (if frozen) and frees; returns the hold window in microseconds.
+ * *held (unless NULL): the writes were held until this call (the guard
+ * thawed when told, not at its own bound, nor by dying). */
+int64_t freeze_release(struct freeze *f, bool *held);
 
 /* ------------------------------------------------------------ catalog */
 struct cat_entry {
