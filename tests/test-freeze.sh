@@ -196,4 +196,33 @@ done
 grep -q 'VSS_E_FLUSH_WRITES_TIMEOUT' "$tmpdir/r6" ||
 	echo "note: the nested set did not reach the flush bound here: $(cat "$tmpdir/r6")"
 kill "$p6_pid"; wait "$p6_pid" 2>/dev/null || true
+
+# 7. The volume is remounted elsewhere between AddToSnapshotSet and the
+#    freeze: it is frozen where it is mounted now, and the filesystem that
+#    held its old mount point is not.  (The old path was frozen by name:
+#    the parent filesystem froze and the volume stayed writable.)
+truncate -s 64M "$tmpdir/q.img"
+qdev=$(losetup -f --show "$tmpdir/q.img")
+cleanup_fn "losetup -d $qdev"
+mkfs.ext4 -q -F "$qdev"
+mkdir -p "$e_mnt/q" "$tmpdir/q2"
+mount "$qdev" "$e_mnt/q"
+cleanup_fn "fsfreeze -u $tmpdir/q2 2>/dev/null; umount $tmpdir/q2 2>/dev/null; umount $e_mnt/q 2>/dev/null; true"
+start_ready p7 test-provider --dir "$tmpdir/snaps" --log "$log" --volume "$qdev" \
+	--sleep CommitSnapshots:1500
+: > "$log"
+test-requester init context=10 start "volume=$e_mnt/q" sleep=1500 do > "$tmpdir/r7" 2>&1 &
+req=$!
+sleep 0.5
+umount "$e_mnt/q"
+mount "$qdev" "$tmpdir/q2"
+wait_until 20 grep -q '^CommitSnapshots' "$log"
+held "$tmpdir/q2" || fail "the remounted volume was not held during the commit"
+sh -c "echo x > $e_mnt/p7" &
+w=$!
+cleanup_fn "fsfreeze -u $e_mnt 2>/dev/null; wait $w"
+wait_until 5 sh -c "! kill -0 $w" # else e's filesystem was frozen instead
+wait $req || fail "the set of the remounted volume: $(cat "$tmpdir/r7")"
+kill "$p7_pid"; wait "$p7_pid" 2>/dev/null || true
+umount "$tmpdir/q2"
 vssd_alive

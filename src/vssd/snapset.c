@@ -289,6 +289,34 @@ static void d5_hold(struct session *s)
 	if (stop_here(s))
 		return;
 	snaps_state(s, VSS_SS_PRECOMMITTED);
+	/* The mount points are looked up again now: those found at
+	 * AddToSnapshotSet may since have been unmounted, and a path frozen by
+	 * name would then freeze whatever is mounted there now (the parent
+	 * filesystem, even vssd's own) while the volume stayed writable. */
+	for (size_t i = 0; i < s->nsnaps; i++) {
+		char *canon = NULL, **now = NULL;
+		size_t nnow = 0;
+
+		r = volume_resolve(s->snaps[i].volume, &canon, &now, &nnow);
+		if (r == 0 && strcmp(canon, s->snaps[i].volume) == 0) {
+			volume_free_mounts(s->snaps[i].mounts, s->snaps[i].nmounts);
+			s->snaps[i].mounts = now;
+			s->snaps[i].nmounts = nnow;
+			now = NULL;
+			nnow = 0;
+		} else if (r == 0) {
+			r = -EXDEV;
+		}
+		volume_free_mounts(now, nnow);
+		free(canon);
+		if (r < 0) {
+			s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
+						"the volume %s changed since AddToSnapshotSet: %s",
+						s->snaps[i].volume, strerror(-r));
+			abort_path(s, s->step_hr);
+			return;
+		}
+	}
 	for (size_t i = 0; i < s->nsnaps; i++)
 		for (size_t j = 0; j < s->snaps[i].nmounts && n < VSS_MAX_VOLUMES_PER_SET; j++)
 			mounts[n++] = s->snaps[i].mounts[j];
