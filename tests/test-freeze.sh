@@ -213,7 +213,8 @@ start_ready p7 test-provider --dir "$tmpdir/snaps" --log "$log" --volume "$qdev"
 : > "$log"
 test-requester init context=10 start "volume=$e_mnt/q" sleep=1500 do > "$tmpdir/r7" 2>&1 &
 req=$!
-sleep 0.5
+# ($qdev is a device no earlier case used: it is still attached)
+wait_until 20 grep -q "AddToSnapshotSet: $qdev " "$tmpdir/vssd.log"
 umount "$e_mnt/q"
 mount "$qdev" "$tmpdir/q2"
 wait_until 20 grep -q '^CommitSnapshots' "$log"
