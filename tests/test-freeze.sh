@@ -11,21 +11,27 @@ requires losetup --version
 requires mkfs.ext4 -V
 requires fsfreeze --version
 
-loops=""
-mkvol() {	# mkvol NAME FSTYPE SIZE: image, loop device, filesystem, mount
-	local img=$tmpdir/$1.img mnt=$tmpdir/$1 dev
-	truncate -s "$3" "$img"
-	dev=$(losetup -f --show "$img")
+# fsvol IMG FSTYPE SIZE MNT: image IMG of SIZE, a loop device over it (in
+# $dev), a filesystem, mounted at MNT; the cleanup thaws it first (a failure
+# may have left it frozen) and unmounts it if still mounted, once more a
+# little later if busy (a freeze guard that failed may hold it a moment).
+fsvol() {
+	truncate -s "$3" "$1"
+	dev=$(losetup -f --show "$1")
 	cleanup_fn "losetup -d $dev"
 	case $2 in
 	ext4) mkfs.ext4 -q -F "$dev" ;;
 	xfs) mkfs.xfs -q -f "$dev" ;;
 	esac
-	mkdir -p "$mnt"
-	mount "$dev" "$mnt"
-	# thaw first in case a failure left it frozen, then unmount
-	cleanup_fn "fsfreeze -u $mnt 2>/dev/null; umount $mnt"
-	eval "${1}_dev=$dev ${1}_mnt=$mnt"
+	mkdir -p "$4"
+	mount "$dev" "$4"
+	cleanup_fn "fsfreeze -u $4 2>/dev/null; ! mountpoint -q $4 || umount $4 || { sleep 2; umount $4; }"
+}
+
+loops=""
+mkvol() {	# mkvol NAME FSTYPE SIZE: fsvol in $tmpdir, named NAME
+	fsvol "$tmpdir/$1.img" "$2" "$3" "$tmpdir/$1"
+	eval "${1}_dev=$dev ${1}_mnt=$tmpdir/$1"
 	loops="$loops $dev"
 }
 
@@ -161,21 +167,10 @@ kill "$p5_pid"; wait "$p5_pid" 2>/dev/null || true
 #    cleanup thaws it).
 stop_vssd
 start_vssd --timeout flush=3000
-mkdir -p "$tmpdir/outer" "$tmpdir/inner"
-truncate -s 600M "$tmpdir/outer.img"
-odev=$(losetup -f --show "$tmpdir/outer.img")
-cleanup_fn "losetup -d $odev"
-mkfs.ext4 -q -F "$odev"
-mount "$odev" "$tmpdir/outer"
-# (umount again a little later: a freeze guard that failed may still hold
-# the mount point open for a moment)
-cleanup_fn "fsfreeze -u $tmpdir/outer 2>/dev/null; umount $tmpdir/outer || { sleep 2; umount $tmpdir/outer; }"
-truncate -s 400M "$tmpdir/outer/inner.img"
-idev=$(losetup -f --show "$tmpdir/outer/inner.img")
-cleanup_fn "losetup -d $idev"
-mkfs.ext4 -q -F "$idev"
-mount "$idev" "$tmpdir/inner"
-cleanup_fn "fsfreeze -u $tmpdir/inner 2>/dev/null; umount $tmpdir/inner || { sleep 2; umount $tmpdir/inner; }"
+fsvol "$tmpdir/outer.img" ext4 600M "$tmpdir/outer"
+odev=$dev
+fsvol "$tmpdir/outer/inner.img" ext4 400M "$tmpdir/inner"
+idev=$dev
 # (runs first: the inner filesystem cannot be written back, nor unmounted,
 # while the outer one is frozen)
 cleanup_fn "fsfreeze -u $tmpdir/outer 2>/dev/null; fsfreeze -u $tmpdir/inner 2>/dev/null"
@@ -201,13 +196,10 @@ kill "$p6_pid"; wait "$p6_pid" 2>/dev/null || true
 #    freeze: it is frozen where it is mounted now, and the filesystem that
 #    held its old mount point is not.  (The old path was frozen by name:
 #    the parent filesystem froze and the volume stayed writable.)
-truncate -s 64M "$tmpdir/q.img"
-qdev=$(losetup -f --show "$tmpdir/q.img")
-cleanup_fn "losetup -d $qdev"
-mkfs.ext4 -q -F "$qdev"
-mkdir -p "$e_mnt/q" "$tmpdir/q2"
-mount "$qdev" "$e_mnt/q"
-cleanup_fn "fsfreeze -u $tmpdir/q2 2>/dev/null; umount $tmpdir/q2 2>/dev/null; umount $e_mnt/q 2>/dev/null; true"
+fsvol "$tmpdir/q.img" ext4 64M "$e_mnt/q"
+qdev=$dev
+mkdir -p "$tmpdir/q2"
+cleanup_fn "fsfreeze -u $tmpdir/q2 2>/dev/null; ! mountpoint -q $tmpdir/q2 || umount $tmpdir/q2"
 start_ready p7 test-provider --dir "$tmpdir/snaps" --log "$log" --volume "$qdev" \
 	--sleep CommitSnapshots:1500
 : > "$log"
