@@ -13,6 +13,8 @@ start_ready w test-writer --name w --level back --component 'db:main'
 
 test-hostile-frames > "$tmpdir/cases" || { cat "$tmpdir/cases"; fail "a hostile case misbehaved"; }
 cat "$tmpdir/cases"
+grep -q 'hostile\[[0-9]*\]: does not read its messages: disconnecting' "$tmpdir/vssd.log" ||
+	fail "vssd did not say why it disconnected the requester that does not read"
 
 # Hostile call sequences through the real client library.
 # 65 volumes in one set: the 65th is refused.

@@ -1,9 +1,12 @@
 /* loop.c — vssd's one event loop: the listening socket, connections,
  * frames in and out, requests vssd sends (with deadlines), and timers on a
- * single timerfd.  Nothing here blocks except sending a frame to a peer that
- * does not read (bounded by wire_send's 5 s poll), and nothing a peer sends
- * can crash the loop: frames are validated before they are dispatched, and
- * a peer that breaks the framing is disconnected. */
+ * single timerfd.  Nothing here blocks: a frame the peer's socket does not
+ * take at once waits in the connection's output queue and goes when the
+ * socket is writable (a peer that does not read is disconnected after
+ * CONN_STALL_MS without progress, and its input is left unread while its
+ * queue is over CONN_OUT_HIGH); and nothing a peer sends can crash the
+ * loop: frames are validated before they are dispatched, and a peer that
+ * breaks the framing is disconnected. */
 #include "config.h"
 #include <errno.h>
 #include <grp.h>
@@ -153,6 +156,19 @@ int loop_add_fd(int fd, void (*fn)(int fd, uint32_t events, void *arg), void *ar
 	return loop_add(fd, fn, arg);
 }
 
+/* Watch fd for events instead (EPOLLIN, EPOLLOUT); hang-ups and errors
+ * are always reported. */
+static int loop_mod(int fd, uint32_t events)
+{
+	for (size_t i = 0; i < nregs; i++)
+		if (regs[i] && regs[i]->fd == fd) {
+			struct epoll_event ev = { .events = events, .data.ptr = regs[i] };
+
+			return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		}
+	return -ENOENT;
+}
+
 /* Registrations removed while an epoll batch is being handled are freed
  * after the batch, so a stale event never touches freed memory. */
 static struct fdreg **grave;
@@ -221,6 +237,119 @@ static void pending_timeout(struct timer *t)
 	pending_free_fail(pd, VSS_E_WRITER_NOT_RESPONDING);
 }
 
+/* The peer does not take what it is sent (no progress for CONN_STALL_MS,
+ * or its queue cannot grow): it must not hold vssd's memory or its
+ * replies for ever.  The socket is shut down; the loop sees the hang-up
+ * and closes the connection (not here: a caller may be walking a list
+ * the close would change). */
+static void conn_stall(struct conn *c, const char *why)
+{
+	if (c->stalled || c->dead)
+		return;
+	log_warn("%s: %s: disconnecting", c->name, why);
+	shutdown(c->fd, SHUT_RDWR);
+	c->stalled = true;
+	timer_cancel(&c->out_timer);
+}
+
+static void out_timeout(struct timer *t)
+{
+	conn_stall(container_of(t, struct conn, out_timer),
+		   "does not read its messages");
+}
+
+/* What epoll watches: input unless the output queue is over its high
+ * mark, output while anything is queued. */
+static void conn_watch(struct conn *c)
+{
+	uint32_t ev = (c->out_len > CONN_OUT_HIGH ? 0 : EPOLLIN) |
+		      (c->out_len ? EPOLLOUT : 0);
+
+	if (c->dead || ev == c->events)
+		return;
+	if (loop_mod(c->fd, ev) < 0) {
+		conn_stall(c, "cannot watch its socket");
+		return;
+	}
+	c->events = ev;
+}
+
+/* Send what the socket takes now, from the queue first.  0 or -errno
+ * (the connection is then stalled). */
+static int conn_push(struct conn *c, const uint8_t *buf, size_t len)
+{
+	bool moved = false;
+
+	while (c->out_len || len) {
+		const uint8_t *p = c->out_len ? c->out + c->out_off : buf;
+		size_t n = c->out_len ? c->out_len : len;
+		ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			k = -errno;
+			if (k == -EPIPE || k == -ECONNRESET) {
+				/* the peer went: the loop sees its hang-up */
+				log_debug("%s: gone before reading all it was sent", c->name);
+				c->stalled = true;
+				timer_cancel(&c->out_timer);
+			} else {
+				log_warn("%s: send failed: %s", c->name, strerror((int)-k));
+				conn_stall(c, "its socket failed");
+			}
+			return (int)k;
+		}
+		moved = true;
+		if (c->out_len) {
+			c->out_off += (size_t)k;
+			c->out_len -= (size_t)k;
+			if (!c->out_len)
+				c->out_off = 0;
+		} else {
+			buf += k;
+			len -= (size_t)k;
+		}
+	}
+	if (len) {
+		/* queue the rest, after what is queued */
+		if (c->out_off + c->out_len + len > c->out_cap) {
+			if (c->out_off) {
+				memmove(c->out, c->out + c->out_off, c->out_len);
+				c->out_off = 0;
+			}
+			if (c->out_len + len > c->out_cap) {
+				size_t cap = (c->out_len + len) * 2;
+				uint8_t *o = realloc(c->out, cap);
+
+				if (!o) {
+					conn_stall(c, "out of memory for its messages");
+					return -ENOMEM;
+				}
+				c->out = o;
+				c->out_cap = cap;
+			}
+		}
+		memcpy(c->out + c->out_off + c->out_len, buf, len);
+		c->out_len += len;
+	}
+	if (!c->out_len) {
+		timer_cancel(&c->out_timer);
+		if (c->out_cap > CONN_OUT_HIGH) {	/* a big reply went */
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	} else if (moved || !c->out_timer.armed) {
+		c->out_timer.fn = out_timeout;
+		timer_arm(&c->out_timer, CONN_STALL_MS);
+	}
+	conn_watch(c);
+	return 0;
+}
+
 int conn_send(struct conn *c, struct wire_msg *m)
 {
 	uint16_t type;
@@ -229,7 +358,7 @@ int conn_send(struct conn *c, struct wire_msg *m)
 
 	if (c->dead || c->stalled)
 		return -EPIPE;
-	r = wire_send(c->fd, m);
+	r = wire_msg_finish(m);
 	if ((r == -EMSGSIZE || r == -ENOMEM) && wire_msg_header(m, &type, &seq) == 0 &&
 	    (type & WIRE_REPLY)) {
 		/* A reply that cannot go as built (over the frame limit: say
@@ -242,19 +371,17 @@ int conn_send(struct conn *c, struct wire_msg *m)
 		reply_init(&e, type & ~WIRE_REPLY, seq, r == -EMSGSIZE ? VSS_E_UNEXPECTED : E_OUTOFMEMORY,
 			   r == -EMSGSIZE ? "the reply would be over the protocol's frame limit "
 			   "(16 MiB)" : "out of memory");
-		r = wire_send(c->fd, &e);
+		r = wire_msg_finish(&e);
+		if (!r)
+			r = conn_push(c, e.buf, e.len);
 		wire_msg_free(&e);
+		return r;
 	}
-	if (r == -ETIMEDOUT) {
-		/* The peer does not read: it must not stall vssd again.  The
-		 * loop sees the shut-down socket and closes the connection. */
-		log_warn("%s: does not read its messages: disconnecting", c->name);
-		shutdown(c->fd, SHUT_RDWR);
-		c->stalled = true;
-	} else if (r < 0) {
-		log_warn("%s: send failed: %s", c->name, strerror(-r));
+	if (r < 0) {
+		log_warn("%s: message not sent: %s", c->name, strerror(-r));
+		return r;
 	}
-	return r;
+	return conn_push(c, m->buf, m->len);
 }
 
 int conn_request(struct conn *c, struct wire_msg *m, uint32_t timeout_ms,
@@ -331,9 +458,15 @@ void conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	timer_cancel(&c->out_timer);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	c->fd = -1;
+	if (c->out_len)
+		log_debug("%s: %zu bytes of output not taken", c->name, c->out_len);
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = c->out_cap = 0;
 	list_del(&c->link);
 	log_debug("%s: disconnected", c->name);
 	list_for_each_entry_safe(pd, n, &c->pending, link)
@@ -478,7 +611,7 @@ static void dispatch(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 static void conn_process(struct conn *c)
 {
 	conn_ref(c);
-	while (!c->dead && !c->deferred) {
+	while (!c->dead && !c->deferred && !c->stalled && c->out_len <= CONN_OUT_HIGH) {
 		struct wire_hdr h;
 		const uint8_t *p;
 		int r = wire_rx_next(&c->rx, &h, &p);
@@ -508,6 +641,26 @@ static void conn_io(int fd, uint32_t events, void *arg)
 	struct conn *c = arg;
 	ssize_t n;
 
+	if (c->stalled) {
+		conn_close(c);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		bool held = c->out_len > CONN_OUT_HIGH;
+
+		if (conn_push(c, NULL, 0) < 0 || c->stalled) {
+			conn_close(c);
+			return;
+		}
+		/* the queue fell under its mark: frames already received
+		 * go on being handled */
+		if (held && c->out_len <= CONN_OUT_HIGH)
+			conn_process(c);
+		if (c->dead || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			return;
+	}
+	if (c->out_len > CONN_OUT_HIGH && !(events & (EPOLLHUP | EPOLLERR)))
+		return;
 	n = wire_rx_fill(fd, &c->rx);
 	if (n == -EAGAIN)
 		return;
@@ -567,6 +720,7 @@ static void do_accept(int fd, uint32_t events, void *arg)
 	c->privileged = cr.uid == 0 || cr.uid == geteuid() ||
 			uid_in_group(cr.uid, cr.gid, priv_gid);
 	c->refs = 1;
+	c->events = EPOLLIN;
 	list_init(&c->pending);
 	if (loop_add(cfd, conn_io, c) < 0) {
 		conn_unref(c);

@@ -81,6 +81,14 @@ struct conn {
 	int deferred_code;
 	bool dead;
 	bool stalled;			/* stopped reading: being closed */
+	/* Output the socket has not taken yet (the peer reads slowly): sent
+	 * from the loop when the socket is writable, never waited for.  Over
+	 * CONN_OUT_HIGH bytes, the connection's input is left unread until it
+	 * drains; no progress for CONN_STALL_MS disconnects the peer. */
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+	struct timer out_timer;
+	uint32_t events;		/* what epoll watches for it now */
 	int refs;
 	struct writer *writer;
 	struct provider *provider;
@@ -90,8 +98,13 @@ struct conn {
 /* Sends a request to a writer/provider and calls fn on reply or deadline. */
 int conn_request(struct conn *c, struct wire_msg *m, uint32_t timeout_ms,
 		 reply_fn fn, void *ctx);
-/* Sends a notification or a reply that was built by the caller. */
+/* Sends a notification or a reply that was built by the caller: what the
+ * socket does not take at once is queued and sent from the loop, so this
+ * never blocks.  0, or < 0 when the connection is dead, stalled or could
+ * not take the message (the peer is then disconnected). */
 int conn_send(struct conn *c, struct wire_msg *m);
+#define CONN_OUT_HIGH	(1u << 20)	/* backlog that stops reading input */
+#define CONN_STALL_MS	5000u		/* a backlog making no progress */
 /* Starts a reply: type = code | WIRE_REPLY, seq, ATTR_HR, ATTR_MESSAGE. */
 void reply_init(struct wire_msg *m, int code, uint32_t seq, vss_hr_t hr, const char *msg);
 /* Replies hr (+ message from vss_last_error() on failure) and nothing else. */
