@@ -86,6 +86,33 @@ if [ -z "${VSS_VALGRIND:-}" ]; then
 	prlimit --pid "$vssd_pid" --nofile="$soft":
 fi
 
+# One unprivileged user (any user may connect, as a writer) gets at most 64
+# connections, and a connection that never says Hello is closed after 10 s:
+# idle connections of one user cannot use up vssd's descriptors and lock
+# everyone else out.  The holder runs as nobody from a copy in $tmpdir.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	fds_before=$(find /proc/"$vssd_pid"/fd -mindepth 1 | wc -l)
+	cp "$(command -v test-hostile-frames)" "$tmpdir/hostile-frames"
+	chmod 755 "$tmpdir/hostile-frames"
+	chmod o+x "$tmpdir"
+	mkfifo "$tmpdir/holdin2"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmpdir/hostile-frames" --hold 70 \
+		< "$tmpdir/holdin2" > "$tmpdir/hold2" 2>&1 &
+	holder=$!
+	exec 7> "$tmpdir/holdin2"
+	wait_until 20 grep -q 'uid 65534 already has 64 connections: refusing more' \
+		"$tmpdir/vssd.log"
+	test-requester init > /dev/null || fail "root was refused while nobody held 64 connections"
+	wait_until 30 grep -q 'pid [0-9]*: no Hello within 10 s: disconnecting' "$tmpdir/vssd.log"
+	fds_back() { [ "$(find /proc/"$vssd_pid"/fd -mindepth 1 | wc -l)" -le "$fds_before" ]; }
+	wait_until 30 fds_back
+	exec 7>&-
+	wait "$holder" || fail "the holder failed: $(cat "$tmpdir/hold2")"
+	chmod o-x "$tmpdir"
+else
+	echo "not root or no setpriv: the per-user connection limit is not tried"
+fi
+
 vssd_alive
 # ...and a whole backup still works after all that.
 test-requester init state=component gather add-all start-retry "volume=$vol" prepare do \

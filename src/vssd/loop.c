@@ -258,6 +258,11 @@ static void out_timeout(struct timer *t)
 		   "does not read its messages");
 }
 
+static void hello_timeout(struct timer *t)
+{
+	conn_stall(container_of(t, struct conn, hello_timer), "no Hello within 10 s");
+}
+
 /* What epoll watches: input unless the output queue is over its high
  * mark, output while anything is queued. */
 static void conn_watch(struct conn *c)
@@ -459,6 +464,7 @@ void conn_close(struct conn *c)
 		return;
 	c->dead = true;
 	timer_cancel(&c->out_timer);
+	timer_cancel(&c->hello_timer);
 	loop_del_fd(c->fd);
 	close(c->fd);
 	c->fd = -1;
@@ -545,6 +551,7 @@ static void hello(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 		return;
 	}
 	c->role = (int)role;
+	timer_cancel(&c->hello_timer);
 	log_debug("%s: hello as %s", c->name,
 		  role == ROLE_REQUESTER ? "requester" : role == ROLE_WRITER ? "writer" : "provider");
 	if (role == ROLE_REQUESTER)
@@ -673,6 +680,28 @@ static void conn_io(int fd, uint32_t events, void *arg)
 
 static void do_accept(int fd, uint32_t events, void *arg);
 
+/* An unprivileged uid (any user may be a writer) has CONN_MAX_PER_UID
+ * connections already: one user must not take every descriptor vssd has.
+ * Said at most once a second. */
+static bool too_many(uid_t uid)
+{
+	static uint64_t said;
+	struct conn *c;
+	unsigned n = 0;
+
+	list_for_each_entry(c, &conns, link)
+		if (c->uid == uid && !c->privileged)
+			n++;
+	if (n < CONN_MAX_PER_UID)
+		return false;
+	if (mono_ms() - said >= 1000) {
+		said = mono_ms();
+		log_warn("uid %u already has %u connections: refusing more",
+			 (unsigned)uid, n);
+	}
+	return true;
+}
+
 /* Out of descriptors (or memory) to accept with: the listening socket,
  * which stays readable, is left alone for a while instead of waking the
  * loop at once again and again (a spin that starved everyone else). */
@@ -722,12 +751,22 @@ static void do_accept(int fd, uint32_t events, void *arg)
 	c->refs = 1;
 	c->events = EPOLLIN;
 	list_init(&c->pending);
+	if (!c->privileged && too_many(cr.uid)) {
+		conn_unref(c);
+		close(cfd);
+		return;
+	}
 	if (loop_add(cfd, conn_io, c) < 0) {
 		conn_unref(c);
 		close(cfd);
 		return;
 	}
 	list_add_tail(&c->link, &conns);
+	/* a connection that never says Hello must not hold a descriptor
+	 * (idle connections would otherwise use up vssd's, and nobody
+	 * could connect) */
+	c->hello_timer.fn = hello_timeout;
+	timer_arm(&c->hello_timer, CONN_HELLO_MS);
 }
 
 static void on_signal(int fd, uint32_t events, void *arg)

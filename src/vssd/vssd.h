@@ -89,6 +89,7 @@ struct conn {
 	size_t out_off, out_len, out_cap;
 	struct timer out_timer;
 	uint32_t events;		/* what epoll watches for it now */
+	struct timer hello_timer;	/* Hello within CONN_HELLO_MS */
 	int refs;
 	struct writer *writer;
 	struct provider *provider;
@@ -105,6 +106,8 @@ int conn_request(struct conn *c, struct wire_msg *m, uint32_t timeout_ms,
 int conn_send(struct conn *c, struct wire_msg *m);
 #define CONN_OUT_HIGH	(1u << 20)	/* backlog that stops reading input */
 #define CONN_STALL_MS	5000u		/* a backlog making no progress */
+#define CONN_HELLO_MS	10000u		/* from connect to Hello */
+#define CONN_MAX_PER_UID 64u		/* connections of an unprivileged uid */
 /* Starts a reply: type = code | WIRE_REPLY, seq, ATTR_HR, ATTR_MESSAGE. */
 void reply_init(struct wire_msg *m, int code, uint32_t seq, vss_hr_t hr, const char *msg);
 /* Replies hr (+ message from vss_last_error() on failure) and nothing else. */
