@@ -92,7 +92,7 @@ fi
 # everyone else out.  The holder runs as nobody from a copy in $tmpdir.
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	fds_before=$(find /proc/"$vssd_pid"/fd -mindepth 1 | wc -l)
-	cp "$(command -v test-hostile-frames)" "$tmpdir/hostile-frames"
+	cp "${top_builddir:-.}/test-hostile-frames" "$tmpdir/hostile-frames"
 	chmod 755 "$tmpdir/hostile-frames"
 	chmod o+x "$tmpdir"
 	mkfifo "$tmpdir/holdin2"
@@ -100,6 +100,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 		< "$tmpdir/holdin2" > "$tmpdir/hold2" 2>&1 &
 	holder=$!
 	exec 7> "$tmpdir/holdin2"
+	wait_until 20 grep -q '^holding 70' "$tmpdir/hold2"
 	wait_until 20 grep -q 'uid 65534 already has 64 connections: refusing more' \
 		"$tmpdir/vssd.log"
 	test-requester init > /dev/null || fail "root was refused while nobody held 64 connections"
