@@ -71,11 +71,24 @@ start_vssd
 provider p1 --sleep CommitSnapshots:1500
 words="volume=$e_mnt"
 [ -n "${x_dev:-}" ] && words="$words volume=$x_dev"
+# 1100 idle connections first, so that vssd has descriptors past 1024: the
+# guard must close those too (it keeps only its socket and what it opens)
+nfd() { find /proc/"$1"/fd -mindepth 1 | wc -l; }
+mkfifo "$tmpdir/holdin"
+test-hostile-frames --hold 1100 < "$tmpdir/holdin" > "$tmpdir/hold" &
+holder=$!
+exec 7> "$tmpdir/holdin"
+many_fds() { [ "$(nfd "$vssd_pid")" -gt 1100 ]; }
+wait_until 20 many_fds
 # shellcheck disable=SC2086
 test-requester init context=10 start $words do > "$tmpdir/r1" &
 req=$!
 wait_until 10 grep -q '^CommitSnapshots' "$log"
 held "$e_mnt" ${x_mnt:-} || fail "a filesystem was not held during the commit"
+for g in $(cat /proc/"$vssd_pid"/task/*/children); do
+	# 0-2, its socket, a descriptor per filesystem
+	[ "$(nfd "$g")" -le 6 ] || fail "the freeze guard kept $(nfd "$g") descriptors of vssd's"
+done
 # while writes are held, vssd's loop thread and the guard run SCHED_FIFO
 # (where the kernel lets us: then they must)
 policy() { chrt -p "$1" | sed -n '1s/.*: //p'; }
@@ -91,6 +104,8 @@ if chrt -f 1 true 2>/dev/null; then
 	done
 fi
 wait $req || fail "DoSnapshotSet failed: $(cat "$tmpdir/r1")"
+exec 7>&-
+wait "$holder" || fail "the holder failed: $(cat "$tmpdir/hold")"
 [ -z "${rt:-}" ] || [ "$(policy "$vssd_pid")" = SCHED_OTHER ] ||
 	fail "vssd stayed $(policy "$vssd_pid") after the set"
 writable "$e_mnt" || fail "ext4 stayed frozen"
