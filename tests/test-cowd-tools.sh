@@ -144,8 +144,15 @@ vshadow -p -nw "$dev" > /dev/null 2>&1 || fail "vshadow -p -nw failed"
 echo y | vshadow -da > "$tmpdir/da.out" 2>&1 || fail "vshadow -da failed: $(cat "$tmpdir/da.out")"
 [ "$(nsnaps)" = 0 ] && [ "$(nsnapdevs)" = 0 ] || fail "-da left snapshots"
 
+# (5) a requester that dies after AddToSnapshotSet leaves vss-cowd a
+# snapshot it prepared and never committed (VSS aborts only after
+# DoSnapshotSet): it is no snapshot of the volume, and does not stop the
+# volume's removal
+test-requester init context=10 start "volume=$dev" die > /dev/null 2>&1 &&
+	fail "die did not die"
 umount "$mnt"
-adm remove volume --name=tools
+adm remove volume --name=tools > "$tmpdir/rm.out" 2>&1 ||
+	fail "an uncommitted snapshot stopped remove volume: $(cat "$tmpdir/rm.out")"
 stop_cowd
 cowd_no_leftovers
 vssd_alive

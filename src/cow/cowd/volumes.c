@@ -1316,8 +1316,11 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		v->refs++;
 		if (v->live)
 			snprintf(dev, sizeof(dev), "%s", v->live->loopdev);
+		/* committed ones: a snapshot prepared and never committed
+		 * (its requester died before DoSnapshotSet, which VSS never
+		 * aborts) is no snapshot of the volume, and goes with it */
 		for (s = v->snaps; s; s = s->next)
-			nsnaps++;
+			nsnaps += s->engine_id != 0;
 	}
 	pthread_mutex_unlock(&tbl_lock);
 	if (!v) {
