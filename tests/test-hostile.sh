@@ -29,6 +29,10 @@ done
 test-requester init context=10 start $words > "$tmpdir/r" 2>&1 && fail "65 volumes accepted"
 grep -q 'AddToSnapshotSet VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED' "$tmpdir/r" ||
 	fail "the 65th volume was not refused with VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED"
+# a string that is not UTF-8 is refused by the library, and the session goes
+# on (it used to go out, and vssd dropped the connection for the bad frame)
+test-requester init context=10 expect=E_INVALIDARG "supported=$(printf '/tmp/\377')" \
+	start "volume=$vol" > "$tmpdir/r" 2>&1 || fail "after a string that is not UTF-8: $(cat "$tmpdir/r")"
 # the same volume twice
 test-requester init context=10 start "volume=$vol" expect=VSS_E_OBJECT_ALREADY_EXISTS \
 	"volume=$vol" > /dev/null

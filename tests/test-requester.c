@@ -281,8 +281,9 @@ static vss_hr_t status(void)
 
 		hr = vss_backup_get_writer_status(b, i, &st);
 		if (VSS_SUCCEEDED(hr))
-			printf("writer %s %s %s\n", st->writer_name,
-			       vss_writer_state_name(st->state), hrname(st->failure_hr, buf));
+			printf("writer %s %s %s%s%s\n", st->writer_name,
+			       vss_writer_state_name(st->state), hrname(st->failure_hr, buf),
+			       st->message ? " message=" : "", st->message ? st->message : "");
 	}
 	return hr;
 }

@@ -26,6 +26,9 @@ printf 'name = x\n\nbogus = 1\n' >"$tmpdir/bad.conf"
 vss-writer-exec --config "$tmpdir/bad.conf" 2>"$tmpdir/err" && fail "bad config accepted" || rc=$?
 assert_eq "bad config exit status" 2 "$rc"
 grep -q "bad.conf:3: unknown option 'bogus'" "$tmpdir/err" || fail "config message: $(cat "$tmpdir/err")"
+timeout 20 vss-writer-exec --name x -C a:b -C a:b 2>"$tmpdir/err" && fail "a component given twice accepted" || rc=$?
+assert_eq "component given twice: exit status" 2 "$rc"
+grep -q "component 'a:b' given twice" "$tmpdir/err" || fail "$(cat "$tmpdir/err")"
 printf 'verbose = yes\n' >"$tmpdir/bad.conf"
 vss-writer-exec --config "$tmpdir/bad.conf" 2>"$tmpdir/err" && fail "flag with a value accepted"
 grep -q "bad.conf:1: option 'verbose' takes no value" "$tmpdir/err" || fail "$(cat "$tmpdir/err")"
@@ -58,7 +61,11 @@ CONF
 vss-writer-exec --config "$tmpdir/g.conf" --on-prepare-snapshot "$hook" \
 	>"$tmpdir/g.err" 2>&1 &
 cleanup_fn "kill $! 2>/dev/null; wait $! 2>/dev/null"
-vss-writer-exec --name N --component a:b --on-freeze 'exit 1' >"$tmpdir/n.err" 2>&1 &
+# N's failure message, cut at 511 bytes, would end inside an 'é': the
+# message loses the partial character instead of being refused
+eacute=$(printf '\303\251')
+long=$(for i in $(seq 300); do printf '%s' "$eacute"; done)
+vss-writer-exec --name N --component a:b --on-freeze "exit 1  #$long" >"$tmpdir/n.err" 2>&1 &
 cleanup_fn "kill $! 2>/dev/null; wait $! 2>/dev/null"
 vss-writer-exec --name E --component a:b --timeout 1 \
 	--on-prepare-snapshot 'sleep 29.4711 & wait' >"$tmpdir/e.err" 2>&1 &
@@ -84,3 +91,9 @@ set_id=$(awk -F'|' '$1 == "Freeze" { print $3 }' "$log")
 case "$set_id" in {????????-????-????-????-????????????}) ;; *) fail "set id '$set_id'" ;; esac
 assert_eq "G hook environment" "Freeze|G|$set_id|$tmpdir/vol.img|VSS_BT_FULL|0x00000000" \
 	"$(grep '^Freeze' "$log")"
+
+# N's message reached the requester (cut before the partial 'é')
+test-requester init state=volume gather start-retry "volume=$tmpdir/vol.img" prepare do status \
+	> "$tmpdir/rs" 2>&1 || fail "requester: $(cat "$tmpdir/rs")"
+grep -q "^writer N VSS_WS_FAILED_AT_FREEZE VSS_E_WRITERERROR_NONRETRYABLE message=Freeze hook 'exit 1  #$eacute" \
+	"$tmpdir/rs" || fail "N's failure message: $(grep '^writer N' "$tmpdir/rs")"

@@ -201,6 +201,7 @@ static struct {
 	bool fail_prepare;
 	vss_hr_t identify_failure_hr;
 	vss_hr_t bad_failure_hr, bad_failure_ex_hr;	/* not writer failure codes */
+	vss_hr_t bad_failure_msg_hr;	/* a message that is not UTF-8 */
 	/* what the PrepareForSnapshot handler saw */
 	vss_id_t session, set;
 	unsigned nvol;
@@ -252,6 +253,8 @@ static bool h_prepare_snapshot(vss_writer_t *w, void *u)
 	vss_writer_is_path_affected(w, "/no/such/dir/file", &st.path_on_root);
 	st.bad_failure_hr = vss_writer_set_failure(w, E_FAIL);
 	st.bad_failure_ex_hr = vss_writer_set_failure_ex(w, VSS_E_BAD_STATE, S_OK, "x");
+	st.bad_failure_msg_hr = vss_writer_set_failure_ex(w, VSS_E_WRITERERROR_RETRYABLE, S_OK,
+							  "cut \xc3");
 	if (st.fail_prepare)
 		vss_writer_set_failure_ex(w, VSS_E_WRITERERROR_OUTOFRESOURCES, E_OUTOFMEMORY,
 					  "no room");
@@ -362,6 +365,17 @@ START_TEST(api_misuse)
 	ck_assert_int_eq(vss_writer_initialize(w, &VSS_ID_NULL, "x", VSS_UT_USERDATA,
 					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
 			 E_INVALIDARG);
+	/* names the Writer Metadata Document could not hold (every
+	 * Identify would fail), or the wire could not carry */
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "a\x01" "b", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
+			 E_INVALIDARG);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "a\xff" "b", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
+			 E_INVALIDARG);
+	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "x", VSS_UT_USERDATA,
+					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, "i\xc3", 0, 0),
+			 E_INVALIDARG);
 	ck_assert_int_eq(vss_writer_initialize(w, &class_a, "x", VSS_UT_USERDATA,
 					       VSS_ST_OTHER, VSS_APP_FRONT_END, 0, NULL, 0, 0),
 			 S_OK);
@@ -428,6 +442,7 @@ START_TEST(event_round_trip)
 	/* SetWriterFailure takes only the VSS_E_WRITERERROR_* codes */
 	ck_assert_int_eq(st.bad_failure_hr, E_INVALIDARG);
 	ck_assert_int_eq(st.bad_failure_ex_hr, E_INVALIDARG);
+	ck_assert_int_eq(st.bad_failure_msg_hr, E_INVALIDARG);
 
 	/* A veto without SetWriterFailure: RESULT 0, FAILURE_HR S_OK. */
 	st.veto_thaw = true;

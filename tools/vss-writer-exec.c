@@ -217,6 +217,24 @@ static int wait_until(pid_t pid, uint64_t deadline, int *status)
 }
 
 /* Runs the hook of ev; true when it succeeded. */
+/* A message cut by snprintf may end inside a UTF-8 sequence (a hook's
+ * command line can hold any text): drop the partial character, or the
+ * library refuses the whole message. */
+static void utf8_cut(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+		return;		/* ends in ASCII (or only continuation bytes) */
+	need = ((unsigned char)s[i - 1] & 0xe0) == 0xc0 ? 2 :
+	       ((unsigned char)s[i - 1] & 0xf0) == 0xe0 ? 3 :
+	       ((unsigned char)s[i - 1] & 0xf8) == 0xf0 ? 4 : 0;
+	if (need != n - i + 1)
+		s[i - 1] = '\0';
+}
+
 static bool run_hook(vss_writer_t *w, int ev)
 {
 	struct hook_env env;
@@ -282,6 +300,7 @@ static bool run_hook(vss_writer_t *w, int ev)
 	if (fail == S_OK)
 		return true;
 failed:
+	utf8_cut(msg);
 	warnx("%s: %s", opts.name, msg);
 	if (ev != EV_IDENTIFY)
 		vss_writer_set_failure_ex(w, fail, S_OK, msg);
@@ -339,6 +358,7 @@ static void read_config(const char *path);
 static void set_option(int c, const char *arg)
 {
 	uint32_t v;
+	int r;
 
 	switch (c) {
 	case 'n':
@@ -364,7 +384,10 @@ static void set_option(int c, const char *arg)
 		opts.instance_name = strdup(arg);
 		break;
 	case 'C':
-		if (wopts_add_component(&opts, arg))
+		r = wopts_add_component(&opts, arg);
+		if (r == -EEXIST)
+			errx(2, "component '%s' given twice", arg);
+		if (r)
 			errx(2, "bad component '%s' (LOGICALPATH:NAME[:selectable])", arg);
 		break;
 	case 'F':

@@ -145,6 +145,13 @@ int wopts_add_component(struct writer_opts *o, const char *s)
 		free(buf);
 		return -EINVAL;
 	}
+	/* the same one twice would fail every Identify (AddComponent:
+	 * VSS_E_OBJECT_ALREADY_EXISTS) */
+	for (size_t i = 0; i < o->ncomps; i++)
+		if (!strcmp(o->comps[i].logical_path, f[0]) && !strcmp(o->comps[i].name, f[1])) {
+			free(buf);
+			return -EEXIST;
+		}
 	nc = realloc(o->comps, (o->ncomps + 1) * sizeof(*nc));
 	if (!nc) {
 		free(buf);

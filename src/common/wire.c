@@ -126,14 +126,23 @@ void wire_put_id(struct wire_msg *m, uint16_t tag, const vss_id_t *id)
 		memcpy(p, id->b, 16);
 }
 
+static bool utf8_ok(const uint8_t *s, size_t n);
+
+/* A string that is not strict UTF-8 (wire_validate's rule) makes the
+ * message fail with -EILSEQ: it would otherwise go out and the peer drop
+ * the whole connection for it. */
 void wire_put_str(struct wire_msg *m, uint16_t tag, const char *s)
 {
 	size_t n;
 	uint8_t *p;
 
-	if (!s)
+	if (!s || m->err)
 		return;
 	n = strlen(s);
+	if (!utf8_ok((const uint8_t *)s, n)) {
+		m->err = -EILSEQ;
+		return;
+	}
 	p = put_attr(m, tag, WIRE_STR, n);
 	if (p)
 		memcpy(p, s, n);

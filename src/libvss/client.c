@@ -180,6 +180,8 @@ vss_hr_t client_call(struct client *c, const char *call, struct wire_msg *m,
 		return vsserr_set(call, E_OUTOFMEMORY, "out of memory");
 	if (e == -EMSGSIZE)
 		return vsserr_set(call, E_INVALIDARG, "request too large");
+	if (e == -EILSEQ)	/* nothing was sent: the session goes on */
+		return vsserr_set(call, E_INVALIDARG, "a string argument is not valid UTF-8");
 	if (e < 0)
 		return transport_error(c, call, e);
 	for (;;) {

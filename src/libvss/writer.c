@@ -33,6 +33,7 @@
 #include "common/wire.h"
 #include "libvss/conn.h"
 #include "libvss/writer-int.h"
+#include "libvss/xml-doc.h"
 
 #define CALL_TIMEOUT_MS 30000
 #define MAX_SESSIONS 256
@@ -599,6 +600,11 @@ vss_hr_t vss_writer_initialize(vss_writer_t *w, const vss_id_t *class_id, const 
 	if ((unsigned)usage > VSS_UT_OTHER || (unsigned)source > VSS_ST_OTHER)
 		return VSSERR(E_INVALIDARG, "bad usage type %d or source type %d",
 			      (int)usage, (int)source);
+	/* as the Writer Metadata Document will hold them: every Identify
+	 * would fail otherwise */
+	if (VSS_FAILED(hr = xcheck_str(__func__, "the writer name", name, true)) ||
+	    VSS_FAILED(hr = xcheck_str(__func__, "the instance name", instance_name, false)))
+		return hr;
 	pthread_mutex_lock(&w->cl.lock);
 	if (w->cl.state != W_NEW) {
 		hr = VSSERR(VSS_E_BAD_STATE, "the writer is already initialized");
@@ -882,6 +888,10 @@ vss_hr_t vss_writer_set_failure_ex(vss_writer_t *w, vss_hr_t hr, vss_hr_t app_hr
 	if (!writer_failure_ok(hr))
 		return VSSERR(E_INVALIDARG, "0x%08x is not a writer failure code "
 			      "(VSS_E_WRITERERROR_*, or S_OK)", (unsigned)hr);
+	vss_hr_t ok = message ? xcheck_str(__func__, "the failure message", message, false) : S_OK;
+
+	if (VSS_FAILED(ok))
+		return ok;
 	CURRENT(w, w);
 	if (ev->event == EV_IDENTIFY)
 		return VSSERR(VSS_E_BAD_STATE, "SetWriterFailure is not allowed in OnIdentify");

@@ -364,8 +364,7 @@ int conn_send(struct conn *c, struct wire_msg *m)
 	if (c->dead || c->stalled)
 		return -EPIPE;
 	r = wire_msg_finish(m);
-	if ((r == -EMSGSIZE || r == -ENOMEM) && wire_msg_header(m, &type, &seq) == 0 &&
-	    (type & WIRE_REPLY)) {
+	if (r < 0 && wire_msg_header(m, &type, &seq) == 0 && (type & WIRE_REPLY)) {
 		/* A reply that cannot go as built (over the frame limit: say
 		 * writers' names and documents add up past 16 MiB) goes as an
 		 * error, or the caller would wait for it for ever. */
@@ -373,9 +372,11 @@ int conn_send(struct conn *c, struct wire_msg *m)
 
 		log_warn("%s: reply to %s not sent (%s): answering with an error", c->name,
 			 proto_msg_name(type & ~WIRE_REPLY), strerror(-r));
-		reply_init(&e, type & ~WIRE_REPLY, seq, r == -EMSGSIZE ? VSS_E_UNEXPECTED : E_OUTOFMEMORY,
+		reply_init(&e, type & ~WIRE_REPLY, seq, r == -ENOMEM ? E_OUTOFMEMORY : VSS_E_UNEXPECTED,
 			   r == -EMSGSIZE ? "the reply would be over the protocol's frame limit "
-			   "(16 MiB)" : "out of memory");
+			   "(16 MiB)" : r == -ENOMEM ? "out of memory" :
+			   r == -EILSEQ ? "a string of the reply is not valid UTF-8" :
+			   "the reply cannot be built");
 		r = wire_msg_finish(&e);
 		if (!r)
 			r = conn_push(c, e.buf, e.len);
