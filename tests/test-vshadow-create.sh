@@ -19,7 +19,7 @@ bad="$tmpdir/veto.img"
 truncate -s 4M "$vol" "$bad"
 
 start_ready good test-provider --log "$tmpdir/provider.log" --volume "$vol" \
-	--dir "$tmpdir/snaps"
+	--dir "$tmpdir/sn'aps"
 start_ready veto test-provider --id "{5e1f7e57-0000-4000-8000-000000000002}" --name veto \
 	--volume "$bad" --dir "$tmpdir/snaps2" --fail CommitSnapshots
 
@@ -56,7 +56,7 @@ List of created shadow copies:
    - Original count of shadow copies = 1
    - Original Volume name: TMP/vol.img
    - Creation Time: TIME
-   - Shadow copy device name: TMP/snaps/{ID}
+   - Shadow copy device name: TMP/sn'aps/{ID}
    - Originating machine: HOST
    - Service machine: HOST
    - Not Exposed
@@ -72,6 +72,7 @@ check create 0 vshadow -p /nw "-script=$tmpdir/script.sh" "-exec=$tmpdir/exec.sh
 
 # the script and the command's environment name the same set and snapshot
 . "$tmpdir/script.sh"
+# (the device's directory holds a quote: the script quotes for the shell)
 [ -e "$SHADOW_DEVICE_1" ] || fail "script: no device $SHADOW_DEVICE_1"
 assert_eq "exec env" "VSS_SHADOW_1=$SHADOW_ID_1
 VSS_SHADOW_DEVICE_1=$SHADOW_DEVICE_1
@@ -99,7 +100,7 @@ Contents of shadow copy set ID: {ID}
    Contained 1 shadow copies at creation time: TIME
       Shadow Copy ID: {ID}
          Original Volume: TMP/vol.img
-         Shadow Copy Volume: TMP/snaps/{ID}
+         Shadow Copy Volume: TMP/sn'aps/{ID}
          Originating Machine: HOST
          Service Machine: HOST
          Provider: 'openvss test provider'

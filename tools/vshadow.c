@@ -746,6 +746,18 @@ static vss_hr_t save_bcd(const char *file)
 	return hr;
 }
 
+/* s as one word for sh: in single quotes, a quote as '\'' */
+static void sh_word(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	fputc('\'', f);
+}
+
 static vss_hr_t write_script(const struct created *c)
 {
 	char id[VSS_ID_STRLEN];
@@ -761,8 +773,9 @@ static vss_hr_t write_script(const struct created *c)
 	fprintf(f, "SHADOW_SET_ID='%s'\n", id);
 	for (size_t i = 0; i < o.nvolumes; i++) {
 		fprintf(f, "SHADOW_ID_%zu='%s'\n", i + 1, vss_id_format(&c->snap[i], id));
-		fprintf(f, "SHADOW_DEVICE_%zu='%s'\n", i + 1,
-			c->prop[i].snapshot_device_object ? c->prop[i].snapshot_device_object : "");
+		fprintf(f, "SHADOW_DEVICE_%zu=", i + 1);
+		sh_word(f, c->prop[i].snapshot_device_object ? c->prop[i].snapshot_device_object : "");
+		fputc('\n', f);
 	}
 	fprintf(f, "export SHADOW_SET_ID");
 	for (size_t i = 0; i < o.nvolumes; i++)
