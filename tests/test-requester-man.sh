@@ -32,6 +32,37 @@ for p in vshadow:1 vssadmin:8; do
 	grep -q VSS_SOCKET "$page" || fail "$page lacks VSS_SOCKET"
 done
 
+# vssadmin(8): the SYNOPSIS has the usage lines of --help, word for word
+# (troff rendered by hand: .br ends a line, the alternating-font macros join
+# their arguments, font escapes go; --help's continuation lines are joined)
+sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$man/vssadmin.8" | sed -e 's/\\-/-/g' \
+	-e 's/\\f[BIRP]//g' -e 's/\\&//g' | awk '
+	/^\.SH/ { next }
+	/^\.br/ { if (line != "") print line; line = ""; next }
+	{
+		m = $0; sub(/[ \t].*/, "", m); s = $0; sub(/^\.[A-Z]+[ \t]*/, "", s)
+		sep = (m ~ /^\.(BR|BI|IB|IR|RB|RI)$/) ? "" : " "
+		out = ""; arg = ""; q = 0
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (c == "\"") { q = !q; continue }
+			if (!q && c == " ") {
+				if (arg != "") { out = out (out == "" ? "" : sep) arg; arg = "" }
+				continue
+			}
+			arg = arg c
+		}
+		if (arg != "") out = out (out == "" ? "" : sep) arg
+		line = line (line == "" ? "" : " ") out
+	}
+	END { if (line != "") print line }' | grep -v -e '--help' >"$tmpdir/syn.man"
+vssadmin --help | sed -n '/^Usage:/,/^$/p' | sed '1d;/^$/d' |
+	awk '/^      / { sub(/^ +/, " "); prev = prev $0; next }
+	{ if (prev != "") print prev; prev = $0 } END { print prev }' |
+	sed -E 's/^ +//; s/ +/ /g' >"$tmpdir/syn.help"
+diff -u "$tmpdir/syn.help" "$tmpdir/syn.man" ||
+	fail "vssadmin --help usage and the SYNOPSIS of vssadmin.8 disagree"
+
 # libvss-backup(3): the SYNOPSIS is the header's function list
 page="$man/libvss-backup.3"
 hdr="$top_srcdir/include/vss/backup.h"

@@ -330,6 +330,44 @@ START_TEST(id_and_names)
 }
 END_TEST
 
+/* NULL arguments: a failure, false or nothing, never a crash; libvss(3). */
+START_TEST(id_and_names_null)
+{
+	vss_id_t id;
+	char buf[VSS_ID_STRLEN];
+	vss_hr_t hr = S_FALSE;
+
+	vss_id_generate(&id);
+	ck_assert(vss_id_is_null(NULL));
+	ck_assert(vss_id_equal(NULL, NULL));
+	ck_assert(vss_id_equal(NULL, &VSS_ID_NULL));
+	ck_assert(vss_id_equal(&VSS_ID_NULL, NULL));
+	ck_assert(!vss_id_equal(&id, NULL));
+	ck_assert(!vss_id_equal(NULL, &id));
+	vss_id_generate(NULL);
+	ck_assert_str_eq(vss_id_format(NULL, buf), "{00000000-0000-0000-0000-000000000000}");
+	ck_assert_ptr_null(vss_id_format(&id, NULL));
+	ck_assert_int_eq(vss_id_parse(NULL, &id), -1);
+	ck_assert_int_eq(vss_id_parse("d61d61c8-d73a-4eee-8cdd-f6f9786b7124", NULL), -1);
+	ck_assert_int_eq(vss_hr_parse("S_OK", NULL), -1);
+	ck_assert_int_eq(vss_hr_parse("0x80042301", NULL), -1);
+	ck_assert_int_eq(vss_hr_parse(NULL, &hr), -1);
+	ck_assert_int_eq(vss_hr_parse("", &hr), -1);
+	ck_assert_int_eq(vss_hr_parse("0x100000000", &hr), -1);
+	ck_assert_int_eq(vss_hr_parse("-1", &hr), -1);
+	ck_assert_int_eq(vss_hr_parse("-18446744073709551615", &hr), -1);
+	ck_assert_int_eq(vss_hr_parse("VSS_E_NO_SUCH_CODE", &hr), -1);
+	ck_assert_int_eq(hr, S_FALSE);	/* untouched by the failures */
+	ck_assert_str_eq(vss_hr_message(VSS_HR(0x80042305)), "unknown failure");
+	ck_assert_str_eq(vss_hr_message(VSS_HR(0x00042305)), "unknown success code");
+	ck_assert_str_eq(vss_app_level_name(42), "UNKNOWN");
+	ck_assert_str_eq(vss_provider_type_name(-1), "UNKNOWN");
+	vss_provider_prop_clear(NULL);
+	vss_snapshot_prop_clear(NULL);
+	ck_assert_ptr_nonnull(vss_last_error());
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
@@ -346,6 +384,7 @@ int main(void)
 	tcase_add_test(tc, snapshot_prop_roundtrip);
 	tcase_add_test(tc, prop_kinds_checked);
 	tcase_add_test(tc, id_and_names);
+	tcase_add_test(tc, id_and_names_null);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -255,6 +255,9 @@ const char *vss_provider_type_name(VSS_PROVIDER_TYPE t);
  * NULL; "" when there is none. */
 const char *vss_last_error(void);
 
+/* The library's version, "0.1.0" (PACKAGE_VERSION); a static string. */
+const char *vss_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@
 
 const vss_id_t VSS_ID_NULL;
 
+/* A NULL id stands for VSS_ID_NULL in every call that reads one; a NULL
+ * output pointer makes the call do nothing (libvss(3)). */
 bool vss_id_is_null(const vss_id_t *id)
 {
 	return !id || uuid_is_null(id->b);
@@ -17,16 +19,25 @@ bool vss_id_is_null(const vss_id_t *id)
 
 bool vss_id_equal(const vss_id_t *a, const vss_id_t *b)
 {
+	if (!a)
+		a = &VSS_ID_NULL;
+	if (!b)
+		b = &VSS_ID_NULL;
 	return memcmp(a->b, b->b, 16) == 0;
 }
 
 void vss_id_generate(vss_id_t *id)
 {
-	uuid_generate_random(id->b);
+	if (id)
+		uuid_generate_random(id->b);
 }
 
 char *vss_id_format(const vss_id_t *id, char buf[VSS_ID_STRLEN])
 {
+	if (!buf)
+		return NULL;
+	if (!id)
+		id = &VSS_ID_NULL;
 	buf[0] = '{';
 	uuid_unparse_lower(id->b, buf + 1);
 	buf[37] = '}';
@@ -39,7 +50,7 @@ int vss_id_parse(const char *s, vss_id_t *id)
 	char tmp[37];
 	size_t n;
 
-	if (!s)
+	if (!s || !id)
 		return -1;
 	while (isspace((unsigned char)*s))
 		s++;

@@ -97,13 +97,16 @@ int vss_hr_parse(const char *s, vss_hr_t *hr)
 	char *end;
 	unsigned long v;
 
-	if (!s || !*s)
+	if (!s || !*s || !hr)
 		return -1;
 	for (size_t i = 0; i < sizeof(hr_table) / sizeof(hr_table[0]); i++)
 		if (strcasecmp(hr_table[i].name, s) == 0) {
 			*hr = hr_table[i].hr;
 			return 0;
 		}
+	/* strtoul would take "-1" as 0xFFFFFFFF on a 32-bit long */
+	if (strchr(s, '-'))
+		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (*end || v > 0xFFFFFFFFul)

@@ -3,7 +3,6 @@
 #include "config.h"
 #include <vss/vss.h>
 
-const char *vss_version(void);
 const char *vss_version(void)
 {
 	return PACKAGE_VERSION;
