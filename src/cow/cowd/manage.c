@@ -153,14 +153,18 @@ bool mgmt_reverting(struct cvol *v)
 	return v->revert.running;
 }
 
-static void save_record(struct cvol *v, struct csnap *s)
+/* Writes the snapshot's record as if its exposure were (exposed, mnt),
+ * durably, without changing s: 0 or -errno.  No lock held. */
+static int save_exposure(struct cvol *v, struct csnap *s, bool exposed, char *mnt)
 {
-	char a[VSS_ID_STRLEN];
-	int r = reg_save_snapshot(v->name, s);
+	struct csnap rec;
 
-	if (r)
-		log_warn("snapshot %s: cannot update its record: %s",
-			 vss_id_format(&s->prop.snapshot_id, a), strerror(-r));
+	pthread_mutex_lock(&tbl_lock);
+	rec = *s;		/* the record is made of its scalar fields */
+	pthread_mutex_unlock(&tbl_lock);
+	rec.exposed = exposed;
+	rec.mnt = mnt;
+	return reg_save_snapshot(v->name, &rec);
 }
 
 /* ------------------------------------------------------------ expose */
@@ -199,13 +203,25 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 				      " (not an ext4 or xfs file system?)" : "");
 		}
 	}
+	/* the exposure is acknowledged only once its record is durable */
+	if (save && (r = save_exposure(v, s, true, mnt))) {
+		vss_hr_t hr = VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s: cannot record its "
+				     "exposure in %s: %s: not exposed", a, cfg.state_dir,
+				     strerror(-r));
+
+		if (mnt && umount_own(mnt, 0) < 0) {
+			log_err("snapshot %s: cannot unmount %s again: %s: detaching it lazily",
+				a, mnt, strerror(errno));
+			umount_own(mnt, MNT_DETACH);
+		}
+		free(mnt);
+		return hr;
+	}
 	pthread_mutex_lock(&tbl_lock);
 	s->exposed = true;
 	free(s->mnt);
 	s->mnt = mnt;
 	pthread_mutex_unlock(&tbl_lock);
-	if (save)
-		save_record(v, s);
 	if (mnt)
 		log_info("snapshot %s exposed: %s mounted read-only (%s) at %s", a, dev, fstype,
 			 mnt);
@@ -258,21 +274,35 @@ vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, ch
 }
 
 /* Unmounts and forgets the exposure; no lock held.  keep_record: the
- * exposure stays in the record (stop: it comes back at the next start). */
+ * exposure stays in the record (stop: it comes back at the next start).
+ * Else the record says "not exposed" durably before the unmount, and says
+ * "exposed" again if the unmount fails: the exposure is never gone without
+ * its record saying so, nor back after a restart once unexpose succeeded. */
 static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
 {
 	char a[VSS_ID_STRLEN], *mnt;
+	int r;
 
 	vss_id_format(&s->prop.snapshot_id, a);
 	pthread_mutex_lock(&tbl_lock);
 	mnt = s->mnt ? strdup(s->mnt) : NULL;
 	pthread_mutex_unlock(&tbl_lock);
+	if (!keep_record && (r = save_exposure(v, s, false, NULL))) {
+		free(mnt);
+		return VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s: cannot record that it is no "
+			      "longer exposed in %s: %s: it stays exposed", a, cfg.state_dir,
+			      strerror(-r));
+	}
 	if (mnt && umount_own(mnt, 0) < 0 && errno != EINVAL) {
 		int e = errno;
 		vss_hr_t hr = VSSERR(e == EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
 				     "cannot unmount snapshot %s from %s: %s", a, mnt,
 				     strerror(e));
 
+		if (!keep_record && (r = save_exposure(v, s, true, mnt)))
+			log_err("snapshot %s: still mounted at %s, but its record says it is "
+				"not exposed and could not be restored: %s", a, mnt,
+				strerror(-r));
 		free(mnt);
 		return hr;
 	}
@@ -282,7 +312,6 @@ static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
 		free(s->mnt);
 		s->mnt = NULL;
 		pthread_mutex_unlock(&tbl_lock);
-		save_record(v, s);
 	}
 	log_info("snapshot %s unexposed%s%s", a, mnt ? ": unmounted " : "", mnt ? mnt : "");
 	free(mnt);
