@@ -262,6 +262,44 @@ start_cowd; cowd_ready "$ncowd"
 mounted "$emnt" && fail "the failed expose came back after a restart"
 assert_eq "exposed name after a restart" "-" "$(exposed_name)"
 
+# After a kill -9 of vss-cowd, the exposure mount of the dead instance (its
+# loop device over the old FUSE mount, reads give EIO) is replaced at start
+# by a mount of the new device, and the old loop device goes.
+kill9_restart() {
+	kill -9 "$cowd_pid"
+	wait "$cowd_pid" 2>/dev/null || true
+	cowd_pid=
+	ncowd=$((ncowd + 1))
+	start_cowd; cowd_ready "$ncowd"
+	wait_until 10 mounted "$emnt"
+}
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > /dev/null || fail "expose e's snapshot again"
+olddev=$(awk -v m="$emnt" '$2 == m { print $1 }' /proc/mounts)
+kill9_restart
+newdev=$(awk -v m="$emnt" '$2 == m { print $1 }' /proc/mounts)
+[ "$newdev" != "$olddev" ] || fail "the dead instance's $olddev is still mounted at $emnt"
+[ "$(echo "$newdev" | wc -l)" = 1 ] || fail "more than one mount at $emnt: $newdev"
+assert_eq "e's snapshot after a kill -9" "e at the snapshot" "$(cat "$emnt/f")"
+assert_eq "exposed name after a kill -9" "$emnt" "$(exposed_name)"
+nloops=$(losetup -n -O BACK-FILE -l | grep -c "/e@$id\$" || true)
+[ "$nloops" = 1 ] || fail "$nloops loop devices over e's snapshot: $(losetup -l)"
+grep -q "removing the stale exposure at $emnt ($olddev, " "$tmpdir/cowd.log" ||
+	fail "the stale exposure's removal was not logged"
+vssadmin unexpose shadow "/shadow=$id" > /dev/null || fail "unexpose after a kill -9"
+mounted "$emnt" && fail "still mounted after unexpose"
+# the same with the stale mount busy: it is detached lazily (a warning),
+# and its loop device goes once its last user has
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > /dev/null || fail "expose e's snapshot a third time"
+(cd "$emnt" && exec sleep 60) &
+holder=$!
+cleanup_fn "kill $holder 2>/dev/null; true"
+kill9_restart
+grep -q "$emnt is busy: detaching it lazily" "$tmpdir/cowd.log" || fail "no warning of the lazy detach"
+assert_eq "e's snapshot after a kill -9 (busy)" "e at the snapshot" "$(cat "$emnt/f")"
+[ "$(awk -v m="$emnt" '$2 == m' /proc/mounts | wc -l)" = 1 ] || fail "more than one mount at $emnt"
+kill "$holder"; wait "$holder" 2>/dev/null || true
+wait_until 10 sh -c "[ \$(losetup -n -O BACK-FILE -l | grep -c '/e@$id\$') = 1 ]" ||
+	fail "the dead instance's loop device stayed: $(losetup -l)"
 adm remove volume --name=e --force
 
 grep -E 'exposed|unexpose|revert|unmounted|resum' "$tmpdir/cowd.log" | sed 's/^vss-cowd\[[0-9]*\] [0-9.]* //'
