@@ -7,7 +7,9 @@
 # while the live volume is mounted and for a non-persistent snapshot, works
 # once unmounted (and forced while mounted), reports its progress, and leaves
 # the live volume as it was at the snapshot; an exposure comes back after a
-# vss-cowd restart; an interrupted revert is resumed; nothing is left behind.
+# vss-cowd restart; an interrupted revert is resumed; an expose or unexpose
+# whose record cannot be written fails and changes nothing; nothing is left
+# behind.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -214,6 +216,91 @@ grep -q "exposed as $sdev\$" "$tmpdir/exd" || fail "device exposure: $(cat "$tmp
 test-requester init context=ffffffff expect=VSS_E_VOLUME_IN_USE delete-noforce > /dev/null ||
 	fail "an unforced delete of r's exposed snapshot"
 adm remove volume --name=r --force
+
+# An exposure or unexposure whose record cannot be written fails, clearly,
+# and changes nothing (the state dir is made read-only by a read-only bind
+# mount over it): after a restart the snapshot is exposed as it was said.
+dev=$(adm add volume --name=e --backing="$tmpdir/e.img" --size=128M --create)
+mkfs.ext4 -q -F "$dev"
+mount "$dev" "$mnt"
+echo "e at the snapshot" > "$mnt/f"
+umount "$mnt"
+props | awk '$1 == "props" { print $2 }' > "$tmpdir/ids.before"
+test-requester init context=19 start "volume=$dev" do > /dev/null || fail "snapshot of e"
+id=$(props | awk '$1 == "props" { print $2 }' | grep -vxF -f "$tmpdir/ids.before")
+[ -n "$id" ] || fail "no snapshot of e"
+exposed_name() { props | awk -v i="$id" '$2 == i { sub("^exposed=", "", $4); print $4 }'; }
+state_ro() {
+	mount --bind "$state" "$state" && mount -o remount,bind,ro "$state" ||
+		fail "cannot make $state read-only"
+}
+state_rw() { umount "$state"; }
+cleanup_fn "grep -q ' $state ' /proc/mounts && umount '$state'; true"
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > /dev/null || fail "expose e's snapshot"
+state_ro
+vssadmin unexpose shadow "/shadow=$id" > "$tmpdir/ux.out" 2>&1 &&
+	fail "unexposed with a read-only state dir: $(cat "$tmpdir/ux.out")"
+grep -q 'VSS_E_PROVIDER_VETO.*cannot record.*Read-only file system' "$tmpdir/ux.out" ||
+	fail "unclear unexpose error: $(cat "$tmpdir/ux.out")"
+mounted "$emnt" || fail "a failed unexpose unmounted the snapshot"
+assert_eq "exposed name after a failed unexpose" "$emnt" "$(exposed_name)"
+state_rw
+vssadmin unexpose shadow "/shadow=$id" > /dev/null || fail "unexpose e's snapshot"
+state_ro
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > "$tmpdir/ex.out" 2>&1 &&
+	fail "exposed with a read-only state dir: $(cat "$tmpdir/ex.out")"
+grep -q 'VSS_E_PROVIDER_VETO.*cannot record.*Read-only file system' "$tmpdir/ex.out" ||
+	fail "unclear expose error: $(cat "$tmpdir/ex.out")"
+mounted "$emnt" && fail "a failed expose left the snapshot mounted"
+assert_eq "exposed name after a failed expose" "-" "$(exposed_name)"
+vssadmin expose shadow "/shadow=$id" > /dev/null 2>&1 && fail "exposed the device with a read-only state dir"
+assert_eq "exposed name after a failed device expose" "-" "$(exposed_name)"
+state_rw
+stop_cowd
+ncowd=$((ncowd + 1))
+start_cowd; cowd_ready "$ncowd"
+mounted "$emnt" && fail "the failed expose came back after a restart"
+assert_eq "exposed name after a restart" "-" "$(exposed_name)"
+
+# After a kill -9 of vss-cowd, the exposure mount of the dead instance (its
+# loop device over the old FUSE mount, reads give EIO) is replaced at start
+# by a mount of the new device, and the old loop device goes.
+kill9_restart() {
+	kill -9 "$cowd_pid"
+	wait "$cowd_pid" 2>/dev/null || true
+	cowd_pid=
+	ncowd=$((ncowd + 1))
+	start_cowd; cowd_ready "$ncowd"
+	wait_until 10 mounted "$emnt"
+}
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > /dev/null || fail "expose e's snapshot again"
+olddev=$(awk -v m="$emnt" '$2 == m { print $1 }' /proc/mounts)
+kill9_restart
+newdev=$(awk -v m="$emnt" '$2 == m { print $1 }' /proc/mounts)
+[ "$newdev" != "$olddev" ] || fail "the dead instance's $olddev is still mounted at $emnt"
+[ "$(echo "$newdev" | wc -l)" = 1 ] || fail "more than one mount at $emnt: $newdev"
+assert_eq "e's snapshot after a kill -9" "e at the snapshot" "$(cat "$emnt/f")"
+assert_eq "exposed name after a kill -9" "$emnt" "$(exposed_name)"
+nloops=$(losetup -n -O BACK-FILE -l | grep -c "/e@$id\$" || true)
+[ "$nloops" = 1 ] || fail "$nloops loop devices over e's snapshot: $(losetup -l)"
+grep -q "removing the stale exposure at $emnt ($olddev, " "$tmpdir/cowd.log" ||
+	fail "the stale exposure's removal was not logged"
+vssadmin unexpose shadow "/shadow=$id" > /dev/null || fail "unexpose after a kill -9"
+mounted "$emnt" && fail "still mounted after unexpose"
+# the same with the stale mount busy: it is detached lazily (a warning),
+# and its loop device goes once its last user has
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > /dev/null || fail "expose e's snapshot a third time"
+(cd "$emnt" && exec sleep 60) &
+holder=$!
+cleanup_fn "kill $holder 2>/dev/null; true"
+kill9_restart
+grep -q "$emnt is busy: detaching it lazily" "$tmpdir/cowd.log" || fail "no warning of the lazy detach"
+assert_eq "e's snapshot after a kill -9 (busy)" "e at the snapshot" "$(cat "$emnt/f")"
+[ "$(awk -v m="$emnt" '$2 == m' /proc/mounts | wc -l)" = 1 ] || fail "more than one mount at $emnt"
+kill "$holder"; wait "$holder" 2>/dev/null || true
+wait_until 10 sh -c "[ \$(losetup -n -O BACK-FILE -l | grep -c '/e@$id\$') = 1 ]" ||
+	fail "the dead instance's loop device stayed: $(losetup -l)"
+adm remove volume --name=e --force
 
 grep -E 'exposed|unexpose|revert|unmounted|resum' "$tmpdir/cowd.log" | sed 's/^vss-cowd\[[0-9]*\] [0-9.]* //'
 stop_cowd

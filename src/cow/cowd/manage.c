@@ -7,7 +7,9 @@
  * consistent and must not be written, so no journal replay), trying ext4
  * then xfs.  The exposure is kept in the snapshot's record, so it comes back
  * when vss-cowd starts again (Windows keeps a persistent snapshot exposed
- * across boots); stop unmounts it.  DeleteSnapshots refuses an exposed
+ * across boots); stop unmounts it, and a start after a kill first removes
+ * the previous instance's mount there (clear_stale_exposure).  The record
+ * is written before an exposure change is acknowledged.  DeleteSnapshots refuses an exposed
  * snapshot unless forced, and a forced delete unmounts cleanly or refuses
  * (VSS_E_VOLUME_IN_USE): never a lazy detach that leaves users with I/O
  * errors.
@@ -28,10 +30,13 @@
 #include "config.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -153,14 +158,18 @@ bool mgmt_reverting(struct cvol *v)
 	return v->revert.running;
 }
 
-static void save_record(struct cvol *v, struct csnap *s)
+/* Writes the snapshot's record as if its exposure were (exposed, mnt),
+ * durably, without changing s: 0 or -errno.  No lock held. */
+static int save_exposure(struct cvol *v, struct csnap *s, bool exposed, char *mnt)
 {
-	char a[VSS_ID_STRLEN];
-	int r = reg_save_snapshot(v->name, s);
+	struct csnap rec;
 
-	if (r)
-		log_warn("snapshot %s: cannot update its record: %s",
-			 vss_id_format(&s->prop.snapshot_id, a), strerror(-r));
+	pthread_mutex_lock(&tbl_lock);
+	rec = *s;		/* the record is made of its scalar fields */
+	pthread_mutex_unlock(&tbl_lock);
+	rec.exposed = exposed;
+	rec.mnt = mnt;
+	return reg_save_snapshot(v->name, &rec);
 }
 
 /* ------------------------------------------------------------ expose */
@@ -199,13 +208,25 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 				      " (not an ext4 or xfs file system?)" : "");
 		}
 	}
+	/* the exposure is acknowledged only once its record is durable */
+	if (save && (r = save_exposure(v, s, true, mnt))) {
+		vss_hr_t hr = VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s: cannot record its "
+				     "exposure in %s: %s: not exposed", a, cfg.state_dir,
+				     strerror(-r));
+
+		if (mnt && umount_own(mnt, 0) < 0) {
+			log_err("snapshot %s: cannot unmount %s again: %s: detaching it lazily",
+				a, mnt, strerror(errno));
+			umount_own(mnt, MNT_DETACH);
+		}
+		free(mnt);
+		return hr;
+	}
 	pthread_mutex_lock(&tbl_lock);
 	s->exposed = true;
 	free(s->mnt);
 	s->mnt = mnt;
 	pthread_mutex_unlock(&tbl_lock);
-	if (save)
-		save_record(v, s);
 	if (mnt)
 		log_info("snapshot %s exposed: %s mounted read-only (%s) at %s", a, dev, fstype,
 			 mnt);
@@ -258,21 +279,35 @@ vss_hr_t mgmt_expose(vss_provider_t *p, const vss_id_t *id, const char *name, ch
 }
 
 /* Unmounts and forgets the exposure; no lock held.  keep_record: the
- * exposure stays in the record (stop: it comes back at the next start). */
+ * exposure stays in the record (stop: it comes back at the next start).
+ * Else the record says "not exposed" durably before the unmount, and says
+ * "exposed" again if the unmount fails: the exposure is never gone without
+ * its record saying so, nor back after a restart once unexpose succeeded. */
 static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
 {
 	char a[VSS_ID_STRLEN], *mnt;
+	int r;
 
 	vss_id_format(&s->prop.snapshot_id, a);
 	pthread_mutex_lock(&tbl_lock);
 	mnt = s->mnt ? strdup(s->mnt) : NULL;
 	pthread_mutex_unlock(&tbl_lock);
+	if (!keep_record && (r = save_exposure(v, s, false, NULL))) {
+		free(mnt);
+		return VSSERR(VSS_E_PROVIDER_VETO, "snapshot %s: cannot record that it is no "
+			      "longer exposed in %s: %s: it stays exposed", a, cfg.state_dir,
+			      strerror(-r));
+	}
 	if (mnt && umount_own(mnt, 0) < 0 && errno != EINVAL) {
 		int e = errno;
 		vss_hr_t hr = VSSERR(e == EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
 				     "cannot unmount snapshot %s from %s: %s", a, mnt,
 				     strerror(e));
 
+		if (!keep_record && (r = save_exposure(v, s, true, mnt)))
+			log_err("snapshot %s: still mounted at %s, but its record says it is "
+				"not exposed and could not be restored: %s", a, mnt,
+				strerror(-r));
 		free(mnt);
 		return hr;
 	}
@@ -282,7 +317,6 @@ static vss_hr_t do_unexpose(struct cvol *v, struct csnap *s, bool keep_record)
 		free(s->mnt);
 		s->mnt = NULL;
 		pthread_mutex_unlock(&tbl_lock);
-		save_record(v, s);
 	}
 	log_info("snapshot %s unexposed%s%s", a, mnt ? ": unmounted " : "", mnt ? mnt : "");
 	free(mnt);
@@ -538,6 +572,108 @@ vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *sta
 
 /* ------------------------------------------------------------ start / stop */
 
+/* The loop device rdev (its /dev name in dev) is one of a previous
+ * vss-cowd's for the export file name: its backing file is
+ * <export-dir>/name, or /name once that instance's FUSE mount was detached. */
+static bool old_loop_of(dev_t rdev, const char *name, char *dev, size_t len)
+{
+	char p[PATH_MAX], back[PATH_MAX], link[PATH_MAX], *b;
+	size_t n, l = strlen(name);
+	ssize_t k;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(rdev), minor(rdev));
+	k = readlink(p, link, sizeof(link) - 1);
+	if (k <= 0)
+		return false;
+	link[k] = '\0';
+	b = strrchr(link, '/');
+	snprintf(dev, len, "/dev/%s", b ? b + 1 : link);
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/loop/backing_file", major(rdev),
+		 minor(rdev));
+	f = fopen(p, "re");
+	if (!f)
+		return false;
+	if (!fgets(back, sizeof(back), f))
+		back[0] = '\0';
+	fclose(f);
+	n = strcspn(back, "\n");
+	back[n] = '\0';
+	if (n > 10 && !strcmp(back + n - 10, " (deleted)"))
+		back[n -= 10] = '\0';
+	return n > l && back[n - l - 1] == '/' && !strcmp(back + n - l, name);
+}
+
+/* The device of the topmost mount at dir, if any. */
+static bool mounted_at(const char *dir, dev_t *rdev)
+{
+	char line[4096], mp[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		unescape(mp);
+		if (!strcmp(mp, dir)) {
+			*rdev = makedev(maj, min);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Start, before the exposure at dir is mounted again: a vss-cowd killed
+ * without its stop left the snapshot mounted there, from a loop device over
+ * its own (now dead) FUSE mount, whose reads fail with EIO.  That mount goes
+ * (lazily if it is busy: its users keep their I/O errors), and its loop
+ * device too (it clears itself once unused; a busy one is marked so). */
+static void clear_stale_exposure(struct csnap *s, const char *dir)
+{
+	char name[COWD_NAME_MAX + 48], dev[PATH_MAX + 8], a[VSS_ID_STRLEN];
+	dev_t ours, rdev = 0;
+
+	vss_id_format(&s->prop.snapshot_id, a);
+	pthread_mutex_lock(&tbl_lock);
+	snprintf(name, sizeof(name), "%s", s->node ? s->node->name : "");
+	ours = s->node ? s->node->loop_rdev : 0;
+	pthread_mutex_unlock(&tbl_lock);
+	for (int i = 0; name[0] && i < 8 && mounted_at(dir, &rdev) && rdev != ours &&
+	     old_loop_of(rdev, name, dev, sizeof(dev)); i++) {
+		int fd;
+
+		log_warn("snapshot %s: removing the stale exposure at %s (%s, of a previous "
+			 "vss-cowd)", a, dir, dev);
+		if (umount2(dir, 0) < 0) {
+			if (errno != EBUSY) {
+				log_warn("snapshot %s: cannot unmount %s: %s", a, dir,
+					 strerror(errno));
+				return;
+			}
+			log_warn("snapshot %s: %s is busy: detaching it lazily (its users get "
+				 "I/O errors)", a, dir);
+			if (umount2(dir, MNT_DETACH) < 0) {
+				log_warn("snapshot %s: cannot detach %s: %s", a, dir,
+					 strerror(errno));
+				return;
+			}
+		}
+		/* autoclear: normally gone with its last user */
+		if (old_loop_of(rdev, name, dev, sizeof(dev)) &&
+		    (fd = open(dev, O_RDONLY | O_CLOEXEC)) >= 0) {
+			if (ioctl(fd, LOOP_CLR_FD, 0) < 0 && errno != ENXIO)
+				log_warn("%s: detach: %s", dev, strerror(errno));
+			close(fd);
+		}
+	}
+}
+
+
 void mgmt_volume_opened(struct cvol *v)
 {
 	char mnt[PATH_MAX], a[VSS_ID_STRLEN], why[PATH_MAX + 256];
@@ -549,6 +685,8 @@ void mgmt_volume_opened(struct cvol *v)
 	for (s = v->snaps; s; s = s->next) {
 		if (reg_load_exposure(&s->prop.snapshot_id, mnt, sizeof(mnt)) != 1)
 			continue;
+		if (strcmp(mnt, "device"))
+			clear_stale_exposure(s, mnt);
 		if (do_expose(v, s, strcmp(mnt, "device") ? mnt : NULL, false) != S_OK)
 			log_warn("volume %s: snapshot %s cannot be exposed again: %s", v->name,
 				 vss_id_format(&s->prop.snapshot_id, a), vss_last_error());
