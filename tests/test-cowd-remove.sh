@@ -5,7 +5,10 @@
 #     for it (the set succeeds), and takes the snapshot with it: no snapshot
 #     is exposed after the volume is removed, no loop device and no record
 #     stay (a removal that did not wait freed the snapshot under the record's
-#     writer).
+#     writer);
+# (2) --force with an exposure that cannot be unmounted (a process's cwd is
+#     in it): refused with a clear error, nothing changed (the volume, its
+#     snapshot, the exposure, the diff area); removed once it is free.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -14,8 +17,12 @@ cleanup_fn "umount '$tmpdir/cowd-state' 2>/dev/null; true"
 cowd_setup
 requires mkfs.ext4 -V
 
-mkdir -p "$state"
-# the state dir on its own tmpfs, to be made read-only in (3)
+emnt=$tmpdir/exposed
+mkdir -p "$emnt" "$state"
+holder=
+cleanup_fn "umount '$emnt' 2>/dev/null; true"
+cleanup_fn 'if [ -n "$holder" ]; then kill $holder 2>/dev/null; wait $holder 2>/dev/null; fi'
+# the state dir on its own tmpfs (its records counted)
 mount -t tmpfs -o size=16M tmpfs "$state"
 
 nsnapdevs() { losetup -n -O BACK-FILE -l | grep -c "$export_dir/.*@" || true; }
@@ -46,6 +53,41 @@ sed -n '/volume v1 removed/,$p' "$tmpdir/cowd.log" | grep -E 'created|exposed' &
 [ "$(nrecords)" = 0 ] || fail "(1) a snapshot record stayed: $(ls "$state/snapshots")"
 [ ! -e "$tmpdir/v1.diff" ] || fail "(1) the diff area stayed"
 adm list volumes | grep -q v1 && fail "(1) v1 is still listed"
+# no pause from here on
+stop_cowd
+start_cowd; cowd_ready 2
+
+# (2) --force with a busy exposure
+dev=$(adm add volume --name=v2 --backing="$tmpdir/v2.img" --size=64M --create \
+	--diff="$tmpdir/v2.diff")
+mkfs.ext4 -q -F "$dev"
+test-requester init context=19 start "volume=$dev" do > /dev/null 2>&1 ||
+	fail "(2) snapshot failed"
+id=$(snap_id)
+[ -n "$id" ] || fail "(2) no snapshot"
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > "$tmpdir/ex.out" 2>&1 ||
+	fail "(2) expose failed: $(cat "$tmpdir/ex.out")"
+(cd "$emnt" && exec sleep 60) &
+holder=$!
+sleep 0.2
+adm remove volume --name=v2 --force > "$tmpdir/rm2.out" 2>&1 &&
+	fail "(2) remove volume --force succeeded with a busy exposure"
+grep -q "volume v2 not removed: .*$emnt" "$tmpdir/rm2.out" ||
+	fail "(2) unclear error: $(cat "$tmpdir/rm2.out")"
+adm list volumes --json | grep -q "\"$id\"" || fail "(2) the snapshot is gone"
+grep -q " $emnt " /proc/mounts || fail "(2) the exposure was unmounted"
+ls "$emnt/lost+found" > /dev/null || fail "(2) the exposure cannot be read"
+[ -e "$tmpdir/v2.diff" ] || fail "(2) the diff area was deleted"
+[ -e "$state/volumes/v2.vol" ] || fail "(2) the volume's record was removed"
+[ -e "$state/snapshots/$id.snap" ] || fail "(2) the snapshot's record was removed"
+kill $holder; wait $holder 2>/dev/null || true; holder=
+adm remove volume --name=v2 --force > "$tmpdir/rm2.out" 2>&1 ||
+	fail "(2) remove volume --force failed: $(cat "$tmpdir/rm2.out")"
+grep -q " $emnt " /proc/mounts && fail "(2) the exposure stayed mounted"
+[ "$(nsnapdevs)" = 0 ] || fail "(2) a snapshot's loop device stayed"
+[ "$(nrecords)" = 0 ] || fail "(2) a snapshot record stayed"
+[ ! -e "$tmpdir/v2.diff" ] || fail "(2) the diff area stayed"
+
 stop_cowd
 cowd_no_leftovers
 vssd_alive

@@ -1305,9 +1305,9 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 int vol_remove(const char *name, bool force, char *err, size_t errlen)
 {
 	struct cvol *v;
-	struct csnap *s;
+	struct csnap *s, *list;
 	char dev[32] = "";
-	int nsnaps = 0;
+	int nsnaps = 0, r = 0;
 	bool busy = false;
 
 	pthread_mutex_lock(&tbl_lock);
@@ -1324,8 +1324,7 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&tbl_lock);
 	if (!v) {
-		int r = name ? unavail_remove(name, force, err, errlen) : -ENOENT;
-
+		r = name ? unavail_remove(name, force, err, errlen) : -ENOENT;
 		if (r == -ENOENT)
 			fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
 		return r;
@@ -1346,21 +1345,37 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		pthread_mutex_unlock(&tbl_lock);
 		return -EBUSY;
 	}
+	/* every snapshot released (a forced exposure unmounted) before any
+	 * is destroyed: one that cannot be refuses the removal, the volume and
+	 * its snapshots staying as they are (but for the exposures already
+	 * unmounted) */
+	pthread_mutex_lock(&tbl_lock);
+	list = v->snaps;
+	v->snaps = NULL;
+	pthread_mutex_unlock(&tbl_lock);
+	for (s = list; s && !r; s = s->next)
+		if (mgmt_release_for_delete(v, s, true) != S_OK)
+			r = fail(err, errlen, -EBUSY, "volume %s not removed: %s", name,
+				 vss_last_error());
+	if (r) {
+		struct csnap **pp = &list;
+
+		log_err("%s", err);
+		pthread_mutex_lock(&tbl_lock);
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = v->snaps;
+		v->snaps = list;
+		vol_put(v);
+		pthread_mutex_unlock(&tbl_lock);
+		return r;
+	}
 	if (busy)
 		log_warn("volume %s: removed while %s is in use: its users get I/O errors", name,
 			 dev);
-	for (;;) {
-		pthread_mutex_lock(&tbl_lock);
-		s = v->snaps;
-		if (s)
-			v->snaps = s->next;
-		pthread_mutex_unlock(&tbl_lock);
-		if (!s)
-			break;
-		/* forced: an exposed snapshot is unmounted if it can be */
-		if (mgmt_release_for_delete(v, s, true) != S_OK)
-			log_warn("volume %s: %s", name, vss_last_error());
-		snap_destroy(v, s);
+	for (struct csnap *next; list; list = next) {
+		next = list->next;
+		snap_destroy(v, list);
 	}
 	vol_close(v);
 	reg_remove_volume(name);
