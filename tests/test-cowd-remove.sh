@@ -8,7 +8,13 @@
 #     writer);
 # (2) --force with an exposure that cannot be unmounted (a process's cwd is
 #     in it): refused with a clear error, nothing changed (the volume, its
-#     snapshot, the exposure, the diff area); removed once it is free.
+#     snapshot, the exposure, the diff area); removed once it is free;
+# (3) --force while the state dir is read-only: refused (the record cannot
+#     go), the volume and its diff area stay and are served after a restart;
+#     removed once the state dir is writable (likewise an unavailable
+#     volume's record, forgotten); a snapshot record left by a
+#     removal interrupted after the volume's record went is dropped at the
+#     next start.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -22,7 +28,7 @@ mkdir -p "$emnt" "$state"
 holder=
 cleanup_fn "umount '$emnt' 2>/dev/null; true"
 cleanup_fn 'if [ -n "$holder" ]; then kill $holder 2>/dev/null; wait $holder 2>/dev/null; fi'
-# the state dir on its own tmpfs (its records counted)
+# the state dir on its own tmpfs, to be made read-only in (3)
 mount -t tmpfs -o size=16M tmpfs "$state"
 
 nsnapdevs() { losetup -n -O BACK-FILE -l | grep -c "$export_dir/.*@" || true; }
@@ -88,6 +94,63 @@ grep -q " $emnt " /proc/mounts && fail "(2) the exposure stayed mounted"
 [ "$(nrecords)" = 0 ] || fail "(2) a snapshot record stayed"
 [ ! -e "$tmpdir/v2.diff" ] || fail "(2) the diff area stayed"
 
+# remove_ro NAME: remove volume --force NAME while the state dir is
+# read-only must fail (its output in $tmpdir/rm-NAME.out)
+remove_ro() {
+	mount -o remount,ro "$state"
+	if adm remove volume --name="$1" --force > "$tmpdir/rm-$1.out" 2>&1; then
+		mount -o remount,rw "$state"
+		fail "(3) $1 was removed while its record could not be"
+	fi
+	mount -o remount,rw "$state"
+}
+
+# (3) --force while the state dir is read-only (and v4, unavailable after
+# the restart, forgotten likewise)
+adm add volume --name=v4 --backing="$tmpdir/v4.img" --size=32M --create \
+	--diff="$tmpdir/v4.diff" > /dev/null
+dev=$(adm add volume --name=v3 --backing="$tmpdir/v3.img" --size=32M --create \
+	--diff="$tmpdir/v3.diff")
+test-requester init context=19 start "volume=$dev" do > /dev/null 2>&1 ||
+	fail "(3) snapshot failed"
+id=$(snap_id)
+[ -n "$id" ] || fail "(3) no snapshot"
+remove_ro v3
+grep -q "volume v3 not removed: cannot remove its record" "$tmpdir/rm-v3.out" ||
+	fail "(3) unclear error: $(cat "$tmpdir/rm-v3.out")"
+[ -e "$tmpdir/v3.diff" ] || fail "(3) the diff area was deleted"
+adm list volumes --json | grep -q "\"$id\"" || fail "(3) the snapshot is gone"
+stop_cowd
+rm "$tmpdir/v4.img"
+start_cowd; cowd_ready 3
+adm list volumes | grep -q 'unavailable: cannot open .*v4.img' ||
+	fail "(3) v4 is not unavailable: $(adm list volumes)"
+remove_ro v4
+grep -q "volume v4 not forgotten: cannot remove its record" "$tmpdir/rm-v4.out" ||
+	fail "(3) unclear error: $(cat "$tmpdir/rm-v4.out")"
+adm list volumes | grep -q 'unavailable: cannot open .*v4.img' ||
+	fail "(3) v4 is no longer listed: $(adm list volumes)"
+adm remove volume --name=v4 --force > "$tmpdir/rm4.out" 2>&1 ||
+	fail "(3) v4 was not forgotten: $(cat "$tmpdir/rm4.out")"
+[ ! -e "$state/volumes/v4.vol" ] || fail "(3) the record of v4 stayed"
+adm list volumes > "$tmpdir/l3.out"
+grep -q 'unavailable' "$tmpdir/l3.out" &&
+	fail "(3) v3 is not served after a restart: $(cat "$tmpdir/l3.out")"
+adm list volumes --json > "$tmpdir/l3.json"
+grep -q "\"$id\"" "$tmpdir/l3.json" || fail "(3) the snapshot is gone after a restart"
+cp "$state/snapshots/$id.snap" "$tmpdir/v3.snap"
+adm remove volume --name=v3 --force > "$tmpdir/rm3.out" 2>&1 ||
+	fail "(3) remove volume --force failed: $(cat "$tmpdir/rm3.out")"
+[ "$(nrecords)" = 0 ] && [ ! -e "$state/volumes/v3.vol" ] || fail "(3) records stayed"
+[ ! -e "$tmpdir/v3.diff" ] || fail "(3) the diff area stayed"
+# the volume's record goes first: a crash before its snapshot's record
+# went leaves that one, which the next start drops
+cp "$tmpdir/v3.snap" "$state/snapshots/$id.snap"
+stop_cowd
+start_cowd; cowd_ready 4
+[ "$(nrecords)" = 0 ] || fail "(3) the record of a snapshot of a removed volume stayed"
+grep -q "snapshot $id: its volume v3 has no record (removed): record removed" \
+	"$tmpdir/cowd.log" || fail "(3) the dropped record was not logged"
 stop_cowd
 cowd_no_leftovers
 vssd_alive
