@@ -513,7 +513,12 @@ static vss_hr_t post_final(vss_provider_t *p, const vss_id_t *set, void *u)
 	struct taken *list = NULL;
 	char a[VSS_ID_STRLEN];
 	vss_hr_t hr = S_OK;
+	long ms;
 
+	/* under mgmt_lock, as is everything that takes snapshots off their
+	 * volume (remove volume, DeleteSnapshots, overflow_drain): none of
+	 * them may free a snapshot between its record and its exposure */
+	pthread_mutex_lock(&mgmt_lock);
 	/* record first: a snapshot without a record is deleted on restart */
 	pthread_mutex_lock(&tbl_lock);
 	for (struct cvol *v = volumes; v; v = v->next)
@@ -525,6 +530,13 @@ static vss_hr_t post_final(vss_provider_t *p, const vss_id_t *set, void *u)
 				hr = E_OUTOFMEMORY;
 		}
 	pthread_mutex_unlock(&tbl_lock);
+	/* $VSS_COWD_TEST_POSTFINAL_DELAY_MS (tests only, at most 5000): a
+	 * pause before the records are written, so that a test can remove
+	 * the volume meanwhile */
+	if ((ms = test_ms("VSS_COWD_TEST_POSTFINAL_DELAY_MS")) > 0) {
+		log_info("PostFinalCommitSnapshots: test pause of %ld ms", ms);
+		sleep_ms(ms);
+	}
 	for (struct taken *next; list; list = next) {
 		int r;
 
@@ -544,6 +556,7 @@ static vss_hr_t post_final(vss_provider_t *p, const vss_id_t *set, void *u)
 		pthread_mutex_unlock(&tbl_lock);
 		free(list);
 	}
+	pthread_mutex_unlock(&mgmt_lock);
 	return hr;
 }
 

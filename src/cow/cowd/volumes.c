@@ -509,8 +509,15 @@ int snap_destroy(struct cvol *v, struct csnap *s)
 		r = v->cow ? cow_snapshot_delete(v->cow, s->engine_id) : -EIO;
 		pthread_rwlock_unlock(&v->io_lock);
 	}
-	if (s->prop.status == VSS_SS_CREATED)
-		reg_remove_snapshot(&s->prop.snapshot_id);
+	if (s->prop.status == VSS_SS_CREATED) {
+		int e = reg_remove_snapshot(&s->prop.snapshot_id);
+		char a[VSS_ID_STRLEN];
+
+		if (e && e != -ENOENT)
+			log_err("snapshot %s: cannot remove its record: %s (it is dropped at the "
+				"next start)", vss_id_format(&s->prop.snapshot_id, a),
+				strerror(-e));
+	}
 	vss_snapshot_prop_clear(&s->prop);
 	free(s->mnt);
 	free(s);
@@ -780,9 +787,23 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 		return -ENOENT;
 	if (r)
 		return r;
-	reg_remove_volume(name);
+	/* the revert record (of a revert it can no longer resume) and the
+	 * volume's first: one that cannot go refuses, and the volume stays
+	 * listed; those of its snapshots, if they stay, go at the next start */
+	r = reg_remove_revert(name);
+	if (r == 0 || r == -ENOENT)
+		r = reg_remove_volume(name);
+	if (r && r != -ENOENT) {
+		fail(err, errlen, r, "volume %s not forgotten: cannot remove its record in %s: %s",
+		     name, cfg.state_dir, strerror(-r));
+		log_err("%s", err);
+		pthread_mutex_lock(&tbl_lock);
+		u->next = unavailable;
+		unavailable = u;
+		pthread_mutex_unlock(&tbl_lock);
+		return r;
+	}
 	reg_for_each_snapshot(drop_record_of, (void *)name);
-	reg_remove_revert(name);	/* of a revert it can no longer resume */
 	if (u->backing[0])
 		log_info("volume %s: record removed (it could not be opened: %s); %s and %s "
 			 "are left as they are", name, u->why, u->backing, u->diff);
@@ -991,8 +1012,9 @@ static int load_one(const char *name, const char *backing, const char *diff, uin
 }
 
 /* A record whose volume is open but whose engine snapshot is gone (the
- * engine deleted it for space while vss-cowd was not there to hear it) is
- * removed; records of volumes that could not be opened stay. */
+ * engine deleted it for space while vss-cowd was not there to hear it), or
+ * whose volume has no record at all, is removed; records of volumes that
+ * could not be opened stay. */
 static void drop_orphan(const vss_id_t *id, void *arg)
 {
 	char volname[COWD_NAME_MAX + 1], a[VSS_ID_STRLEN];
@@ -1016,6 +1038,18 @@ static void drop_orphan(const vss_id_t *id, void *arg)
 		log_warn("volume %s: snapshot %s is gone from the diff area: record removed",
 			 volname, vss_id_format(id, a));
 		reg_remove_snapshot(id);
+	} else if (!v) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		/* remove volume removes the volume's record first: a crash
+		 * (or a failed removal) can leave those of its snapshots */
+		snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, volname);
+		if (lstat(path, &st) < 0 && errno == ENOENT) {
+			log_warn("snapshot %s: its volume %s has no record (removed): record "
+				 "removed", vss_id_format(id, a), volname);
+			reg_remove_snapshot(id);
+		}
 	}
 }
 
@@ -1305,9 +1339,9 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 int vol_remove(const char *name, bool force, char *err, size_t errlen)
 {
 	struct cvol *v;
-	struct csnap *s;
+	struct csnap *s, *list;
 	char dev[32] = "";
-	int nsnaps = 0;
+	int nsnaps = 0, r = 0;
 	bool busy = false;
 
 	pthread_mutex_lock(&tbl_lock);
@@ -1324,8 +1358,7 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&tbl_lock);
 	if (!v) {
-		int r = name ? unavail_remove(name, force, err, errlen) : -ENOENT;
-
+		r = name ? unavail_remove(name, force, err, errlen) : -ENOENT;
 		if (r == -ENOENT)
 			fail(err, errlen, -ENOENT, "no volume named '%s'", name ? name : "");
 		return r;
@@ -1346,25 +1379,50 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		pthread_mutex_unlock(&tbl_lock);
 		return -EBUSY;
 	}
+	/* every snapshot released (a forced exposure unmounted) before any
+	 * is destroyed, and the volume's record (and that of a revert that
+	 * could not be resumed) removed before anything else goes: one that
+	 * cannot be refuses the removal, the volume and its snapshots staying
+	 * as they are (but for the exposures already unmounted) */
+	pthread_mutex_lock(&tbl_lock);
+	list = v->snaps;
+	v->snaps = NULL;
+	pthread_mutex_unlock(&tbl_lock);
+	for (s = list; s && !r; s = s->next)
+		if (mgmt_release_for_delete(v, s, true) != S_OK)
+			r = fail(err, errlen, -EBUSY, "volume %s not removed: %s", name,
+				 vss_last_error());
+	if (!r) {
+		r = reg_remove_revert(name);
+		if (r == 0 || r == -ENOENT)
+			r = reg_remove_volume(name);
+		if (r == -ENOENT)
+			r = 0;
+		if (r)
+			fail(err, errlen, r, "volume %s not removed: cannot remove its record in "
+			     "%s: %s", name, cfg.state_dir, strerror(-r));
+	}
+	if (r) {
+		struct csnap **pp = &list;
+
+		log_err("%s", err);
+		pthread_mutex_lock(&tbl_lock);
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = v->snaps;
+		v->snaps = list;
+		vol_put(v);
+		pthread_mutex_unlock(&tbl_lock);
+		return r;
+	}
 	if (busy)
 		log_warn("volume %s: removed while %s is in use: its users get I/O errors", name,
 			 dev);
-	for (;;) {
-		pthread_mutex_lock(&tbl_lock);
-		s = v->snaps;
-		if (s)
-			v->snaps = s->next;
-		pthread_mutex_unlock(&tbl_lock);
-		if (!s)
-			break;
-		/* forced: an exposed snapshot is unmounted if it can be */
-		if (mgmt_release_for_delete(v, s, true) != S_OK)
-			log_warn("volume %s: %s", name, vss_last_error());
-		snap_destroy(v, s);
+	for (struct csnap *next; list; list = next) {
+		next = list->next;
+		snap_destroy(v, list);
 	}
 	vol_close(v);
-	reg_remove_volume(name);
-	reg_remove_revert(name);	/* of a revert that could not be resumed */
 	unlink_diff(v->diff);
 	log_info("volume %s removed", name);
 	pthread_mutex_lock(&tbl_lock);
