@@ -1422,6 +1422,17 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		next = list->next;
 		snap_destroy(v, list);
 	}
+	/* and any a set prepared meanwhile (never committed, never exposed) */
+	for (;;) {
+		pthread_mutex_lock(&tbl_lock);
+		s = v->snaps;
+		if (s)
+			v->snaps = s->next;
+		pthread_mutex_unlock(&tbl_lock);
+		if (!s)
+			break;
+		snap_destroy(v, s);
+	}
 	vol_close(v);
 	unlink_diff(v->diff);
 	log_info("volume %s removed", name);
