@@ -93,6 +93,12 @@ grep -q " $emnt " /proc/mounts && fail "(2) the exposure stayed mounted"
 [ "$(nsnapdevs)" = 0 ] || fail "(2) a snapshot's loop device stayed"
 [ "$(nrecords)" = 0 ] || fail "(2) a snapshot record stayed"
 [ ! -e "$tmpdir/v2.diff" ] || fail "(2) the diff area stayed"
+# vssd is told: its catalog forgets the snapshot
+in_catalog() { vssadmin list shadows 2>/dev/null | grep -qi "$id"; }
+not_in_catalog() { ! in_catalog; }
+wait_until 10 not_in_catalog
+grep -q "lost snapshot .*: its volume was removed" "$tmpdir/vssd.log" ||
+	fail "(2) vssd did not hear why the snapshot went"
 
 # remove_ro NAME: remove volume --force NAME while the state dir is
 # read-only must fail (its output in $tmpdir/rm-NAME.out)

@@ -391,6 +391,7 @@ struct lost {
 	struct lost *next;
 	char volume[COWD_NAME_MAX + 1];
 	vss_id_t id;
+	const char *why;		/* for vssd and the log */
 };
 static pthread_mutex_t ovf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lost *lost_queue;
@@ -403,23 +404,32 @@ int overflow_fd(void)
 	return ovf_efd;
 }
 
-/* Engine locks held: queue only. */
-void overflow_cb(void *arg, uint64_t id, const uint8_t *tag)
+static void lost_push(const char *volume, const vss_id_t *id, const char *why)
 {
-	struct cvol *v = arg;
 	struct lost *l = calloc(1, sizeof(*l));
 	uint64_t one = 1;
 
 	if (!l)
 		return;
-	snprintf(l->volume, sizeof(l->volume), "%s", v->name);
-	memcpy(l->id.b, tag, sizeof(l->id.b));
+	snprintf(l->volume, sizeof(l->volume), "%s", volume);
+	l->id = *id;
+	l->why = why;
 	pthread_mutex_lock(&ovf_lock);
 	l->next = lost_queue;
 	lost_queue = l;
 	pthread_mutex_unlock(&ovf_lock);
 	if (write(overflow_fd(), &one, sizeof(one)) < 0)
 		(void)0;
+}
+
+/* Engine locks held: queue only. */
+void overflow_cb(void *arg, uint64_t id, const uint8_t *tag)
+{
+	struct cvol *v = arg;
+	vss_id_t sid;
+
+	memcpy(sid.b, tag, sizeof(sid.b));
+	lost_push(v->name, &sid, "the diff area is full");
 }
 
 void overflow_drain(vss_provider_t *p)
@@ -449,9 +459,9 @@ void overflow_drain(vss_provider_t *p)
 				break;
 			}
 		pthread_mutex_unlock(&tbl_lock);
-		log_warn("volume %s: snapshot %s deleted: the diff area is full", l->volume,
-			 vss_id_format(&l->id, a));
 		if (s) {
+			log_warn("volume %s: snapshot %s deleted: %s", l->volume,
+				 vss_id_format(&l->id, a), l->why);
 			/* its file system is gone from under the mount */
 			if (s->mnt && umount_own(s->mnt, 0) < 0 && errno == EBUSY)
 				umount_own(s->mnt, MNT_DETACH);
@@ -462,7 +472,7 @@ void overflow_drain(vss_provider_t *p)
 			free(s);
 		}
 		pthread_mutex_unlock(&mgmt_lock);
-		if (p && vss_provider_notify_snapshot_lost(p, &l->id, "the diff area is full"))
+		if (p && vss_provider_notify_snapshot_lost(p, &l->id, l->why))
 			log_warn("cannot tell vssd: %s", vss_last_error());
 		free(l);
 	}
@@ -1420,6 +1430,9 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 			 dev);
 	for (struct csnap *next; list; list = next) {
 		next = list->next;
+		/* vssd's catalog forgets it too (as a snapshot lost for space) */
+		if (list->prop.status == VSS_SS_CREATED)
+			lost_push(v->name, &list->prop.snapshot_id, "its volume was removed");
 		snap_destroy(v, list);
 	}
 	/* and any a set prepared meanwhile (never committed, never exposed) */
