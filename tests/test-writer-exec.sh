@@ -26,6 +26,13 @@ printf 'name = x\n\nbogus = 1\n' >"$tmpdir/bad.conf"
 vss-writer-exec --config "$tmpdir/bad.conf" 2>"$tmpdir/err" && fail "bad config accepted" || rc=$?
 assert_eq "bad config exit status" 2 "$rc"
 grep -q "bad.conf:3: unknown option 'bogus'" "$tmpdir/err" || fail "config message: $(cat "$tmpdir/err")"
+longname=$(head -c 1100 /dev/zero | tr '\0' n)
+timeout 20 vss-writer-exec --name "$longname" 2>"$tmpdir/err" && fail "a name of 1100 bytes accepted" || rc=$?
+assert_eq "name over 1024 bytes: exit status" 2 "$rc"
+timeout 20 vss-writer-exec --name x -c '{00000000-0000-0000-0000-000000000000}' 2>"$tmpdir/err" &&
+	fail "GUID_NULL accepted" || rc=$?
+assert_eq "GUID_NULL class id: exit status" 2 "$rc"
+grep -q "GUID_NULL" "$tmpdir/err" || fail "$(cat "$tmpdir/err")"
 timeout 20 vss-writer-exec --name x -C a:b -C a:b 2>"$tmpdir/err" && fail "a component given twice accepted" || rc=$?
 assert_eq "component given twice: exit status" 2 "$rc"
 grep -q "component 'a:b' given twice" "$tmpdir/err" || fail "$(cat "$tmpdir/err")"

@@ -362,12 +362,16 @@ static void set_option(int c, const char *arg)
 
 	switch (c) {
 	case 'n':
+		if (!*arg || strlen(arg) > VSS_MAX_NAME_LEN)
+			errx(2, "bad name (1 to %u bytes)", VSS_MAX_NAME_LEN);
 		free(opts.name);
 		opts.name = strdup(arg);
 		break;
 	case 'c':
 		if (vss_id_parse(arg, &opts.class_id))
 			errx(2, "bad class id '%s'", arg);
+		if (vss_id_is_null(&opts.class_id))
+			errx(2, "the class id may not be GUID_NULL");
 		break;
 	case 'l':
 		if (wopts_level(arg, &opts.level))
@@ -380,6 +384,8 @@ static void set_option(int c, const char *arg)
 			     VSS_MAX_FREEZE_TIMEOUT_MS);
 		break;
 	case OPT_INSTANCE:
+		if (strlen(arg) > VSS_MAX_NAME_LEN)
+			errx(2, "bad instance name (at most %u bytes)", VSS_MAX_NAME_LEN);
 		free(opts.instance_name);
 		opts.instance_name = strdup(arg);
 		break;
