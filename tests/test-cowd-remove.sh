@@ -14,12 +14,15 @@
 #     removed once the state dir is writable (likewise an unavailable
 #     volume's record, forgotten); a snapshot record left by a
 #     removal interrupted after the volume's record went is dropped at the
-#     next start.
+#     next start;
+# (4) the filesystem holding a removed volume's files unmounts as soon as
+#     remove volume has answered.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
 # after vss-cowd is gone (cleanups run last registered first)
 cleanup_fn "umount '$tmpdir/cowd-state' 2>/dev/null; true"
+cleanup_fn "umount '$tmpdir/dfs' 2>/dev/null || { sleep 1; umount '$tmpdir/dfs' 2>/dev/null; }; true"
 cowd_setup
 requires mkfs.ext4 -V
 
@@ -157,6 +160,24 @@ start_cowd; cowd_ready 4
 [ "$(nrecords)" = 0 ] || fail "(3) the record of a snapshot of a removed volume stayed"
 grep -q "snapshot $id: its volume v3 has no record (removed): record removed" \
 	"$tmpdir/cowd.log" || fail "(3) the dropped record was not logged"
+
+# (4) once remove volume has answered, nothing of vss-cowd holds the files:
+# the filesystem of the backing and the diff area unmounts at once (the
+# engine's rings used to give their files back a moment later)
+dfs=$tmpdir/dfs
+mkdir -p "$dfs"
+mount -t tmpfs -o size=96M tmpfs "$dfs"
+dev=$(adm add volume --name=v5 --backing="$dfs/v5.img" --size=32M --create \
+	--diff="$dfs/v5.diff")
+dd if=/dev/zero of="$dev" bs=1M count=4 oflag=direct status=none
+test-requester init context=19 start "volume=$dev" do > /dev/null 2>&1 ||
+	fail "(4) snapshot failed"
+dd if=/dev/zero of="$dev" bs=1M count=4 oflag=direct status=none
+adm remove volume --name=v5 --force > "$tmpdir/rm5.out" 2>&1 ||
+	fail "(4) remove volume --force failed: $(cat "$tmpdir/rm5.out")"
+rm -f "$dfs/v5.img"
+umount "$dfs" 2> "$tmpdir/um5.err" ||
+	fail "(4) the removed volume's filesystem stayed busy: $(cat "$tmpdir/um5.err")"
 stop_cowd
 cowd_no_leftovers
 vssd_alive

@@ -597,6 +597,10 @@ static void fd_close(void *priv)
 		struct ring *r = io->rings;
 
 		io->rings = r->next;
+		/* the files go now, not when the kernel's ring teardown gets
+		 * to them: a removed volume's diff area must not keep its
+		 * filesystem busy (umount: "target is busy") for a while */
+		io_uring_unregister_files(&r->ring);
 		io_uring_queue_exit(&r->ring);
 		cow_free_aligned(r->bounce);
 		free(r);
@@ -700,6 +704,7 @@ static void fd_aio_free(void *priv)
 
 	if (!q)
 		return;
+	io_uring_unregister_files(&q->ring);	/* now, as in fd_close */
 	io_uring_queue_exit(&q->ring);
 	free(q->slot);
 	free(q->free);
