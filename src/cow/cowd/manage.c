@@ -110,8 +110,11 @@ static bool empty_dir(const char *dir)
 
 	if (!d)
 		return false;
+	errno = 0;
 	while (empty && (e = readdir(d)))
 		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	if (empty && errno)	/* unreadable (a dead mount: EIO) is not empty */
+		empty = false;
 	closedir(d);
 	return empty;
 }
