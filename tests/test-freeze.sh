@@ -3,7 +3,8 @@
 # Writes are held while the providers commit, released right after; a
 # kill -9 of vssd inside the hold window, the hold bound expiring, and a
 # filesystem that cannot be frozen, and a kill -9 of the freeze guard all
-# leave every filesystem writable.
+# leave every filesystem writable; a thaw reported late does not stop vssd
+# serving others (case 8).
 . "${top_builddir:-.}/tests/functions.sh"
 set -e
 requires_root
@@ -234,4 +235,29 @@ wait_until 5 sh -c "! kill -0 $w" # else e's filesystem was frozen instead
 wait $req || fail "the set of the remounted volume: $(cat "$tmpdir/r7")"
 kill "$p7_pid"; wait "$p7_pid" 2>/dev/null || true
 umount "$tmpdir/q2"
+vssd_alive
+
+# 8. The guard reports its thaw late (3 s, as after a FITHAW that stalls):
+#    vssd serves others meanwhile (it used to wait for the report, and
+#    everyone with it), and the set then completes.
+kill "$vssd_pid"; wait "$vssd_pid" 2>/dev/null || true
+VSSD_TEST_THAW_REPORT_MS=3000
+export VSSD_TEST_THAW_REPORT_MS
+start_vssd
+unset VSSD_TEST_THAW_REPORT_MS
+provider p8
+n0=$(wc -l < "$tmpdir/vssd.log")
+: > "$log"
+test-requester init context=10 start "volume=$e_mnt" do > "$tmpdir/r8" 2>&1 &
+req=$!
+wait_until 20 grep -q '^CommitSnapshots' "$log"
+test-requester init > "$tmpdir/r8b" 2>&1 || fail "another requester: $(cat "$tmpdir/r8b")"
+wait $req || fail "the set whose thaw was reported late: $(cat "$tmpdir/r8")"
+writable "$e_mnt" || fail "ext4 stayed frozen"
+tail -n +$((n0 + 1)) "$tmpdir/vssd.log" > "$tmpdir/v8"
+other=$(grep -n 'InitializeForBackup' "$tmpdir/v8" | sed -n 2p | cut -d: -f1)
+thawed=$(grep -n 'flush-and-hold:' "$tmpdir/v8" | head -n 1 | cut -d: -f1)
+[ -n "$other" ] && [ -n "$thawed" ] && [ "$other" -lt "$thawed" ] ||
+	fail "the other requester was served only after the thaw was reported: $(cat "$tmpdir/v8")"
+kill "$p8_pid"; wait "$p8_pid" 2>/dev/null || true
 vssd_alive

@@ -31,9 +31,15 @@
  * Writes are held while two processes wake each other up ("R", the
  * providers' commit, "T"), on a machine where the writers, the data plane
  * and the flush are busy: so the guard runs SCHED_FIFO (lowest real-time
- * priority) and vssd's loop thread does from freeze_start to
- * freeze_release, where the kernel allows it (else they go on as they
- * are).  Both mostly sleep; the hold bound caps how long vssd keeps it. */
+ * priority) and vssd's loop thread does from freeze_start until the guard
+ * has reported its thaw, where the kernel allows it (else they go on as
+ * they are).  Both mostly sleep; the hold bound caps how long vssd keeps
+ * it.
+ *
+ * freeze_release never waits: it sends "T" and the loop goes on; the
+ * guard's "D" (or its EOF, or 5 s of silence) ends the release and calls
+ * the caller back, so a thaw that stalls (FITHAW waiting on the
+ * filesystem) stalls nobody else. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +55,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "common/error.h"
 #include "common/log.h"
@@ -71,7 +78,13 @@ struct freeze {
 	struct timer flush_timer;
 	void (*done)(void *arg, vss_hr_t hr, const char *msg);
 	void *arg;
-	char *mounts[VSS_MAX_VOLUMES_PER_SET];	/* strings owned by the caller */
+	/* freeze_release: "T" sent, waiting for the guard's "D" (or EOF, or
+	 * RELEASE_WAIT_MS) without blocking the loop; then released() */
+	bool releasing, t_sent, done_after_t;
+	struct timer release_timer;
+	void (*released)(void *arg, int64_t hold_us, bool held);
+	void *rel_arg;
+	char *mounts[VSS_MAX_VOLUMES_PER_SET];	/* copies: a release outlives the set */
 	size_t n;
 	char rbuf[256];
 	size_t rlen;
@@ -196,6 +209,10 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	bool timed_out = false, give_up = false, told = false;
 	int err_index = -1, adj;
+	/* $VSSD_TEST_THAW_REPORT_MS (tests only, at most 4000): the thaw is
+	 * reported that much later, as after a FITHAW that stalls */
+	const char *e = getenv("VSSD_TEST_THAW_REPORT_MS");
+	long report_ms = e ? strtol(e, NULL, 10) : 0;
 
 	adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (adj >= 0) {
@@ -289,6 +306,9 @@ static __attribute__((noreturn)) void guard_main(int sock, char *const *mounts, 
 	tt = mono_us();
 	thaw_all(z, th, n);
 	t1 = mono_us();
+	if (report_ms > 0 && report_ms <= 4000)
+		nanosleep(&(struct timespec){ report_ms / 1000, (report_ms % 1000) * 1000000L },
+			  NULL);
 	snprintf(msg, sizeof(msg), "D %llu %d %llu %llu %llu %llu\n",
 		 (unsigned long long)(t1 - t0), timed_out,
 		 (unsigned long long)(t0 - tf), (unsigned long long)(tt - t0),
@@ -336,6 +356,14 @@ static bool parse_done(struct freeze *f, const char *line)
 	}
 }
 
+static void mounts_free(struct freeze *f)
+{
+	for (size_t i = 0; i < VSS_MAX_VOLUMES_PER_SET; i++) {
+		free(f->mounts[i]);
+		f->mounts[i] = NULL;
+	}
+}
+
 /* The guard died (EOF, no "D"): thaw what it said it froze. */
 static void thaw_left(struct freeze *f)
 {
@@ -355,6 +383,8 @@ static void thaw_left(struct freeze *f)
 	}
 }
 
+static void freeze_finish(struct freeze *f);
+
 static void freeze_io(int fd, uint32_t events, void *arg)
 {
 	struct freeze *f = arg;
@@ -367,6 +397,10 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 	if (n <= 0) {
 		loop_del_fd(fd);
 		f->closed = true;
+		if (f->releasing) {
+			freeze_finish(f);	/* thaws what the dead guard left */
+			return;
+		}
 		if (!f->all_thawed)
 			thaw_left(f);
 		if (!f->ready)
@@ -396,9 +430,14 @@ static void freeze_io(int fd, uint32_t events, void *arg)
 			outcome = vsserr_set("DoSnapshotSet", VSS_E_FLUSH_WRITES_TIMEOUT,
 					     "cannot freeze %s: %s", f->mounts[idx], strerror(err));
 		} else if (parse_done(f, f->rbuf)) {
-			/* the guard thawed on its own (hold bound) */
+			/* thawed: told to (after our "T"), or at its own bound */
 			f->thawed = true;
 			f->all_thawed = true;
+			f->done_after_t = f->t_sent;
+			if (f->releasing) {
+				freeze_finish(f);
+				return;
+			}
 		}
 		memmove(f->rbuf, nl + 1, f->rlen - (nl + 1 - f->rbuf) + 1);
 		f->rlen -= nl + 1 - f->rbuf;
@@ -433,9 +472,18 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(f->mounts[i] = strdup(mounts[i]))) {
+			mounts_free(f);
+			free(f);
+			return -ENOMEM;
+		}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		int e = errno;
+
+		mounts_free(f);
 		free(f);
-		return -errno;
+		return -e;
 	}
 	f->pid = fork();
 	if (f->pid < 0) {
@@ -443,6 +491,7 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 
 		close(sv[0]);
 		close(sv[1]);
+		mounts_free(f);
 		free(f);
 		return -e;
 	}
@@ -470,7 +519,6 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	f->sock = sv[0];
 	f->done = done;
 	f->arg = arg;
-	memcpy(f->mounts, mounts, n * sizeof(*mounts));
 	f->n = n;
 	f->flush_timer.fn = flush_timeout;
 	f->flush_us = f->window_us = -1;
@@ -478,6 +526,9 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 		close(f->sock);
 		kill(f->pid, SIGKILL);	/* nothing frozen yet can outlive: EOF thaws */
 		waitpid(f->pid, NULL, 0);
+		if (f->rt && !--rt_holders)
+			sched_rt(false);
+		mounts_free(f);
 		free(f);
 		return -ENOMEM;
 	}
@@ -486,48 +537,20 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	return 0;
 }
 
-int64_t freeze_release(struct freeze *f, bool *held)
+/* The end of a release: the guard said "D" (or died, or said nothing for
+ * RELEASE_WAIT_MS, or had already thawed, or never froze).  Thaws what a
+ * dead guard left, logs the figures, closes (EOF: a guard still holding
+ * thaws now), frees f, then tells the caller. */
+static void freeze_finish(struct freeze *f)
 {
-	int64_t hold = -1;
-	bool got_done = false;
-	char buf[128];
-	size_t len = 0;
-	uint64_t deadline = mono_ms() + 5000;
+	int64_t hold = f->thawed ? f->hold_us : -1;
+	/* held until the release: our "T" ended the hold (not the guard's
+	 * bound, not its death) */
+	bool held = f->done_after_t && !f->self_timed_out;
+	void (*fn)(void *arg, int64_t hold_us, bool held) = f->released;
+	void *arg = f->rel_arg;
 
-	if (!f)
-		return -1;
-	timer_cancel(&f->flush_timer);
-	if (f->thawed)
-		hold = f->hold_us;
-	else if (f->ready && !f->closed) {
-		f->t_us = mono_us();
-		guard_send(f->sock, "T");
-	}
-	/* Wait for the guard's report: thawing takes milliseconds. */
-	while (!f->thawed && f->ready && !f->closed && mono_ms() < deadline && len < sizeof(buf) - 1) {
-		struct pollfd pfd = { .fd = f->sock, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = recv(f->sock, buf + len, sizeof(buf) - 1 - len, 0);
-		if (n <= 0) {
-			f->closed = true;	/* the guard died holding */
-			break;
-		}
-		len += n;
-		buf[len] = '\0';
-		if (strstr(buf, "D ") && parse_done(f, strstr(buf, "D "))) {
-			hold = f->hold_us;
-			got_done = true;
-			f->all_thawed = true;
-			break;
-		}
-	}
-	/* held until now: our "T" ended the hold (not the guard's bound, not
-	 * its death) */
-	if (held)
-		*held = got_done && !f->self_timed_out;
+	timer_cancel(&f->release_timer);
 	if (!f->all_thawed && f->closed)
 		thaw_left(f);
 	/* µs figures for whoever measures the window (vss-cowbench --live),
@@ -549,12 +572,50 @@ int64_t freeze_release(struct freeze *f, bool *held)
 	}
 	if (!f->closed)
 		loop_del_fd(f->sock);
-	close(f->sock);		/* EOF: a guard still holding thaws now */
+	close(f->sock);
 	/* vssd ignores SIGCHLD (children are reaped by the kernel); a guard
 	 * stuck in FIFREEZE must not block the loop. */
 	waitpid(f->pid, NULL, WNOHANG);
 	if (f->rt && !--rt_holders)
 		sched_rt(false);
+	mounts_free(f);
 	free(f);
-	return hold;
+	if (fn)
+		fn(arg, hold, held);
+}
+
+/* Thawing takes milliseconds; a guard silent this long is left to its EOF. */
+#define RELEASE_WAIT_MS 5000u
+
+static void release_timeout(struct timer *t)
+{
+	struct freeze *f = container_of(t, struct freeze, release_timer);
+
+	log_warn("the freeze guard did not report its thaw within %u ms: closing on it",
+		 RELEASE_WAIT_MS);
+	freeze_finish(f);
+}
+
+void freeze_release(struct freeze *f, void (*released)(void *arg, int64_t hold_us, bool held),
+		    void *arg)
+{
+	if (!f) {
+		if (released)
+			released(arg, -1, false);
+		return;
+	}
+	timer_cancel(&f->flush_timer);
+	f->reported = true;	/* the set's done() is not called any more */
+	f->releasing = true;
+	f->released = released;
+	f->rel_arg = arg;
+	if (f->thawed || !f->ready || f->closed) {
+		freeze_finish(f);
+		return;
+	}
+	f->t_us = mono_us();
+	guard_send(f->sock, "T");
+	f->t_sent = true;
+	f->release_timer.fn = release_timeout;
+	timer_arm(&f->release_timer, RELEASE_WAIT_MS);
 }

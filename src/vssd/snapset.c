@@ -259,7 +259,7 @@ static void hold_expired(struct timer *t)
 				    cfg.hold_timeout_ms);
 	/* Thaw now; the pending commit replies will find step_hr set. */
 	if (s->freeze) {
-		s->hold_us = freeze_release(s->freeze, NULL);
+		freeze_release(s->freeze, NULL, NULL);
 		s->freeze = NULL;
 	}
 }
@@ -271,7 +271,7 @@ static void frozen(void *arg, vss_hr_t hr, const char *msg)
 	if (VSS_FAILED(hr)) {
 		s->step_hr = hr;
 		if (s->freeze) {
-			freeze_release(s->freeze, NULL);
+			freeze_release(s->freeze, NULL, NULL);
 			s->freeze = NULL;
 		}
 		abort_path(s, hr);
@@ -334,6 +334,25 @@ static void d5_hold(struct session *s)
 	}
 }
 
+static void d7_thawed(struct session *s);
+
+/* The guard has thawed (freeze_release's callback): on to PostCommit. */
+static void d7_released(void *arg, int64_t hold_us, bool held)
+{
+	struct session *s = arg;
+
+	s->hold_us = hold_us;
+	/* the guard's own bound passed first (vssd's loop late, or the two
+	 * clocks' skew), or the guard died: the commit was not inside the
+	 * window, whatever the providers answered */
+	if (!held && VSS_SUCCEEDED(s->step_hr))
+		s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_HOLD_WRITES_TIMEOUT,
+					"writes were not held until the commit ended (the "
+					"freeze guard thawed at its own bound, or died)");
+	d7_thawed(s);
+	session_unref(s);
+}
+
 static void d7_release(struct session *s)
 {
 	/* the providers' part of the hold window, round trips included (the
@@ -341,21 +360,22 @@ static void d7_release(struct session *s)
 	uint64_t rtt_us = mono_us() - s->commit_sent_us;
 
 	timer_cancel(&s->hold_timer);
-	if (s->freeze) {
-		bool held = false;
-
-		s->hold_us = freeze_release(s->freeze, &held);
-		s->freeze = NULL;
-		/* the guard's own bound passed first (vssd's loop late, or the
-		 * two clocks' skew), or the guard died: the commit was not
-		 * inside the window, whatever the providers answered */
-		if (!held && VSS_SUCCEEDED(s->step_hr))
-			s->step_hr = vsserr_set("DoSnapshotSet", VSS_E_HOLD_WRITES_TIMEOUT,
-						"writes were not held until the commit ended (the "
-						"freeze guard thawed at its own bound, or died)");
-	}
 	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
 		 (unsigned long long)rtt_us);
+	if (s->freeze) {
+		struct freeze *f = s->freeze;
+
+		/* the loop goes on while the guard thaws */
+		s->freeze = NULL;
+		session_ref(s);
+		freeze_release(f, d7_released, s);
+		return;
+	}
+	d7_thawed(s);
+}
+
+static void d7_thawed(struct session *s)
+{
 	if (s->hold_us >= 0)
 		log_info("flush-and-hold released: writes held for %lld.%03lld ms",
 			 (long long)s->hold_us / 1000, (long long)s->hold_us % 1000);
@@ -572,7 +592,7 @@ static void abort_path(struct session *s, vss_hr_t why)
 	snprintf(s->op_msg, sizeof(s->op_msg), "%s", vss_last_error());
 	timer_cancel(&s->hold_timer);
 	if (s->freeze) {
-		s->hold_us = freeze_release(s->freeze, NULL);
+		freeze_release(s->freeze, NULL, NULL);
 		s->freeze = NULL;
 	}
 	s->step_hr = why;

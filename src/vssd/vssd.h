@@ -328,10 +328,14 @@ struct freeze;
 int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold_ms,
 		 void (*done)(void *arg, vss_hr_t hr, const char *msg), void *arg,
 		 struct freeze **out);
-/* Thaws (if frozen) and frees; returns the hold window in microseconds.
- * *held (unless NULL): the writes were held until this call (the guard
- * thawed when told, not at its own bound, nor by dying). */
-int64_t freeze_release(struct freeze *f, bool *held);
+/* Thaws (if frozen) and frees f, without waiting: released() (unless
+ * NULL) is called once the guard has said it thawed (or died, or said
+ * nothing for 5 s; at once if nothing is frozen) with the hold window in
+ * microseconds (-1: not known) and whether the writes were held until this
+ * call (the guard thawed when told, not at its own bound, nor by dying).
+ * f is not touched by the caller after the call. */
+void freeze_release(struct freeze *f, void (*released)(void *arg, int64_t hold_us, bool held),
+		    void *arg);
 
 /* ------------------------------------------------------------ catalog */
 struct cat_entry {
