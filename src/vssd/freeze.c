@@ -109,6 +109,7 @@ static pthread_cond_t fz_cond = PTHREAD_COND_INITIALIZER;
 static size_t fz_done, fz_total;	/* mounts done (or failed), all */
 static bool fz_thaw, fz_bad;		/* fz_bad: one failed */
 static int fz_sock;
+static struct freeze *volatile guard_f;	/* see freeze_start */
 
 static void guard_send(int sock, const char *s);
 
@@ -497,6 +498,8 @@ int freeze_start(char *const *mounts, size_t n, uint32_t flush_ms, uint32_t hold
 	}
 	if (f->pid == 0) {
 		sigset_t ss;
+
+		guard_f = f;	/* vssd's copy stays reachable in the guard */
 
 		/* Only the guard's end stays open: vssd's death must be seen.
 		 * Every descriptor vssd may have, up to its limit or 65536
