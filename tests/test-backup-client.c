@@ -319,6 +319,17 @@ START_TEST(sync_calls_and_errors)
 		ck_assert_int_eq(vss_backup_pre_restore(b, &a), S_OK);
 		ck_assert_int_eq(vss_async_finish(a), S_OK);
 	}
+	/* refused before anything is sent: an empty expose name, a string
+	 * that is not UTF-8; the session goes on */
+	ck_assert_int_eq(vss_backup_expose_snapshot(b, &ID1, "", NULL), E_INVALIDARG);
+	{
+		bool sup = true;
+
+		ck_assert_int_eq(vss_backup_is_volume_supported(b, "/tmp/\xff", NULL, &sup),
+				 E_INVALIDARG);
+		ck_assert_str_eq(vss_last_error(), "vss_backup_is_volume_supported: "
+				 "E_INVALIDARG: a string argument is not valid UTF-8");
+	}
 	/* a message the fake does not know */
 	ck_assert_int_eq(vss_backup_revert_to_snapshot(b, &ID1, false), E_NOTIMPL);
 	vss_backup_free(b);

@@ -195,6 +195,8 @@ vss_hr_t vss_backup_expose_snapshot(vss_backup_t *b, const vss_id_t *snapshot_id
 		*exposed = NULL;
 	if (!snapshot_id)
 		return VSSERR(E_INVALIDARG, "NULL snapshot id");
+	if (expose_name && !*expose_name)
+		return VSSERR(E_INVALIDARG, "an empty expose name (NULL exposes the device)");
 	client_msg(&b->c, &m, MSG_EXPOSE_SNAPSHOT);
 	wire_put_id(&m, ATTR_SNAPSHOT_ID, snapshot_id);
 	wire_put_str(&m, ATTR_EXPOSED_NAME, expose_name);
