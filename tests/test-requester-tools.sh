@@ -180,3 +180,19 @@ check da 0 vshadow -da </dev/null
 vssadmin list writers --json | grep -c '"state": 1,' >"$tmpdir/n"
 assert_eq "writers stable" 2 "$(cat "$tmpdir/n")"
 kill -0 "$vssd_pid" || fail "vssd died"
+
+# A writer's name is the writer's to choose (any user may be one): a
+# newline in it is shown escaped and cannot forge a line of vssadmin's or
+# vshadow's text output (JSON escapes it by itself).
+evil=$(printf "evil\nWriter name: 'forged'")
+start_ready evil test-writer --name "$evil"
+vssadmin list writers > "$tmpdir/evil.out"
+grep -q "^Writer name: 'forged" "$tmpdir/evil.out" &&
+	fail "a writer's name forged a line: $(cat "$tmpdir/evil.out")"
+grep -qF "Writer name: 'evil\\nWriter name: 'forged''" "$tmpdir/evil.out" ||
+	fail "the name was not shown escaped: $(cat "$tmpdir/evil.out")"
+vshadow -ws > "$tmpdir/evil-ws.out" 2>&1 || fail "vshadow -ws: $(cat "$tmpdir/evil-ws.out")"
+grep -q "^Writer name: 'forged" "$tmpdir/evil-ws.out" &&
+	fail "a writer's name forged a line of vshadow -ws: $(cat "$tmpdir/evil-ws.out")"
+grep -qF "* WRITER \"evil\\nWriter name: 'forged'\"" "$tmpdir/evil-ws.out" ||
+	fail "vshadow -ws did not show the name escaped: $(cat "$tmpdir/evil-ws.out")"

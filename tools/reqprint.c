@@ -152,6 +152,33 @@ bool reqp_same_volume(const char *a, const char *b)
 	return la == lb && strncmp(a, b, la) == 0;
 }
 
+const char *reqp_text(const char *s)
+{
+	static char ring[8][4 * 1024 + 16];
+	static unsigned next;
+	char *out = ring[next++ % 8], *o = out;
+	const size_t room = sizeof(ring[0]) - 8;
+
+	for (; s && *s && (size_t)(o - out) < room; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			o += sprintf(o, "\\n");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c == '\r')
+			o += sprintf(o, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	if (s && *s)
+		o += sprintf(o, "...");
+	*o = '\0';
+	return out;
+}
+
 char *reqp_hex(vss_hr_t hr, char buf[12])
 {
 	snprintf(buf, 12, "0x%08X", (unsigned)hr);
@@ -198,18 +225,18 @@ void reqp_print_writer_status(FILE *f, const vss_writer_status_t *w)
 {
 	char id[VSS_ID_STRLEN], hex[12];
 
-	fprintf(f, "* WRITER \"%s\"\n", w->writer_name);
+	fprintf(f, "* WRITER \"%s\"\n", reqp_text(w->writer_name));
 	fprintf(f, "   - Status: %d (%s)\n", (int)w->state, vss_writer_state_name(w->state));
 	fprintf(f, "   - Writer Failure code: %s (%s)\n", reqp_hex(w->failure_hr, hex),
 		hr_text(w->failure_hr));
 	fprintf(f, "   - Writer ID: %s\n", vss_id_format(&w->writer_id, id));
 	fprintf(f, "   - Instance ID: %s\n", vss_id_format(&w->instance_id, id));
 	if (w->instance_name && *w->instance_name)
-		fprintf(f, "   - Instance name: %s\n", w->instance_name);
+		fprintf(f, "   - Instance name: %s\n", reqp_text(w->instance_name));
 	if (w->app_hr)
 		fprintf(f, "   - Application error code: %s\n", reqp_hex(w->app_hr, hex));
 	if (w->message && *w->message)
-		fprintf(f, "   - Application error message: %s\n", w->message);
+		fprintf(f, "   - Application error message: %s\n", reqp_text(w->message));
 	fprintf(f, "\n");
 }
 

@@ -36,6 +36,11 @@ char *reqp_time(vss_timestamp_t ts, char *buf, size_t len);
 bool reqp_same_volume(const char *a, const char *b);
 /* "0x80042301" */
 char *reqp_hex(vss_hr_t hr, char buf[12]);
+/* s for a line of text output: control characters as \n, \t, \r or \xNN
+ * (backslashes, as in logical paths, as they are), so that a writer's name
+ * cannot start a line of its own; NULL as "".  The result lives until the
+ * 8th call after. */
+const char *reqp_text(const char *s);
 
 /* vshadow's block for one snapshot ("* SNAPSHOT ID = {...} ..."). */
 void reqp_print_snapshot(FILE *f, const vss_snapshot_prop_t *p);

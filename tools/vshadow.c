@@ -358,7 +358,7 @@ static void component_files(const vss_wm_component_t *wc, const vss_wm_component
 				json_object_array_add(arr, f);
 			} else {
 				fprintf(out, "           - %s: path = %s, filespec = %s%s\n",
-					lists[l].kind, path ? path : "", spec ? spec : "",
+					lists[l].kind, reqp_text(path), reqp_text(spec),
 					rec ? ", recursive" : "");
 			}
 		}
@@ -376,11 +376,11 @@ static void print_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc
 	bool reboot;
 	size_t maps;
 
-	fprintf(out, "* WRITER \"%s\"\n", md->writer_name);
+	fprintf(out, "* WRITER \"%s\"\n", reqp_text(md->writer_name));
 	fprintf(out, "   - WriterId   = %s\n", vss_id_format(&md->writer_id, id));
 	fprintf(out, "   - InstanceId = %s\n", vss_id_format(&md->instance_id, id));
 	if (*md->instance_name)
-		fprintf(out, "   - Instance name: %s\n", md->instance_name);
+		fprintf(out, "   - Instance name: %s\n", reqp_text(md->instance_name));
 	fprintf(out, "   - Usage type: %s\n", vss_usage_type_name(md->usage));
 	fprintf(out, "   - Source type: %s\n", vss_source_type_name(md->source));
 	fprintf(out, "   - Application level: %s\n", vss_app_level_name(md->level));
@@ -399,15 +399,15 @@ static void print_metadata(const vss_writer_metadata_t *md, const vss_wmd_t *doc
 		    VSS_FAILED(vss_wm_component_get_info(wc, &ci)))
 			continue;
 		fprintf(out, "       + Component \"%s:\\%s%s%s\" (%s, %sselectable)\n",
-			md->writer_name, ci.logical_path ? ci.logical_path : "",
-			ci.logical_path ? "\\" : "", ci.name, vss_component_type_name(ci.type),
+			reqp_text(md->writer_name), reqp_text(ci.logical_path),
+			ci.logical_path ? "\\" : "", reqp_text(ci.name), vss_component_type_name(ci.type),
 			ci.selectable ? "" : "not ");
 		if (o.cmd != VS_WRITER_META2)
 			continue;
 		fprintf(out, "           - Type: %s\n", vss_component_type_name(ci.type));
 		fprintf(out, "           - Selectable: %s\n", ci.selectable ? "TRUE" : "FALSE");
 		if (ci.caption)
-			fprintf(out, "           - Caption: %s\n", ci.caption);
+			fprintf(out, "           - Caption: %s\n", reqp_text(ci.caption));
 		fprintf(out, "           - Notify on backup complete: %s\n",
 			ci.notify_on_backup_complete ? "TRUE" : "FALSE");
 		component_files(wc, &ci, NULL);

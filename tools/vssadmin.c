@@ -125,11 +125,11 @@ static int list_writers_main(vss_backup_t *b, const struct args *a)
 		reqp_json_print(stdout, "writers", arr);
 	}
 	for (size_t i = 0; i < n && !a->json; i++) {
-		printf("Writer name: '%s'\n", w[i].writer_name);
+		printf("Writer name: '%s'\n", reqp_text(w[i].writer_name));
 		printf("   Writer Id: %s\n", vss_id_format(&w[i].writer_id, id));
 		printf("   Writer Instance Id: %s\n", vss_id_format(&w[i].instance_id, id));
 		if (*w[i].instance_name)
-			printf("   Writer Instance Name: %s\n", w[i].instance_name);
+			printf("   Writer Instance Name: %s\n", reqp_text(w[i].instance_name));
 		printf("   State: [%d] %s\n", (int)w[i].state,
 		       reqp_writer_state_label(w[i].state));
 		printf("   Last error: %s\n", reqp_last_error_label(w[i].failure_hr));
