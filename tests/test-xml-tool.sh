@@ -98,6 +98,14 @@ cat <<'JSON' | jq -cS . >"$tmpdir/want"
  "counts":{"writers":1,"components":1}}
 JSON
 diff -u "$tmpdir/want" "$tmpdir/out" || fail "show --json differs"
+
+# a document's text is shown as it is, but a newline in it (&#10;) cannot
+# start a line of the listing of its own
+sed 's/friendlyName="Demo &amp; Writer"/friendlyName="Demo\&#10;usage: forged"/' "$tmpdir/w.xml" \
+	>"$tmpdir/nl.xml"
+vss-xml show "$tmpdir/nl.xml" >"$tmpdir/out" || fail "show of a name with a newline: $(cat "$tmpdir/out")"
+grep -q '^ *usage: forged' "$tmpdir/out" && fail "a name forged a line of the listing: $(cat "$tmpdir/out")"
+grep -qF 'Demo\nusage: forged' "$tmpdir/out" || fail "the newline was not shown escaped: $(cat "$tmpdir/out")"
 assert_eq "json listing" "$(vss-xml show --json "$tmpdir/w.xml" | jq -r .components[0].files[0].path)" "/srv/data dir"
 
 # convert: exact UTF-8, and the vshadow UTF-16 container

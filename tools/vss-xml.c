@@ -11,6 +11,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include <vss/metadata.h>
+#include "reqprint.h"
 
 static const char *const rme_names[] = {
 	"VSS_RME_UNDEFINED", "VSS_RME_RESTORE_IF_NOT_THERE",
@@ -367,8 +368,10 @@ static void print_text(json_object *o, int indent, bool item)
 			printf("%*s%s%s:\n", pad, "", mark, k);
 			print_text(v, (item ? indent + 2 : indent) + 2, false);
 		} else if (v) {
+			/* a document's text as it is, but for its control
+			 * characters (a newline must not start a line) */
 			printf("%*s%s%s: %s\n", pad, "", mark, k,
-			       json_object_get_string(v));
+			       reqp_text(json_object_get_string(v)));
 		}
 	}
 }
