@@ -356,12 +356,11 @@ static void d7_released(void *arg, int64_t hold_us, bool held)
 static void d7_release(struct session *s)
 {
 	/* the providers' part of the hold window, round trips included (the
-	 * rest is the guard's and vssd's own wakeups); logged once thawed */
-	uint64_t rtt_us = mono_us() - s->commit_sent_us;
-
+	 * rest is the guard's and vssd's own wakeups); logged once thawed:
+	 * nothing is written while the filesystems are frozen, vssd's log
+	 * may be on one of them */
+	s->commit_rtt_us = mono_us() - s->commit_sent_us;
 	timer_cancel(&s->hold_timer);
-	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
-		 (unsigned long long)rtt_us);
 	if (s->freeze) {
 		struct freeze *f = s->freeze;
 
@@ -376,6 +375,8 @@ static void d7_release(struct session *s)
 
 static void d7_thawed(struct session *s)
 {
+	log_info("CommitSnapshots: commit_rtt_us=%llu (request out to the last reply in)",
+		 (unsigned long long)s->commit_rtt_us);
 	if (s->hold_us >= 0)
 		log_info("flush-and-hold released: writes held for %lld.%03lld ms",
 			 (long long)s->hold_us / 1000, (long long)s->hold_us % 1000);

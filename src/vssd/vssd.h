@@ -258,6 +258,7 @@ struct session {
 	int rel_step;
 	int64_t hold_us;		/* last hold window */
 	uint64_t commit_sent_us;	/* CommitSnapshots went out (mono_us) */
+	uint64_t commit_rtt_us;		/* to its last reply: logged once thawed */
 	char op_msg[512];		/* why the last operation failed */
 };
 
