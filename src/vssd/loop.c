@@ -107,16 +107,21 @@ static void timers_run(int fd, uint32_t events, void *arg)
 static struct fdreg **regs;
 static size_t nregs;
 
-static struct fdreg *reg_take(int fd)
+static struct fdreg **reg_find(int fd)
 {
 	for (size_t i = 0; i < nregs; i++)
-		if (regs[i] && regs[i]->fd == fd) {
-			struct fdreg *r = regs[i];
-
-			regs[i] = NULL;
-			return r;
-		}
+		if (regs[i] && regs[i]->fd == fd)
+			return &regs[i];
 	return NULL;
+}
+
+static struct fdreg *reg_take(int fd)
+{
+	struct fdreg **slot = reg_find(fd), *r = slot ? *slot : NULL;
+
+	if (slot)
+		*slot = NULL;
+	return r;
 }
 
 static int loop_add(int fd, void (*fn)(int, uint32_t, void *), void *arg)
@@ -160,13 +165,13 @@ int loop_add_fd(int fd, void (*fn)(int fd, uint32_t events, void *arg), void *ar
  * are always reported. */
 static int loop_mod(int fd, uint32_t events)
 {
-	for (size_t i = 0; i < nregs; i++)
-		if (regs[i] && regs[i]->fd == fd) {
-			struct epoll_event ev = { .events = events, .data.ptr = regs[i] };
+	struct fdreg **slot = reg_find(fd);
+	struct epoll_event ev = { .events = events };
 
-			return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-		}
-	return -ENOENT;
+	if (!slot)
+		return -ENOENT;
+	ev.data.ptr = *slot;
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
 /* Registrations removed while an epoll batch is being handled are freed
