@@ -257,6 +257,8 @@ const char *fd_path(int fd, char *buf, size_t len);
 int reg_init(void);
 int reg_save_volume(const struct cvol *v);
 int reg_remove_volume(const char *name);
+/* A volume record of that name exists (or cannot be said not to). */
+bool reg_has_volume(const char *name);
 int reg_save_snapshot(const char *volume, const struct csnap *s);
 int reg_remove_snapshot(const vss_id_t *id);
 /* Calls fn for each registered volume (explicit_storage -1: not recorded,

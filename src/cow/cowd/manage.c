@@ -65,38 +65,58 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
+/* Calls fn with the device and the (unescaped) mount point of every mount,
+ * in mount order, while it returns true.  0 or -errno. */
+static int for_each_mount(bool (*fn)(dev_t rdev, const char *mp, void *arg), void *arg)
+{
+	char line[4096], mp[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	bool more = true;
+
+	if (!f)
+		return -errno;
+	while (more && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		unescape(mp);
+		more = fn(makedev(maj, min), mp, arg);
+	}
+	fclose(f);
+	return 0;
+}
+
+struct dev_mounts {
+	dev_t rdev;
+	char *mps[64];
+	unsigned n;
+};
+
+static bool collect_dev(dev_t rdev, const char *mp, void *arg)
+{
+	struct dev_mounts *d = arg;
+
+	if (rdev == d->rdev && (d->mps[d->n] = strdup(mp)))
+		d->n++;
+	return d->n < 64;
+}
+
 /* Unmounts every mount of block device rdev, last mounted first.  Returns
  * 0, or -errno of the first mount that would not go (its path in busy). */
 static int unmount_dev(dev_t rdev, char *busy, size_t len)
 {
-	char line[4096], *mps[64];
-	unsigned n = 0;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int r = 0;
+	struct dev_mounts d = { .rdev = rdev };
+	int r = for_each_mount(collect_dev, &d);
 
-	if (!f)
-		return -errno;
-	while (n < 64 && fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-		char mp[PATH_MAX];
-
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3 ||
-		    makedev(maj, min) != rdev)
-			continue;
-		unescape(mp);
-		mps[n] = strdup(mp);
-		if (mps[n])
-			n++;
-	}
-	fclose(f);
-	while (n--) {
-		if (!r && umount_own(mps[n], 0) < 0) {
+	while (d.n--) {
+		if (!r && umount_own(d.mps[d.n], 0) < 0) {
 			r = -errno;
-			snprintf(busy, len, "%s", mps[n]);
+			snprintf(busy, len, "%s", d.mps[d.n]);
 		} else if (!r) {
-			log_info("unmounted %s", mps[n]);
+			log_info("unmounted %s", d.mps[d.n]);
 		}
-		free(mps[n]);
+		free(d.mps[d.n]);
 	}
 	return r;
 }
@@ -615,28 +635,32 @@ static bool old_loop_of(dev_t rdev, const char *name, char *dev, size_t len)
 	return n > l && back[n - l - 1] == '/' && !strcmp(back + n - l, name);
 }
 
+struct dir_mount {
+	const char *dir;
+	dev_t rdev;
+	bool found;
+};
+
+static bool last_at_dir(dev_t rdev, const char *mp, void *arg)
+{
+	struct dir_mount *d = arg;
+
+	if (!strcmp(mp, d->dir)) {
+		d->rdev = rdev;
+		d->found = true;
+	}
+	return true;
+}
+
 /* The device of the topmost mount at dir, if any. */
 static bool mounted_at(const char *dir, dev_t *rdev)
 {
-	char line[4096], mp[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	bool found = false;
+	struct dir_mount d = { .dir = dir };
 
-	if (!f)
+	if (for_each_mount(last_at_dir, &d) || !d.found)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3)
-			continue;
-		unescape(mp);
-		if (!strcmp(mp, dir)) {
-			*rdev = makedev(maj, min);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
+	*rdev = d.rdev;
+	return true;
 }
 
 /* Start, before the exposure at dir is mounted again: a vss-cowd killed

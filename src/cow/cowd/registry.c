@@ -130,6 +130,11 @@ static int save(const char *path, enum rec_kind kind, const void *rec)
 	return r;
 }
 
+static void vol_path(char *path, size_t len, const char *name)
+{
+	snprintf(path, len, "%s/volumes/%s.vol", cfg.state_dir, name);
+}
+
 int reg_save_volume(const struct cvol *v)
 {
 	struct rec_volume rec = { .chunk = v->chunk, .maxsize = v->maxsize,
@@ -140,7 +145,7 @@ int reg_save_volume(const struct cvol *v)
 	    !field_set(rec.backing, sizeof(rec.backing), v->backing) ||
 	    !field_set(rec.diff, sizeof(rec.diff), v->diff))
 		return -ENAMETOOLONG;
-	snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, v->name);
+	vol_path(path, sizeof(path), v->name);
 	return save(path, REC_VOLUME, &rec);
 }
 
@@ -148,9 +153,18 @@ int reg_remove_volume(const char *name)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, name);
+	vol_path(path, sizeof(path), name);
 	snprintf(dir, sizeof(dir), "%s/volumes", cfg.state_dir);
 	return remove_durable(path, dir);
+}
+
+bool reg_has_volume(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vol_path(path, sizeof(path), name);
+	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
 static void snap_path(char *path, size_t len, const vss_id_t *id)

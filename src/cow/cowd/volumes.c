@@ -773,6 +773,18 @@ static void drop_record_of(const vss_id_t *id, void *arg)
 		reg_remove_snapshot(id);
 }
 
+/* The records of a volume, in the order a removal takes them: that of a
+ * revert it could not resume, then the volume's (0 when there is none).
+ * 0, or -errno of the one that would not go (the rest stays). */
+static int remove_records(const char *name)
+{
+	int r = reg_remove_revert(name);
+
+	if (r == 0 || r == -ENOENT)
+		r = reg_remove_volume(name);
+	return r == -ENOENT ? 0 : r;
+}
+
 /* Removes the record of a volume that could not be opened, and those of
  * its snapshots and of an interrupted revert (forced only: its diff area
  * may hold snapshots that a repair could save); its backing and diff area
@@ -800,10 +812,8 @@ static int unavail_remove(const char *name, bool force, char *err, size_t errlen
 	/* the revert record (of a revert it can no longer resume) and the
 	 * volume's first: one that cannot go refuses, and the volume stays
 	 * listed; those of its snapshots, if they stay, go at the next start */
-	r = reg_remove_revert(name);
-	if (r == 0 || r == -ENOENT)
-		r = reg_remove_volume(name);
-	if (r && r != -ENOENT) {
+	r = remove_records(name);
+	if (r) {
 		fail(err, errlen, r, "volume %s not forgotten: cannot remove its record in %s: %s",
 		     name, cfg.state_dir, strerror(-r));
 		log_err("%s", err);
@@ -1048,18 +1058,12 @@ static void drop_orphan(const vss_id_t *id, void *arg)
 		log_warn("volume %s: snapshot %s is gone from the diff area: record removed",
 			 volname, vss_id_format(id, a));
 		reg_remove_snapshot(id);
-	} else if (!v) {
-		char path[PATH_MAX];
-		struct stat st;
-
+	} else if (!v && !reg_has_volume(volname)) {
 		/* remove volume removes the volume's record first: a crash
 		 * (or a failed removal) can leave those of its snapshots */
-		snprintf(path, sizeof(path), "%s/volumes/%s.vol", cfg.state_dir, volname);
-		if (lstat(path, &st) < 0 && errno == ENOENT) {
-			log_warn("snapshot %s: its volume %s has no record (removed): record "
-				 "removed", vss_id_format(id, a), volname);
-			reg_remove_snapshot(id);
-		}
+		log_warn("snapshot %s: its volume %s has no record (removed): record removed",
+			 vss_id_format(id, a), volname);
+		reg_remove_snapshot(id);
 	}
 }
 
@@ -1402,16 +1406,9 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		if (mgmt_release_for_delete(v, s, true) != S_OK)
 			r = fail(err, errlen, -EBUSY, "volume %s not removed: %s", name,
 				 vss_last_error());
-	if (!r) {
-		r = reg_remove_revert(name);
-		if (r == 0 || r == -ENOENT)
-			r = reg_remove_volume(name);
-		if (r == -ENOENT)
-			r = 0;
-		if (r)
-			fail(err, errlen, r, "volume %s not removed: cannot remove its record in "
-			     "%s: %s", name, cfg.state_dir, strerror(-r));
-	}
+	if (!r && (r = remove_records(name)))
+		fail(err, errlen, r, "volume %s not removed: cannot remove its record in %s: %s",
+		     name, cfg.state_dir, strerror(-r));
 	if (r) {
 		struct csnap **pp = &list;
 
