@@ -114,18 +114,7 @@ for p in "$S"/*/WM*.xml "$S"/*/BCDocument.xml; do
 	cmp -s "$tmpdir/x.xml" "$tmpdir/1.xml" || fail "$f: serialize(parse(x)) != x"
 done
 
-# Linear time: the 2.1 MB System Writer document well under a second
-# (the best of three runs of the whole process, so that a busy machine
-# does not decide).
-if [ -z "${VSS_VALGRIND:-}" ]; then
-	best=
-	for i in 1 2 3; do
-		t0=$(date +%s%N)
-		vss-xml check "$S/with_sql/WM3.xml" >/dev/null
-		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-		[ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
-	done
-	echo "System Writer WMD (2.1 MB) checked in $best ms (best of 3)"
-	[ "$best" -lt 1000 ] || fail "loading the System Writer WMD took $best ms"
-fi
+# That loading them takes time linear in their size (the System Writer's
+# 2.1 MB lists ~19000 files) is test-xml-scaling's, counted in
+# instructions rather than timed.
 echo "all samples pass"
