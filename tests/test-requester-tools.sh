@@ -97,6 +97,36 @@ cat >"$tmpdir/shadows-json.exp" <<'EOF'
 EOF
 check shadows-json 0 vssadmin list shadows --json
 
+# a shadow copy named by /shadow that is not there: an error, not an
+# empty query
+cat >"$tmpdir/del-unknown.exp" <<'EOF'
+vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)
+
+vssadmin: shadow copy {ID} not found
+EOF
+check del-unknown 1 vssadmin delete shadows /shadow="{12345678-1234-1234-1234-123456789abc}" /quiet
+
+# usage errors are found before connecting: the same message and status
+# whether vssd runs or not (none listens on none.sock)
+for case in "create shadow|needs /for=VOLUME" \
+	"create shadow /for=/mnt/data /autoretry=-1|/autoretry needs a number of minutes: '-1'" \
+	"delete shadows|needs /for=VOLUME or /shadow=ID" \
+	"delete shadows /for=/mnt/data /all /oldest|needs exactly one of /oldest, /all and /shadow=ID" \
+	"revert shadow /quiet|needs /shadow=ID" "expose shadow|needs /shadow=ID" \
+	"unexpose shadow|needs /shadow=ID"; do
+	args=${case%%|*} msg=${case#*|}
+	cmd=$(echo "$args" | cut -d' ' -f1-2)
+	case $msg in needs*) msg="$cmd $msg" ;; esac
+	printf '%s\n\nvssadmin: %s\n' \
+		"vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)" \
+		"$msg" >"$tmpdir/usage.exp"
+	# shellcheck disable=SC2086 # the arguments split on purpose
+	check usage 1 vssadmin $args
+	cp "$tmpdir/usage.exp" "$tmpdir/usage-novssd.exp"
+	# shellcheck disable=SC2086
+	check usage-novssd 1 env VSS_SOCKET="$tmpdir/none.sock" vssadmin $args
+done
+
 # the volume and shadow storage commands go to vss-cowd (not running here)
 cat >"$tmpdir/nocowd.exp" <<'EOF'
 vssadmin VERSION - Volume Shadow Copy Service administrative command-line tool (openvss)

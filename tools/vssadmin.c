@@ -6,6 +6,7 @@
  * --name=VALUE and --name VALUE; --json switches the list commands to
  * JSON.  Commands of later issues keep their slot and say so. */
 #include "config.h"
+#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct args {
 	const char *mount;	/* /mount= (expose shadow) */
 	bool oldest, all, quiet, json, forcedismount;
 	vss_id_t shadow_id;
+	unsigned long autoretry_min;	/* /autoretry, parsed */
 	/* the vss-cowd commands (volumes, shadow storage) */
 	struct cowctl ctl;		/* /state-dir=, /socket= */
 	struct cowctl_volume_args vol;	/* /name= /backing= /size= /diff= /chunk= /create */
@@ -82,6 +84,9 @@ static void usage(FILE *f)
 "Volumes and shadow storage are those of vss-cowd, the copy-on-write\n"
 "provider, whose control socket these commands use (not vssd).\n"
 "\n"
+"Exit status: 0 success (also a query that finds nothing), 1 a bad command or\n"
+"option or a /shadow=ID not found, 2 a failed call to vssd or vss-cowd, 3 out\n"
+"of memory.\n"
 "Environment: VSS_SOCKET names vssd's socket.\n"
 "For more details see vssadmin(8).\n");
 }
@@ -279,23 +284,27 @@ static int list_shadows_main(vss_backup_t *b, const struct args *a)
 	return EXIT_VS_OK;
 }
 
+static int delete_shadows_check(struct args *a, const char *cmd)
+{
+	if (!a->for_vol && !a->shadow) {
+		warnx("%s needs /for=VOLUME or /shadow=ID", cmd);
+		return EXIT_VS_USAGE;
+	}
+	if ((int)a->oldest + (int)a->all + (a->shadow != NULL) != 1) {
+		warnx("%s needs exactly one of /oldest, /all and /shadow=ID", cmd);
+		return EXIT_VS_USAGE;
+	}
+	return 0;
+}
+
 static int delete_shadows_main(vss_backup_t *b, const struct args *a)
 {
 	vss_snapshot_prop_t *sp = NULL;
 	size_t n = 0, oldest = 0;
 	char id[VSS_ID_STRLEN], line[16];
 	long deleted = 0;
-	vss_hr_t hr;
+	vss_hr_t hr = query_shadows(b, a, &sp, &n);
 
-	if (!a->for_vol && !a->shadow) {
-		warnx("delete shadows needs /for=VOLUME or /shadow=ID");
-		return EXIT_VS_USAGE;
-	}
-	if ((int)a->oldest + (int)a->all + (a->shadow != NULL) != 1) {
-		warnx("delete shadows needs exactly one of /oldest, /all and /shadow=ID");
-		return EXIT_VS_USAGE;
-	}
-	hr = query_shadows(b, a, &sp, &n);
 	if (VSS_FAILED(hr))
 		return failed(hr);
 	/* "You can only delete shadow copies with the client-accessible
@@ -321,7 +330,14 @@ static int delete_shadows_main(vss_backup_t *b, const struct args *a)
 	}
 	if (!n) {
 		vss_snapshot_prop_array_free(sp, n);
-		return no_items();
+		if (!a->shadow)
+			return no_items();
+		/* a named object that is not there is a failure, not an
+		 * empty query (exit status 1, as DeleteSnapshots'
+		 * VSS_E_OBJECT_NOT_FOUND) */
+		warnx("shadow copy %s not found%s%s", a->shadow, a->for_vol ? " on " : "",
+		      a->for_vol ? a->for_vol : "");
+		return reqp_exit_code(VSS_E_OBJECT_NOT_FOUND);
 	}
 	for (size_t i = 1; i < n; i++)
 		if (sp[i].creation_timestamp < sp[oldest].creation_timestamp)
@@ -352,6 +368,25 @@ static int delete_shadows_main(vss_backup_t *b, const struct args *a)
 	return VSS_FAILED(hr) ? failed(hr) : EXIT_VS_OK;
 }
 
+static int create_shadow_check(struct args *a, const char *cmd)
+{
+	char *end;
+
+	if (!a->for_vol) {
+		warnx("%s needs /for=VOLUME", cmd);
+		return EXIT_VS_USAGE;
+	}
+	if (a->autoretry) {
+		a->autoretry_min = strtoul(a->autoretry, &end, 10);
+		if (*end || end == a->autoretry || !isdigit((unsigned char)a->autoretry[0]) ||
+		    a->autoretry_min > 7 * 24 * 60) {
+			warnx("/autoretry needs a number of minutes: '%s'", a->autoretry);
+			return EXIT_VS_USAGE;
+		}
+	}
+	return 0;
+}
+
 /* create shadow: one client-accessible (previous versions) shadow copy,
  * retried for /autoretry minutes while another set is being created. */
 static int create_shadow_main(vss_backup_t *b, const struct args *a)
@@ -359,23 +394,10 @@ static int create_shadow_main(vss_backup_t *b, const struct args *a)
 	vss_id_t set, snap;
 	vss_snapshot_prop_t p;
 	vss_async_t *as;
-	char id[VSS_ID_STRLEN], *end;
-	unsigned long minutes = 0;
-	uint64_t until;
+	char id[VSS_ID_STRLEN];
+	uint64_t until = mono_ms() + a->autoretry_min * 60000;
 	vss_hr_t hr;
 
-	if (!a->for_vol) {
-		warnx("create shadow needs /for=VOLUME");
-		return EXIT_VS_USAGE;
-	}
-	if (a->autoretry) {
-		minutes = strtoul(a->autoretry, &end, 10);
-		if (*end || end == a->autoretry || minutes > 7 * 24 * 60) {
-			warnx("/autoretry needs a number of minutes: '%s'", a->autoretry);
-			return EXIT_VS_USAGE;
-		}
-	}
-	until = mono_ms() + minutes * 60000;
 	hr = vss_backup_initialize_for_backup(b, NULL);
 	if (VSS_SUCCEEDED(hr))
 		hr = vss_backup_set_context(b, VSS_CTX_CLIENT_ACCESSIBLE);
@@ -406,15 +428,21 @@ static int create_shadow_main(vss_backup_t *b, const struct args *a)
 	return EXIT_VS_OK;
 }
 
+/* revert, expose and unexpose shadow name one shadow copy */
+static int one_shadow_check(struct args *a, const char *cmd)
+{
+	if (!a->shadow) {
+		warnx("%s needs /shadow=ID", cmd);
+		return EXIT_VS_USAGE;
+	}
+	return 0;
+}
+
 static int revert_shadow_main(vss_backup_t *b, const struct args *a)
 {
 	char line[16];
 	vss_hr_t hr;
 
-	if (!a->shadow) {
-		warnx("revert shadow needs /shadow=ID");
-		return EXIT_VS_USAGE;
-	}
 	if (!a->quiet) {
 		printf("Do you really want to revert the volume to shadow copy %s (Y/N): [N]? ",
 		       a->shadow);
@@ -449,10 +477,6 @@ static int expose_shadow_main(vss_backup_t *b, const struct args *a)
 	char *exposed = NULL;
 	vss_hr_t hr;
 
-	if (!a->shadow) {
-		warnx("expose shadow needs /shadow=ID");
-		return EXIT_VS_USAGE;
-	}
 	hr = manage_session(b);
 	if (VSS_SUCCEEDED(hr))
 		hr = vss_backup_expose_snapshot(b, &a->shadow_id, a->mount, &exposed);
@@ -467,10 +491,6 @@ static int unexpose_shadow_main(vss_backup_t *b, const struct args *a)
 {
 	vss_hr_t hr;
 
-	if (!a->shadow) {
-		warnx("unexpose shadow needs /shadow=ID");
-		return EXIT_VS_USAGE;
-	}
 	hr = manage_session(b);
 	if (VSS_SUCCEEDED(hr))
 		hr = vss_backup_unexpose_snapshot(b, &a->shadow_id);
@@ -691,26 +711,31 @@ static const struct command {
 	const char *verb, *object;
 	int (*fn)(vss_backup_t *b, const struct args *a);
 	const char *options;	/* allowed option names, space separated */
+	/* what can be checked before connecting (so that a usage error
+	 * is reported as one whether the daemon runs or not) */
+	int (*check)(struct args *a, const char *cmd);
 } commands[] = {
 	{ "list", "writers", list_writers_main, "" },
 	{ "list", "providers", list_providers_main, "" },
 	{ "list", "shadows", list_shadows_main, "for shadow" },
-	{ "delete", "shadows", delete_shadows_main, "for shadow oldest all quiet" },
+	{ "delete", "shadows", delete_shadows_main, "for shadow oldest all quiet",
+	  delete_shadows_check },
 	/* vss-cowd's volumes and shadow storage */
 	{ "list", "shadowstorage", list_shadowstorage_main, "for on state-dir socket" },
 	{ "list", "volumes", list_volumes_main, "state-dir socket" },
 	{ "add", "volume", add_volume_main,
 	  "name backing size create sparse diff maxsize chunk state-dir socket" },
 	{ "remove", "volume", remove_volume_main, "name force state-dir socket" },
-	{ "create", "shadow", create_shadow_main, "for autoretry" },
-	{ "revert", "shadow", revert_shadow_main, "shadow forcedismount quiet" },
+	{ "create", "shadow", create_shadow_main, "for autoretry", create_shadow_check },
+	{ "revert", "shadow", revert_shadow_main, "shadow forcedismount quiet",
+	  one_shadow_check },
 	{ "add", "shadowstorage", add_shadowstorage_main, "for on maxsize state-dir socket" },
 	{ "resize", "shadowstorage", resize_shadowstorage_main,
 	  "for on maxsize state-dir socket" },
 	{ "delete", "shadowstorage", delete_shadowstorage_main, "for on quiet state-dir socket" },
 	{ "query", "reverts", query_reverts_main, "for" },
-	{ "expose", "shadow", expose_shadow_main, "shadow mount" },
-	{ "unexpose", "shadow", unexpose_shadow_main, "shadow" },
+	{ "expose", "shadow", expose_shadow_main, "shadow mount", one_shadow_check },
+	{ "unexpose", "shadow", unexpose_shadow_main, "shadow", one_shadow_check },
 };
 
 static bool allowed(const char *list, const char *name, size_t n)
@@ -861,6 +886,13 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, c, &a))
 		return EXIT_VS_USAGE;
 	banner(&a);
+	if (c->check) {
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "%s %s", c->verb, c->object);
+		if ((rc = c->check(&a, cmd)))
+			return rc;
+	}
 	if (cowd_command(c->fn)) {	/* vss-cowd's control socket, not vssd */
 		a.ctl.json_key = c->object;
 		return c->fn(NULL, &a);
