@@ -8,7 +8,9 @@
 #     writer);
 # (2) --force with an exposure that cannot be unmounted (a process's cwd is
 #     in it): refused with a clear error, nothing changed (the volume, its
-#     snapshot, the exposure, the diff area); removed once it is free;
+#     snapshots, their exposures, the diff area: a newer snapshot's
+#     exposure, released before the busy one refused, is exposed again);
+#     removed once it is free;
 # (3) --force while the state dir is read-only: refused (the record cannot
 #     go), the volume and its diff area stay and are served after a restart;
 #     removed once the state dir is writable (likewise an unavailable
@@ -76,6 +78,16 @@ id=$(snap_id)
 [ -n "$id" ] || fail "(2) no snapshot"
 vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > "$tmpdir/ex.out" 2>&1 ||
 	fail "(2) expose failed: $(cat "$tmpdir/ex.out")"
+# a newer snapshot, exposed and not busy: the removal releases it first
+# (newest first), then is refused by the busy one, and must expose it again
+test-requester init context=19 start "volume=$dev" do > /dev/null 2>&1 ||
+	fail "(2) second snapshot failed"
+id2=$(adm list volumes --json | awk -F'"' -v id="$id" '$2 == "id" && $4 != id { print $4; exit }')
+[ -n "$id2" ] || fail "(2) no second snapshot"
+mkdir -p "$emnt.2"
+cleanup_fn "umount '$emnt.2' 2>/dev/null; true"
+vssadmin expose shadow "/shadow=$id2" "/mount=$emnt.2" > "$tmpdir/ex.out" 2>&1 ||
+	fail "(2) expose of the second failed: $(cat "$tmpdir/ex.out")"
 (cd "$emnt" && exec sleep 60) &
 holder=$!
 sleep 0.2
@@ -86,6 +98,12 @@ grep -q "volume v2 not removed: .*$emnt" "$tmpdir/rm2.out" ||
 adm list volumes --json | grep -q "\"$id\"" || fail "(2) the snapshot is gone"
 grep -q " $emnt " /proc/mounts || fail "(2) the exposure was unmounted"
 ls "$emnt/lost+found" > /dev/null || fail "(2) the exposure cannot be read"
+grep -q "snapshot $id2 unexposed" "$tmpdir/cowd.log" ||
+	fail "(2) the removal did not release the newer snapshot first (the case is not tested)"
+grep -q " $emnt.2 " /proc/mounts || fail "(2) the newer snapshot's exposure stayed unmounted"
+ls "$emnt.2/lost+found" > /dev/null || fail "(2) the newer exposure cannot be read"
+grep -qx "exposed=$emnt.2" "$state/snapshots/$id2.snap" ||
+	fail "(2) the newer snapshot's record: $(cat "$state/snapshots/$id2.snap")"
 [ -e "$tmpdir/v2.diff" ] || fail "(2) the diff area was deleted"
 [ -e "$state/volumes/v2.vol" ] || fail "(2) the volume's record was removed"
 [ -e "$state/snapshots/$id.snap" ] || fail "(2) the snapshot's record was removed"

@@ -201,6 +201,7 @@ vss_hr_t mgmt_revert_status(vss_provider_t *p, const char *volume, vss_hr_t *sta
  * (VSS_E_VOLUME_IN_USE if that fails or without force); a volume being
  * reverted refuses (VSS_E_REVERT_IN_PROGRESS).  mgmt_lock held. */
 vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force);
+vss_hr_t mgmt_reexpose(struct cvol *v, struct csnap *s, const char *mnt);
 /* Unmounts every exposure (stop); waits for running reverts. */
 void mgmt_stop(void);
 /* After a volume opened: remounts its persistent exposures and resumes an

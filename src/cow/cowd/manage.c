@@ -372,6 +372,14 @@ vss_hr_t mgmt_unexpose(vss_provider_t *p, const vss_id_t *id, void *u)
 	return hr;
 }
 
+/* Exposes again, at mnt (NULL: the device alone), a snapshot that
+ * mgmt_release_for_delete unexposed for a deletion that was then refused;
+ * no lock held, v referenced. */
+vss_hr_t mgmt_reexpose(struct cvol *v, struct csnap *s, const char *mnt)
+{
+	return do_expose(v, s, mnt, true);
+}
+
 vss_hr_t mgmt_release_for_delete(struct cvol *v, struct csnap *s, bool force)
 {
 	char a[VSS_ID_STRLEN], dev[32], busy[PATH_MAX] = "";

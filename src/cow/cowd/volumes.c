@@ -1350,11 +1350,41 @@ int vol_add(const char *name, const char *backing, const char *diff, uint64_t si
 	return 0;
 }
 
+/* The exposures a removal undid, to be exposed again if it is refused. */
+struct unexposed {
+	struct {
+		struct csnap *s;
+		char *mnt;	/* NULL: exposed as the device alone */
+	} *v;
+	size_t n;
+};
+
+/* 0, or -1 out of memory (nothing taken); on success it owns mnt. */
+static int unexposed_push(struct unexposed *u, struct csnap *s, char *mnt)
+{
+	void *nv = realloc(u->v, (u->n + 1) * sizeof(*u->v));
+
+	if (!nv)
+		return -1;
+	u->v = nv;
+	u->v[u->n].s = s;
+	u->v[u->n++].mnt = mnt;
+	return 0;
+}
+
+static void unexposed_free(struct unexposed *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->v[i].mnt);
+	free(u->v);
+}
+
 int vol_remove(const char *name, bool force, char *err, size_t errlen)
 {
 	struct cvol *v;
 	struct csnap *s, *list;
 	char dev[32] = "";
+	struct unexposed undo = { 0 };
 	int nsnaps = 0, r = 0;
 	bool busy = false;
 
@@ -1397,15 +1427,35 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 	 * is destroyed, and the volume's record (and that of a revert that
 	 * could not be resumed) removed before anything else goes: one that
 	 * cannot be refuses the removal, the volume and its snapshots staying
-	 * as they are (but for the exposures already unmounted) */
+	 * as they are, the exposures this removal had undone exposed again */
 	pthread_mutex_lock(&tbl_lock);
 	list = v->snaps;
 	v->snaps = NULL;
 	pthread_mutex_unlock(&tbl_lock);
-	for (s = list; s && !r; s = s->next)
+	for (s = list; s && !r; s = s->next) {
+		bool exposed;
+		char *mnt = NULL;
+
+		pthread_mutex_lock(&tbl_lock);
+		exposed = s->exposed;
+		if (exposed && s->mnt && !(mnt = strdup(s->mnt)))
+			r = fail(err, errlen, -ENOMEM, "volume %s not removed: out of memory",
+				 name);
+		pthread_mutex_unlock(&tbl_lock);
+		if (r)
+			break;
 		if (mgmt_release_for_delete(v, s, true) != S_OK)
 			r = fail(err, errlen, -EBUSY, "volume %s not removed: %s", name,
 				 vss_last_error());
+		else if (exposed && unexposed_push(&undo, s, mnt)) {
+			r = fail(err, errlen, -ENOMEM, "volume %s not removed: out of memory",
+				 name);
+			mgmt_reexpose(v, s, mnt);
+		} else if (exposed) {
+			mnt = NULL;	/* undo owns it */
+		}
+		free(mnt);
+	}
 	if (!r && (r = remove_records(name)))
 		fail(err, errlen, r, "volume %s not removed: cannot remove its record in %s: %s",
 		     name, cfg.state_dir, strerror(-r));
@@ -1413,6 +1463,16 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		struct csnap **pp = &list;
 
 		log_err("%s", err);
+		for (size_t i = 0; i < undo.n; i++) {
+			char a[VSS_ID_STRLEN];
+
+			vss_id_format(&undo.v[i].s->prop.snapshot_id, a);
+			if (mgmt_reexpose(v, undo.v[i].s, undo.v[i].mnt) != S_OK)
+				log_err("snapshot %s: cannot expose it again%s%s: %s", a,
+					undo.v[i].mnt ? " at " : "",
+					undo.v[i].mnt ? undo.v[i].mnt : "", vss_last_error());
+		}
+		unexposed_free(&undo);
 		pthread_mutex_lock(&tbl_lock);
 		while (*pp)
 			pp = &(*pp)->next;
@@ -1422,6 +1482,7 @@ int vol_remove(const char *name, bool force, char *err, size_t errlen)
 		pthread_mutex_unlock(&tbl_lock);
 		return r;
 	}
+	unexposed_free(&undo);
 	if (busy)
 		log_warn("volume %s: removed while %s is in use: its users get I/O errors", name,
 			 dev);
