@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake libtool pkg-config check liburing-dev \
 libxml2-dev libxml2-utils uuid-dev libfuse3-dev fuse3 libjson-c-dev \
-e2fsprogs xfsprogs util-linux fio sqlite3 valgrind clang"
+e2fsprogs xfsprogs btrfs-progs util-linux fio sqlite3 valgrind clang"
 
 missing=""
 for p in $PKGS; do

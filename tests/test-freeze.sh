@@ -6,6 +6,7 @@
 # leave every filesystem writable; a thaw reported late does not stop vssd
 # serving others (case 8).
 . "${top_builddir:-.}/tests/functions.sh"
+. "$top_srcdir/tests/freeze-functions.sh"
 set -e
 requires_root
 requires losetup --version
@@ -36,22 +37,6 @@ mkvol() {	# mkvol NAME FSTYPE SIZE: fsvol in $tmpdir, named NAME
 	loops="$loops $dev"
 }
 
-# writable MNT: a new file can be created within 3 s.
-writable() { timeout 3 sh -c "echo x > $1/probe.\$\$ && rm -f $1/probe.\$\$"; }
-# held MNT...: creating a file on each blocks for 0.5 s.  (A write to a
-# frozen filesystem sleeps uninterruptibly, so the probes run in the
-# background and are only looked at; they finish after the thaw.)
-held() {
-	local pids="" m p
-	for m in "$@"; do
-		sh -c "echo x > $m/held.\$\$" &
-		pids="$pids $!"
-	done
-	sleep 0.5
-	for p in $pids; do
-		kill -0 "$p" 2>/dev/null || return 1
-	done
-}
 
 mkvol e ext4 64M
 if mkfs.xfs -V >/dev/null 2>&1; then

@@ -2,10 +2,13 @@
  * its block device (/dev/loop3), by a mount point (/mnt/data, the root of a
  * mount) or by an image file a provider serves.  The canonical name is the
  * block device for mounted and block volumes, else the real path.  The
- * mount points returned are every mount of the volume's filesystem (one per
- * superblock is enough to freeze it; bind mounts share the superblock, so
- * one per device is kept).  A volume whose filesystem holds vssd's state
- * directory or socket is refused: freezing it would freeze vssd. */
+ * mount point returned is the first mount of the volume's filesystem (one
+ * per superblock is enough to freeze it: bind mounts and btrfs subvolumes
+ * share it).  Filesystems are known by their superblock's device number
+ * (common/mountinfo.h), so that a btrfs, whose files' st_dev names a
+ * subvolume, is found from its device and from any of its mount points.  A
+ * volume whose filesystem holds vssd's state directory or socket is
+ * refused: freezing it would freeze vssd. */
 #include "config.h"
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "common/mountinfo.h"
 #include "vssd/vssd.h"
 
 void volume_free_mounts(char **mounts, size_t n)
@@ -23,89 +27,62 @@ void volume_free_mounts(char **mounts, size_t n)
 	free(mounts);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *d = s;
+struct mounts_of {
+	dev_t dev;		/* the superblock's device number */
+	dev_t rdev;		/* or a block device it is on (0: none) */
+	char *first;		/* the first mount point found */
+	dev_t first_dev;	/* that mount's device number */
+};
 
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*d++ = *s++;
-		}
-	}
-	*d = '\0';
+static bool first_mount(const struct mountinfo *m, void *arg)
+{
+	struct mounts_of *k = arg;
+
+	if (!(k->dev && m->dev == k->dev) && !(k->rdev && mountinfo_on_bdev(m, k->rdev)))
+		return true;
+	k->first = strdup(m->point);
+	k->first_dev = m->dev;
+	return false;
 }
 
-/* First mount point of device dev and its mount source, or NULL; also says
- * whether path is the root of a mount. */
-static int mounts_of(dev_t dev, const char *path, char **first, char **source, bool *is_root)
+/* The filesystem path is on, by its superblock's device number (st_dev
+ * would name a btrfs subvolume, not the filesystem frozen with it). */
+static bool same_fs(const char *path, dev_t dev)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
+	char real[PATH_MAX];
+	struct mountinfo *m;
+	bool same;
 
-	*first = NULL;
-	if (source)
-		*source = NULL;
-	if (is_root)
-		*is_root = false;
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-		char root[4096], mp[4096], src[4096];
-		const char *sep = strstr(line, " - ");
-
-		if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4)
-			continue;
-		if (makedev(maj, min) != dev)
-			continue;
-		unescape(mp);
-		if (!*first) {
-			*first = strdup(mp);
-			/* " - fstype source options" */
-			if (source && sep && sscanf(sep + 3, "%*s %4095s", src) == 1) {
-				unescape(src);
-				*source = strdup(src);
-			}
-		}
-		if (path && is_root && strcmp(mp, path) == 0)
-			*is_root = true;
-	}
-	fclose(f);
-	return 0;
+	if (!path || !realpath(path, real) || !(m = malloc(sizeof(*m))))
+		return false;
+	same = mountinfo_holding(real, m) == 0 && m->dev == dev;
+	free(m);
+	return same;
 }
 
-/* The block device a mounted filesystem lives on, when it has one. */
+/* The block device a mounted filesystem lives on, when it has one: the
+ * source of its mount (btrfs reports an anonymous device number and names
+ * its device there), else the device of that number. */
 static char *device_of(dev_t fsdev, const char *source)
 {
 	char dev[64];
 	struct stat st;
 
-	if (source && stat(source, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == fsdev)
+	if (source && strncmp(source, "/dev/", 5) == 0 && stat(source, &st) == 0 &&
+	    S_ISBLK(st.st_mode) && (st.st_rdev == fsdev || major(fsdev) == 0))
 		return realpath(source, NULL);
 	snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(fsdev), minor(fsdev));
 	return realpath(dev, NULL);
-}
-
-static bool same_fs(const char *path, dev_t dev)
-{
-	struct stat st;
-
-	return path && stat(path, &st) == 0 && st.st_dev == dev;
 }
 
 int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmounts)
 {
 	char real[PATH_MAX];
 	struct stat st;
+	struct mounts_of k = { 0 };
+	char *source = NULL;
 	dev_t fsdev;
-	char *mp = NULL, *source = NULL;
-	bool is_root = false;
-	int r;
+	int r = 0;
 
 	*canon = NULL;
 	*mounts = NULL;
@@ -115,16 +92,26 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 	if (stat(real, &st) < 0)
 		return -errno;
 	if (S_ISBLK(st.st_mode)) {
-		fsdev = st.st_rdev;
-		r = mounts_of(fsdev, NULL, &mp, NULL, NULL);
+		/* mounted from it: by device number, or (btrfs) by source */
+		k.rdev = st.st_rdev;
+		r = mountinfo_each(first_mount, &k);
+		fsdev = k.first ? k.first_dev : st.st_rdev;
 	} else if (S_ISDIR(st.st_mode)) {
-		fsdev = st.st_dev;
-		r = mounts_of(fsdev, real, &mp, &source, &is_root);
-		if (r == 0 && !is_root) {
-			free(mp);
-			free(source);
-			return -EINVAL;
+		struct mountinfo *m = malloc(sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		/* the root of a mount: the topmost one there */
+		r = mountinfo_at(real, m);
+		if (r == 0) {
+			fsdev = m->dev;
+			source = strdup(m->source);
+			k.dev = fsdev;
+			r = source ? mountinfo_each(first_mount, &k) : -ENOMEM;
 		}
+		free(m);
+		if (r == -ENOENT)
+			return -EINVAL;
 	} else if (S_ISREG(st.st_mode)) {
 		/* an image file served by a provider: nothing to freeze here */
 		*canon = strdup(real);
@@ -132,36 +119,27 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 	} else {
 		return -ENOTBLK;
 	}
-	if (r < 0)
-		return r;
-	if (same_fs(cfg.state_dir, fsdev) || same_fs(cfg.socket_path, fsdev) ||
-	    (mp && strcmp(mp, "/") == 0)) {
-		free(mp);
-		free(source);
-		return -EBUSY;
-	}
-	if (S_ISBLK(st.st_mode)) {
+	if (r == 0 && (same_fs(cfg.state_dir, fsdev) || same_fs(cfg.socket_path, fsdev) ||
+		       (k.first && strcmp(k.first, "/") == 0)))
+		r = -EBUSY;
+	if (r == 0 && S_ISBLK(st.st_mode))
 		*canon = strdup(real);
-	} else {
-		/* a mount point: name the volume by its device when it has one */
-		*canon = device_of(fsdev, source);
-		if (!*canon)
-			*canon = strdup(real);
-	}
+	else if (r == 0 && !(*canon = device_of(fsdev, source)))
+		/* a mount point: named by its device when it has one */
+		*canon = strdup(real);
 	free(source);
-	if (!*canon) {
-		free(mp);
-		return -ENOMEM;
+	if (r == 0 && !*canon)
+		r = -ENOMEM;
+	if (r == 0 && k.first && !(*mounts = calloc(1, sizeof(char *))))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(k.first);
+		free(*canon);
+		*canon = NULL;
+		return r;
 	}
-	if (mp) {
-		*mounts = calloc(1, sizeof(char *));
-		if (!*mounts) {
-			free(mp);
-			free(*canon);
-			*canon = NULL;
-			return -ENOMEM;
-		}
-		(*mounts)[0] = mp;
+	if (k.first) {
+		(*mounts)[0] = k.first;
 		*nmounts = 1;
 	}
 	return 0;
