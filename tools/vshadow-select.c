@@ -8,7 +8,8 @@
  *  2. A component with a file, database or log file whose path lies on no
  *     volume of the set is excluded.  The path, or its longest existing
  *     prefix, is matched with the volumes as given on the command line: a
- *     block device by its st_rdev, a mount point by its st_dev, an image
+ *     block device by its st_rdev, a mount point by its st_dev (or by its
+ *     filesystem's device number in mountinfo: btrfs subvolumes), an image
  *     file by the loop device it backs (path_on_volumes, the writer
  *     library's IsPathAffected).  A path that is not absolute lies on none.
  *  3. A component with an excluded descendant is excluded.

@@ -10,8 +10,10 @@
  *      device is the path's st_dev;
  *   4. the mount holding the path (longest mount point prefix in
  *      /proc/self/mountinfo) has the volume as its source device or its
- *      mount point — for file systems whose files report an anonymous
- *      st_dev (btrfs subvolumes, overlay).
+ *      mount point, or the volume is a mount point of the same filesystem
+ *      (mountinfo's device number: another btrfs subvolume, a bind mount)
+ *      — for file systems whose files report an anonymous st_dev (btrfs
+ *      subvolumes, overlay).
  * path_mount_point names the mount holding a path, for messages (vshadow
  * builds this file in as well, to tell which components lie off its set). */
 #include "config.h"
@@ -23,6 +25,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "common/mountinfo.h"
 #include "libvss/writer-int.h"
 
 /* realpath() of the longest existing prefix of path, into out. */
@@ -50,44 +53,6 @@ static int existing_prefix(const char *path, char out[PATH_MAX])
 			*slash = '\0';
 		}
 	}
-}
-
-static bool is_prefix_dir(const char *dir, const char *path)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return true;
-	return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* Mount point and source of the mount that holds path (mountinfo). */
-static int mount_of(const char *path, char mnt[PATH_MAX], char src[PATH_MAX])
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0, best = 0;
-	int found = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0) {
-		char point[PATH_MAX], source[PATH_MAX];
-		char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
-		    sscanf(sep + 3, "%*s %4095s", source) != 1)
-			continue;
-		if (is_prefix_dir(point, path) && strlen(point) >= best) {
-			best = strlen(point);
-			strcpy(mnt, point);
-			strcpy(src, source);
-			found = 0;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
 }
 
 /* Reads the first line of a small sysfs file into buf (newline cut). */
@@ -138,9 +103,9 @@ static bool image_backs(const char *img, dev_t dev)
 
 int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool *affected)
 {
-	char real[PATH_MAX], mnt[PATH_MAX], src[PATH_MAX], rv[PATH_MAX];
+	char real[PATH_MAX], rv[PATH_MAX];
+	struct mountinfo *pm = NULL, *vm = NULL;
 	struct stat ps, vs;
-	bool have_mount = false;
 	int r;
 
 	*affected = false;
@@ -161,23 +126,42 @@ int path_on_volumes(const char *path, const char *const *vols, unsigned n, bool 
 			return 0;
 		}
 	}
-	if (mount_of(real, mnt, src) == 0)
-		have_mount = true;
-	for (unsigned i = 0; have_mount && i < n; i++) {
+	pm = malloc(sizeof(*pm));
+	vm = malloc(sizeof(*vm));
+	if (!pm || !vm) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (mountinfo_holding(real, pm) < 0)
+		goto out;
+	for (unsigned i = 0; i < n && !*affected; i++) {
 		if (!vols[i] || !realpath(vols[i], rv))
 			continue;
-		if (strcmp(rv, src) == 0 || strcmp(rv, mnt) == 0) {
-			*affected = true;
-			return 0;
-		}
+		/* the volume is the mount's source device or its mount point,
+		 * or a mount point of the same filesystem (another btrfs
+		 * subvolume, a bind mount) */
+		*affected = strcmp(rv, pm->source) == 0 || strcmp(rv, pm->point) == 0 ||
+			    (mountinfo_at(rv, vm) == 0 && vm->dev == pm->dev);
 	}
-	return 0;
+out:
+	free(pm);
+	free(vm);
+	return r;
 }
 
 int path_mount_point(const char *path, char mnt[PATH_MAX])
 {
-	char real[PATH_MAX], src[PATH_MAX];
+	char real[PATH_MAX];
+	struct mountinfo *m;
 	int r = path ? existing_prefix(path, real) : -EINVAL;
 
-	return r ? r : mount_of(real, mnt, src);
+	if (r)
+		return r;
+	if (!(m = malloc(sizeof(*m))))
+		return -ENOMEM;
+	r = mountinfo_holding(real, m);
+	if (r == 0)
+		memcpy(mnt, m->point, PATH_MAX);
+	free(m);
+	return r;
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/mountinfo.h"
 #include "cow/cowd/cowd.h"
 #include "cow/cowd/fusefront.h"
 
@@ -349,25 +350,21 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-/* Whether a vss-cowd FUSE filesystem is mounted at the export dir. */
+static bool ours(const struct mountinfo *m, void *arg)
+{
+	bool *found = arg;
+
+	*found = strcmp(m->point, cfg.export_dir) == 0 && strcmp(m->fstype, "fuse.vss-cowd") == 0;
+	return !*found;
+}
+
+/* Whether a vss-cowd FUSE filesystem is mounted at the export dir (under
+ * other mounts or not). */
 static bool our_mount_present(void)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192], mp[4096], type[256];
 	bool found = false;
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - ");
-
-		if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mp) != 1 || !sep ||
-		    sscanf(sep + 3, "%255s", type) != 1)
-			continue;
-		/* mount points with spaces are escaped (\040): compare as is */
-		found = strcmp(mp, cfg.export_dir) == 0 && strcmp(type, "fuse.vss-cowd") == 0;
-	}
-	fclose(f);
+	mountinfo_each(ours, &found);
 	return found;
 }
 

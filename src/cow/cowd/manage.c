@@ -43,49 +43,12 @@
 #include <unistd.h>
 #include "common/error.h"
 #include "common/log.h"
+#include "common/mountinfo.h"
 #include "cow/cowd/cowd.h"
 
 pthread_mutex_t mgmt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ------------------------------------------------------------ mounts */
-
-/* Unescapes a mountinfo field (\040 for a space, ...). */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++, o++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
-			*o = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o = *s;
-		}
-	}
-	*o = '\0';
-}
-
-/* Calls fn with the device and the (unescaped) mount point of every mount,
- * in mount order, while it returns true.  0 or -errno. */
-static int for_each_mount(bool (*fn)(dev_t rdev, const char *mp, void *arg), void *arg)
-{
-	char line[4096], mp[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	bool more = true;
-
-	if (!f)
-		return -errno;
-	while (more && fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3)
-			continue;
-		unescape(mp);
-		more = fn(makedev(maj, min), mp, arg);
-	}
-	fclose(f);
-	return 0;
-}
 
 struct dev_mounts {
 	dev_t rdev;
@@ -93,11 +56,12 @@ struct dev_mounts {
 	unsigned n;
 };
 
-static bool collect_dev(dev_t rdev, const char *mp, void *arg)
+static bool collect_dev(const struct mountinfo *m, void *arg)
 {
 	struct dev_mounts *d = arg;
 
-	if (rdev == d->rdev && (d->mps[d->n] = strdup(mp)))
+	/* by device number, or (btrfs: an anonymous one) by source */
+	if (mountinfo_on_bdev(m, d->rdev) && (d->mps[d->n] = strdup(m->point)))
 		d->n++;
 	return d->n < 64;
 }
@@ -107,7 +71,7 @@ static bool collect_dev(dev_t rdev, const char *mp, void *arg)
 static int unmount_dev(dev_t rdev, char *busy, size_t len)
 {
 	struct dev_mounts d = { .rdev = rdev };
-	int r = for_each_mount(collect_dev, &d);
+	int r = mountinfo_each(collect_dev, &d);
 
 	while (d.n--) {
 		if (!r && umount_own(d.mps[d.n], 0) < 0) {
@@ -643,32 +607,17 @@ static bool old_loop_of(dev_t rdev, const char *name, char *dev, size_t len)
 	return n > l && back[n - l - 1] == '/' && !strcmp(back + n - l, name);
 }
 
-struct dir_mount {
-	const char *dir;
-	dev_t rdev;
-	bool found;
-};
-
-static bool last_at_dir(dev_t rdev, const char *mp, void *arg)
-{
-	struct dir_mount *d = arg;
-
-	if (!strcmp(mp, d->dir)) {
-		d->rdev = rdev;
-		d->found = true;
-	}
-	return true;
-}
-
-/* The device of the topmost mount at dir, if any. */
+/* The block device of the topmost mount at dir, if any (a btrfs names it
+ * as its source). */
 static bool mounted_at(const char *dir, dev_t *rdev)
 {
-	struct dir_mount d = { .dir = dir };
+	struct mountinfo *m = malloc(sizeof(*m));
+	bool found = m && mountinfo_at(dir, m) == 0;
 
-	if (for_each_mount(last_at_dir, &d) || !d.found)
-		return false;
-	*rdev = d.rdev;
-	return true;
+	if (found)
+		*rdev = major(m->dev) == 0 ? mountinfo_source_rdev(m) : m->dev;
+	free(m);
+	return found;
 }
 
 /* Start, before the exposure at dir is mounted again: a vss-cowd killed

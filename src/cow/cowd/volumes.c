@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "common/error.h"
 #include "common/log.h"
+#include "common/mountinfo.h"
 #include "cow/cowd/cowd.h"
 #include "cow/cowd/record.h"
 
@@ -261,63 +262,21 @@ int stop_check(bool force, char *err, size_t errlen)
 	return -EADDRINUSE;
 }
 
-/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
-static void mi_unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The filesystem path is on, from /proc/self/mountinfo: the device
  * number it reports and, when its source is a block device, that device
  * (st_dev alone misses filesystems such as btrfs that report an
  * anonymous one).  0 when unknown. */
 static void mount_devs(const char *path, dev_t *mdev, dev_t *src)
 {
-	char real[PATH_MAX], line[3 * PATH_MAX], mp[PATH_MAX], source[PATH_MAX];
-	size_t best = 0;
-	FILE *f;
+	char real[PATH_MAX];
+	struct mountinfo *m = malloc(sizeof(*m));
 
 	*mdev = *src = 0;
-	if (!realpath(path, real) || !(f = fopen("/proc/self/mountinfo", "re")))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-		char *dash = strstr(line, " - ");
-		size_t l;
-
-		if (!dash || sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mp) != 3 ||
-		    sscanf(dash + 3, "%*s %4095s", source) != 1)
-			continue;
-		mi_unescape(mp);
-		mi_unescape(source);
-		l = strlen(mp);
-		if (!(strcmp(mp, "/") == 0 ||
-		      (strncmp(real, mp, l) == 0 && (real[l] == '/' || real[l] == '\0'))))
-			continue;
-		if (l < best)
-			continue;
-		best = l;	/* the last of equals: what is mounted over */
-		*mdev = makedev(maj, min);
-		*src = 0;
-		if (source[0] == '/') {
-			struct stat sst;
-
-			if (stat(source, &sst) == 0 && S_ISBLK(sst.st_mode))
-				*src = sst.st_rdev;
-		}
+	if (m && realpath(path, real) && mountinfo_holding(real, m) == 0) {
+		*mdev = m->dev;
+		*src = mountinfo_source_rdev(m);
 	}
-	fclose(f);
+	free(m);
 }
 
 /* What path (or its directory, when it does not exist) is on: its st_dev,
