@@ -4,7 +4,8 @@
 # (with a writer), the snapshot's device object mounted read-only holding
 # the data as of the snapshot while the live volume moves on; the volume
 # and the snapshot come back after a clean restart and after a kill -9;
-# bad requests get clear errors and the daemon keeps serving.
+# bad requests get clear errors and the daemon keeps serving; an idle
+# control connection holds up no other request.
 . "${top_builddir:-.}/tests/functions.sh"
 . "$top_srcdir/tests/cowd-functions.sh"
 set -e
@@ -97,6 +98,21 @@ adm remove volume --name=data 2> "$tmpdir/err" && fail "a mounted volume was rem
 grep -q 'VSS_E_BAD_STATE' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
 kill -0 "$cowd_pid" || fail "vss-cowd died"
 echo x > "$mnt/still-writable" && sync
+
+# an idle control connection (connected, sending nothing: vss-cowd gives
+# it 5 s) holds nobody up: another request is served meanwhile (it was
+# served on the main thread, after the idle one's 5 s)
+mkfifo "$tmpdir/cin"
+VSS_SOCKET=$state/cowd.sock test-hostile-frames --hold 1 < "$tmpdir/cin" > "$tmpdir/chold" &
+ch=$!
+cleanup_fn "kill $ch 2>/dev/null; true"
+exec 8> "$tmpdir/cin"
+wait_until 10 grep -q '^holding' "$tmpdir/chold"
+adm list volumes > /dev/null || fail "list volumes beside an idle control connection"
+grep -q 'control connection: bad or no request' "$tmpdir/cowd.log" &&
+	fail "list volumes was served only after the idle connection's 5 s"
+exec 8>&-
+wait "$ch" || fail "the idle connection's holder failed: $(cat "$tmpdir/chold")"
 
 # (b) clean restart with the filesystem unmounted: vss-cowadm stop refuses
 # while the volume is mounted (naming it), and nothing changes; then stops

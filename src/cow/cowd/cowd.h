@@ -180,7 +180,7 @@ int umount_own(const char *path, int flags);
  * the devices in err (-EADDRINUSE: VSS_E_VOLUME_IN_USE). */
 int stop_check(bool force, char *err, size_t errlen);
 /* Set by the control socket: the main loop stops (main.c). */
-extern bool stop_requested;
+extern _Atomic bool stop_requested;
 void overflow_cb(void *arg, uint64_t id, const uint8_t *tag);
 int overflow_fd(void);
 void overflow_drain(vss_provider_t *p);
@@ -326,6 +326,11 @@ void hold_cancel(void);
 
 /* ctl.c */
 int ctl_listen(void);
-void ctl_serve(int lfd);
+/* Serves the control socket lfd on threads of its own; ctl_stop_fd is
+ * readable once a stop was accepted; ctl_stop ends the serving, waiting
+ * for the requests under way. */
+int ctl_start(int lfd);
+int ctl_stop_fd(void);
+void ctl_stop(void);
 
 #endif

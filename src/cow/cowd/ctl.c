@@ -1,14 +1,18 @@
 /* ctl.c — the control socket of vss-cowd (STATE_DIR/cowd.sock): one
- * request per connection, answered on the main thread.  Messages in
- * ctl-proto.h and vss-cowd(8), decoded by ctl-req.c.  All but the lists
- * want root (SO_PEERCRED). */
+ * request per connection, answered on the socket's own threads (below).
+ * Messages in ctl-proto.h and vss-cowd(8), decoded by ctl-req.c.  All but
+ * the lists want root (SO_PEERCRED). */
 #define _GNU_SOURCE
 #include "config.h"
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,6 +44,8 @@ int ctl_listen(void)
 	chmod(sa.sun_path, 0600);
 	return fd;
 }
+
+static int stop_efd = -1;	/* readable once a stop was accepted */
 
 static vss_hr_t hr_of(int r)
 {
@@ -151,6 +157,13 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 
 	wire_msg_init(&m, (uint16_t)(code | WIRE_REPLY), h->seq);
 	r = ctl_req_parse(h, pl, &q, err, sizeof(err));
+	/* once a stop is accepted nothing changes (it checked what is in
+	 * use: a volume added now would be closed under its user) */
+	if (!r && stop_requested && q.code != COWCTL_LIST_VOLUMES &&
+	    q.code != COWCTL_LIST_STORAGE) {
+		r = -EBUSY;
+		snprintf(err, sizeof(err), "vss-cowd is stopping");
+	}
 	if (!r && uid != 0 && q.code != COWCTL_LIST_VOLUMES && q.code != COWCTL_LIST_STORAGE) {
 		r = -EACCES;
 		snprintf(err, sizeof(err), "only root may change volumes or shadow storage");
@@ -195,9 +208,14 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 	case COWCTL_STOP:
 		r = stop_check(q.force, err, sizeof(err));
 		if (r == 0) {
+			uint64_t one = 1;
+
 			log_info("stop requested by uid %u%s", (unsigned)uid,
 				 q.force ? " (detaching what is in use)" : "");
 			stop_requested = true;
+			/* wakes the main thread */
+			if (write(stop_efd, &one, sizeof(one)) < 0)
+				log_warn("cannot wake the main thread: %s", strerror(errno));
 		}
 		break;
 	case COWCTL_LIST_STORAGE:
@@ -231,18 +249,33 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 	ctl_req_free(&q);
 }
 
-void ctl_serve(int lfd)
+/* ---- serving: the socket's own threads ----
+ * A thread accepts; each connection gets a thread of its own (at most
+ * CTL_MAX_CONN at once; more are closed at once) that waits up to 5 s for
+ * its request, then handles it under ctl_lock: requests run one at a time,
+ * as on the main thread before, but a client that sends nothing, or a long
+ * request, no longer holds up the main thread (signals, the overflow
+ * reports to vssd, registering again with a restarted vssd). */
+#define CTL_MAX_CONN	16
+#define CTL_STACK	(512 * 1024)	/* locked by mlockall: kept small */
+
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;	/* one request at a time */
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
+static unsigned nconn;		/* connection threads running */
+static pthread_t accept_th;
+static bool accept_started;
+static int ctl_lfd = -1, wake_efd = -1;
+
+static void *conn_main(void *arg)
 {
+	int fd = (int)(intptr_t)arg, r;
 	struct wire_rx rx = { 0 };
 	struct wire_hdr h;
 	const uint8_t *pl;
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
-	int fd, r;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
 		goto out;
 	/* a client gets 5 s to send its request */
@@ -253,8 +286,105 @@ void ctl_serve(int lfd)
 	}
 	if (h.type & (WIRE_REPLY | WIRE_NOTIFY))
 		goto out;
+	pthread_mutex_lock(&ctl_lock);
 	handle(fd, &h, pl, cr.uid);
+	pthread_mutex_unlock(&ctl_lock);
 out:
 	wire_rx_free(&rx);
 	close(fd);
+	pthread_mutex_lock(&conn_lock);
+	nconn--;
+	pthread_cond_broadcast(&conn_cond);
+	pthread_mutex_unlock(&conn_lock);
+	return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+	struct pollfd p[2] = { { .fd = ctl_lfd, .events = POLLIN },
+			       { .fd = wake_efd, .events = POLLIN } };
+	pthread_attr_t attr;
+
+	(void)arg;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, CTL_STACK);
+	for (;;) {
+		pthread_t th;
+		int fd;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!p[0].revents)
+			continue;
+		fd = accept4(ctl_lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* out of descriptors: let the backlog wait a moment */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS)
+				poll(NULL, 0, 100);
+			continue;
+		}
+		pthread_mutex_lock(&conn_lock);
+		if (nconn >= CTL_MAX_CONN) {
+			pthread_mutex_unlock(&conn_lock);
+			log_warn("control socket: %u connections open already: one refused",
+				 CTL_MAX_CONN);
+			close(fd);
+			continue;
+		}
+		nconn++;
+		pthread_mutex_unlock(&conn_lock);
+		if (pthread_create(&th, &attr, conn_main, (void *)(intptr_t)fd)) {
+			log_warn("control socket: no thread for a connection: refused");
+			close(fd);
+			pthread_mutex_lock(&conn_lock);
+			nconn--;
+			pthread_mutex_unlock(&conn_lock);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
+int ctl_start(int lfd)
+{
+	ctl_lfd = lfd;
+	wake_efd = eventfd(0, EFD_CLOEXEC);
+	stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake_efd < 0 || stop_efd < 0)
+		return -errno;
+	if (pthread_create(&accept_th, NULL, accept_main, NULL))
+		return -EAGAIN;
+	accept_started = true;
+	return 0;
+}
+
+int ctl_stop_fd(void)
+{
+	return stop_efd;
+}
+
+void ctl_stop(void)
+{
+	uint64_t one = 1;
+
+	if (accept_started) {
+		if (write(wake_efd, &one, sizeof(one)) < 0)
+			log_warn("control socket: cannot wake its thread: %s", strerror(errno));
+		pthread_join(accept_th, NULL);
+		accept_started = false;
+	}
+	/* the connections still open finish (a silent one within 5 s) */
+	pthread_mutex_lock(&conn_lock);
+	while (nconn)
+		pthread_cond_wait(&conn_cond, &conn_lock);
+	pthread_mutex_unlock(&conn_lock);
+	if (wake_efd >= 0)
+		close(wake_efd);
+	if (stop_efd >= 0)
+		close(stop_efd);
+	wake_efd = stop_efd = -1;
 }

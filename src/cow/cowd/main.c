@@ -1,9 +1,10 @@
 /* vss-cowd — the openvss copy-on-write provider daemon.  See vss-cowd(8).
  *
- * The main thread runs one poll loop: signals (signalfd), the control
- * socket, the overflow queue's eventfd, and a 500 ms tick that registers
- * with vssd again whenever the connection is lost.  FUSE requests run on
- * libfuse's worker threads, provider calls on libvss's. */
+ * The main thread runs one poll loop: signals (signalfd), a stop accepted
+ * on the control socket (an eventfd), the overflow queue's eventfd, and a
+ * 500 ms tick that registers with vssd again whenever the connection is
+ * lost.  FUSE requests run on the front end's worker threads, provider
+ * calls on libvss's, control requests on the control socket's (ctl.c). */
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +28,7 @@
 #define PR_SET_IO_FLUSHER 57
 #endif
 
-bool stop_requested;
+_Atomic bool stop_requested;
 struct cowd_cfg cfg = {
 	.state_dir = LOCALSTATEDIR "/lib/vss/cowd",
 	.export_dir = RUNSTATEDIR "/vss/cowd",
@@ -184,6 +185,12 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	r = ctl_start(lfd);
+	if (r < 0) {
+		log_err("%s: cannot serve the control socket: %s", cfg.state_dir, strerror(-r));
+		rc = 1;
+		goto out;
+	}
 	if (vss_provider_new(&cowd_provider_ops, NULL, &prov) ||
 	    vss_provider_set_socket(prov, cfg.coordinator)) {
 		log_err("provider: %s", vss_last_error());
@@ -202,7 +209,7 @@ int main(int argc, char **argv)
 	notify_systemd("READY=1");
 
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = ctl_stop_fd(), .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = overflow_fd(), .events = POLLIN };
 	for (;;) {
 		if (poll(pfd, 3, 500) < 0 && errno != EINTR)
@@ -218,12 +225,11 @@ int main(int argc, char **argv)
 				 * detaching lazily what is in use (vss-cowadm stop
 				 * refuses instead) */
 				log_info("signal %u: stopping", si.ssi_signo);
+				stop_requested = true;	/* control requests change nothing now */
 				stop_check(true, busy, sizeof(busy));
 				break;
 			}
 		}
-		if (pfd[1].revents)
-			ctl_serve(lfd);
 		if (stop_requested)
 			break;
 		if (pfd[2].revents)
@@ -236,8 +242,10 @@ int main(int argc, char **argv)
 			registered = try_register(prov, &warned);
 	}
 out:
-	/* no provider call may run while the volumes close */
+	/* no provider call nor control request may run while the volumes
+	 * close */
 	vss_provider_free(prov);
+	ctl_stop();
 	if (lfd >= 0) {
 		char path[PATH_MAX];
 
