@@ -7,8 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake libtool pkg-config check liburing-dev \
-libxml2-dev libxml2-utils uuid-dev libfuse3-dev fuse3 libjson-c-dev \
-e2fsprogs xfsprogs btrfs-progs util-linux fio sqlite3 valgrind clang"
+libxml2-dev libxml2-utils uuid-dev libfuse3-dev fuse3 libjson-c-dev jq \
+e2fsprogs xfsprogs btrfs-progs util-linux procps fio sqlite3 valgrind clang"
 
 missing=""
 for p in $PKGS; do

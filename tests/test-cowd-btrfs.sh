@@ -18,6 +18,7 @@ set -e
 cowd_setup
 requires mkfs.btrfs --version
 requires btrfs --version
+requires jq --version
 
 top=$tmpdir/top
 sub=$tmpdir/sub
@@ -33,6 +34,8 @@ mkfs.btrfs -q -f "$dev" > /dev/null
 mount "$dev" "$top"
 btrfs -q subvolume create "$top/sv"
 mount -o subvol=sv "$dev" "$sub"
+# list volumes shows both mounts (btrfs: found by their source)
+assert_eq "mount points" "$top $sub" "$(adm list volumes --json | jq -r '.[0].mount_points | join(" ")')"
 echo "first version" > "$sub/f1"
 head -c 20000000 /dev/urandom > "$sub/big"
 sync

@@ -15,6 +15,7 @@
 set -e
 cowd_setup
 requires mkfs.ext4 -V
+requires jq --version
 
 mnt=$tmpdir/mnt
 emnt=$tmpdir/exposed
@@ -82,6 +83,8 @@ one_fs() {
 	sums "$emnt" | cmp - "$tmpdir/sums.before" || fail "$fs: the exposed snapshot is not as at the snapshot"
 	sums "$mnt" | cmp - "$tmpdir/sums.after" || fail "$fs: the live volume lost its new data"
 	assert_eq "$fs: exposed name in vssd's Query" "$emnt" "$(exposed_name)"
+	assert_eq "$fs: exposed in list volumes" "$emnt" \
+		"$(adm list volumes --json | jq -r --arg id "$id" '.[].snapshots[] | select(.id == $id) | .exposed')"
 	vssadmin list shadows "/shadow=$id" | grep -q 'Exposed_Locally' ||
 		fail "$fs: list shadows does not show Exposed Locally"
 	touch "$emnt/new" 2>/dev/null && fail "$fs: the exposure is writable"

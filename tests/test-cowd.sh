@@ -11,12 +11,13 @@
 set -e
 cowd_setup
 requires mkfs.ext4 -V
+requires jq --version
 
 img=$tmpdir/vol.img
 mnt=$tmpdir/mnt
 smnt=$tmpdir/snap
 mkdir -p "$mnt" "$smnt"
-cleanup_fn "umount '$smnt' 2>/dev/null; umount '$mnt' 2>/dev/null; true"
+cleanup_fn "umount '$smnt' 2>/dev/null; umount '$tmpdir/bind' 2>/dev/null; umount '$mnt' 2>/dev/null; true"
 
 snap_dev() { adm list volumes --json | awk -F'"' '/"snapshots"/ { s = 1 } s && /"device"/ { print $4; exit }'; }
 sums() { (cd "$1" && md5sum f1 f2 big); }
@@ -48,7 +49,14 @@ case $dev in /dev/loop*) ;; *) fail "add volume printed '$dev', not a loop devic
 [ "$(live_dev)" = "$dev" ] || fail "list volumes does not show $dev"
 losetup -n -O DIO -l "$dev" | grep -q 1 || fail "$dev does not use direct I/O"
 mkfs.ext4 -q -F "$dev"
+mount_points() { adm list volumes --json | jq -r '.[] | select(.name == "data") | .mount_points | join(" ")'; }
+[ -z "$(mount_points)" ] || fail "list volumes shows mount points of an unmounted volume: $(mount_points)"
 mount "$dev" "$mnt"
+mkdir -p "$tmpdir/bind"
+mount --bind "$mnt" "$tmpdir/bind"
+assert_eq "list volumes: mount points" "$mnt $tmpdir/bind" "$(mount_points)"
+adm list volumes | grep -qx "   Mounted at: $mnt" || fail "list volumes: $(adm list volumes)"
+umount "$tmpdir/bind"
 echo "first version" > "$mnt/f1"
 head -c 300000 /dev/urandom > "$mnt/f2"
 head -c 20000000 /dev/urandom > "$mnt/big"

@@ -278,7 +278,7 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 	while (wire_next(&it, &a)) {
 		char name[128], backing[PATH_MAX], diff[PATH_MAX], dev[64], exp[PATH_MAX];
 		char why[512], warning[PATH_MAX + 512];
-		struct json_object *jo, *js;
+		struct json_object *jo, *js, *jm;
 		uint64_t size = wire_get_u64(a.val, a.len, CA_SIZE, 0);
 		uint64_t maxsize = wire_get_u64(a.val, a.len, CA_MAXSIZE, 0);
 		uint64_t used = wire_get_u64(a.val, a.len, CA_DIFF_USED, 0);
@@ -335,10 +335,24 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 			else
 				printf("%" PRIu64 " bytes used)\n", maxsize);
 		}
+		/* where the live device is mounted, one attribute each */
+		jm = json_object_new_array();
+		wire_iter_nest(&sit, &a);
+		while (wire_next(&sit, &sa)) {
+			char *mp;
+
+			if (sa.tag != CA_MOUNT_POINT || !(mp = wire_attr_str(&sa)))
+				continue;
+			json_object_array_add(jm, json_object_new_string(mp));
+			if (!json)
+				printf("   Mounted at: %s\n", mp);
+			free(mp);
+		}
+		json_object_object_add(jo, "mount_points", jm);
 		wire_iter_nest(&sit, &a);
 		while (wire_next(&sit, &sa)) {
 			struct json_object *jn;
-			char ids[VSS_ID_STRLEN], sets[VSS_ID_STRLEN], sdev[64];
+			char ids[VSS_ID_STRLEN], sets[VSS_ID_STRLEN], sdev[64], exposed[PATH_MAX];
 			vss_id_t id = { { 0 } }, set = { { 0 } };
 
 			if (sa.tag != CA_SNAPSHOT || sa.kind != WIRE_NEST)
@@ -346,6 +360,7 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 			wire_get_id(sa.val, sa.len, CA_ID, &id);
 			wire_get_id(sa.val, sa.len, CA_SET, &set);
 			str_of(&sa, CA_DEVICE, sdev, sizeof(sdev));
+			str_of(&sa, CA_EXPOSED, exposed, sizeof(exposed));
 			vss_id_format(&id, ids);
 			vss_id_format(&set, sets);
 			jn = json_object_new_object();
@@ -354,9 +369,12 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 			json_object_object_add(jn, "device", json_object_new_string(sdev));
 			json_object_object_add(jn, "attributes", json_object_new_int64(
 				wire_get_u32(sa.val, sa.len, CA_ATTRIBUTES, 0)));
+			json_object_object_add(jn, "exposed", exposed[0] ?
+					       json_object_new_string(exposed) : NULL);
 			json_object_array_add(js, jn);
 			if (!json)
-				printf("   Snapshot: %s device %s\n", ids, sdev);
+				printf("   Snapshot: %s device %s%s%s\n", ids, sdev,
+				       exposed[0] ? " exposed " : "", exposed);
 			nsnap++;
 		}
 		if (!json)

@@ -53,6 +53,8 @@ enum cowctl_attr {
 	CA_EXPLICIT = 0x116,	/* u32: 1 = an association, 0 = the default */
 	CA_UNAVAILABLE = 0x117,	/* str: why a registered volume is not open */
 	CA_WARNING = 0x118,	/* str: what is wrong with an open volume */
+	CA_MOUNT_POINT = 0x119,	/* str, one per mount of the live device */
+	CA_EXPOSED = 0x11a,	/* str: an exposed snapshot's directory, or its device */
 };
 
 /* CA_CREATE bits (a vss-cowd before CA_CREATE_SPARSE took any non-zero

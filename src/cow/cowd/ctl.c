@@ -15,9 +15,11 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/mountinfo.h"
 #include "common/wire.h"
 #include "cow/cowd/cowd.h"
 #include "cow/cowd/ctl-proto.h"
@@ -76,7 +78,41 @@ static vss_hr_t hr_of(int r)
 	}
 }
 
-static void put_volume(struct wire_msg *m, struct cvol *v)
+/* The mounts of the system, read before tbl_lock is taken: a point and
+ * the block device it is on (its device number, or its source's for an
+ * anonymous one: btrfs). */
+struct mounts {
+	char **point;
+	dev_t *bdev;
+	size_t n;
+};
+
+static bool keep_mount(const struct mountinfo *mi, void *arg)
+{
+	struct mounts *ms = arg;
+	char **p = realloc(ms->point, (ms->n + 1) * sizeof(*p));
+	dev_t *d;
+
+	if (p)
+		ms->point = p;
+	d = p ? realloc(ms->bdev, (ms->n + 1) * sizeof(*d)) : NULL;
+	if (d)
+		ms->bdev = d;
+	if (!p || !d || !(ms->point[ms->n] = strdup(mi->point)))
+		return false;	/* what was read is listed */
+	ms->bdev[ms->n++] = major(mi->dev) == 0 ? mountinfo_source_rdev(mi) : mi->dev;
+	return true;
+}
+
+static void mounts_free(struct mounts *ms)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		free(ms->point[i]);
+	free(ms->point);
+	free(ms->bdev);
+}
+
+static void put_volume(struct wire_msg *m, struct cvol *v, const struct mounts *ms)
 {
 	struct cow_stats st = { 0 };
 	char path[PATH_MAX];
@@ -88,6 +124,9 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 	wire_put_str(m, CA_DEVICE, v->live ? v->live->loopdev : "");
 	snprintf(path, sizeof(path), "%s/%s", cfg.export_dir, v->name);
 	wire_put_str(m, CA_EXPORT, path);
+	for (size_t i = 0; v->live && v->live->loop_rdev && i < ms->n; i++)
+		if (ms->bdev[i] == v->live->loop_rdev)
+			wire_put_str(m, CA_MOUNT_POINT, ms->point[i]);
 	wire_put_u32(m, CA_CHUNK, v->chunk);
 	wire_put_u64(m, CA_SIZE, v->size);
 	wire_put_u64(m, CA_MAXSIZE, v->maxsize);
@@ -108,6 +147,9 @@ static void put_volume(struct wire_msg *m, struct cvol *v)
 		wire_put_str(m, CA_DEVICE, s->node ? s->node->loopdev : "");
 		wire_put_u64(m, CA_CREATED, (uint64_t)s->prop.creation_timestamp);
 		wire_put_u32(m, CA_ATTRIBUTES, (uint32_t)s->prop.snapshot_attributes);
+		if (s->exposed)
+			wire_put_str(m, CA_EXPOSED, s->mnt ? s->mnt :
+				     s->node ? s->node->loopdev : "");
 		wire_nest_end(m);
 	}
 	wire_nest_end(m);
@@ -150,6 +192,7 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 	uint16_t code = WIRE_CODE(h->type);
 	struct ctl_req q;
 	struct wire_msg m;
+	struct mounts ms = { 0 };
 	char err[512] = "";
 	char dev[32] = "";
 	vss_hr_t hr = S_OK;
@@ -226,9 +269,10 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 		pthread_mutex_unlock(&tbl_lock);
 		break;
 	case COWCTL_LIST_VOLUMES:
+		mountinfo_each(keep_mount, &ms);
 		pthread_mutex_lock(&tbl_lock);
 		for (struct cvol *v = volumes; v; v = v->next)
-			put_volume(&m, v);
+			put_volume(&m, v, &ms);
 		for (struct cunavail *u = unavailable; u; u = u->next)
 			put_unavailable(&m, u);
 		pthread_mutex_unlock(&tbl_lock);
@@ -247,6 +291,7 @@ static void handle(int fd, const struct wire_hdr *h, const uint8_t *pl, uid_t ui
 		wire_send(fd, &m);
 	wire_msg_free(&m);
 	ctl_req_free(&q);
+	mounts_free(&ms);
 }
 
 /* ---- serving: the socket's own threads ----
