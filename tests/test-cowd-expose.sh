@@ -118,8 +118,7 @@ one_fs() {
 	stop_cowd
 	mounted "$emnt" && fail "$fs: vss-cowd stopped and left the exposure mounted"
 	truncate -s 1M "$tmpdir/blocker.img"
-	blocker=$(losetup -f --show "$tmpdir/blocker.img")
-	cleanup_fn "losetup -d $blocker 2>/dev/null; true"
+	loop_attach blocker "$tmpdir/blocker.img"
 	ncowd=$((ncowd + 1))
 	start_cowd; cowd_ready "$ncowd"
 	wait_until 10 mounted "$emnt"

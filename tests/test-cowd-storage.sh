@@ -26,8 +26,7 @@ mkdir -p "$store" "$bmnt" "$smnt"
 # stops the daemon first (it holds diff areas open there)
 cowd_gone() { if [ -n "$cowd_pid" ]; then kill "$cowd_pid" 2>/dev/null; wait "$cowd_pid" 2>/dev/null; cowd_pid=; fi; }
 truncate -s 256M "$tmpdir/store.img"
-stdev=$(losetup -f --show "$tmpdir/store.img")
-cleanup_fn "losetup -d '$stdev'"
+loop_attach stdev "$tmpdir/store.img"
 mkfs.ext4 -q -F "$stdev"
 mount "$stdev" "$store"
 cleanup_fn "cowd_gone; umount '$store' 2>/dev/null; true"
@@ -218,8 +217,8 @@ dd if=/dev/urandom of="$deva" bs=1M count=4 oflag=direct status=none ||
 
 # a block-device origin with a separate --diff file
 truncate -s 32M "$tmpdir/c.img"
-cdev=$(losetup -f --show "$tmpdir/c.img")
-cleanup_fn "cowd_gone; losetup -d '$cdev' 2>/dev/null; true"
+loop_attach cdev "$tmpdir/c.img"
+cleanup_fn "cowd_gone"
 dd if=/dev/urandom of="$cdev" bs=1M count=32 oflag=direct status=none
 devc=$(adm add volume --name=c --backing="$cdev" --diff="$store/shadow/c.diff" --maxsize=16M)
 [ "$(field c on)" = "$store/shadow" ] || fail "c's storage is $(field c on)"
@@ -245,8 +244,7 @@ adm remove volume --name=c --force
 tiny=$tmpdir/tiny
 mkdir -p "$tiny"
 truncate -s 24M "$tmpdir/tiny.img"
-tdev=$(losetup -f --show "$tmpdir/tiny.img")
-cleanup_fn "losetup -d '$tdev'"
+loop_attach tdev "$tmpdir/tiny.img"
 mkfs.ext4 -q -F "$tdev"
 mount "$tdev" "$tiny"
 cleanup_fn "cowd_gone; umount '$tiny' 2>/dev/null; true"

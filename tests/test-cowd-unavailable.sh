@@ -88,8 +88,7 @@ cmp -n 4194304 "$tmpdir/pattern" "$(snap_dev good)" || fail "good's snapshot doe
 ln -s "$state/good.diff" "$tmpdir/alias.diff"
 ln "$tmpdir/good.img" "$tmpdir/hard.img"
 ln -s "$tmpdir/gone.img" "$tmpdir/dangling.diff"	# gone.img is away
-ldev=$(losetup -f --show "$tmpdir/good.img")
-cleanup_fn "losetup -d '$ldev' 2>/dev/null; true"
+loop_attach ldev "$tmpdir/good.img"
 new() { adm add volume --name=new --backing="$tmpdir/new.img" --size=16M --create "$@"; }
 # The two symbolic links are left out under valgrind: vss-cowd resolves
 # them with readlink(2), and valgrind 3.19 with --sim-hints=fuse-compatible

@@ -24,8 +24,7 @@ requires btrfs --version
 b=$tmpdir/b
 truncate -s 300M "$tmpdir/b.img"
 mkfs.btrfs -q -f "$tmpdir/b.img" > /dev/null
-dev=$(losetup -f --show "$tmpdir/b.img")
-cleanup_fn "losetup -d $dev"
+loop_attach dev "$tmpdir/b.img"
 mkdir -p "$b/top" "$b/s1" "$b/s2"
 mount "$dev" "$b/top"
 cleanup_fn "fsfreeze -u $b/top 2>/dev/null; umount $b/top 2>/dev/null || { sleep 2; umount $b/top; }; true"

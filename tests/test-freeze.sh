@@ -19,8 +19,7 @@ requires fsfreeze --version
 # little later if busy (a freeze guard that failed may hold it a moment).
 fsvol() {
 	truncate -s "$3" "$1"
-	dev=$(losetup -f --show "$1")
-	cleanup_fn "losetup -d $dev"
+	loop_attach dev "$1"
 	case $2 in
 	ext4) mkfs.ext4 -q -F "$dev" ;;
 	xfs) mkfs.xfs -q -f "$dev" ;;

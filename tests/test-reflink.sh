@@ -26,8 +26,7 @@ requires vss-reflinkd --version
 # host: xfs with reflink on a loop device (mkfs.xfs 6.x defaults to
 # reflink=1; asked for explicitly all the same)
 truncate -s 1G "$tmpdir/host.img"
-host_dev=$(losetup -f --show "$tmpdir/host.img")
-cleanup_fn "losetup -d $host_dev"
+loop_attach host_dev "$tmpdir/host.img"
 mkfs.xfs -q -f -m reflink=1 "$host_dev"
 host=$tmpdir/host
 mkdir -p "$host"
@@ -42,8 +41,7 @@ mkvol() {
 	local name=$1 size=$2 dev mnt=$tmpdir/$1
 	shift 2
 	truncate -s "$size" "$host/$name.img"
-	dev=$(losetup -f --show "$@" "$host/$name.img")
-	cleanup_fn "losetup -d $dev"
+	loop_attach dev "$host/$name.img" "$@"
 	mkfs.ext4 -q -F "$dev"
 	mkdir -p "$mnt"
 	mount "$dev" "$mnt"
