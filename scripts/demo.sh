@@ -250,6 +250,9 @@ echo "the snapshot's device object is $snap_dev (a read-only loop device)"
 # journal replay)
 show vshadow "-el=$snap_id,$snap_mnt"
 grep " $snap_mnt " /proc/mounts
+# the live volume where the database runs, and the snapshot where it is
+# exposed
+show vssadmin list volumes "/state-dir=$cowd_state"
 at_freeze=$(cat "$work/count-at-freeze")
 snap_rows=$(sqlite3 "file:$snap_mnt/app.db?immutable=1" 'SELECT count(*) FROM t;')
 live_rows=$(sqlite3 -cmd '.timeout 5000' "$db" 'SELECT count(*) FROM t;')

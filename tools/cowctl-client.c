@@ -326,15 +326,9 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 		json_object_object_add(jo, "diff_used", json_object_new_int64((int64_t)used));
 		json_object_object_add(jo, "warning", warning[0] ?
 				       json_object_new_string(warning) : NULL);
-		if (!json) {
-			printf("Volume: %s\n   Backing: %s\n   Live device: %s\n   Size: %" PRIu64
-			       " bytes, chunk %" PRIu32 " bytes\n   Diff area: %s (%" PRIu64
-			       " of ", name, backing, dev, size, chunk, diff, used);
-			if (maxsize == COWCTL_UNBOUNDED)
-				printf("UNBOUNDED bytes used)\n");
-			else
-				printf("%" PRIu64 " bytes used)\n", maxsize);
-		}
+		if (!json)
+			printf("Volume: %s\n   Backing: %s\n   Live device: %s\n", name, backing,
+			       dev);
 		/* where the live device is mounted, one attribute each */
 		jm = json_object_new_array();
 		wire_iter_nest(&sit, &a);
@@ -349,6 +343,14 @@ vss_hr_t cowctl_list_volumes(const struct cowctl *c, bool json)
 			free(mp);
 		}
 		json_object_object_add(jo, "mount_points", jm);
+		if (!json) {
+			printf("   Size: %" PRIu64 " bytes, chunk %" PRIu32 " bytes\n   Diff area: %s (%"
+			       PRIu64 " of ", size, chunk, diff, used);
+			if (maxsize == COWCTL_UNBOUNDED)
+				printf("UNBOUNDED bytes used)\n");
+			else
+				printf("%" PRIu64 " bytes used)\n", maxsize);
+		}
 		wire_iter_nest(&sit, &a);
 		while (wire_next(&sit, &sa)) {
 			struct json_object *jn;
