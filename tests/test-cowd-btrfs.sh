@@ -7,6 +7,8 @@
 #     mount point was refused as "not a volume");
 # (1b) a writer's file in the subvolume is on the volume named by the top
 #     level's mount point (vshadow -wi: it was left out of the set);
+# (1c) the snapshot exposed at a directory is a read-only btrfs mount
+#     beside the live one (same uuid), reading as at the snapshot;
 # (2) a forced revert (vshadow -revert) while the top level and the
 #     subvolume are mounted: both mounts go first, then the revert runs, and
 #     the files read as at the snapshot (the revert ran under the mounted
@@ -63,6 +65,21 @@ echo "second version" > "$sub/f1"
 dd if=/dev/urandom of="$sub/big" bs=1M count=5 seek=3 conv=notrunc status=none
 sync
 sums | cmp -s - "$tmpdir/sums.before" && fail "the live files did not change"
+
+# (1c) exposed at a directory: mounted read-only (rescue=nologreplay) beside
+# the live filesystem, which has the same uuid; the subvolume's files read
+# as at the snapshot while the live ones have moved on
+emnt=$tmpdir/exposed
+mkdir -p "$emnt"
+cleanup_fn "cowd_umount '$emnt'"
+vssadmin expose shadow "/shadow=$id" "/mount=$emnt" > "$tmpdir/ex.out" 2>&1 ||
+	fail "(1c) expose: $(cat "$tmpdir/ex.out")"
+grep " $emnt btrfs " /proc/mounts | grep -q ' ro,' || fail "(1c) not a read-only btrfs: $(grep " $emnt " /proc/mounts)"
+(cd "$emnt/sv" && md5sum f1 big) | cmp - "$tmpdir/sums.before" ||
+	fail "(1c) the exposed snapshot does not read as at the snapshot"
+touch "$emnt/sv/new" 2>/dev/null && fail "(1c) the exposure is writable"
+vssadmin unexpose shadow "/shadow=$id" > /dev/null || fail "(1c) unexpose"
+mounted "$emnt" && fail "(1c) still mounted after unexpose"
 
 # (2) a forced revert with both mounts in place
 vshadow "-revert=$id" > "$tmpdir/vr.out" 2>&1 || fail "(2) vshadow -revert: $(cat "$tmpdir/vr.out")"

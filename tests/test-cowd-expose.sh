@@ -210,7 +210,7 @@ wait_until 60 sh -c "! test -e '$state/r.revert'"
 # device alone can be exposed; a forced volume removal takes it along
 vssadmin expose shadow "/shadow=$id" "/mount=$emnt" 2> "$tmpdir/nofs" &&
 	fail "a snapshot without a file system was mounted"
-grep -q 'not an ext4 or xfs' "$tmpdir/nofs" || fail "unclear error: $(cat "$tmpdir/nofs")"
+grep -q 'not an ext4, xfs or btrfs' "$tmpdir/nofs" || fail "unclear error: $(cat "$tmpdir/nofs")"
 mounted "$emnt" && fail "a refused exposure left a mount"
 vssadmin expose shadow "/shadow=$id" > "$tmpdir/exd" || fail "expose the device of r"
 sdev=$(adm list volumes --json | awk -F'"' '/"snapshots"/ { s = 1 } s && /"device"/ { print $4; exit }')

@@ -106,9 +106,13 @@ static bool empty_dir(const char *dir)
 /* Mounts the snapshot's device read-only at dir: ext4, then xfs. */
 static int mount_ro(const char *dev, const char *dir, const char **fstype)
 {
+	/* read-only, and never writing: no journal or log replay; xfs and
+	 * btrfs take a copy beside its mounted origin (same uuid; btrfs
+	 * since its temp-fsid, kernel 6.7) */
 	static const struct { const char *type, *opts; } fs[] = {
 		{ "ext4", "noload" },
 		{ "xfs", "nouuid,norecovery" },
+		{ "btrfs", "rescue=nologreplay" },
 	};
 	int r = -EINVAL;
 
@@ -192,7 +196,7 @@ static vss_hr_t do_expose(struct cvol *v, struct csnap *s, const char *dir, bool
 			return VSSERR(r == -EBUSY ? VSS_E_VOLUME_IN_USE : VSS_E_PROVIDER_VETO,
 				      "cannot mount snapshot %s (%s) read-only at %s: %s%s", a, dev,
 				      dir, strerror(-r), r == -EINVAL ?
-				      " (not an ext4 or xfs file system?)" : "");
+				      " (not an ext4, xfs or btrfs file system?)" : "");
 		}
 	}
 	/* the exposure is acknowledged only once its record is durable */
