@@ -254,4 +254,23 @@ adm remove volume --name=data
 [ -z "$(live_dev)" ] || fail "the volume is still listed"
 stop_cowd
 cowd_no_leftovers
+
+# once a stop is accepted, nothing changes: a request other than the lists
+# that arrives before vss-cowd is gone (VSS_COWD_TEST_STOP_DELAY_MS keeps
+# its socket served meanwhile) is refused, and nothing is added
+VSS_COWD_TEST_STOP_DELAY_MS=5000
+export VSS_COWD_TEST_STOP_DELAY_MS
+start_cowd; cowd_ready 6
+unset VSS_COWD_TEST_STOP_DELAY_MS
+adm stop || fail "stop with nothing mounted was refused"
+adm add volume --name=late --backing="$tmpdir/late.img" --size=16M --create 2> "$tmpdir/err" &&
+	fail "a volume was added after the stop"
+grep -q 'VSS_E_BAD_STATE.*vss-cowd is stopping' "$tmpdir/err" || fail "unclear error: $(cat "$tmpdir/err")"
+adm list volumes > /dev/null || fail "list volumes refused while stopping"
+grep -q 'stopping: test pause' "$tmpdir/cowd.log" ||
+	fail "the requests did not come while vss-cowd was stopping"
+wait "$cowd_pid" || fail "vss-cowd exited with status $? after stop"
+cowd_pid=
+[ ! -e "$tmpdir/late.img" ] && [ ! -e "$state/volumes/late.vol" ] || fail "the refused add left a file"
+cowd_no_leftovers
 vssd_alive

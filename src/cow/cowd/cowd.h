@@ -329,6 +329,9 @@ int ctl_listen(void);
 /* Serves the control socket lfd on threads of its own; ctl_stop_fd is
  * readable once a stop was accepted; ctl_stop ends the serving, waiting
  * for the requests under way. */
+/* The tests' delays: $name in ms, 0 when unset or outside 0..5000 */
+long test_ms(const char *name);
+void sleep_ms(long ms);
 int ctl_start(int lfd);
 int ctl_stop_fd(void);
 void ctl_stop(void);

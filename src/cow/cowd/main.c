@@ -245,6 +245,13 @@ out:
 	/* no provider call nor control request may run while the volumes
 	 * close */
 	vss_provider_free(prov);
+	/* $VSS_COWD_TEST_STOP_DELAY_MS (tests only, at most 5000): the
+	 * control socket is still served this long after a stop, so that a
+	 * test can show what it answers then */
+	if (stop_requested && test_ms("VSS_COWD_TEST_STOP_DELAY_MS") > 0) {
+		log_info("stopping: test pause of %ld ms", test_ms("VSS_COWD_TEST_STOP_DELAY_MS"));
+		sleep_ms(test_ms("VSS_COWD_TEST_STOP_DELAY_MS"));
+	}
 	ctl_stop();
 	if (lfd >= 0) {
 		char path[PATH_MAX];

@@ -241,11 +241,7 @@ static vss_hr_t pre_commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	return set_state(set, VSS_SS_PRECOMMITTED, -1);
 }
 
-/* $VSS_COWD_TEST_COMMIT_DELAY_MS (tests only, at most 5000): the k-th
- * volume of a set opens its epoch k times that late (the epochs open one
- * after the other: each waits that long after the one before), so that a
- * test can show that the hold, not luck, makes the set atomic. */
-static long test_ms(const char *name)
+long test_ms(const char *name)
 {
 	const char *e = getenv(name);
 	long ms = e ? strtol(e, NULL, 10) : 0;
@@ -253,11 +249,16 @@ static long test_ms(const char *name)
 	return ms < 0 || ms > 5000 ? 0 : ms;
 }
 
-static void sleep_ms(long t)
+void sleep_ms(long t)
 {
 	if (t > 0)
 		nanosleep(&(struct timespec){ t / 1000, (t % 1000) * 1000000L }, NULL);
 }
+
+/* $VSS_COWD_TEST_COMMIT_DELAY_MS (tests only, at most 5000): the k-th
+ * volume of a set opens its epoch k times that late (the epochs open one
+ * after the other: each waits that long after the one before), so that a
+ * test can show that the hold, not luck, makes the set atomic. */
 
 static void test_delay(unsigned k)
 {
