@@ -100,9 +100,14 @@ dev_t mountinfo_source_rdev(const struct mountinfo *m)
 	return st.st_rdev;
 }
 
+dev_t mountinfo_bdev(const struct mountinfo *m)
+{
+	return major(m->dev) == 0 ? mountinfo_source_rdev(m) : m->dev;
+}
+
 bool mountinfo_on_bdev(const struct mountinfo *m, dev_t rdev)
 {
-	return rdev && (m->dev == rdev || (major(m->dev) == 0 && mountinfo_source_rdev(m) == rdev));
+	return rdev && mountinfo_bdev(m) == rdev;
 }
 
 struct pick {

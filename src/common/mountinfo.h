@@ -37,8 +37,12 @@ void mountinfo_each_file(FILE *f, bool (*fn)(const struct mountinfo *m, void *ar
  * node), or 0. */
 dev_t mountinfo_source_rdev(const struct mountinfo *m);
 
-/* Whether m is a filesystem on block device rdev: by its device number, or
- * (btrfs) by its source. */
+/* The block device m's filesystem is on: its device number, or for an
+ * anonymous one (major 0: btrfs) the device its source names; 0 when it
+ * has none. */
+dev_t mountinfo_bdev(const struct mountinfo *m);
+
+/* Whether m is a filesystem on block device rdev (mountinfo_bdev). */
 bool mountinfo_on_bdev(const struct mountinfo *m, dev_t rdev);
 
 /* The mount holding the absolute, resolved path real: the longest mount

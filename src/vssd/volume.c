@@ -60,18 +60,20 @@ static bool same_fs(const char *path, dev_t dev)
 	return same;
 }
 
-/* The block device a mounted filesystem lives on, when it has one: the
- * source of its mount (btrfs reports an anonymous device number and names
- * its device there), else the device of that number. */
-static char *device_of(dev_t fsdev, const char *source)
+/* The path of block device bdev (mountinfo_bdev of a mount): the mount's
+ * source when it names that device, else /dev/block's link; NULL when
+ * neither is found (no device: bdev 0). */
+static char *device_of(dev_t bdev, const char *source)
 {
 	char dev[64];
 	struct stat st;
 
+	if (!bdev)
+		return NULL;
 	if (source && strncmp(source, "/dev/", 5) == 0 && stat(source, &st) == 0 &&
-	    S_ISBLK(st.st_mode) && (st.st_rdev == fsdev || major(fsdev) == 0))
+	    S_ISBLK(st.st_mode) && st.st_rdev == bdev)
 		return realpath(source, NULL);
-	snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(fsdev), minor(fsdev));
+	snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(bdev), minor(bdev));
 	return realpath(dev, NULL);
 }
 
@@ -81,7 +83,7 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 	struct stat st;
 	struct mounts_of k = { 0 };
 	char *source = NULL;
-	dev_t fsdev;
+	dev_t fsdev, bdev = 0;
 	int r = 0;
 
 	*canon = NULL;
@@ -105,6 +107,7 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 		r = mountinfo_at(real, m);
 		if (r == 0) {
 			fsdev = m->dev;
+			bdev = mountinfo_bdev(m);
 			source = strdup(m->source);
 			k.dev = fsdev;
 			r = source ? mountinfo_each(first_mount, &k) : -ENOMEM;
@@ -124,7 +127,7 @@ int volume_resolve(const char *name, char **canon, char ***mounts, size_t *nmoun
 		r = -EBUSY;
 	if (r == 0 && S_ISBLK(st.st_mode))
 		*canon = strdup(real);
-	else if (r == 0 && !(*canon = device_of(fsdev, source)))
+	else if (r == 0 && !(*canon = device_of(bdev, source)))
 		/* a mount point: named by its device when it has one */
 		*canon = strdup(real);
 	free(source);

@@ -305,6 +305,9 @@ void loop_detach(int fd, const char *dev);
 extern const struct vss_provider_ops cowd_provider_ops;
 extern const vss_id_t cowd_provider_id;
 void provider_flush_log(void);
+/* The tests' pauses: $name in ms, 0 when unset or outside 0..5000. */
+long test_ms(const char *name);
+void sleep_ms(long ms);
 
 /* hold.c: the block-level write hold of a commit (design note there) */
 #define HOLD_BOUND_MS	10000
@@ -329,9 +332,6 @@ int ctl_listen(void);
 /* Serves the control socket lfd on threads of its own; ctl_stop_fd is
  * readable once a stop was accepted; ctl_stop ends the serving, waiting
  * for the requests under way. */
-/* The tests' delays: $name in ms, 0 when unset or outside 0..5000 */
-long test_ms(const char *name);
-void sleep_ms(long ms);
 int ctl_start(int lfd);
 int ctl_stop_fd(void);
 void ctl_stop(void);

@@ -15,7 +15,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "common/log.h"
@@ -82,34 +81,32 @@ static vss_hr_t hr_of(int r)
  * the block device it is on (its device number, or its source's for an
  * anonymous one: btrfs). */
 struct mounts {
-	char **point;
-	dev_t *bdev;
+	struct {
+		char *point;
+		dev_t bdev;	/* mountinfo_bdev */
+	} *v;
 	size_t n;
 };
 
 static bool keep_mount(const struct mountinfo *mi, void *arg)
 {
 	struct mounts *ms = arg;
-	char **p = realloc(ms->point, (ms->n + 1) * sizeof(*p));
-	dev_t *d;
+	void *nv = realloc(ms->v, (ms->n + 1) * sizeof(*ms->v));
 
-	if (p)
-		ms->point = p;
-	d = p ? realloc(ms->bdev, (ms->n + 1) * sizeof(*d)) : NULL;
-	if (d)
-		ms->bdev = d;
-	if (!p || !d || !(ms->point[ms->n] = strdup(mi->point)))
+	if (!nv)
 		return false;	/* what was read is listed */
-	ms->bdev[ms->n++] = major(mi->dev) == 0 ? mountinfo_source_rdev(mi) : mi->dev;
+	ms->v = nv;
+	if (!(ms->v[ms->n].point = strdup(mi->point)))
+		return false;
+	ms->v[ms->n++].bdev = mountinfo_bdev(mi);
 	return true;
 }
 
 static void mounts_free(struct mounts *ms)
 {
 	for (size_t i = 0; i < ms->n; i++)
-		free(ms->point[i]);
-	free(ms->point);
-	free(ms->bdev);
+		free(ms->v[i].point);
+	free(ms->v);
 }
 
 static void put_volume(struct wire_msg *m, struct cvol *v, const struct mounts *ms)
@@ -125,8 +122,8 @@ static void put_volume(struct wire_msg *m, struct cvol *v, const struct mounts *
 	snprintf(path, sizeof(path), "%s/%s", cfg.export_dir, v->name);
 	wire_put_str(m, CA_EXPORT, path);
 	for (size_t i = 0; v->live && v->live->loop_rdev && i < ms->n; i++)
-		if (ms->bdev[i] == v->live->loop_rdev)
-			wire_put_str(m, CA_MOUNT_POINT, ms->point[i]);
+		if (ms->v[i].bdev == v->live->loop_rdev)
+			wire_put_str(m, CA_MOUNT_POINT, ms->v[i].point);
 	wire_put_u32(m, CA_CHUNK, v->chunk);
 	wire_put_u64(m, CA_SIZE, v->size);
 	wire_put_u64(m, CA_MAXSIZE, v->maxsize);

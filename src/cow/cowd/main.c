@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 	struct pollfd pfd[3];
 	sigset_t sigs;
 	int c, sfd, lfd, r, rc = 0;
+	long pause_ms;
 
 	while ((c = getopt_long(argc, argv, "s:e:c:fvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -248,9 +249,9 @@ out:
 	/* $VSS_COWD_TEST_STOP_DELAY_MS (tests only, at most 5000): the
 	 * control socket is still served this long after a stop, so that a
 	 * test can show what it answers then */
-	if (stop_requested && test_ms("VSS_COWD_TEST_STOP_DELAY_MS") > 0) {
-		log_info("stopping: test pause of %ld ms", test_ms("VSS_COWD_TEST_STOP_DELAY_MS"));
-		sleep_ms(test_ms("VSS_COWD_TEST_STOP_DELAY_MS"));
+	if (stop_requested && (pause_ms = test_ms("VSS_COWD_TEST_STOP_DELAY_MS")) > 0) {
+		log_info("stopping: test pause of %ld ms", pause_ms);
+		sleep_ms(pause_ms);
 	}
 	ctl_stop();
 	if (lfd >= 0) {

@@ -619,7 +619,7 @@ static bool mounted_at(const char *dir, dev_t *rdev)
 	bool found = m && mountinfo_at(dir, m) == 0;
 
 	if (found)
-		*rdev = major(m->dev) == 0 ? mountinfo_source_rdev(m) : m->dev;
+		*rdev = mountinfo_bdev(m);
 	free(m);
 	return found;
 }
@@ -668,7 +668,6 @@ static void clear_stale_exposure(struct csnap *s, const char *dir)
 		}
 	}
 }
-
 
 void mgmt_volume_opened(struct cvol *v)
 {

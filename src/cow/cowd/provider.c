@@ -241,6 +241,7 @@ static vss_hr_t pre_commit(vss_provider_t *p, const vss_id_t *set, void *u)
 	return set_state(set, VSS_SS_PRECOMMITTED, -1);
 }
 
+/* The tests' pauses: $name in ms, 0 when unset or outside 0..5000. */
 long test_ms(const char *name)
 {
 	const char *e = getenv(name);
@@ -259,7 +260,6 @@ void sleep_ms(long t)
  * volume of a set opens its epoch k times that late (the epochs open one
  * after the other: each waits that long after the one before), so that a
  * test can show that the hold, not luck, makes the set atomic. */
-
 static void test_delay(unsigned k)
 {
 	static long ms = -1;
